@@ -1,0 +1,20 @@
+//! Probe strategies for tracetcp: pure packet logic, no I/O.
+//!
+//! A [`Strategy`] builds the probes of one kind (TCP SYN, UDP, ICMP echo)
+//! for a [`Session`], gives the BPF filter that captures their answers
+//! and the probes themselves, and classifies any captured IP packet.
+//! Every parse goes through the checked views of [`wire`], so no input
+//! can make it panic.
+
+mod icmp;
+mod probe;
+mod strategy;
+mod tcp;
+mod udp;
+pub mod wire;
+
+pub use probe::{
+    Classification, IcmpCode, Instance, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind,
+    SeenProbe, Session, Unreachable, KEY_SPAN,
+};
+pub use strategy::{strategy_for, Strategy};

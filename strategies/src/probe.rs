@@ -1,0 +1,359 @@
+//! The vocabulary shared by strategies, the engine and the reports.
+
+use crate::wire::WireError;
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// What kind of packet is sent as a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protocol {
+    /// TCP SYN to the destination port.
+    Tcp,
+    /// A small UDP datagram to the destination port.
+    Udp,
+    /// ICMP (or ICMPv6) echo request.
+    Icmp,
+}
+
+impl Protocol {
+    pub const ALL: [Protocol; 3] = [Protocol::Tcp, Protocol::Udp, Protocol::Icmp];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Tcp => "tcp",
+            Protocol::Udp => "udp",
+            Protocol::Icmp => "icmp",
+        }
+    }
+
+    /// Whether probes of this kind go to a port.
+    pub fn has_port(self) -> bool {
+        self != Protocol::Icmp
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "tcp" => Ok(Protocol::Tcp),
+            "udp" => Ok(Protocol::Udp),
+            "icmp" | "icmp6" | "icmpv6" => Ok(Protocol::Icmp),
+            other => Err(format!("unknown protocol '{other}' (use tcp, udp or icmp)")),
+        }
+    }
+}
+
+/// Identifies one run of tracetcp on the wire, so that two runs at once
+/// never take each other's replies. Never 0 or 0xffff: the UDP strategy
+/// uses it as its checksum value, where those two are special.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Instance(u16);
+
+impl Instance {
+    pub fn new(value: u16) -> Option<Self> {
+        (value != 0 && value != 0xffff).then_some(Instance(value))
+    }
+
+    /// An instance derived from any seed (a process id, the time).
+    pub fn from_seed(seed: u64) -> Self {
+        let mixed = seed
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(29)
+            .wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        Instance(1 + ((mixed >> 24) % 0xfffe) as u16)
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+/// How many probes can be told apart on the wire at once. Keys are reused
+/// modulo this span, long after their probes have expired.
+pub const KEY_SPAN: u16 = 0x8000;
+
+/// The per-probe number carried in the probe's headers (15 bits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProbeKey(u16);
+
+impl ProbeKey {
+    pub fn new(value: u16) -> Option<Self> {
+        (value < KEY_SPAN).then_some(ProbeKey(value))
+    }
+
+    /// The key of the `index`-th probe of a run.
+    pub fn for_index(index: u64) -> Self {
+        ProbeKey((index % u64::from(KEY_SPAN)) as u16)
+    }
+
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+/// The fixed facts of one tracing session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    src: IpAddr,
+    dst: IpAddr,
+    instance: Instance,
+}
+
+impl Session {
+    /// A session; `None` when the two addresses are of different families.
+    pub fn new(src: IpAddr, dst: IpAddr, instance: Instance) -> Option<Self> {
+        (src.is_ipv6() == dst.is_ipv6()).then_some(Session { src, dst, instance })
+    }
+
+    pub fn src(&self) -> IpAddr {
+        self.src
+    }
+
+    pub fn dst(&self) -> IpAddr {
+        self.dst
+    }
+
+    pub fn instance(&self) -> Instance {
+        self.instance
+    }
+
+    pub fn is_v6(&self) -> bool {
+        self.dst.is_ipv6()
+    }
+
+    /// The source port of the probe with this key (TCP and UDP).
+    pub fn probe_port(&self, key: ProbeKey) -> u16 {
+        0x8000 | (key.0.wrapping_add(self.instance.0) % KEY_SPAN)
+    }
+
+    /// The key whose probe leaves from `port`, if any.
+    pub fn key_for_port(&self, port: u16) -> Option<ProbeKey> {
+        (port & 0x8000 != 0)
+            .then(|| ProbeKey((port & 0x7fff).wrapping_sub(self.instance.0) % KEY_SPAN))
+    }
+}
+
+/// One probe to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeSpec {
+    pub ttl: u8,
+    pub key: ProbeKey,
+    /// Destination port (ignored by ICMP).
+    pub dst_port: u16,
+}
+
+/// An ICMP type and code as received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpCode {
+    pub icmp_type: u8,
+    pub code: u8,
+}
+
+/// Why a destination-unreachable (or packet-too-big) answer was sent,
+/// named as Linux traceroute flags them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreachable {
+    Network,
+    Host,
+    Protocol,
+    /// Fragmentation needed (IPv4) or packet too big (IPv6), with the MTU.
+    FragmentationNeeded {
+        mtu: u16,
+    },
+    SourceRoute,
+    AdminProhibited,
+    HostPrecedence,
+    PrecedenceCutoff,
+    Other(u8),
+}
+
+impl Unreachable {
+    /// The flag shown beside the time: !N !H !P !F-1400 !S !X !V !C !<code>.
+    pub fn flag(self) -> String {
+        match self {
+            Unreachable::Network => "!N".into(),
+            Unreachable::Host => "!H".into(),
+            Unreachable::Protocol => "!P".into(),
+            Unreachable::FragmentationNeeded { mtu } => format!("!F-{mtu}"),
+            Unreachable::SourceRoute => "!S".into(),
+            Unreachable::AdminProhibited => "!X".into(),
+            Unreachable::HostPrecedence => "!V".into(),
+            Unreachable::PrecedenceCutoff => "!C".into(),
+            Unreachable::Other(code) => format!("!<{code}>"),
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unreachable::Network => "network unreachable",
+            Unreachable::Host => "host unreachable",
+            Unreachable::Protocol => "protocol unreachable",
+            Unreachable::FragmentationNeeded { .. } => "fragmentation needed",
+            Unreachable::SourceRoute => "source route failed",
+            Unreachable::AdminProhibited => "administratively prohibited",
+            Unreachable::HostPrecedence => "host precedence violation",
+            Unreachable::PrecedenceCutoff => "precedence cutoff",
+            Unreachable::Other(_) => "unreachable",
+        }
+    }
+}
+
+/// What an answer to a probe says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyKind {
+    /// ICMP time exceeded: a router on the way.
+    TimeExceeded,
+    /// ICMP destination unreachable (other than port) or packet too big.
+    Unreachable(Unreachable),
+    /// ICMP port unreachable: the destination has no UDP listener there.
+    PortUnreachable,
+    /// TCP SYN-ACK: the port is open.
+    SynAck,
+    /// TCP RST: the port is closed.
+    Rst,
+    /// ICMP echo reply.
+    EchoReply,
+}
+
+impl ReplyKind {
+    /// The answer comes from the destination (or something posing as it).
+    pub fn is_destination(self) -> bool {
+        matches!(
+            self,
+            ReplyKind::PortUnreachable | ReplyKind::SynAck | ReplyKind::Rst | ReplyKind::EchoReply
+        )
+    }
+
+    /// No probe with a higher TTL needs to be shown after this answer.
+    pub fn ends_trace(self) -> bool {
+        self != ReplyKind::TimeExceeded
+    }
+
+    /// A stable name, used in JSON and the debug view.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplyKind::TimeExceeded => "time-exceeded",
+            ReplyKind::Unreachable(_) => "unreachable",
+            ReplyKind::PortUnreachable => "port-unreachable",
+            ReplyKind::SynAck => "syn-ack",
+            ReplyKind::Rst => "rst",
+            ReplyKind::EchoReply => "echo-reply",
+        }
+    }
+}
+
+/// One of our own probes, seen leaving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeenProbe {
+    pub key: ProbeKey,
+    pub ttl: u8,
+    pub dst_port: u16,
+}
+
+/// An answer to one of our probes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reply {
+    /// The probe answered.
+    pub key: ProbeKey,
+    /// The destination port of the probe answered (0 for ICMP).
+    pub dst_port: u16,
+    /// Who answered.
+    pub from: IpAddr,
+    pub kind: ReplyKind,
+    /// Type and code, when the answer is ICMP.
+    pub icmp: Option<IcmpCode>,
+    /// TTL (hop limit) of the answer as it arrived.
+    pub ttl: u8,
+    /// TTL left in the probe as quoted by an ICMP error.
+    pub quoted_ttl: Option<u8>,
+}
+
+/// Why a captured packet is not a probe of this session or an answer to one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotOurs {
+    Malformed(WireError),
+    OtherFamily,
+    /// Neither from nor to this session's addresses in the way probes and
+    /// answers are.
+    OtherHosts,
+    OtherProtocol,
+    /// An ICMP message that is neither an error nor an echo reply.
+    OtherMessage {
+        icmp_type: u8,
+    },
+    /// The right shape, but the key says another run (or no probe) sent it.
+    OtherInstance,
+    /// Ours in direction, but not a probe (e.g. the kernel's RST after a
+    /// SYN-ACK).
+    NotAProbe,
+}
+
+impl fmt::Display for NotOurs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotOurs::Malformed(e) => write!(f, "malformed: {e}"),
+            NotOurs::OtherFamily => f.write_str("other address family"),
+            NotOurs::OtherHosts => f.write_str("other hosts"),
+            NotOurs::OtherProtocol => f.write_str("other protocol"),
+            NotOurs::OtherMessage { icmp_type } => write!(f, "ICMP type {icmp_type}"),
+            NotOurs::OtherInstance => f.write_str("another run's probe or answer"),
+            NotOurs::NotAProbe => f.write_str("our direction, but not a probe"),
+        }
+    }
+}
+
+impl From<WireError> for NotOurs {
+    fn from(e: WireError) -> Self {
+        NotOurs::Malformed(e)
+    }
+}
+
+/// What one captured IP packet is, to a strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Classification {
+    Probe(SeenProbe),
+    Reply(Reply),
+    NotOurs(NotOurs),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_avoids_special_values() {
+        assert!(Instance::new(0).is_none());
+        assert!(Instance::new(0xffff).is_none());
+        for seed in 0..10_000u64 {
+            let i = Instance::from_seed(seed).get();
+            assert!(i != 0 && i != 0xffff);
+        }
+    }
+
+    #[test]
+    fn probe_ports_round_trip() {
+        let s = Session::new(
+            "198.18.0.1".parse().unwrap(),
+            "198.18.0.2".parse().unwrap(),
+            Instance::new(0xfffe).unwrap(),
+        )
+        .unwrap();
+        for k in [0u16, 1, 0x1234, KEY_SPAN - 1] {
+            let key = ProbeKey::new(k).unwrap();
+            let port = s.probe_port(key);
+            assert!(port >= 0x8000);
+            assert_eq!(s.key_for_port(port), Some(key));
+        }
+        assert_eq!(s.key_for_port(80), None);
+        assert_eq!(ProbeKey::for_index(u64::from(KEY_SPAN) + 5).get(), 5);
+        assert!(ProbeKey::new(KEY_SPAN).is_none());
+    }
+}

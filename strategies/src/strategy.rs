@@ -1,0 +1,282 @@
+//! The Strategy trait, and the part of every strategy that is the same:
+//! IP headers, ICMP errors and their quotes, and the routing of a captured
+//! packet to the right check.
+
+use crate::probe::{
+    Classification, IcmpCode, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind, SeenProbe,
+    Session, Unreachable,
+};
+use crate::wire::{checksum, icmp, proto, IcmpView, IpView, Quoting};
+use std::fmt;
+use std::marker::PhantomData;
+use std::net::IpAddr;
+
+/// Builds the probes of one kind for a session and recognises their answers.
+pub trait Strategy: Send + Sync + fmt::Debug {
+    fn protocol(&self) -> Protocol;
+
+    fn session(&self) -> &Session;
+
+    /// The whole IP packet of one probe, checksums included.
+    fn build_probe(&self, spec: &ProbeSpec) -> Vec<u8>;
+
+    /// A BPF expression matching this strategy's answers and its own
+    /// outgoing probes (so that recordings hold both).
+    fn filter(&self) -> String;
+
+    /// What one captured IP packet (no link-layer header) is to this session.
+    fn classify(&self, packet: &[u8]) -> Classification;
+}
+
+/// The strategy for `protocol` in `session`.
+pub fn strategy_for(protocol: Protocol, session: Session) -> Box<dyn Strategy> {
+    match protocol {
+        Protocol::Tcp => Box::new(Prober::<crate::tcp::TcpSyn>::new(session)),
+        Protocol::Udp => Box::new(Prober::<crate::udp::UdpDatagram>::new(session)),
+        Protocol::Icmp => Box::new(Prober::<crate::icmp::IcmpEcho>::new(session)),
+    }
+}
+
+/// What differs between TCP, UDP and ICMP probes.
+pub(crate) trait ProbeFormat: Send + Sync + 'static {
+    const PROTOCOL: Protocol;
+
+    /// The upper-layer protocol number of the probes.
+    fn ip_protocol(v6: bool) -> u8;
+
+    /// The upper-layer bytes of a probe, checksum included.
+    fn build_l4(session: &Session, spec: &ProbeSpec) -> Vec<u8>;
+
+    /// Key and destination port of an outgoing probe (a whole segment).
+    fn outgoing(session: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs>;
+
+    /// Key and destination port of a probe from the (at least 8) bytes
+    /// an ICMP error quotes.
+    fn quoted(session: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs>;
+
+    /// A direct answer from the destination: SYN-ACK, RST, echo reply.
+    fn direct(session: &Session, ip: &IpView) -> Result<(ProbeKey, u16, ReplyKind), NotOurs>;
+
+    /// BPF for outgoing probes and direct answers (ICMP errors are added).
+    fn filter(session: &Session) -> String;
+}
+
+pub(crate) struct Prober<F> {
+    session: Session,
+    format: PhantomData<F>,
+}
+
+impl<F> Prober<F> {
+    pub(crate) fn new(session: Session) -> Self {
+        Prober {
+            session,
+            format: PhantomData,
+        }
+    }
+}
+
+impl<F> fmt::Debug for Prober<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Prober")
+            .field("session", &self.session)
+            .finish()
+    }
+}
+
+impl<F: ProbeFormat> Strategy for Prober<F> {
+    fn protocol(&self) -> Protocol {
+        F::PROTOCOL
+    }
+
+    fn session(&self) -> &Session {
+        &self.session
+    }
+
+    fn build_probe(&self, spec: &ProbeSpec) -> Vec<u8> {
+        let l4 = F::build_l4(&self.session, spec);
+        let protocol = F::ip_protocol(self.session.is_v6());
+        ip_packet(&self.session, spec.ttl, spec.key.get(), protocol, &l4)
+    }
+
+    fn filter(&self) -> String {
+        let icmp = if self.session.is_v6() {
+            "icmp6"
+        } else {
+            "icmp"
+        };
+        format!(
+            "({}) or ({icmp} and dst host {})",
+            F::filter(&self.session),
+            self.session.src()
+        )
+    }
+
+    fn classify(&self, packet: &[u8]) -> Classification {
+        match classify::<F>(&self.session, packet) {
+            Ok(c) => c,
+            Err(reason) => Classification::NotOurs(reason),
+        }
+    }
+}
+
+fn classify<F: ProbeFormat>(s: &Session, packet: &[u8]) -> Result<Classification, NotOurs> {
+    let ip = IpView::parse(packet, Quoting::Whole)?;
+    if ip.is_v6() != s.is_v6() {
+        return Err(NotOurs::OtherFamily);
+    }
+    let protocol = F::ip_protocol(s.is_v6());
+    if ip.src == s.src() && ip.dst == s.dst() && ip.protocol == protocol {
+        let (key, dst_port) = F::outgoing(s, ip.payload)?;
+        return Ok(Classification::Probe(SeenProbe {
+            key,
+            ttl: ip.ttl,
+            dst_port,
+        }));
+    }
+    if ip.dst != s.src() {
+        return Err(NotOurs::OtherHosts);
+    }
+    let mut icmp = None;
+    if ip.protocol == ip.icmp_protocol() {
+        let message = IcmpView::parse(ip.payload)?;
+        if let Some(kind) = error_kind(s.is_v6(), &message) {
+            return quoted_reply::<F>(s, &ip, &message, kind).map(Classification::Reply);
+        }
+        if ip.protocol != protocol {
+            return Err(NotOurs::OtherMessage {
+                icmp_type: message.icmp_type,
+            });
+        }
+        icmp = Some(IcmpCode {
+            icmp_type: message.icmp_type,
+            code: message.code,
+        });
+    } else if ip.protocol != protocol {
+        return Err(NotOurs::OtherProtocol);
+    }
+    let (key, dst_port, kind) = F::direct(s, &ip)?;
+    Ok(Classification::Reply(Reply {
+        key,
+        dst_port,
+        from: ip.src,
+        kind,
+        icmp,
+        ttl: ip.ttl,
+        quoted_ttl: None,
+    }))
+}
+
+fn quoted_reply<F: ProbeFormat>(
+    s: &Session,
+    ip: &IpView,
+    message: &IcmpView,
+    kind: ReplyKind,
+) -> Result<Reply, NotOurs> {
+    let quoted = IpView::parse(message.body, Quoting::Quoted)?;
+    if quoted.src != s.src() || quoted.dst != s.dst() {
+        return Err(NotOurs::OtherHosts);
+    }
+    if quoted.protocol != F::ip_protocol(s.is_v6()) {
+        return Err(NotOurs::OtherProtocol);
+    }
+    let (key, dst_port) = F::quoted(s, quoted.payload)?;
+    Ok(Reply {
+        key,
+        dst_port,
+        from: ip.src,
+        kind,
+        icmp: Some(IcmpCode {
+            icmp_type: message.icmp_type,
+            code: message.code,
+        }),
+        ttl: ip.ttl,
+        quoted_ttl: Some(quoted.ttl),
+    })
+}
+
+/// The meaning of an ICMP error, or `None` for anything else.
+fn error_kind(v6: bool, m: &IcmpView) -> Option<ReplyKind> {
+    let mtu = u16::from_be_bytes([m.rest[2], m.rest[3]]);
+    let unreachable = |u| Some(ReplyKind::Unreachable(u));
+    if v6 {
+        match (m.icmp_type, m.code) {
+            (icmp::v6::TIME_EXCEEDED, _) => Some(ReplyKind::TimeExceeded),
+            (icmp::v6::PACKET_TOO_BIG, _) => {
+                let mtu = u32::from_be_bytes(m.rest).min(u32::from(u16::MAX)) as u16;
+                unreachable(Unreachable::FragmentationNeeded { mtu })
+            }
+            (icmp::v6::DEST_UNREACHABLE, code) => match code {
+                0 => unreachable(Unreachable::Network),
+                1 | 5 | 6 => unreachable(Unreachable::AdminProhibited),
+                2 => unreachable(Unreachable::SourceRoute),
+                3 => unreachable(Unreachable::Host),
+                4 => Some(ReplyKind::PortUnreachable),
+                other => unreachable(Unreachable::Other(other)),
+            },
+            _ => None,
+        }
+    } else {
+        match (m.icmp_type, m.code) {
+            (icmp::v4::TIME_EXCEEDED, _) => Some(ReplyKind::TimeExceeded),
+            (icmp::v4::DEST_UNREACHABLE, code) => match code {
+                0 | 6 | 11 => unreachable(Unreachable::Network),
+                1 | 7 | 12 => unreachable(Unreachable::Host),
+                2 => unreachable(Unreachable::Protocol),
+                3 => Some(ReplyKind::PortUnreachable),
+                4 => unreachable(Unreachable::FragmentationNeeded { mtu }),
+                5 => unreachable(Unreachable::SourceRoute),
+                9 | 10 | 13 => unreachable(Unreachable::AdminProhibited),
+                14 => unreachable(Unreachable::HostPrecedence),
+                15 => unreachable(Unreachable::PrecedenceCutoff),
+                other => unreachable(Unreachable::Other(other)),
+            },
+            _ => None,
+        }
+    }
+}
+
+/// An IPv4 or IPv6 packet around `l4`.
+fn ip_packet(s: &Session, ttl: u8, ident: u16, protocol: u8, l4: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(40 + l4.len());
+    match (s.src(), s.dst()) {
+        (IpAddr::V4(src), IpAddr::V4(dst)) => {
+            let total = (20 + l4.len()) as u16;
+            p.extend_from_slice(&[0x45, 0]);
+            p.extend_from_slice(&total.to_be_bytes());
+            p.extend_from_slice(&ident.to_be_bytes());
+            p.extend_from_slice(&[0, 0, ttl, protocol, 0, 0]);
+            p.extend_from_slice(&src.octets());
+            p.extend_from_slice(&dst.octets());
+            let sum = checksum::finish(checksum::sum(0, &p));
+            p[10..12].copy_from_slice(&sum.to_be_bytes());
+        }
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            // A flow label fixed for the session keeps flow-hashing routers
+            // on one path for all of its probes.
+            let flow = u32::from(s.instance().get()) & 0xfffff;
+            p.extend_from_slice(&(0x6000_0000 | flow).to_be_bytes());
+            p.extend_from_slice(&(l4.len() as u16).to_be_bytes());
+            p.extend_from_slice(&[protocol, ttl]);
+            p.extend_from_slice(&src.octets());
+            p.extend_from_slice(&dst.octets());
+        }
+        // Session::new refuses mixed families; no bytes for such a session.
+        _ => return Vec::new(),
+    }
+    p.extend_from_slice(l4);
+    p
+}
+
+/// The pseudo-header sum for an upper-layer checksum of `len` bytes.
+pub(crate) fn pseudo_sum(s: &Session, protocol: u8, len: usize) -> u32 {
+    checksum::pseudo_header(s.src(), s.dst(), protocol, len)
+}
+
+/// The ICMP protocol number of the session's family.
+pub(crate) fn icmp_protocol(v6: bool) -> u8 {
+    if v6 {
+        proto::ICMPV6
+    } else {
+        proto::ICMP
+    }
+}

@@ -1,0 +1,201 @@
+//! IPv4 and IPv6 headers as one checked view.
+
+use super::{array, be16, need, proto, WireError};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// How strictly the length fields are held to the bytes present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quoting {
+    /// A packet seen on the wire: its length field must fit the bytes
+    /// (trailing link padding is cut off).
+    Whole,
+    /// A packet quoted inside an ICMP error: routers may quote only the
+    /// header and the first 8 bytes of the payload (RFC 792), so the
+    /// payload may be shorter than the length field says.
+    Quoted,
+}
+
+/// IPv6 extension headers that are skipped to find the upper layer.
+const HOP_BY_HOP: u8 = 0;
+const ROUTING: u8 = 43;
+const DEST_OPTS: u8 = 60;
+
+/// A validated IPv4 or IPv6 header with its upper-layer payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpView<'a> {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// TTL (IPv4) or hop limit (IPv6).
+    pub ttl: u8,
+    /// Upper-layer protocol, after any skipped IPv6 extension headers.
+    pub protocol: u8,
+    /// IPv4 identification; 0 for IPv6.
+    pub ident: u16,
+    /// The upper-layer bytes present (possibly fewer than announced when
+    /// quoted).
+    pub payload: &'a [u8],
+}
+
+impl<'a> IpView<'a> {
+    /// Reads an IP packet of either version.
+    pub fn parse(bytes: &'a [u8], quoting: Quoting) -> Result<Self, WireError> {
+        need(bytes, 1)?;
+        match bytes[0] >> 4 {
+            4 => Self::parse_v4(bytes, quoting),
+            6 => Self::parse_v6(bytes, quoting),
+            v => Err(WireError::BadVersion(v)),
+        }
+    }
+
+    fn parse_v4(bytes: &'a [u8], quoting: Quoting) -> Result<Self, WireError> {
+        need(bytes, 20)?;
+        let header_len = usize::from(bytes[0] & 0x0f) * 4;
+        if header_len < 20 {
+            return Err(WireError::BadHeaderLength(header_len));
+        }
+        need(bytes, header_len)?;
+        let total = usize::from(be16(bytes, 2)?);
+        if total < header_len {
+            return Err(WireError::BadLength {
+                field: total,
+                have: bytes.len(),
+            });
+        }
+        let end = match quoting {
+            Quoting::Whole if total > bytes.len() => {
+                return Err(WireError::BadLength {
+                    field: total,
+                    have: bytes.len(),
+                })
+            }
+            _ => total.min(bytes.len()),
+        };
+        Ok(IpView {
+            src: IpAddr::V4(Ipv4Addr::from(array::<4>(bytes, 12)?)),
+            dst: IpAddr::V4(Ipv4Addr::from(array::<4>(bytes, 16)?)),
+            ttl: bytes[8],
+            protocol: bytes[9],
+            ident: be16(bytes, 4)?,
+            payload: &bytes[header_len..end],
+        })
+    }
+
+    fn parse_v6(bytes: &'a [u8], quoting: Quoting) -> Result<Self, WireError> {
+        need(bytes, 40)?;
+        let payload_len = usize::from(be16(bytes, 4)?);
+        let total = 40 + payload_len;
+        let end = match quoting {
+            Quoting::Whole if total > bytes.len() => {
+                return Err(WireError::BadLength {
+                    field: total,
+                    have: bytes.len(),
+                })
+            }
+            _ => total.min(bytes.len()),
+        };
+        let mut next = bytes[6];
+        let mut at = 40;
+        while matches!(next, HOP_BY_HOP | ROUTING | DEST_OPTS) {
+            let ext = array::<2>(&bytes[..end], at)?;
+            next = ext[0];
+            at += (usize::from(ext[1]) + 1) * 8;
+            need(&bytes[..end], at)?;
+        }
+        Ok(IpView {
+            src: IpAddr::V6(Ipv6Addr::from(array::<16>(bytes, 8)?)),
+            dst: IpAddr::V6(Ipv6Addr::from(array::<16>(bytes, 24)?)),
+            ttl: bytes[7],
+            protocol: next,
+            ident: 0,
+            payload: &bytes[at..end],
+        })
+    }
+
+    pub fn is_v6(&self) -> bool {
+        self.src.is_ipv6()
+    }
+
+    /// The ICMP protocol number of this packet's family.
+    pub fn icmp_protocol(&self) -> u8 {
+        if self.is_v6() {
+            proto::ICMPV6
+        } else {
+            proto::ICMP
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// IPv4, IHL 5, total 28, id 0x1234, TTL 3, UDP, 198.18.0.1 -> 198.18.9.2.
+    const V4_UDP: [u8; 28] = [
+        0x45, 0x00, 0x00, 0x1c, 0x12, 0x34, 0x00, 0x00, 0x03, 0x11, 0x00, 0x00, 198, 18, 0, 1, 198,
+        18, 9, 2, 0x82, 0x35, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00,
+    ];
+
+    #[test]
+    fn reads_v4_fields() {
+        let ip = IpView::parse(&V4_UDP, Quoting::Whole).unwrap();
+        assert_eq!(ip.src, "198.18.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(ip.dst, "198.18.9.2".parse::<IpAddr>().unwrap());
+        assert_eq!((ip.ttl, ip.protocol, ip.ident), (3, proto::UDP, 0x1234));
+        assert_eq!(ip.payload.len(), 8);
+    }
+
+    #[test]
+    fn cuts_link_padding() {
+        let mut padded = V4_UDP.to_vec();
+        padded.extend_from_slice(&[0; 18]);
+        let ip = IpView::parse(&padded, Quoting::Whole).unwrap();
+        assert_eq!(ip.payload.len(), 8);
+    }
+
+    #[test]
+    fn rejects_bad_v4_headers() {
+        let mut b = V4_UDP;
+        b[0] = 0x44;
+        assert_eq!(
+            IpView::parse(&b, Quoting::Whole),
+            Err(WireError::BadHeaderLength(16))
+        );
+        b[0] = 0x4f; // 60-byte header in a 28-byte packet
+        assert!(IpView::parse(&b, Quoting::Whole).is_err());
+        let mut b = V4_UDP;
+        b[3] = 0x40; // total length 64 > 28
+        assert!(IpView::parse(&b, Quoting::Whole).is_err());
+        assert_eq!(IpView::parse(&b, Quoting::Quoted).unwrap().payload.len(), 8);
+        b[3] = 0x10; // total length 16 < header
+        assert!(IpView::parse(&b, Quoting::Quoted).is_err());
+        assert_eq!(
+            IpView::parse(&[], Quoting::Whole).unwrap_err(),
+            WireError::Truncated { need: 1, have: 0 }
+        );
+        assert_eq!(
+            IpView::parse(&[0x50], Quoting::Whole),
+            Err(WireError::BadVersion(5))
+        );
+    }
+
+    #[test]
+    fn every_prefix_is_safe() {
+        for len in 0..V4_UDP.len() {
+            let _ = IpView::parse(&V4_UDP[..len], Quoting::Whole);
+            let _ = IpView::parse(&V4_UDP[..len], Quoting::Quoted);
+        }
+    }
+
+    #[test]
+    fn skips_v6_extension_headers() {
+        let mut b = vec![0x60, 0, 0, 0, 0, 16, HOP_BY_HOP, 64];
+        b.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        b.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        b.extend_from_slice(&[proto::UDP, 0, 1, 4, 0, 0, 0, 0]); // 8-byte hop-by-hop
+        b.extend_from_slice(&[0x82, 0x35, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00]);
+        let ip = IpView::parse(&b, Quoting::Whole).unwrap();
+        assert_eq!((ip.protocol, ip.ttl, ip.payload.len()), (proto::UDP, 64, 8));
+        b[41] = 200; // extension length beyond the packet
+        assert!(IpView::parse(&b, Quoting::Whole).is_err());
+    }
+}

@@ -1,0 +1,392 @@
+//! Byte fixtures, both ways: building gives exactly these bytes (checked
+//! once with tcpdump -vvv: every checksum correct), and answers built
+//! around them classify to the right probe.
+
+use std::net::IpAddr;
+use tracetcp_strategies::wire::checksum;
+use tracetcp_strategies::{
+    strategy_for, Classification, IcmpCode, Instance, NotOurs, ProbeKey, ProbeSpec, Protocol,
+    Reply, ReplyKind, SeenProbe, Session, Unreachable,
+};
+
+const V4_TCP: &str = "4500003c000700000306228ec6120001c6120902c24900504242000700000000a002faf069c20000020405b40402080a420007420000000001030307";
+const V4_UDP: &str = "4500001e00070000031122a1c6120001c6120902c2490050000a424265d6";
+const V4_ICMP: &str = "4500002400070000030122abc6120001c6120902080016fc424200077472616365746370";
+const V6_TCP: &str = "600042420028060320010db800000000000000000000000120010db8000900000000000000000002c24900504242000700000000a002faf0a3800000020405a00402080a420007420000000001030307";
+const V6_UDP: &str = "60004242000a110320010db800000000000000000000000120010db8000900000000000000000002c2490050000a42429f80";
+const V6_ICMP: &str = "6000424200103a0320010db800000000000000000000000120010db800090000000000000000000280004333424200077472616365746370";
+
+const ROUTER_V4: &str = "198.18.3.1";
+const ROUTER_V6: &str = "2001:db8:3::1";
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn session(v6: bool) -> Session {
+    let instance = Instance::new(0x4242).unwrap();
+    if v6 {
+        Session::new(ip("2001:db8::1"), ip("2001:db8:9::2"), instance).unwrap()
+    } else {
+        Session::new(ip("198.18.0.1"), ip("198.18.9.2"), instance).unwrap()
+    }
+}
+
+fn spec() -> ProbeSpec {
+    ProbeSpec {
+        ttl: 3,
+        key: ProbeKey::new(7).unwrap(),
+        dst_port: 80,
+    }
+}
+
+fn cases() -> Vec<(Protocol, bool, &'static str)> {
+    vec![
+        (Protocol::Tcp, false, V4_TCP),
+        (Protocol::Udp, false, V4_UDP),
+        (Protocol::Icmp, false, V4_ICMP),
+        (Protocol::Tcp, true, V6_TCP),
+        (Protocol::Udp, true, V6_UDP),
+        (Protocol::Icmp, true, V6_ICMP),
+    ]
+}
+
+/// An IP packet from `src` to `dst` carrying `payload`, as a kernel sends it.
+fn ip_packet(src: IpAddr, dst: IpAddr, protocol: u8, payload: &[u8]) -> Vec<u8> {
+    let mut p = Vec::new();
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            p.extend_from_slice(&[0x45, 0xc0]);
+            p.extend_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
+            p.extend_from_slice(&[0xbe, 0xef, 0, 0, 63, protocol, 0, 0]);
+            p.extend_from_slice(&s.octets());
+            p.extend_from_slice(&d.octets());
+            let sum = checksum::finish(checksum::sum(0, &p));
+            p[10..12].copy_from_slice(&sum.to_be_bytes());
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            p.extend_from_slice(&[0x60, 0, 0, 0]);
+            p.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+            p.extend_from_slice(&[protocol, 63]);
+            p.extend_from_slice(&s.octets());
+            p.extend_from_slice(&d.octets());
+        }
+        _ => panic!("mixed families"),
+    }
+    p.extend_from_slice(payload);
+    p
+}
+
+/// An ICMP error from `from` quoting `quote_len` bytes of L4 after the
+/// quoted IP header of `probe` (whose TTL is worn down to 1).
+fn icmp_error(
+    from: IpAddr,
+    probe: &[u8],
+    quote_len: usize,
+    icmp_type: u8,
+    code: u8,
+    rest: [u8; 4],
+) -> Vec<u8> {
+    let v6 = from.is_ipv6();
+    let header = if v6 { 40 } else { 20 };
+    let mut quote = probe[..(header + quote_len).min(probe.len())].to_vec();
+    quote[if v6 { 7 } else { 8 }] = 1;
+    let mut m = vec![icmp_type, code, 0, 0];
+    m.extend_from_slice(&rest);
+    m.extend_from_slice(&quote);
+    let dst = session(v6).src();
+    let initial = if v6 {
+        checksum::pseudo_header(from, dst, 58, m.len())
+    } else {
+        0
+    };
+    let sum = checksum::finish(checksum::sum(initial, &m));
+    m[2..4].copy_from_slice(&sum.to_be_bytes());
+    ip_packet(from, dst, if v6 { 58 } else { 1 }, &m)
+}
+
+fn time_exceeded(from: IpAddr, probe: &[u8], quote_len: usize) -> Vec<u8> {
+    let t = if from.is_ipv6() { 3 } else { 11 };
+    icmp_error(from, probe, quote_len, t, 0, [0; 4])
+}
+
+fn reply(c: Classification) -> Reply {
+    match c {
+        Classification::Reply(r) => r,
+        other => panic!("expected a reply, got {other:?}"),
+    }
+}
+
+#[test]
+fn builds_exact_bytes_with_valid_checksums() {
+    for (protocol, v6, fixture) in cases() {
+        let s = session(v6);
+        let bytes = strategy_for(protocol, s).build_probe(&spec());
+        assert_eq!(bytes, hex(fixture), "{protocol} v6={v6}");
+        let (header, l4_proto) = if v6 { (40, bytes[6]) } else { (20, bytes[9]) };
+        if !v6 {
+            assert!(checksum::verify(0, &bytes[..20]), "IPv4 header checksum");
+        }
+        let l4 = &bytes[header..];
+        let pseudo = if protocol == Protocol::Icmp && !v6 {
+            0
+        } else {
+            checksum::pseudo_header(s.src(), s.dst(), l4_proto, l4.len())
+        };
+        assert!(checksum::verify(pseudo, l4), "{protocol} v6={v6} checksum");
+    }
+}
+
+#[test]
+fn tcp_syn_carries_os_like_options() {
+    let b = hex(V4_TCP);
+    // data offset 10 words: 20 bytes of options, MSS first, window scale last
+    assert_eq!(b[32] >> 4, 10);
+    assert_eq!(&b[40..44], &[2, 4, 0x05, 0xb4]);
+    assert_eq!(&b[44..46], &[4, 2]);
+    assert_eq!(&b[46..48], &[8, 10]);
+    assert_eq!(&b[56..60], &[1, 3, 3, 7]);
+}
+
+#[test]
+fn own_probes_are_recognised_leaving() {
+    for (protocol, v6, fixture) in cases() {
+        let c = strategy_for(protocol, session(v6)).classify(&hex(fixture));
+        let port = if protocol == Protocol::Icmp { 0 } else { 80 };
+        assert_eq!(
+            c,
+            Classification::Probe(SeenProbe {
+                key: ProbeKey::new(7).unwrap(),
+                ttl: 3,
+                dst_port: port
+            }),
+            "{protocol} v6={v6}"
+        );
+    }
+}
+
+#[test]
+fn time_exceeded_with_full_and_short_quotes() {
+    for (protocol, v6, fixture) in cases() {
+        let probe = hex(fixture);
+        let router = ip(if v6 { ROUTER_V6 } else { ROUTER_V4 });
+        for quote_len in [8, probe.len()] {
+            let packet = time_exceeded(router, &probe, quote_len);
+            let r = reply(strategy_for(protocol, session(v6)).classify(&packet));
+            assert_eq!(r.key.get(), 7, "{protocol} v6={v6} quote {quote_len}");
+            assert_eq!(r.kind, ReplyKind::TimeExceeded);
+            assert_eq!(r.from, router);
+            assert_eq!(r.ttl, 63);
+            assert_eq!(r.quoted_ttl, Some(1));
+            let want_type = if v6 { 3 } else { 11 };
+            assert_eq!(
+                r.icmp,
+                Some(IcmpCode {
+                    icmp_type: want_type,
+                    code: 0
+                })
+            );
+            assert_eq!(r.dst_port, if protocol == Protocol::Icmp { 0 } else { 80 });
+        }
+    }
+}
+
+#[test]
+fn a_quote_shorter_than_8_bytes_is_not_ours() {
+    let probe = hex(V4_TCP);
+    let packet = time_exceeded(ip(ROUTER_V4), &probe, 4);
+    assert!(matches!(
+        strategy_for(Protocol::Tcp, session(false)).classify(&packet),
+        Classification::NotOurs(NotOurs::Malformed(_))
+    ));
+}
+
+/// A TCP segment from the destination's port 80 back to the probe's port.
+fn tcp_answer(v6: bool, flags: u8, ack: u32) -> Vec<u8> {
+    let s = session(v6);
+    let mut t = vec![0x00, 0x50, 0xc2, 0x49, 0x12, 0x34, 0x56, 0x78];
+    t.extend_from_slice(&ack.to_be_bytes());
+    t.extend_from_slice(&[0x50, flags, 0xfa, 0xf0, 0, 0, 0, 0]);
+    let sum = checksum::finish(checksum::sum(
+        checksum::pseudo_header(s.dst(), s.src(), 6, t.len()),
+        &t,
+    ));
+    t[16..18].copy_from_slice(&sum.to_be_bytes());
+    ip_packet(s.dst(), s.src(), 6, &t)
+}
+
+#[test]
+fn syn_ack_and_rst_from_the_destination() {
+    for v6 in [false, true] {
+        let tcp = strategy_for(Protocol::Tcp, session(v6));
+        let expected_ack = 0x4242_0007 + 1;
+        let r = reply(tcp.classify(&tcp_answer(v6, 0x12, expected_ack)));
+        assert_eq!(
+            (r.kind, r.key.get(), r.dst_port),
+            (ReplyKind::SynAck, 7, 80)
+        );
+        assert_eq!(r.from, session(v6).dst());
+        let r = reply(tcp.classify(&tcp_answer(v6, 0x14, expected_ack)));
+        assert_eq!(r.kind, ReplyKind::Rst);
+        // Another run's sequence number: not ours.
+        assert_eq!(
+            tcp.classify(&tcp_answer(v6, 0x12, 0x1111_0007 + 1)),
+            Classification::NotOurs(NotOurs::OtherInstance)
+        );
+        // A plain ACK is no answer to a SYN.
+        assert!(matches!(
+            tcp.classify(&tcp_answer(v6, 0x10, expected_ack)),
+            Classification::NotOurs(_)
+        ));
+    }
+}
+
+#[test]
+fn kernel_rst_after_syn_ack_is_not_a_probe() {
+    let s = session(false);
+    let mut t = hex(V4_TCP)[20..40].to_vec();
+    t[12] = 0x50;
+    t[13] = 0x04; // RST, sequence = ours + 1
+    t[4..8].copy_from_slice(&(0x4242_0007u32 + 1).to_be_bytes());
+    let packet = ip_packet(s.src(), s.dst(), 6, &t);
+    assert_eq!(
+        strategy_for(Protocol::Tcp, s).classify(&packet),
+        Classification::NotOurs(NotOurs::NotAProbe)
+    );
+}
+
+#[test]
+fn echo_reply_from_the_destination() {
+    for (v6, fixture) in [(false, V4_ICMP), (true, V6_ICMP)] {
+        let s = session(v6);
+        let probe = hex(fixture);
+        let header = if v6 { 40 } else { 20 };
+        let proto = if v6 { 58 } else { 1 };
+        let mut m = probe[header..].to_vec();
+        m[0] = if v6 { 129 } else { 0 };
+        let packet = ip_packet(s.dst(), s.src(), proto, &m);
+        let r = reply(strategy_for(Protocol::Icmp, s).classify(&packet));
+        assert_eq!((r.kind, r.key.get()), (ReplyKind::EchoReply, 7));
+        assert_eq!(r.icmp.map(|c| c.icmp_type), Some(m[0]));
+        m[4] = 0x11; // another identifier
+        let other = ip_packet(s.dst(), s.src(), proto, &m);
+        assert_eq!(
+            strategy_for(Protocol::Icmp, s).classify(&other),
+            Classification::NotOurs(NotOurs::OtherInstance)
+        );
+    }
+}
+
+#[test]
+fn port_unreachable_from_the_destination() {
+    for (v6, fixture) in [(false, V4_UDP), (true, V6_UDP)] {
+        let s = session(v6);
+        let (t, code) = if v6 { (1, 4) } else { (3, 3) };
+        let packet = icmp_error(s.dst(), &hex(fixture), 8, t, code, [0; 4]);
+        let r = reply(strategy_for(Protocol::Udp, s).classify(&packet));
+        assert_eq!(
+            (r.kind, r.key.get(), r.from),
+            (ReplyKind::PortUnreachable, 7, s.dst())
+        );
+        assert!(r.kind.is_destination());
+    }
+}
+
+fn unreachable_kind(c: Classification) -> Unreachable {
+    match reply(c).kind {
+        ReplyKind::Unreachable(u) => u,
+        other => panic!("expected unreachable, got {other:?}"),
+    }
+}
+
+#[test]
+fn unreachable_codes_map_to_linux_flags() {
+    let probe = hex(V4_TCP);
+    let tcp = strategy_for(Protocol::Tcp, session(false));
+    let router = ip(ROUTER_V4);
+    let v4_codes = [
+        (0, "!N"),
+        (1, "!H"),
+        (2, "!P"),
+        (13, "!X"),
+        (10, "!X"),
+        (5, "!S"),
+        (14, "!V"),
+        (15, "!C"),
+        (8, "!<8>"),
+        (4, "!F-1400"),
+    ];
+    for (code, flag) in v4_codes {
+        let packet = icmp_error(router, &probe, 8, 3, code, [0, 0, 0x05, 0x78]);
+        assert_eq!(
+            unreachable_kind(tcp.classify(&packet)).flag(),
+            flag,
+            "code {code}"
+        );
+    }
+
+    let probe6 = hex(V6_TCP);
+    let tcp6 = strategy_for(Protocol::Tcp, session(true));
+    let router6 = ip(ROUTER_V6);
+    for (icmp_type, code, flag) in [
+        (1, 0, "!N"),
+        (1, 1, "!X"),
+        (1, 3, "!H"),
+        (1, 6, "!X"),
+        (2, 0, "!F-1280"),
+    ] {
+        let packet = icmp_error(router6, &probe6, 8, icmp_type, code, [0, 0, 0x05, 0x00]);
+        assert_eq!(
+            unreachable_kind(tcp6.classify(&packet)).flag(),
+            flag,
+            "type {icmp_type} code {code}"
+        );
+    }
+}
+
+#[test]
+fn answers_for_other_runs_sessions_and_protocols_are_not_ours() {
+    let probe = hex(V4_TCP);
+    let packet = time_exceeded(ip(ROUTER_V4), &probe, 8);
+    let src = ip("198.18.0.1");
+    let other_instance =
+        Session::new(src, ip("198.18.9.2"), Instance::new(0x1111).unwrap()).unwrap();
+    assert_eq!(
+        strategy_for(Protocol::Tcp, other_instance).classify(&packet),
+        Classification::NotOurs(NotOurs::OtherInstance)
+    );
+    let other_dst = Session::new(src, ip("198.18.9.3"), Instance::new(0x4242).unwrap()).unwrap();
+    assert_eq!(
+        strategy_for(Protocol::Tcp, other_dst).classify(&packet),
+        Classification::NotOurs(NotOurs::OtherHosts)
+    );
+    assert_eq!(
+        strategy_for(Protocol::Udp, session(false)).classify(&packet),
+        Classification::NotOurs(NotOurs::OtherProtocol)
+    );
+    assert_eq!(
+        strategy_for(Protocol::Tcp, session(true)).classify(&packet),
+        Classification::NotOurs(NotOurs::OtherFamily)
+    );
+}
+
+#[test]
+fn filters_name_both_directions() {
+    let f = strategy_for(Protocol::Tcp, session(false)).filter();
+    assert_eq!(
+        f,
+        "(tcp and host 198.18.0.1 and host 198.18.9.2) or (icmp and dst host 198.18.0.1)"
+    );
+    let f = strategy_for(Protocol::Icmp, session(true)).filter();
+    assert_eq!(
+        f,
+        "(icmp6 and src host 2001:db8::1 and dst host 2001:db8:9::2) or (icmp6 and dst host 2001:db8::1)"
+    );
+}
