@@ -6,6 +6,7 @@
 //! Every parse goes through the checked views of [`wire`], so no input
 //! can make it panic.
 
+pub mod answer;
 mod icmp;
 mod probe;
 mod strategy;

@@ -2,120 +2,14 @@
 //! once with tcpdump -vvv: every checksum correct), and answers built
 //! around them classify to the right probe.
 
-use std::net::IpAddr;
+mod common;
+
+use common::*;
 use tracetcp_strategies::wire::checksum;
 use tracetcp_strategies::{
-    strategy_for, Classification, IcmpCode, Instance, NotOurs, ProbeKey, ProbeSpec, Protocol,
-    Reply, ReplyKind, SeenProbe, Session, Unreachable,
+    strategy_for, Classification, IcmpCode, Instance, NotOurs, ProbeKey, Protocol, Reply,
+    ReplyKind, SeenProbe, Session, Unreachable,
 };
-
-const V4_TCP: &str = "4500003c000700000306228ec6120001c6120902c24900504242000700000000a002faf069c20000020405b40402080a420007420000000001030307";
-const V4_UDP: &str = "4500001e00070000031122a1c6120001c6120902c2490050000a424265d6";
-const V4_ICMP: &str = "4500002400070000030122abc6120001c6120902080016fc424200077472616365746370";
-const V6_TCP: &str = "600042420028060320010db800000000000000000000000120010db8000900000000000000000002c24900504242000700000000a002faf0a3800000020405a00402080a420007420000000001030307";
-const V6_UDP: &str = "60004242000a110320010db800000000000000000000000120010db8000900000000000000000002c2490050000a42429f80";
-const V6_ICMP: &str = "6000424200103a0320010db800000000000000000000000120010db800090000000000000000000280004333424200077472616365746370";
-
-const ROUTER_V4: &str = "198.18.3.1";
-const ROUTER_V6: &str = "2001:db8:3::1";
-
-fn hex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn session(v6: bool) -> Session {
-    let instance = Instance::new(0x4242).unwrap();
-    if v6 {
-        Session::new(ip("2001:db8::1"), ip("2001:db8:9::2"), instance).unwrap()
-    } else {
-        Session::new(ip("198.18.0.1"), ip("198.18.9.2"), instance).unwrap()
-    }
-}
-
-fn spec() -> ProbeSpec {
-    ProbeSpec {
-        ttl: 3,
-        key: ProbeKey::new(7).unwrap(),
-        dst_port: 80,
-    }
-}
-
-fn cases() -> Vec<(Protocol, bool, &'static str)> {
-    vec![
-        (Protocol::Tcp, false, V4_TCP),
-        (Protocol::Udp, false, V4_UDP),
-        (Protocol::Icmp, false, V4_ICMP),
-        (Protocol::Tcp, true, V6_TCP),
-        (Protocol::Udp, true, V6_UDP),
-        (Protocol::Icmp, true, V6_ICMP),
-    ]
-}
-
-/// An IP packet from `src` to `dst` carrying `payload`, as a kernel sends it.
-fn ip_packet(src: IpAddr, dst: IpAddr, protocol: u8, payload: &[u8]) -> Vec<u8> {
-    let mut p = Vec::new();
-    match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => {
-            p.extend_from_slice(&[0x45, 0xc0]);
-            p.extend_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
-            p.extend_from_slice(&[0xbe, 0xef, 0, 0, 63, protocol, 0, 0]);
-            p.extend_from_slice(&s.octets());
-            p.extend_from_slice(&d.octets());
-            let sum = checksum::finish(checksum::sum(0, &p));
-            p[10..12].copy_from_slice(&sum.to_be_bytes());
-        }
-        (IpAddr::V6(s), IpAddr::V6(d)) => {
-            p.extend_from_slice(&[0x60, 0, 0, 0]);
-            p.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-            p.extend_from_slice(&[protocol, 63]);
-            p.extend_from_slice(&s.octets());
-            p.extend_from_slice(&d.octets());
-        }
-        _ => panic!("mixed families"),
-    }
-    p.extend_from_slice(payload);
-    p
-}
-
-/// An ICMP error from `from` quoting `quote_len` bytes of L4 after the
-/// quoted IP header of `probe` (whose TTL is worn down to 1).
-fn icmp_error(
-    from: IpAddr,
-    probe: &[u8],
-    quote_len: usize,
-    icmp_type: u8,
-    code: u8,
-    rest: [u8; 4],
-) -> Vec<u8> {
-    let v6 = from.is_ipv6();
-    let header = if v6 { 40 } else { 20 };
-    let mut quote = probe[..(header + quote_len).min(probe.len())].to_vec();
-    quote[if v6 { 7 } else { 8 }] = 1;
-    let mut m = vec![icmp_type, code, 0, 0];
-    m.extend_from_slice(&rest);
-    m.extend_from_slice(&quote);
-    let dst = session(v6).src();
-    let initial = if v6 {
-        checksum::pseudo_header(from, dst, 58, m.len())
-    } else {
-        0
-    };
-    let sum = checksum::finish(checksum::sum(initial, &m));
-    m[2..4].copy_from_slice(&sum.to_be_bytes());
-    ip_packet(from, dst, if v6 { 58 } else { 1 }, &m)
-}
-
-fn time_exceeded(from: IpAddr, probe: &[u8], quote_len: usize) -> Vec<u8> {
-    let t = if from.is_ipv6() { 3 } else { 11 };
-    icmp_error(from, probe, quote_len, t, 0, [0; 4])
-}
 
 fn reply(c: Classification) -> Reply {
     match c {
@@ -206,20 +100,6 @@ fn a_quote_shorter_than_8_bytes_is_not_ours() {
         strategy_for(Protocol::Tcp, session(false)).classify(&packet),
         Classification::NotOurs(NotOurs::Malformed(_))
     ));
-}
-
-/// A TCP segment from the destination's port 80 back to the probe's port.
-fn tcp_answer(v6: bool, flags: u8, ack: u32) -> Vec<u8> {
-    let s = session(v6);
-    let mut t = vec![0x00, 0x50, 0xc2, 0x49, 0x12, 0x34, 0x56, 0x78];
-    t.extend_from_slice(&ack.to_be_bytes());
-    t.extend_from_slice(&[0x50, flags, 0xfa, 0xf0, 0, 0, 0, 0]);
-    let sum = checksum::finish(checksum::sum(
-        checksum::pseudo_header(s.dst(), s.src(), 6, t.len()),
-        &t,
-    ));
-    t[16..18].copy_from_slice(&sum.to_be_bytes());
-    ip_packet(s.dst(), s.src(), 6, &t)
 }
 
 #[test]

@@ -1,0 +1,188 @@
+//! Pacing: send fast, but never so fast that answers are lost to the ICMP
+//! rate limits of the routers on the path.
+//!
+//! Linux (and most routers) limit the ICMP errors they send to one peer:
+//! a token bucket of 6 messages, refilled at 1 per second. Every TTL below
+//! the destination is one router, so each gets such a bucket here. Once
+//! the destination's hop is known, TTLs at or beyond it reach the
+//! destination: its TCP answers and echo replies are not rate limited,
+//! its UDP port-unreachables are (one bucket for the host). A global
+//! bucket keeps the total rate sane.
+
+use crate::time::Timestamp;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// A token bucket, in nanoseconds of credit.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    credit_ns: u64,
+    stamp: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Limit {
+    burst: u64,
+    per_token: Duration,
+}
+
+impl Limit {
+    fn capacity(&self) -> u64 {
+        self.burst * self.per_token.as_nanos() as u64
+    }
+}
+
+impl Bucket {
+    fn full(limit: Limit, now: Timestamp) -> Self {
+        Bucket {
+            credit_ns: limit.capacity(),
+            stamp: now,
+        }
+    }
+
+    fn refill(&mut self, limit: Limit, now: Timestamp) {
+        let gained = now.since(self.stamp).as_nanos() as u64;
+        self.credit_ns = (self.credit_ns.saturating_add(gained)).min(limit.capacity());
+        self.stamp = self.stamp.max(now);
+    }
+
+    /// When a token will be there (now if one is).
+    fn ready_at(&self, limit: Limit) -> Timestamp {
+        let cost = limit.per_token.as_nanos() as u64;
+        self.stamp
+            .after(Duration::from_nanos(cost.saturating_sub(self.credit_ns)))
+    }
+
+    fn take(&mut self, limit: Limit) {
+        self.credit_ns = self
+            .credit_ns
+            .saturating_sub(limit.per_token.as_nanos() as u64);
+    }
+}
+
+/// Which responder a probe will most likely make answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Responder {
+    /// The router at this TTL.
+    Router(u8),
+    /// The destination, answering with an ICMP error (UDP port unreachable).
+    DestinationIcmp,
+    /// The destination, answering with something not rate limited.
+    DestinationFree,
+}
+
+/// Linux's per-peer ICMP error limit: burst 6, then 1 per second.
+const ROUTER: Limit = Limit {
+    burst: 6,
+    per_token: Duration::from_secs(1),
+};
+
+/// The whole run: bursts of 64, then 4,000 probes a second.
+const GLOBAL: Limit = Limit {
+    burst: 64,
+    per_token: Duration::from_micros(250),
+};
+
+#[derive(Debug)]
+pub struct Pacer {
+    enabled: bool,
+    global: Option<Bucket>,
+    responders: HashMap<Responder, Bucket>,
+}
+
+impl Pacer {
+    pub fn new(enabled: bool) -> Self {
+        Pacer {
+            enabled,
+            global: None,
+            responders: HashMap::new(),
+        }
+    }
+
+    /// When a probe toward `responder` may be sent (at or before `now`
+    /// means at once).
+    pub fn ready_at(&mut self, responder: Responder, now: Timestamp) -> Timestamp {
+        if !self.enabled {
+            return now;
+        }
+        let global = self.global.get_or_insert_with(|| Bucket::full(GLOBAL, now));
+        global.refill(GLOBAL, now);
+        let mut at = global.ready_at(GLOBAL);
+        if let Some(limit) = limit_of(responder) {
+            let b = self
+                .responders
+                .entry(responder)
+                .or_insert_with(|| Bucket::full(limit, now));
+            b.refill(limit, now);
+            at = at.max(b.ready_at(limit));
+        }
+        at
+    }
+
+    /// Records a probe sent toward `responder`; call only when `ready_at`
+    /// said it may go.
+    pub fn take(&mut self, responder: Responder) {
+        if !self.enabled {
+            return;
+        }
+        if let Some(g) = self.global.as_mut() {
+            g.take(GLOBAL);
+        }
+        if let (Some(limit), Some(b)) = (limit_of(responder), self.responders.get_mut(&responder)) {
+            b.take(limit);
+        }
+    }
+}
+
+fn limit_of(responder: Responder) -> Option<Limit> {
+    match responder {
+        Responder::Router(_) | Responder::DestinationIcmp => Some(ROUTER),
+        Responder::DestinationFree => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at_ms(ms: u64) -> Timestamp {
+        Timestamp::from_nanos(1_000_000_000_000 + ms * 1_000_000)
+    }
+
+    #[test]
+    fn six_per_router_then_one_per_second() {
+        let mut p = Pacer::new(true);
+        let r = Responder::Router(3);
+        for _ in 0..6 {
+            assert!(p.ready_at(r, at_ms(0)) <= at_ms(0));
+            p.take(r);
+        }
+        assert_eq!(p.ready_at(r, at_ms(0)), at_ms(1000));
+        assert!(p.ready_at(Responder::Router(4), at_ms(0)) <= at_ms(0));
+        assert!(p.ready_at(r, at_ms(1000)) <= at_ms(1000));
+    }
+
+    #[test]
+    fn destination_tcp_answers_are_not_limited_per_router() {
+        let mut p = Pacer::new(true);
+        for i in 0..64 {
+            assert!(
+                p.ready_at(Responder::DestinationFree, at_ms(0)) <= at_ms(0),
+                "probe {i}"
+            );
+            p.take(Responder::DestinationFree);
+        }
+        // the global bucket is empty now: 250 us per probe
+        let next = p.ready_at(Responder::DestinationFree, at_ms(0));
+        assert_eq!(next.since(at_ms(0)), Duration::from_micros(250));
+    }
+
+    #[test]
+    fn disabled_pacing_never_waits() {
+        let mut p = Pacer::new(false);
+        for _ in 0..100 {
+            assert_eq!(p.ready_at(Responder::Router(1), at_ms(5)), at_ms(5));
+            p.take(Responder::Router(1));
+        }
+    }
+}

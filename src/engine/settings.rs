@@ -1,0 +1,57 @@
+//! What a trace is asked to do.
+
+use std::time::Duration;
+use tracetcp_strategies::Protocol;
+
+/// Settings shared by every trace of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// TTL of the first hop probed (-h).
+    pub first_ttl: u8,
+    /// How many TTLs are probed from the first (-m).
+    pub max_hops: u8,
+    /// Probes per hop (-p).
+    pub probes_per_hop: u8,
+    /// How long a probe waits for its answer (-t).
+    pub timeout: Duration,
+    /// At most this many probes wait for answers at once.
+    pub max_in_flight: usize,
+    /// Pace probes to stay under routers' ICMP rate limits (off with -F).
+    pub pacing: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            first_ttl: 1,
+            max_hops: 30,
+            probes_per_hop: 3,
+            timeout: Duration::from_millis(2000),
+            max_in_flight: 1024,
+            pacing: true,
+        }
+    }
+}
+
+impl Settings {
+    /// The highest TTL probed.
+    pub fn last_ttl(&self) -> u8 {
+        let last = u16::from(self.first_ttl) + u16::from(self.max_hops.max(1)) - 1;
+        last.min(255) as u8
+    }
+}
+
+/// One trace of a run: a probe kind and, for TCP and UDP, a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceSpec {
+    pub protocol: Protocol,
+    /// Destination port; 0 for ICMP.
+    pub port: u16,
+}
+
+impl TraceSpec {
+    pub fn new(protocol: Protocol, port: u16) -> Self {
+        let port = if protocol.has_port() { port } else { 0 };
+        TraceSpec { protocol, port }
+    }
+}

@@ -1,0 +1,114 @@
+//! Results: what a finished (or interrupted) trace found, hop by hop.
+
+use crate::engine::TraceSpec;
+use crate::time::Timestamp;
+use std::net::IpAddr;
+use std::time::Duration;
+use tracetcp_strategies::{IcmpCode, ReplyKind, Unreachable};
+
+/// An answer as it arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answer {
+    pub at: Timestamp,
+    pub from: IpAddr,
+    pub kind: ReplyKind,
+    pub icmp: Option<IcmpCode>,
+    /// TTL of the answer as it arrived.
+    pub reply_ttl: u8,
+    /// TTL left in our probe, as the ICMP error quoted it.
+    pub quoted_ttl: Option<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Answered { answer: Answer, rtt: Duration },
+    Lost,
+}
+
+/// One probe of a hop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeResult {
+    /// 0-based position of the probe within its hop.
+    pub index: u8,
+    /// When it was seen leaving (or, failing that, handed to the sender).
+    pub sent: Timestamp,
+    pub outcome: Outcome,
+}
+
+impl ProbeResult {
+    pub fn answer(&self) -> Option<(&Answer, Duration)> {
+        match &self.outcome {
+            Outcome::Answered { answer, rtt } => Some((answer, *rtt)),
+            Outcome::Lost => None,
+        }
+    }
+}
+
+/// Every probe sent with one TTL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HopResult {
+    pub ttl: u8,
+    pub probes: Vec<ProbeResult>,
+}
+
+impl HopResult {
+    /// Each distinct address that answered, in the order of the probes,
+    /// with the probes it answered.
+    pub fn responders(&self) -> Vec<(IpAddr, Vec<&ProbeResult>)> {
+        let mut out: Vec<(IpAddr, Vec<&ProbeResult>)> = Vec::new();
+        for p in &self.probes {
+            if let Some((a, _)) = p.answer() {
+                match out.iter_mut().find(|(addr, _)| *addr == a.from) {
+                    Some((_, list)) => list.push(p),
+                    None => out.push((a.from, vec![p])),
+                }
+            }
+        }
+        out
+    }
+
+    /// The first probe the destination answered, if any.
+    pub fn destination(&self) -> Option<(&Answer, Duration)> {
+        self.probes
+            .iter()
+            .filter_map(ProbeResult::answer)
+            .find(|(a, _)| a.kind.is_destination())
+    }
+
+    pub fn all_lost(&self) -> bool {
+        self.probes.iter().all(|p| p.answer().is_none())
+    }
+
+    pub fn lost(&self) -> usize {
+        self.probes.iter().filter(|p| p.answer().is_none()).count()
+    }
+}
+
+/// Why a trace ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceEnd {
+    /// The destination (or something answering for it) answered at `ttl`.
+    Reached {
+        ttl: u8,
+        kind: ReplyKind,
+        from: IpAddr,
+    },
+    /// A router at `ttl` answered destination unreachable.
+    Unreachable {
+        ttl: u8,
+        reason: Unreachable,
+        from: IpAddr,
+    },
+    /// Every TTL up to the maximum was probed without reaching it.
+    MaxHops,
+    /// Stopped before it could finish (Ctrl-C).
+    Interrupted,
+}
+
+/// One trace: its probe kind, hops in TTL order, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceResult {
+    pub spec: TraceSpec,
+    pub hops: Vec<HopResult>,
+    pub end: TraceEnd,
+}
