@@ -75,7 +75,7 @@ impl Sim {
         match hop {
             Hop::Router(a) => answer::time_exceeded(ip(a), probe, 8),
             Hop::Balanced(a, b) => {
-                answer::time_exceeded(ip(if nth % 2 == 0 { a } else { b }), probe, 8)
+                answer::time_exceeded(ip(if nth.is_multiple_of(2) { a } else { b }), probe, 8)
             }
             Hop::Silent | Hop::Mute => None,
             Hop::Unreachable(a, code) => answer::unreachable(ip(a), probe, code),

@@ -1,1 +1,98 @@
-//! Reports.
+//! Reports of finished traces: classic and condensed (the original tool's
+//! shapes, columns separated by tabs) and JSON.
+
+pub mod classic;
+pub mod condensed;
+pub mod json;
+
+use crate::engine::{Settings, TraceSpec};
+use crate::trace::HopResult;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Duration;
+use tracetcp_strategies::{Protocol, ReplyKind};
+
+/// Reverse-DNS names of the addresses seen; empty with -n.
+pub type Names = HashMap<IpAddr, String>;
+
+/// What every report says about the run as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    /// The host as the user gave it (name or address).
+    pub host: String,
+    pub address: IpAddr,
+    pub source: IpAddr,
+    pub settings: Settings,
+}
+
+impl RunInfo {
+    /// The name the user typed, when it was not an address literal.
+    pub fn host_name(&self) -> Option<&str> {
+        let literal = self.host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok();
+        (!literal).then_some(self.host.as_str())
+    }
+}
+
+/// A round-trip time the way people read them: whole milliseconds, but
+/// sub-millisecond times with two decimals ("0.05 ms", not "0 ms").
+pub fn rtt(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms >= 1.0 {
+        format!("{} ms", ms.round() as u64)
+    } else if ms >= 0.01 {
+        format!("{ms:.2} ms")
+    } else {
+        "<0.01 ms".to_string()
+    }
+}
+
+/// A probe's cell in a hop line: its RTT (with an unreachable flag), or
+/// "*" when it was lost.
+fn cell(hop: &HopResult, index: u8) -> String {
+    match hop
+        .probes
+        .iter()
+        .find(|p| p.index == index)
+        .and_then(|p| p.answer())
+    {
+        Some((a, t)) => match a.kind {
+            ReplyKind::Unreachable(u) => format!("{} {}", rtt(t), u.flag()),
+            _ => rtt(t),
+        },
+        None => "*".to_string(),
+    }
+}
+
+/// The cells of all the probes of a hop, "*" for those lost or never sent.
+fn cells(hop: &HopResult, per_hop: u8) -> Vec<String> {
+    (0..per_hop).map(|i| cell(hop, i)).collect()
+}
+
+/// "[address]" with its name, when it has one: "198.18.1.1\t[r1.lab]".
+fn address(addr: IpAddr, names: &Names) -> String {
+    match names.get(&addr) {
+        Some(name) => format!("{addr}\t[{name}]"),
+        None => addr.to_string(),
+    }
+}
+
+/// What the destination's answer says, in the classic wording.
+fn reached_phrase(kind: ReplyKind) -> &'static str {
+    match kind {
+        ReplyKind::SynAck => "Connection established to",
+        ReplyKind::EchoReply => "Echo reply from",
+        _ => "Port closed on",
+    }
+}
+
+/// How the trace's target is named in its header.
+fn probe_phrase(spec: &TraceSpec) -> String {
+    match spec.protocol {
+        Protocol::Tcp => format!("on port {}", spec.port),
+        Protocol::Udp => format!("on UDP port {}", spec.port),
+        Protocol::Icmp => "with ICMP echo".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -11,9 +11,7 @@ fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "probes.pcap".into());
     let mut out = std::fs::File::create(path)?;
     // pcap global header: magic, v2.4, zone 0, sigfigs 0, snaplen, LINKTYPE_RAW
-    for word in [0xa1b2_c3d4u32] {
-        out.write_all(&word.to_le_bytes())?;
-    }
+    out.write_all(&0xa1b2_c3d4u32.to_le_bytes())?;
     out.write_all(&2u16.to_le_bytes())?;
     out.write_all(&4u16.to_le_bytes())?;
     for word in [0u32, 0, 65535, 101] {

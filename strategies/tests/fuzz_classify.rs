@@ -100,7 +100,7 @@ fn strategies() -> Vec<Box<dyn Strategy>> {
 fn run(budget: Duration, min_iterations: u64) -> (u64, u64) {
     let seeds = seeds();
     let strategies = strategies();
-    let mut rng = Rng(0x7ace_7c9_u64 ^ std::process::id() as u64);
+    let mut rng = Rng(0x07ac_e7c9_u64 ^ std::process::id() as u64);
     let start = Instant::now();
     let (mut tried, mut claimed) = (0u64, 0u64);
     while tried < min_iterations || start.elapsed() < budget {

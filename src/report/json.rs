@@ -1,0 +1,137 @@
+//! JSON: one document per run. The schema is documented in README.md
+//! ("JSON output"); `schema_version` changes when a field changes meaning
+//! or goes away.
+
+use super::{Names, RunInfo};
+use crate::trace::{HopResult, Outcome, ProbeResult, TraceEnd, TraceResult};
+use serde_json::{json, Value};
+use std::net::IpAddr;
+use std::time::Duration;
+use tracetcp_strategies::ReplyKind;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+fn millis(d: Duration) -> f64 {
+    (d.as_nanos() as f64 / 1000.0).round() / 1000.0
+}
+
+fn name(addr: IpAddr, names: &Names) -> Value {
+    names.get(&addr).map_or(Value::Null, |n| json!(n))
+}
+
+fn probe(ttl: u8, p: &ProbeResult) -> Value {
+    let reply = match &p.outcome {
+        Outcome::Lost => Value::Null,
+        Outcome::Answered { answer: a, rtt } => json!({
+            "address": a.from.to_string(),
+            "rtt_ms": millis(*rtt),
+            "received_ns": a.at.as_nanos(),
+            "kind": a.kind.name(),
+            "flag": match a.kind {
+                ReplyKind::Unreachable(u) => json!(u.flag()),
+                _ => Value::Null,
+            },
+            "icmp_type": a.icmp.map(|c| c.icmp_type),
+            "icmp_code": a.icmp.map(|c| c.code),
+            "ttl": a.reply_ttl,
+            "quoted_ttl": a.quoted_ttl,
+        }),
+    };
+    json!({
+        "ttl": ttl,
+        "index": p.index,
+        "sent_ns": p.sent.as_nanos(),
+        "reply": reply,
+    })
+}
+
+fn hop(h: &HopResult, names: &Names) -> Value {
+    let rtts: Vec<Duration> = h
+        .probes
+        .iter()
+        .filter_map(|p| p.answer())
+        .map(|(_, t)| t)
+        .collect();
+    let rtt = if rtts.is_empty() {
+        Value::Null
+    } else {
+        let total: Duration = rtts.iter().sum();
+        json!({
+            "min": millis(*rtts.iter().min().unwrap_or(&Duration::ZERO)),
+            "avg": millis(total / rtts.len() as u32),
+            "max": millis(*rtts.iter().max().unwrap_or(&Duration::ZERO)),
+        })
+    };
+    let responders: Vec<Value> = h
+        .responders()
+        .into_iter()
+        .map(|(addr, probes)| {
+            json!({
+                "address": addr.to_string(),
+                "name": name(addr, names),
+                "probes": probes.iter().map(|p| p.index).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "ttl": h.ttl,
+        "sent": h.probes.len(),
+        "lost": h.lost(),
+        "responders": responders,
+        "rtt_ms": rtt,
+        "destination": h.destination().is_some(),
+    })
+}
+
+fn end(e: &TraceEnd) -> Value {
+    match e {
+        TraceEnd::Reached { ttl, kind, from } => json!({
+            "reason": "reached", "ttl": ttl, "kind": kind.name(), "address": from.to_string(),
+        }),
+        TraceEnd::Unreachable { ttl, reason, from } => json!({
+            "reason": "unreachable", "ttl": ttl, "flag": reason.flag(),
+            "description": reason.describe(), "address": from.to_string(),
+        }),
+        TraceEnd::MaxHops => json!({ "reason": "max-hops" }),
+        TraceEnd::Interrupted => json!({ "reason": "interrupted" }),
+    }
+}
+
+pub fn trace(r: &TraceResult, names: &Names) -> Value {
+    json!({
+        "protocol": r.spec.protocol.name(),
+        "port": r.spec.protocol.has_port().then_some(r.spec.port),
+        "end": end(&r.end),
+        "hops": r.hops.iter().map(|h| hop(h, names)).collect::<Vec<_>>(),
+        "probes": r.hops.iter().flat_map(|h| h.probes.iter().map(move |p| probe(h.ttl, p))).collect::<Vec<_>>(),
+    })
+}
+
+pub fn document(run: &RunInfo, results: &[TraceResult], names: &Names) -> Value {
+    let s = &run.settings;
+    json!({
+        "schema_version": SCHEMA_VERSION,
+        "tool": { "name": "tracetcp", "version": env!("CARGO_PKG_VERSION") },
+        "target": {
+            "host": run.host,
+            "address": run.address.to_string(),
+            "name": run.host_name(),
+        },
+        "source": run.source.to_string(),
+        "settings": {
+            "first_ttl": s.first_ttl,
+            "max_hops": s.max_hops,
+            "probes_per_hop": s.probes_per_hop,
+            "timeout_ms": s.timeout.as_millis() as u64,
+            "pacing": s.pacing,
+        },
+        "traces": results.iter().map(|r| trace(r, names)).collect::<Vec<_>>(),
+    })
+}
+
+/// The document, pretty-printed, with a final newline.
+pub fn render(run: &RunInfo, results: &[TraceResult], names: &Names) -> String {
+    let mut s = serde_json::to_string_pretty(&document(run, results, names)).unwrap_or_default();
+    s.push('\n');
+    s
+}
