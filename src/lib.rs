@@ -1,7 +1,16 @@
 //! tracetcp: traceroute with TCP SYN, UDP or ICMP echo probes, answers
 //! received through libpcap, sessions recorded to and replayed from .pcap.
 
+pub mod capture;
+pub mod cli;
+pub mod dns;
 pub mod engine;
+pub mod error;
+pub mod live;
+pub mod output;
 pub mod report;
+pub mod route;
+pub mod send;
+pub mod target;
 pub mod time;
 pub mod trace;

@@ -1,1 +1,53 @@
-fn main() {}
+//! tracetcp: the command-line program. Every error ends here as one
+//! "tracetcp: ..." line and a documented exit code.
+
+use clap::error::ErrorKind;
+use clap::Parser;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tracetcp::cli::Cli;
+use tracetcp::error::{exit, Error};
+use tracetcp::live::{self, Ending};
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            print!("{e}");
+            return ExitCode::from(exit::OK);
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad command line");
+            eprintln!(
+                "tracetcp: {} (see tracetcp -?)",
+                first.trim_start_matches("error: ")
+            );
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("tracetcp: {e:#}");
+            let code = e
+                .downcast_ref::<Error>()
+                .map_or(exit::RUNTIME, Error::exit_code);
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<u8> {
+    let config = cli.config()?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+    let ending = live::run(&config, &interrupted, std::io::stdout().lock())?;
+    Ok(match ending {
+        Ending::Finished => exit::OK,
+        Ending::Interrupted => exit::INTERRUPTED,
+    })
+}

@@ -30,6 +30,13 @@ impl Timestamp {
         )
     }
 
+    pub fn before(self, d: Duration) -> Timestamp {
+        Timestamp(
+            self.0
+                .saturating_sub(d.as_nanos().min(u128::from(u64::MAX)) as u64),
+        )
+    }
+
     /// The current wall-clock time (for live tracing only).
     pub fn now() -> Timestamp {
         let d = std::time::SystemTime::now()

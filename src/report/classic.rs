@@ -15,7 +15,7 @@
 
 use super::{address, cells, probe_phrase, reached_phrase, rtt, Names, RunInfo};
 use crate::engine::TraceSpec;
-use crate::trace::{HopResult, TraceEnd, TraceResult};
+use crate::trace::{HopResult, TraceEnd};
 
 pub fn header(run: &RunInfo, spec: &TraceSpec) -> String {
     let name = run
@@ -72,26 +72,9 @@ pub fn hop(h: &HopResult, per_hop: u8, names: &Names) -> String {
     out
 }
 
-pub fn footer(result: &TraceResult) -> &'static str {
-    match result.end {
+pub fn footer(end: &TraceEnd) -> &'static str {
+    match end {
         TraceEnd::Interrupted => "Trace interrupted.\n",
         _ => "Trace Complete.\n",
     }
-}
-
-/// A whole report; traces one after another, a blank line between them.
-pub fn render(run: &RunInfo, results: &[TraceResult], names: &Names) -> String {
-    let per_hop = run.settings.probes_per_hop;
-    let mut out = String::new();
-    for (i, r) in results.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        out.push_str(&header(run, &r.spec));
-        for h in &r.hops {
-            out.push_str(&hop(h, per_hop, names));
-        }
-        out.push_str(footer(r));
-    }
-    out
 }

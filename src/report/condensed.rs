@@ -9,7 +9,7 @@
 
 use super::{address, cells, rtt, Names, RunInfo};
 use crate::engine::TraceSpec;
-use crate::trace::{HopResult, TraceResult};
+use crate::trace::HopResult;
 use std::net::IpAddr;
 use tracetcp_strategies::{Protocol, ReplyKind};
 
@@ -53,17 +53,4 @@ pub fn hop(run: &RunInfo, spec: &TraceSpec, h: &HopResult, names: &Names) -> Str
 /// Blank lines go between traces only when each has several hops.
 pub fn separates_traces(run: &RunInfo) -> bool {
     run.settings.max_hops > 1
-}
-
-pub fn render(run: &RunInfo, results: &[TraceResult], names: &Names) -> String {
-    let mut out = String::new();
-    for (i, r) in results.iter().enumerate() {
-        if i > 0 && separates_traces(run) {
-            out.push('\n');
-        }
-        for h in &r.hops {
-            out.push_str(&hop(run, &r.spec, h, names));
-        }
-    }
-    out
 }

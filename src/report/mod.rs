@@ -6,11 +6,61 @@ pub mod condensed;
 pub mod json;
 
 use crate::engine::{Settings, TraceSpec};
-use crate::trace::HopResult;
+use crate::trace::{HopResult, TraceEnd, TraceResult};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 use tracetcp_strategies::{Protocol, ReplyKind};
+
+/// The two text reports. Live output and batch rendering both go through
+/// these three pieces, so a replayed report reads exactly like the live one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Text {
+    Classic,
+    Condensed,
+}
+
+impl Text {
+    /// What comes before the hops of the `index`-th trace.
+    pub fn trace_start(self, run: &RunInfo, index: usize, spec: &TraceSpec) -> String {
+        let gap = if index > 0 && (self == Text::Classic || condensed::separates_traces(run)) {
+            "\n"
+        } else {
+            ""
+        };
+        match self {
+            Text::Classic => format!("{gap}{}", classic::header(run, spec)),
+            Text::Condensed => gap.to_string(),
+        }
+    }
+
+    pub fn hop(self, run: &RunInfo, spec: &TraceSpec, hop: &HopResult, names: &Names) -> String {
+        match self {
+            Text::Classic => classic::hop(hop, run.settings.probes_per_hop, names),
+            Text::Condensed => condensed::hop(run, spec, hop, names),
+        }
+    }
+
+    pub fn trace_end(self, end: &TraceEnd) -> String {
+        match self {
+            Text::Classic => classic::footer(end).to_string(),
+            Text::Condensed => String::new(),
+        }
+    }
+
+    /// A whole report of finished traces.
+    pub fn render(self, run: &RunInfo, results: &[TraceResult], names: &Names) -> String {
+        let mut out = String::new();
+        for (i, r) in results.iter().enumerate() {
+            out.push_str(&self.trace_start(run, i, &r.spec));
+            for h in &r.hops {
+                out.push_str(&self.hop(run, &r.spec, h, names));
+            }
+            out.push_str(&self.trace_end(&r.end));
+        }
+        out
+    }
+}
 
 /// Reverse-DNS names of the addresses seen; empty with -n.
 pub type Names = HashMap<IpAddr, String>;

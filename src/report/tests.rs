@@ -120,7 +120,7 @@ fn classic_matches_the_seed_trace_to_ebay() {
         },
     };
     let names: Names = [(ip("192.168.0.1"), "wintermute".to_string())].into();
-    let text = classic::render(
+    let text = Text::Classic.render(
         &run("www.ebay.co.uk", dst, Settings::default()),
         &[result],
         &names,
@@ -242,7 +242,7 @@ fn condensed_matches_the_seed_port_range() {
 [66.135.192.41:140]  3  11 ms   62.30.193.33
 ";
     assert_eq!(
-        expand_tabs(&condensed::render(&r, &results, &Names::new())),
+        expand_tabs(&Text::Condensed.render(&r, &results, &Names::new())),
         expected
     );
 }
@@ -280,7 +280,7 @@ fn condensed_separates_multi_hop_traces_and_reports_open_ports() {
 [192.168.0.1:21]  1     Dest. in 1 ms. Port OPEN on 192.168.0.1
 ";
     assert_eq!(
-        expand_tabs(&condensed::render(&r, &[filtered, open], &Names::new())),
+        expand_tabs(&Text::Condensed.render(&r, &[filtered, open], &Names::new())),
         expected
     );
 }

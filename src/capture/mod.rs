@@ -1,0 +1,148 @@
+//! The capture thread: a libpcap live handle on the device that routes to
+//! the target, in immediate mode with nanosecond timestamps and the
+//! strategies' BPF filter, handing every packet to the tracer over a
+//! crossbeam channel.
+
+pub mod link;
+
+use crate::error::{privilege_text, Error, Result};
+use crate::time::Timestamp;
+use crossbeam_channel::{Receiver, Sender};
+use pcap::{Active, Capture, Precision};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// A frame as captured, link-layer header included (for recordings).
+#[derive(Debug, Clone)]
+pub struct Frame {
+    pub ts: Timestamp,
+    pub data: Vec<u8>,
+    /// Where the IP packet starts in `data`.
+    pub ip_offset: usize,
+}
+
+impl Frame {
+    pub fn ip(&self) -> &[u8] {
+        self.data.get(self.ip_offset..).unwrap_or_default()
+    }
+}
+
+/// Enough for any header a trace reads, with ICMP quotes.
+const SNAPLEN: i32 = 512;
+/// How often an idle read returns to look at the stop flag.
+const READ_TIMEOUT_MS: i32 = 50;
+
+/// Opens a live capture on `device` with `filter`.
+pub fn open(device: &str, filter: &str) -> Result<Capture<Active>> {
+    let what = format!("capturing on {device}");
+    let cap = Capture::from_device(device)
+        .map_err(|e| Error::Usage(format!("interface {device}: {e}")))?
+        .immediate_mode(true)
+        .precision(Precision::Nano)
+        .snaplen(SNAPLEN)
+        .timeout(READ_TIMEOUT_MS)
+        .open()
+        .map_err(|e| pcap_error(&what, e))?;
+    let mut cap = cap;
+    cap.filter(filter, true)
+        .map_err(|e| Error::Runtime(format!("BPF filter '{filter}': {e}")))?;
+    let linktype = cap.get_datalink().0;
+    if !link::is_supported(linktype) {
+        return Err(Error::Runtime(format!(
+            "{device}: unsupported link type {linktype}"
+        )));
+    }
+    Ok(cap)
+}
+
+/// A libpcap error as a tracer error: privileges when that is the cause.
+pub fn pcap_error(what: &str, e: pcap::Error) -> Error {
+    let text = e.to_string();
+    let lower = text.to_lowercase();
+    if lower.contains("permission") || lower.contains("not permitted") {
+        Error::Privileges(privilege_text(what))
+    } else if lower.contains("no such device") {
+        Error::Usage(format!("{what}: {text}"))
+    } else {
+        Error::Runtime(format!("{what}: {text}"))
+    }
+}
+
+/// The running capture thread.
+pub struct CaptureThread {
+    stop: Arc<AtomicBool>,
+    breaker: pcap::BreakLoop,
+    handle: Option<JoinHandle<Result<()>>>,
+    pub linktype: i32,
+}
+
+impl CaptureThread {
+    /// Starts reading `cap` on its own thread; frames arrive on the channel.
+    pub fn start(mut cap: Capture<Active>) -> (CaptureThread, Receiver<Frame>) {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let stop = Arc::new(AtomicBool::new(false));
+        let breaker = cap.breakloop_handle();
+        let linktype = cap.get_datalink().0;
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || read_loop(&mut cap, linktype, &flag, &tx))
+            .ok();
+        (
+            CaptureThread {
+                stop,
+                breaker,
+                handle,
+                linktype,
+            },
+            rx,
+        )
+    }
+
+    /// Stops the thread at once and reports how it ended.
+    pub fn stop(mut self) -> Result<()> {
+        self.stop.store(true, Ordering::SeqCst);
+        self.breaker.breakloop();
+        match self.handle.take().map(JoinHandle::join) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(Error::Runtime("the capture thread failed".into())),
+            None => Err(Error::Runtime("the capture thread did not start".into())),
+        }
+    }
+}
+
+fn read_loop(
+    cap: &mut Capture<Active>,
+    linktype: i32,
+    stop: &AtomicBool,
+    tx: &Sender<Frame>,
+) -> Result<()> {
+    while !stop.load(Ordering::SeqCst) {
+        match cap.next_packet() {
+            Ok(p) => {
+                let Some(ip_offset) = link::ip_offset(linktype, p.data) else {
+                    continue;
+                };
+                let ts = p.header.ts;
+                // With nanosecond precision, tv_usec holds nanoseconds.
+                let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000) + ts.tv_usec as u64;
+                let frame = Frame {
+                    ts: Timestamp::from_nanos(ns),
+                    data: p.data.to_vec(),
+                    ip_offset,
+                };
+                if tx.send(frame).is_err() {
+                    break;
+                }
+            }
+            Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {}
+            Err(e) if stop.load(Ordering::SeqCst) => {
+                log::debug!("capture ended: {e}");
+                break;
+            }
+            Err(e) => return Err(Error::Runtime(format!("capture: {e}"))),
+        }
+    }
+    Ok(())
+}

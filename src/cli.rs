@@ -1,0 +1,354 @@
+//! The command line, defined in one place: the original tool's flags
+//! (-c -h -m -n -p -r -s -t -g -R -F -v -?) with their meanings, and the
+//! additions. `Cli::config` turns it into what the tracer runs.
+
+use crate::engine::{Settings, TraceSpec};
+use crate::error::{Error, Result};
+use crate::target::{resolve_port, Family, TargetArg};
+use clap::{ArgAction, Parser};
+use std::net::IpAddr;
+use std::time::Duration;
+use tracetcp_strategies::Protocol;
+
+/// Default destination port of TCP probes (the original tool's).
+pub const DEFAULT_TCP_PORT: u16 = 80;
+/// Default destination port of UDP probes (traceroute's base port).
+pub const DEFAULT_UDP_PORT: u16 = 33434;
+/// Default timeout per probe: all probes are in flight together, so a
+/// trace waits about one timeout in all, not one per hop.
+pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tracetcp",
+    version,
+    about = "Trace the route to a host with TCP SYN, UDP or ICMP echo probes.",
+    disable_help_flag = true,
+    disable_version_flag = true,
+    override_usage = "tracetcp host[:port|:service] [options]",
+    after_help = "Exit codes: 0 done, 1 network or capture failure, 2 bad input, \
+                  3 missing privileges, 130 interrupted."
+)]
+pub struct Cli {
+    /// Target: host[:port|:service], [IPv6]:port (port 80 if not given)
+    #[arg(value_name = "host[:port|:service]")]
+    pub target: Option<String>,
+
+    /// Condensed output: one line per hop
+    #[arg(short = 'c')]
+    pub condensed: bool,
+
+    /// Start hop: TTL of the first probes
+    #[arg(short = 'h', value_name = "TTL", default_value_t = 1,
+          value_parser = clap::value_parser!(u8).range(1..))]
+    pub start_hop: u8,
+
+    /// Maximum hops: how many TTLs to probe from the start hop
+    #[arg(short = 'm', value_name = "HOPS", default_value_t = 30,
+          value_parser = clap::value_parser!(u8).range(1..))]
+    pub max_hops: u8,
+
+    /// No reverse DNS lookups
+    #[arg(short = 'n')]
+    pub numeric: bool,
+
+    /// Probes per hop
+    #[arg(short = 'p', value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub probes: u8,
+
+    /// One trace per port from P1 to P2, all run at once
+    #[arg(short = 'r', num_args = 2, value_names = ["P1", "P2"])]
+    pub range: Option<Vec<u16>>,
+
+    /// Port scan: same as -c -n -r P1 P2 -h 128 -m 1 -p 1
+    #[arg(short = 's', num_args = 2, value_names = ["P1", "P2"], conflicts_with = "range")]
+    pub scan: Option<Vec<u16>>,
+
+    /// Timeout per probe in milliseconds
+    #[arg(short = 't', value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub timeout_ms: u64,
+
+    /// Gateway for injected ethernet frames (implies --inject)
+    #[arg(short = 'g', value_name = "ADDR")]
+    pub gateway: Option<IpAddr>,
+
+    /// Send through raw sockets (the default on Linux)
+    #[arg(short = 'R', conflicts_with_all = ["inject", "gateway"])]
+    pub raw: bool,
+
+    /// Send by injecting ethernet frames through libpcap
+    #[arg(long = "inject")]
+    pub inject: bool,
+
+    /// Disable pacing ("anti-flood"): send every probe at once
+    #[arg(short = 'F')]
+    pub no_pacing: bool,
+
+    /// Print the version
+    #[arg(short = 'v', long = "version", action = ArgAction::Version)]
+    pub version: Option<bool>,
+
+    /// Print this help
+    #[arg(short = '?', long = "help", action = ArgAction::Help)]
+    pub help: Option<bool>,
+
+    /// Use IPv4 only
+    #[arg(short = '4', conflicts_with = "ipv6")]
+    pub ipv4: bool,
+
+    /// Use IPv6 only
+    #[arg(short = '6')]
+    pub ipv6: bool,
+
+    /// Probe kind: tcp, udp or icmp
+    #[arg(short = 'P', long = "protocol", value_name = "PROTO", default_value = "tcp",
+          value_parser = |s: &str| s.parse::<Protocol>())]
+    pub protocol: Protocol,
+
+    /// Print one JSON document instead of text
+    #[arg(long = "json")]
+    pub json: bool,
+
+    /// Network interface to capture (and inject) on
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+
+    /// Source address of the probes
+    #[arg(long = "source", value_name = "ADDR")]
+    pub source: Option<IpAddr>,
+}
+
+/// How probes leave the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendMethod {
+    /// Raw IP sockets: the kernel routes and resolves the next hop.
+    Raw,
+    /// Ethernet frames injected through libpcap, to `gateway` if given.
+    Inject { gateway: Option<IpAddr> },
+}
+
+/// The report to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Classic,
+    Condensed,
+    Json,
+}
+
+/// Everything a run needs, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    pub family: Option<Family>,
+    pub specs: Vec<TraceSpec>,
+    pub settings: Settings,
+    pub format: Format,
+    pub numeric: bool,
+    pub send: SendMethod,
+    pub interface: Option<String>,
+    pub source: Option<IpAddr>,
+}
+
+impl Cli {
+    pub fn config(&self) -> Result<Config> {
+        let target = self.target.as_deref().ok_or_else(|| {
+            Error::Usage("no target given: tracetcp host[:port|:service] [options] (see -?)".into())
+        })?;
+        let target = TargetArg::parse(target)?;
+        let protocol = self.protocol;
+        let ports = match (&self.range, &self.scan, &target.port) {
+            (Some(r), _, _) | (None, Some(r), _) => port_range(r)?,
+            (None, None, Some(p)) => vec![resolve_port(p, protocol)?],
+            (None, None, None) => vec![match protocol {
+                Protocol::Udp => DEFAULT_UDP_PORT,
+                _ => DEFAULT_TCP_PORT,
+            }],
+        };
+        if protocol == Protocol::Icmp && ports.len() > 1 {
+            return Err(Error::Usage(
+                "-r and -s need port probes: use -P tcp or -P udp".into(),
+            ));
+        }
+        let scan = self.scan.is_some();
+        let mut settings = Settings {
+            first_ttl: self.start_hop,
+            max_hops: self.max_hops,
+            probes_per_hop: self.probes,
+            timeout: Duration::from_millis(self.timeout_ms),
+            pacing: !self.no_pacing,
+            ..Settings::default()
+        };
+        if scan {
+            settings.first_ttl = 128;
+            settings.max_hops = 1;
+            settings.probes_per_hop = 1;
+        }
+        let format = if self.json {
+            Format::Json
+        } else if self.condensed || scan {
+            Format::Condensed
+        } else {
+            Format::Classic
+        };
+        let send = if self.inject || self.gateway.is_some() {
+            SendMethod::Inject {
+                gateway: self.gateway,
+            }
+        } else {
+            SendMethod::Raw
+        };
+        let family = match (self.ipv4, self.ipv6) {
+            (true, _) => Some(Family::V4),
+            (_, true) => Some(Family::V6),
+            _ => None,
+        };
+        Ok(Config {
+            host: target.host,
+            family,
+            specs: ports
+                .into_iter()
+                .map(|p| TraceSpec::new(protocol, p))
+                .collect(),
+            settings,
+            format,
+            numeric: self.numeric || scan,
+            send,
+            interface: self.interface.clone(),
+            source: self.source,
+        })
+    }
+}
+
+fn port_range(r: &[u16]) -> Result<Vec<u16>> {
+    match r {
+        [a, b] if *a >= 1 && a <= b => Ok((*a..=*b).collect()),
+        _ => Err(Error::Usage(format!(
+            "bad port range {}: needs 1 <= P1 <= P2 <= 65535",
+            r.iter().map(u16::to_string).collect::<Vec<_>>().join(" ")
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(args: &[&str]) -> Config {
+        let mut all = vec!["tracetcp"];
+        all.extend_from_slice(args);
+        Cli::try_parse_from(all).unwrap().config().unwrap()
+    }
+
+    #[test]
+    fn defaults_are_the_original_tools() {
+        let c = cfg(&["198.18.9.2"]);
+        assert_eq!(c.specs, vec![TraceSpec::new(Protocol::Tcp, 80)]);
+        assert_eq!(
+            (
+                c.settings.first_ttl,
+                c.settings.max_hops,
+                c.settings.probes_per_hop
+            ),
+            (1, 30, 3)
+        );
+        assert_eq!(c.format, Format::Classic);
+        assert_eq!(c.send, SendMethod::Raw);
+    }
+
+    #[test]
+    fn options_before_or_after_the_host() {
+        let a = cfg(&[
+            "-h", "3", "-m", "1", "-p", "1", "-t", "500", "-c", "host:135", "-n",
+        ]);
+        let b = cfg(&[
+            "host:135", "-h", "3", "-m", "1", "-p", "1", "-t", "500", "-c", "-n",
+        ]);
+        assert_eq!(a.settings, b.settings);
+        assert_eq!(a.settings.first_ttl, 3);
+        assert_eq!(a.settings.timeout, Duration::from_millis(500));
+        assert_eq!(a.format, Format::Condensed);
+        assert!(a.numeric);
+    }
+
+    #[test]
+    fn range_and_scan() {
+        let r = cfg(&[
+            "www.ebay.co.uk",
+            "-h",
+            "3",
+            "-m",
+            "1",
+            "-p",
+            "1",
+            "-t",
+            "500",
+            "-c",
+            "-r",
+            "130",
+            "140",
+            "-n",
+        ]);
+        assert_eq!(r.specs.len(), 11);
+        assert_eq!(r.specs[5], TraceSpec::new(Protocol::Tcp, 135));
+        let s = cfg(&["-s", "20", "80", "192.168.0.1"]);
+        assert_eq!(s.specs.len(), 61);
+        assert_eq!(
+            (
+                s.settings.first_ttl,
+                s.settings.max_hops,
+                s.settings.probes_per_hop
+            ),
+            (128, 1, 1)
+        );
+        assert_eq!(s.format, Format::Condensed);
+        assert!(s.numeric);
+    }
+
+    #[test]
+    fn additions() {
+        let c = cfg(&["-P", "udp", "-6", "--json", "[2001:db8::2]"]);
+        assert_eq!(
+            c.specs,
+            vec![TraceSpec::new(Protocol::Udp, DEFAULT_UDP_PORT)]
+        );
+        assert_eq!(c.family, Some(Family::V6));
+        assert_eq!(c.format, Format::Json);
+        let c = cfg(&["-g", "198.18.0.2", "-F", "x"]);
+        assert_eq!(
+            c.send,
+            SendMethod::Inject {
+                gateway: Some("198.18.0.2".parse().unwrap())
+            }
+        );
+        assert!(!c.settings.pacing);
+        assert_eq!(
+            cfg(&["-P", "icmp", "x"]).specs,
+            vec![TraceSpec::new(Protocol::Icmp, 0)]
+        );
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        for args in [
+            vec!["tracetcp", "-r", "140", "130", "x"],
+            vec!["tracetcp", "-P", "icmp", "-r", "1", "2", "x"],
+            vec!["tracetcp"],
+            vec!["tracetcp", "x:notaservice"],
+        ] {
+            let r = Cli::try_parse_from(args.clone()).map(|c| c.config());
+            assert!(matches!(r, Ok(Err(Error::Usage(_)))), "{args:?}");
+        }
+        for args in [
+            vec!["tracetcp", "-h", "0", "x"],
+            vec!["tracetcp", "-m", "300", "x"],
+            vec!["tracetcp", "-P", "sctp", "x"],
+            vec!["tracetcp", "-4", "-6", "x"],
+            vec!["tracetcp", "-R", "-g", "198.18.0.2", "x"],
+            vec!["tracetcp", "--bogus", "x"],
+        ] {
+            assert!(Cli::try_parse_from(args.clone()).is_err(), "{args:?}");
+        }
+    }
+}

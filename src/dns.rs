@@ -1,0 +1,104 @@
+//! Reverse DNS in the background: a lookup starts as soon as an address
+//! answers, and a hop waits for its names only a short, bounded time.
+
+use crate::report::Names;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a hop may wait for its names, counted from each lookup's start.
+pub const MAX_WAIT: Duration = Duration::from_millis(1000);
+
+#[derive(Debug, Clone)]
+enum Lookup {
+    Pending(Instant),
+    Done(Option<String>),
+}
+
+#[derive(Clone)]
+pub struct Resolver {
+    enabled: bool,
+    state: Arc<(Mutex<HashMap<IpAddr, Lookup>>, Condvar)>,
+}
+
+impl Resolver {
+    pub fn new(enabled: bool) -> Self {
+        Resolver {
+            enabled,
+            state: Arc::new((Mutex::new(HashMap::new()), Condvar::new())),
+        }
+    }
+
+    /// Starts looking `addr` up, unless that was done already.
+    pub fn request(&self, addr: IpAddr) {
+        if !self.enabled {
+            return;
+        }
+        let (lock, _) = &*self.state;
+        let Ok(mut map) = lock.lock() else { return };
+        if map.contains_key(&addr) {
+            return;
+        }
+        map.insert(addr, Lookup::Pending(Instant::now()));
+        let state = self.state.clone();
+        let spawned = std::thread::Builder::new()
+            .name("rdns".into())
+            .spawn(move || {
+                let name = dns_lookup::lookup_addr(&addr)
+                    .ok()
+                    .filter(|n| n.parse::<IpAddr>().is_err());
+                let (lock, cvar) = &*state;
+                if let Ok(mut map) = lock.lock() {
+                    map.insert(addr, Lookup::Done(name));
+                }
+                cvar.notify_all();
+            });
+        if spawned.is_err() {
+            map.insert(addr, Lookup::Done(None));
+        }
+    }
+
+    /// Waits until every address is looked up or has waited `MAX_WAIT`.
+    pub fn wait(&self, addrs: &[IpAddr]) {
+        if !self.enabled {
+            return;
+        }
+        for &a in addrs {
+            self.request(a);
+        }
+        let (lock, cvar) = &*self.state;
+        let Ok(mut map) = lock.lock() else { return };
+        loop {
+            let now = Instant::now();
+            let until = addrs
+                .iter()
+                .filter_map(|a| match map.get(a) {
+                    Some(Lookup::Pending(started)) => Some(*started + MAX_WAIT),
+                    _ => None,
+                })
+                .filter(|&t| t > now)
+                .max();
+            let Some(until) = until else { return };
+            map = match cvar.wait_timeout(map, until - now) {
+                Ok((m, _)) => m,
+                Err(_) => return,
+            };
+        }
+    }
+
+    /// Every name found so far.
+    pub fn names(&self) -> Names {
+        let (lock, _) = &*self.state;
+        lock.lock()
+            .map(|map| {
+                map.iter()
+                    .filter_map(|(a, l)| match l {
+                        Lookup::Done(Some(n)) => Some((*a, n.clone())),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,124 @@
+//! Live output: hops print as soon as they, and every hop before them,
+//! are final; several traces print one after another in their order.
+
+use crate::cli::Format;
+use crate::dns::Resolver;
+use crate::engine::{Engine, Event};
+use crate::report::{json, RunInfo, Text};
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+pub struct LivePrinter<W: Write> {
+    out: W,
+    format: Format,
+    run: RunInfo,
+    /// The trace being printed.
+    cursor: usize,
+    started: bool,
+    /// Hops printed, hops final, and whether done, per trace.
+    printed: Vec<usize>,
+    final_hops: Vec<usize>,
+    done: Vec<bool>,
+}
+
+impl<W: Write> LivePrinter<W> {
+    pub fn new(out: W, format: Format, run: RunInfo, traces: usize) -> Self {
+        LivePrinter {
+            out,
+            format,
+            run,
+            cursor: 0,
+            started: false,
+            printed: vec![0; traces],
+            final_hops: vec![0; traces],
+            done: vec![false; traces],
+        }
+    }
+
+    fn text(&self) -> Option<Text> {
+        match self.format {
+            Format::Classic => Some(Text::Classic),
+            Format::Condensed => Some(Text::Condensed),
+            Format::Json => None,
+        }
+    }
+
+    pub fn on_event(&mut self, e: Event) {
+        match e {
+            Event::Hop { trace, .. } => self.final_hops[trace] += 1,
+            Event::TraceDone { trace } => self.done[trace] = true,
+        }
+    }
+
+    /// Prints whatever has become final, in order.
+    pub fn flush(&mut self, engine: &Engine, resolver: &Resolver) -> io::Result<()> {
+        let Some(text) = self.text() else {
+            return Ok(());
+        };
+        while self.cursor < self.printed.len() {
+            let i = self.cursor;
+            let spec = engine.specs()[i];
+            if !self.started {
+                write!(self.out, "{}", text.trace_start(&self.run, i, &spec))?;
+                self.started = true;
+            }
+            while self.printed[i] < self.final_hops[i] {
+                let ttl = engine.settings().first_ttl + self.printed[i] as u8;
+                let hop = engine.hop(i, ttl);
+                let addrs: Vec<IpAddr> = hop.responders().iter().map(|(a, _)| *a).collect();
+                resolver.wait(&addrs);
+                write!(
+                    self.out,
+                    "{}",
+                    text.hop(&self.run, &spec, &hop, &resolver.names())
+                )?;
+                self.printed[i] += 1;
+            }
+            if !self.done[i] {
+                break;
+            }
+            write!(self.out, "{}", text.trace_end(&engine.result(i).end))?;
+            self.cursor += 1;
+            self.started = false;
+        }
+        self.out.flush()
+    }
+
+    /// Prints the rest: everything for JSON; for text, what the unfinished
+    /// traces found so far (after Ctrl-C).
+    pub fn finish(&mut self, engine: &Engine, resolver: &Resolver) -> io::Result<()> {
+        self.flush(engine, resolver)?;
+        let results = engine.results();
+        let Some(text) = self.text() else {
+            for r in &results {
+                for h in &r.hops {
+                    let addrs: Vec<IpAddr> = h.responders().iter().map(|(a, _)| *a).collect();
+                    resolver.wait(&addrs);
+                }
+            }
+            write!(
+                self.out,
+                "{}",
+                json::render(&self.run, &results, &resolver.names())
+            )?;
+            return self.out.flush();
+        };
+        for i in self.cursor..results.len() {
+            let r = &results[i];
+            if !self.started {
+                write!(self.out, "{}", text.trace_start(&self.run, i, &r.spec))?;
+            }
+            for h in r.hops.iter().skip(self.printed[i]) {
+                write!(
+                    self.out,
+                    "{}",
+                    text.hop(&self.run, &r.spec, h, &resolver.names())
+                )?;
+            }
+            write!(self.out, "{}", text.trace_end(&r.end))?;
+            self.started = false;
+        }
+        self.cursor = results.len();
+        self.out.flush()
+    }
+}

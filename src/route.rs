@@ -1,0 +1,43 @@
+//! Which source address and which interface reach a destination.
+
+use crate::error::{Error, Result};
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+
+/// The source address the kernel would use toward `dst`: connect a UDP
+/// socket (which sends nothing) and read its local address.
+pub fn source_for(dst: IpAddr) -> Result<IpAddr> {
+    let bind: SocketAddr = if dst.is_ipv6() {
+        "[::]:0".parse().expect("literal")
+    } else {
+        "0.0.0.0:0".parse().expect("literal")
+    };
+    let sock = UdpSocket::bind(bind).map_err(|e| Error::Runtime(format!("socket: {e}")))?;
+    sock.connect(SocketAddr::new(dst, 9))
+        .map_err(|e| Error::Runtime(format!("no route to {dst}: {e}")))?;
+    let local = sock
+        .local_addr()
+        .map_err(|e| Error::Runtime(format!("no route to {dst}: {e}")))?;
+    Ok(local.ip())
+}
+
+/// The capture device: the one named, or the one holding `src`.
+pub fn device_for(src: IpAddr, name: Option<&str>) -> Result<String> {
+    let devices =
+        pcap::Device::list().map_err(|e| Error::Runtime(format!("listing interfaces: {e}")))?;
+    match name {
+        Some(n) => devices
+            .iter()
+            .find(|d| d.name == n)
+            .map(|d| d.name.clone())
+            .ok_or_else(|| Error::Usage(format!("unknown interface '{n}'"))),
+        None => devices
+            .iter()
+            .find(|d| d.addresses.iter().any(|a| a.addr == src))
+            .map(|d| d.name.clone())
+            .ok_or_else(|| {
+                Error::Runtime(format!(
+                    "no interface holds the source address {src} (use -i)"
+                ))
+            }),
+    }
+}

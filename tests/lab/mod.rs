@@ -1,0 +1,237 @@
+//! The project's network-namespace lab: a chain client - r1 .. rN - server
+//! of Linux network namespaces joined by veth pairs, each router a real
+//! kernel router (real TTL expiry, real ICMP, real SYN-ACK and RST), with
+//! IPv4 (198.18.0.0/15) and IPv6 (2001:db8::/32) only. Link i joins node i
+//! and node i+1 (the client is node 0, the server node N+1) as
+//! 198.18.i.0/24 and 2001:db8:i::/64, node i holding .1 and node i+1 .2.
+//! Namespaces are uniquely named and always removed (on drop, also when a
+//! test fails).
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::io::Write;
+use std::net::{IpAddr, TcpListener};
+use std::os::fd::AsRawFd;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// Why the lab cannot run here, if it cannot.
+pub fn unavailable() -> Option<String> {
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("the lab needs root (network namespaces)".into());
+    }
+    for tool in ["ip", "nft"] {
+        let found = Command::new(tool)
+            .arg("-V")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if found.is_err() {
+            return Some(format!(
+                "the lab needs '{tool}' (apt-get install iproute2 nftables)"
+            ));
+        }
+    }
+    None
+}
+
+/// For tests: the lab, or a loud skip; under CI=true a failure instead.
+pub fn require() -> bool {
+    match unavailable() {
+        None => true,
+        Some(why) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("lab test cannot run under CI=true: {why}")
+        }
+        Some(why) => {
+            let _ = writeln!(std::io::stderr(), "\n*** LAB TEST SKIPPED: {why} ***\n");
+            false
+        }
+    }
+}
+
+pub struct Lab {
+    names: Vec<String>,
+    routers: usize,
+    listeners: Vec<TcpListener>,
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+impl Lab {
+    /// A chain with `routers` routers, ICMP rate limits off in the routers
+    /// (so that tests running one after another lose nothing).
+    pub fn new(routers: usize) -> Lab {
+        let id = format!(
+            "tt{}x{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut names = vec![format!("{id}c")];
+        names.extend((1..=routers).map(|k| format!("{id}r{k}")));
+        names.push(format!("{id}s"));
+        let lab = Lab {
+            names,
+            routers,
+            listeners: Vec::new(),
+        };
+        for n in &lab.names {
+            run(Command::new("ip").args(["netns", "add", n]));
+            lab.sh(n, "ip link set lo up; echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad");
+        }
+        for i in 0..=routers {
+            let (a, b) = (&lab.names[i], &lab.names[i + 1]);
+            run(Command::new("ip").args([
+                "link", "add", "name", "east", "netns", a, "type", "veth", "peer", "name", "west",
+                "netns", b,
+            ]));
+            lab.sh(a, &format!("ip addr add 198.18.{i}.1/24 dev east; ip -6 addr add 2001:db8:{i}::1/64 dev east nodad; ip link set east up"));
+            lab.sh(b, &format!("ip addr add 198.18.{i}.2/24 dev west; ip -6 addr add 2001:db8:{i}::2/64 dev west nodad; ip link set west up"));
+        }
+        for j in 0..=routers + 1 {
+            let mut s = String::new();
+            if j <= routers {
+                s += &format!("ip route add default via 198.18.{j}.2; ip -6 route add default via 2001:db8:{j}::2;");
+            } else {
+                let p = j - 1;
+                s += &format!("ip route add default via 198.18.{p}.1; ip -6 route add default via 2001:db8:{p}::1;");
+            }
+            if (1..=routers).contains(&j) {
+                let p = j - 1;
+                for i in 0..p {
+                    s += &format!("ip route add 198.18.{i}.0/24 via 198.18.{p}.1; ip -6 route add 2001:db8:{i}::/64 via 2001:db8:{p}::1;");
+                }
+                s += "echo 1 > /proc/sys/net/ipv4/ip_forward; echo 1 > /proc/sys/net/ipv6/conf/all/forwarding;";
+                s += "echo 0 > /proc/sys/net/ipv4/icmp_ratelimit; echo 0 > /proc/sys/net/ipv6/icmp/ratelimit;";
+            }
+            lab.sh(&lab.names[j], &s);
+        }
+        lab
+    }
+
+    pub fn client(&self) -> &str {
+        &self.names[0]
+    }
+
+    pub fn router(&self, k: usize) -> &str {
+        &self.names[k]
+    }
+
+    pub fn server(&self) -> &str {
+        &self.names[self.routers + 1]
+    }
+
+    pub fn routers(&self) -> usize {
+        self.routers
+    }
+
+    /// The address router k answers from (its side of link k-1).
+    pub fn router_addr(&self, k: usize, v6: bool) -> IpAddr {
+        let i = k - 1;
+        if v6 {
+            format!("2001:db8:{i}::2")
+        } else {
+            format!("198.18.{i}.2")
+        }
+        .parse()
+        .unwrap()
+    }
+
+    pub fn server_addr(&self, v6: bool) -> IpAddr {
+        self.router_addr(self.routers + 1, v6)
+    }
+
+    /// Runs a shell command inside a namespace; panics if it fails.
+    pub fn sh(&self, ns: &str, script: &str) -> Output {
+        run(Command::new("ip").args(["netns", "exec", ns, "sh", "-ec", script]))
+    }
+
+    /// Loads an nftables ruleset into a namespace.
+    pub fn nft(&self, ns: &str, ruleset: &str) {
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", ns, "nft", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("nft");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(ruleset.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "nft: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// TCP listeners (IPv4 and IPv6) on `ports` inside a namespace. The
+    /// kernel answers SYNs with SYN-ACK without anyone calling accept.
+    pub fn listen(&mut self, ns: &str, ports: &[u16]) {
+        let path = format!("/run/netns/{ns}");
+        let ports = ports.to_vec();
+        let listeners = std::thread::spawn(move || {
+            let f = File::open(&path).expect("netns file");
+            // setns changes only this thread's namespace.
+            let rc = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+            ports
+                .iter()
+                .map(|p| TcpListener::bind(("::", *p)).expect("bind"))
+                .collect::<Vec<_>>()
+        })
+        .join()
+        .expect("listener thread");
+        self.listeners.extend(listeners);
+    }
+
+    /// Gives the lab's addresses names (r1.lab .. server.lab) in the
+    /// client's /etc/hosts, and a resolv.conf that asks no DNS server
+    /// outside the lab (`ip netns exec` mounts /etc/netns/NAME/* over /etc).
+    pub fn name_hosts(&self) {
+        let dir = format!("/etc/netns/{}", self.client());
+        std::fs::create_dir_all(&dir).expect("/etc/netns");
+        let mut hosts = String::from("127.0.0.1 localhost\n");
+        for v6 in [false, true] {
+            for k in 1..=self.routers {
+                hosts += &format!("{} r{k}.lab\n", self.router_addr(k, v6));
+            }
+            hosts += &format!("{} server.lab\n", self.server_addr(v6));
+        }
+        std::fs::write(format!("{dir}/hosts"), hosts).expect("hosts");
+        std::fs::write(
+            format!("{dir}/resolv.conf"),
+            "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+        )
+        .expect("resolv.conf");
+    }
+
+    /// A command running inside the client namespace.
+    pub fn command(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", self.client(), program]);
+        c
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.listeners.clear();
+        let _ = std::fs::remove_dir_all(format!("/etc/netns/{}", self.client()));
+        for n in &self.names {
+            let _ = Command::new("ip").args(["netns", "del", n]).status();
+        }
+    }
+}
