@@ -103,8 +103,7 @@ impl<W: Write> LivePrinter<W> {
             )?;
             return self.out.flush();
         };
-        for i in self.cursor..results.len() {
-            let r = &results[i];
+        for (i, r) in results.iter().enumerate().skip(self.cursor) {
             if !self.started {
                 write!(self.out, "{}", text.trace_start(&self.run, i, &r.spec))?;
             }

@@ -201,12 +201,11 @@ fn classic_shows_every_responder_of_a_hop() {
 
 #[test]
 fn classic_footer_of_an_interrupted_trace() {
-    let r = TraceResult {
-        spec: tcp(80),
-        hops: vec![],
-        end: TraceEnd::Interrupted,
-    };
-    assert_eq!(classic::footer(&r), "Trace interrupted.\n");
+    assert_eq!(
+        classic::footer(&TraceEnd::Interrupted),
+        "Trace interrupted.\n"
+    );
+    assert_eq!(classic::footer(&TraceEnd::MaxHops), "Trace Complete.\n");
 }
 
 #[test]
