@@ -90,6 +90,12 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         }
         let now = Timestamp::now();
         while let Some(tx) = engine.poll_transmit(now) {
+            log::debug!(
+                "{now} send ttl {} probe {} of trace {}",
+                tx.ttl,
+                tx.index,
+                tx.trace
+            );
             if let Err(e) = sender.send(&tx.packet, tx.destination) {
                 match e {
                     Error::Privileges(_) => return Err(e),
@@ -102,7 +108,9 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
             .map_or(MAX_SLEEP, |t| t.after(CAPTURE_GRACE).since(now))
             .min(MAX_SLEEP);
         let mut handle = |frame: capture::Frame| {
-            if let Verdict::Answer { reply, .. } = engine.handle_packet(frame.ts, frame.ip()) {
+            let verdict = engine.handle_packet(frame.ts, frame.ip());
+            log::debug!("{} {verdict:?}", frame.ts);
+            if let Verdict::Answer { reply, .. } = verdict {
                 resolver.request(reply.from);
             }
         };

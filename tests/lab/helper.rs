@@ -30,8 +30,8 @@ fn demo() -> ExitCode {
     let mut lab = lab::Lab::new(4);
     lab.name_hosts();
     lab.listen(lab.server().to_string().as_str(), &[80]);
-    lab.nft(lab.router(2), SILENT_ROUTER);
-    lab.nft(lab.router(3), &block_port(135));
+    lab.nft(lab.router(2), lab::rules::SILENT_ROUTER);
+    lab.nft(lab.router(3), &lab::rules::block_port(135));
     let server = lab.server_addr(false).to_string();
     let bin = tracetcp();
     for (title, args) in [
@@ -61,25 +61,6 @@ fn demo() -> ExitCode {
         }
     }
     ExitCode::SUCCESS
-}
-
-/// A router that sends no ICMP time-exceeded.
-pub const SILENT_ROUTER: &str = "table inet silent {
-  chain out { type filter hook output priority 0;
-    icmp type time-exceeded drop
-    icmpv6 type time-exceeded drop
-  }
-}";
-
-/// A firewall that drops one TCP port in transit.
-pub fn block_port(port: u16) -> String {
-    format!(
-        "table inet block{port} {{
-  chain transit {{ type filter hook forward priority 0;
-    tcp dport {port} drop
-  }}
-}}"
-    )
 }
 
 fn main() -> ExitCode {

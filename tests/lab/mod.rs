@@ -97,6 +97,16 @@ impl Lab {
             lab.sh(a, &format!("ip addr add 198.18.{i}.1/24 dev east; ip -6 addr add 2001:db8:{i}::1/64 dev east nodad; ip link set east up"));
             lab.sh(b, &format!("ip addr add 198.18.{i}.2/24 dev west; ip -6 addr add 2001:db8:{i}::2/64 dev west nodad; ip link set west up"));
         }
+        // Permanent neighbour entries on every link: IPv6 interfaces finish
+        // coming up asynchronously, and a neighbour solicitation sent in
+        // that window goes unanswered for a second.
+        for i in 0..=routers {
+            let (a, b) = (&lab.names[i], &lab.names[i + 1]);
+            let east = lab.mac(a, "east");
+            let west = lab.mac(b, "west");
+            lab.sh(a, &format!("ip neigh replace 198.18.{i}.2 lladdr {west} dev east nud permanent; ip -6 neigh replace 2001:db8:{i}::2 lladdr {west} dev east nud permanent"));
+            lab.sh(b, &format!("ip neigh replace 198.18.{i}.1 lladdr {east} dev west nud permanent; ip -6 neigh replace 2001:db8:{i}::1 lladdr {east} dev west nud permanent"));
+        }
         for j in 0..=routers + 1 {
             let mut s = String::new();
             if j <= routers {
@@ -115,7 +125,35 @@ impl Lab {
             }
             lab.sh(&lab.names[j], &s);
         }
+        lab.prime_icmp_credit();
         lab
+    }
+
+    /// A fresh namespace's global ICMP limiter (burst 50) starts with no
+    /// credit, and two CPUs sending their first ICMP errors at once can
+    /// both miss its refill: one answer is lost (OutRateLimitGlobal in
+    /// /proc/net/snmp). One port-unreachable from every router and the
+    /// server fills the credit before any test probes. They are asked from
+    /// the server (and the server from r1), never from the client, whose
+    /// per-peer ICMP budgets at each router must stay untouched.
+    fn prime_icmp_credit(&self) {
+        let poke = |from: &str, to: &[usize]| {
+            let mut script = String::new();
+            for &k in to {
+                for v6 in [false, true] {
+                    script += &format!("echo > /dev/udp/{}/9 || true; ", self.router_addr(k, v6));
+                }
+            }
+            script += "sleep 0.05";
+            run(Command::new("ip").args(["netns", "exec", from, "bash", "-c", &script]));
+        };
+        poke(self.server(), &(1..=self.routers).collect::<Vec<_>>());
+        poke(self.router(1), &[self.routers + 1]);
+    }
+
+    fn mac(&self, ns: &str, dev: &str) -> String {
+        let out = self.sh(ns, &format!("cat /sys/class/net/{dev}/address"));
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     pub fn client(&self) -> &str {
@@ -153,6 +191,12 @@ impl Lab {
     /// Runs a shell command inside a namespace; panics if it fails.
     pub fn sh(&self, ns: &str, script: &str) -> Output {
         run(Command::new("ip").args(["netns", "exec", ns, "sh", "-ec", script]))
+    }
+
+    /// Gives router k Linux's default ICMP rate limit back (burst 6, then
+    /// one a second per peer).
+    pub fn default_icmp_ratelimit(&self, k: usize) {
+        self.sh(self.router(k), "echo 1000 > /proc/sys/net/ipv4/icmp_ratelimit; echo 1000 > /proc/sys/net/ipv6/icmp/ratelimit");
     }
 
     /// Loads an nftables ruleset into a namespace.
@@ -233,5 +277,62 @@ impl Drop for Lab {
         for n in &self.names {
             let _ = Command::new("ip").args(["netns", "del", n]).status();
         }
+    }
+}
+
+/// nftables rulesets for the lab's scenarios.
+pub mod rules {
+    /// A router that sends no ICMP time-exceeded.
+    pub const SILENT_ROUTER: &str = "table inet silent {
+      chain out { type filter hook output priority 0;
+        icmp type time-exceeded drop
+        icmpv6 type time-exceeded drop
+      }
+    }";
+
+    /// A firewall that drops one TCP port in transit.
+    pub fn block_port(port: u16) -> String {
+        format!(
+            "table inet block{port} {{
+      chain transit {{ type filter hook forward priority 0;
+        tcp dport {port} drop
+      }}
+    }}"
+        )
+    }
+
+    /// A firewall that rejects one TCP port in transit with an ICMP
+    /// unreachable: `kind` is an nftables icmpx type (admin-prohibited,
+    /// no-route, host-unreachable).
+    pub fn reject_port(port: u16, kind: &str) -> String {
+        format!(
+            "table inet reject{port} {{
+  chain transit {{ type filter hook forward priority 0;
+    tcp dport {port} reject with icmpx type {kind}
+  }}
+}}"
+        )
+    }
+
+    /// A host that silently drops one TCP port addressed to it.
+    pub fn drop_input_port(port: u16) -> String {
+        format!(
+            "table inet filtered{port} {{
+  chain input {{ type filter hook input priority 0;
+    tcp dport {port} drop
+  }}
+}}"
+        )
+    }
+
+    /// A transparent proxy: TCP port `from` redirected to a local `to`.
+    pub fn redirect(from: u16, to: u16) -> String {
+        format!(
+            "table inet proxy {{
+  chain prerouting {{ type nat hook prerouting priority -100;
+    tcp dport {from} redirect to :{to}
+  }}
+}}"
+        )
     }
 }
