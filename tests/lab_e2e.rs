@@ -109,7 +109,7 @@ fn tcp_open_and_closed_ports_over_ipv4_and_ipv6() {
         let text = tracetcp(&lab, &[&target(server, 81), "-n"]);
         assert_eq!(text.code, 0);
         assert!(
-            text.stdout.contains(&format!("4\tDestination Reached in "))
+            text.stdout.contains("4\tDestination Reached in ")
                 && text.stdout.contains(&format!("Port closed on {server}\n")),
             "{}",
             text.stdout
@@ -213,11 +213,7 @@ fn unreachable_answers_end_the_trace_with_their_flag() {
             "v6={v6}"
         );
         let text = tracetcp(&lab, &[&target(server, 8081), "-n"]);
-        assert!(
-            text.stdout.contains(&format!(" ms !X\t")),
-            "{}",
-            text.stdout
-        );
+        assert!(text.stdout.contains(" ms !X\t"), "{}", text.stdout);
         assert!(
             text.stdout.contains(&format!("\t{r2}\nTrace Complete.\n")),
             "{}",
