@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what tracetcp needs on a Debian machine (run as root): libpcap
+# for building, iproute2 and nftables for the namespace lab, util-linux
+# (setpriv) for the no-privileges test, and a Rust toolchain if missing.
+set -euo pipefail
+
+if [ "$(id -u)" != 0 ]; then
+    echo "setup: run as root (apt-get and network namespaces need it)" >&2
+    exit 3
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+    libpcap-dev iproute2 nftables util-linux bash ca-certificates curl gcc libc6-dev >/dev/null
+
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+    echo "setup: no Rust toolchain: installing one with rustup" >&2
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
+fi
