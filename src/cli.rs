@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::target::{resolve_port, Family, TargetArg};
 use clap::{ArgAction, Parser};
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 use tracetcp_strategies::Protocol;
 
@@ -108,8 +109,12 @@ pub struct Cli {
     pub protocol: Protocol,
 
     /// Print one JSON document instead of text
-    #[arg(long = "json")]
+    #[arg(long = "json", conflicts_with = "condensed")]
     pub json: bool,
+
+    /// Classic output (the default; with --replay, overrides the recording's)
+    #[arg(long = "classic", conflicts_with_all = ["condensed", "json"])]
+    pub classic: bool,
 
     /// Network interface to capture (and inject) on
     #[arg(short = 'i', long = "interface", value_name = "IFACE")]
@@ -118,6 +123,18 @@ pub struct Cli {
     /// Source address of the probes
     #[arg(long = "source", value_name = "ADDR")]
     pub source: Option<IpAddr>,
+
+    /// Write every packet of the session (probes and answers) to FILE
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
+
+    /// Replay a recorded session from FILE (no privileges, no network)
+    #[arg(long = "replay", value_name = "FILE", conflicts_with_all = ["write", "target"])]
+    pub replay: Option<PathBuf>,
+
+    /// With --replay: show every packet and what the tracer made of it
+    #[arg(long = "show-packets", requires = "replay")]
+    pub show_packets: bool,
 }
 
 /// How probes leave the machine.
@@ -149,9 +166,47 @@ pub struct Config {
     pub send: SendMethod,
     pub interface: Option<String>,
     pub source: Option<IpAddr>,
+    pub write: Option<PathBuf>,
+}
+
+/// A replay: the session comes from the file; only the view is chosen.
+#[derive(Debug, Clone)]
+pub struct ReplayConfig {
+    pub path: PathBuf,
+    /// The report, when the command line names one (-c, --json).
+    pub format: Option<Format>,
+    pub numeric: bool,
+    pub show_packets: bool,
+}
+
+/// What the command line asks for.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Live(Config),
+    Replay(ReplayConfig),
 }
 
 impl Cli {
+    pub fn mode(&self) -> Result<Mode> {
+        match &self.replay {
+            Some(path) => Ok(Mode::Replay(ReplayConfig {
+                path: path.clone(),
+                format: if self.json {
+                    Some(Format::Json)
+                } else if self.condensed {
+                    Some(Format::Condensed)
+                } else if self.classic {
+                    Some(Format::Classic)
+                } else {
+                    None
+                },
+                numeric: self.numeric,
+                show_packets: self.show_packets,
+            })),
+            None => self.config().map(Mode::Live),
+        }
+    }
+
     pub fn config(&self) -> Result<Config> {
         let target = self.target.as_deref().ok_or_else(|| {
             Error::Usage("no target given: tracetcp host[:port|:service] [options] (see -?)".into())
@@ -217,6 +272,7 @@ impl Cli {
             send,
             interface: self.interface.clone(),
             source: self.source,
+            write: self.write.clone(),
         })
     }
 }

@@ -25,6 +25,8 @@ pub enum Error {
     Privileges(String),
     /// The system or network failed.
     Runtime(String),
+    /// Whoever read our output went away (`| head`): stop quietly.
+    OutputClosed,
 }
 
 impl Error {
@@ -33,6 +35,16 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::Privileges(_) => exit::PRIVILEGES,
             Error::Runtime(_) => exit::RUNTIME,
+            Error::OutputClosed => exit::OK,
+        }
+    }
+
+    /// A failure to write the report.
+    pub fn output(err: std::io::Error) -> Error {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            Error::OutputClosed
+        } else {
+            Error::Runtime(format!("writing output: {err}"))
         }
     }
 
@@ -64,6 +76,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage(s) | Error::Privileges(s) | Error::Runtime(s) => f.write_str(s),
+            Error::OutputClosed => f.write_str("output closed"),
         }
     }
 }

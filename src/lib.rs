@@ -8,6 +8,8 @@ pub mod engine;
 pub mod error;
 pub mod live;
 pub mod output;
+pub mod record;
+pub mod replay;
 pub mod report;
 pub mod route;
 pub mod send;

@@ -8,6 +8,7 @@ use crate::dns::Resolver;
 use crate::engine::{Engine, Verdict};
 use crate::error::{Error, Result};
 use crate::output::LivePrinter;
+use crate::record::{self, Closing, SessionInfo};
 use crate::report::RunInfo;
 use crate::route;
 use crate::send::{InjectSender, RawSender, Sender};
@@ -75,13 +76,32 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         session.src(),
         engine.filter()
     );
-    let (capture, frames) = CaptureThread::start(cap);
+    let recorder = match &config.write {
+        Some(path) => {
+            let info = SessionInfo {
+                host: config.host.clone(),
+                session,
+                specs: engine.specs(),
+                settings: engine.settings().clone(),
+                format: config.format,
+            };
+            let linktype = cap.get_datalink().0;
+            Some(record::create(
+                path,
+                linktype,
+                capture::SNAPLEN as u32,
+                &info,
+            )?)
+        }
+        None => None,
+    };
+    let (capture, frames) = CaptureThread::start(cap, recorder);
     let resolver = Resolver::new(!config.numeric);
     let mut printer = LivePrinter::new(out, config.format, run, config.specs.len());
-    let io = |e: std::io::Error| Error::Runtime(format!("writing output: {e}"));
 
     let mut ending = Ending::Finished;
     let mut failure = None;
+    let mut expired_until = Timestamp::default();
     loop {
         if interrupted.load(Ordering::SeqCst) {
             engine.interrupt();
@@ -125,11 +145,12 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         while let Ok(frame) = frames.try_recv() {
             handle(frame);
         }
-        engine.handle_timeout(Timestamp::now().before(CAPTURE_GRACE));
+        expired_until = Timestamp::now().before(CAPTURE_GRACE);
+        engine.handle_timeout(expired_until);
         while let Some(event) = engine.poll_event() {
             printer.on_event(event);
         }
-        printer.flush(&engine, &resolver).map_err(io)?;
+        printer.flush(&engine, &resolver).map_err(Error::output)?;
         if engine.is_finished() {
             break;
         }
@@ -138,7 +159,17 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
     if let Some(e) = failure {
         return Err(stopped.err().unwrap_or(e));
     }
-    stopped?;
-    printer.finish(&engine, &resolver).map_err(io)?;
+    let recorder = stopped?;
+    printer.finish(&engine, &resolver).map_err(Error::output)?;
+    if let Some(r) = recorder {
+        let mut names: Vec<_> = resolver.names().into_iter().collect();
+        names.sort();
+        let closing = Closing {
+            interrupted: ending == Ending::Interrupted,
+            expired_until_ns: expired_until.as_nanos(),
+        };
+        r.finish(&names, &closing.to_json())
+            .map_err(|e| Error::Runtime(format!("writing the recording: {e}")))?;
+    }
     Ok(ending)
 }

@@ -6,7 +6,7 @@ use clap::Parser;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tracetcp::cli::Cli;
+use tracetcp::cli::{Cli, Mode};
 use tracetcp::error::{exit, Error};
 use tracetcp::live::{self, Ending};
 
@@ -30,6 +30,9 @@ fn main() -> ExitCode {
     };
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
+        Err(e) if matches!(e.downcast_ref::<Error>(), Some(Error::OutputClosed)) => {
+            ExitCode::from(exit::OK)
+        }
         Err(e) => {
             eprintln!("tracetcp: {e:#}");
             let code = e
@@ -41,11 +44,18 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<u8> {
-    let config = cli.config()?;
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let flag = interrupted.clone();
-    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
-    let ending = live::run(&config, &interrupted, std::io::stdout().lock())?;
+    let ending = match cli.mode()? {
+        Mode::Replay(config) => {
+            tracetcp::replay::run(&config, std::io::stdout().lock())?;
+            Ending::Finished
+        }
+        Mode::Live(config) => {
+            let interrupted = Arc::new(AtomicBool::new(false));
+            let flag = interrupted.clone();
+            ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+            live::run(&config, &interrupted, std::io::stdout().lock())?
+        }
+    };
     Ok(match ending {
         Ending::Finished => exit::OK,
         Ending::Interrupted => exit::INTERRUPTED,

@@ -537,3 +537,78 @@ fn without_privileges_it_says_what_is_missing() {
         run.stderr
     );
 }
+
+fn temp_pcap(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("tracetcp-lab-{}-{name}.pcap", std::process::id()))
+}
+
+/// Replays `file` as nobody: no privileges needed.
+fn replay_unprivileged(file: &std::path::Path) -> Run {
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            BIN,
+            "--replay",
+        ])
+        .arg(file)
+        .arg("-n")
+        .output()
+        .expect("setpriv");
+    finish(out)
+}
+
+#[test]
+fn every_scenario_replays_exactly_as_it_ran_live() {
+    if !lab::require() {
+        return;
+    }
+    for s in lab::scenarios::ALL {
+        let lab = s.build();
+        let file = temp_pcap(s.name);
+        let live = finish(
+            lab.command(BIN)
+                .args(s.args(&lab))
+                .arg("-w")
+                .arg(&file)
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(live.code, 0, "{}: {}", s.name, live.stderr);
+        let replayed = replay_unprivileged(&file);
+        assert_eq!(replayed.code, 0, "{}: {}", s.name, replayed.stderr);
+        assert_eq!(
+            replayed.stdout, live.stdout,
+            "{}: replay differs from live",
+            s.name
+        );
+        let _ = std::fs::remove_file(file);
+    }
+}
+
+#[test]
+fn an_interrupted_recording_is_valid_and_replays_as_interrupted() {
+    let Some(lab) = lab3() else { return };
+    lab.nft(lab.router(2), &rules::block_port(80));
+    let file = temp_pcap("interrupted");
+    let server = lab.server_addr(false).to_string();
+    let child = lab
+        .command(BIN)
+        .args([&server, "-n", "-t", "10000", "-w"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let live = finish(child.wait_with_output().unwrap());
+    assert_eq!(live.code, 130, "{}", live.stderr);
+    assert!(live.stdout.ends_with("Trace interrupted.\n"));
+    let replayed = replay_unprivileged(&file);
+    assert_eq!(replayed.code, 0, "{}", replayed.stderr);
+    assert_eq!(replayed.stdout, live.stdout);
+    let _ = std::fs::remove_file(file);
+}

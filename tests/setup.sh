@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what tracetcp needs on a Debian machine (run as root): libpcap
 # for building, iproute2 and nftables for the namespace lab, util-linux
-# (setpriv) for the no-privileges test, and a Rust toolchain if missing.
+# (setpriv) for the no-privileges test, tcpdump and tshark (recordings must
+# open in them), and a Rust toolchain if missing.
 set -euo pipefail
 
 if [ "$(id -u)" != 0 ]; then
@@ -12,7 +13,8 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-    libpcap-dev iproute2 nftables util-linux bash ca-certificates curl gcc libc6-dev >/dev/null
+    libpcap-dev iproute2 nftables util-linux bash ca-certificates curl gcc libc6-dev \
+    tcpdump tshark >/dev/null
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"

@@ -6,6 +6,7 @@
 pub mod link;
 
 use crate::error::{privilege_text, Error, Result};
+use crate::record::Recorder;
 use crate::time::Timestamp;
 use crossbeam_channel::{Receiver, Sender};
 use pcap::{Active, Capture, Precision};
@@ -29,7 +30,7 @@ impl Frame {
 }
 
 /// Enough for any header a trace reads, with ICMP quotes.
-const SNAPLEN: i32 = 512;
+pub const SNAPLEN: i32 = 512;
 /// How often an idle read returns to look at the stop flag.
 const READ_TIMEOUT_MS: i32 = 50;
 
@@ -73,13 +74,17 @@ pub fn pcap_error(what: &str, e: pcap::Error) -> Error {
 pub struct CaptureThread {
     stop: Arc<AtomicBool>,
     breaker: pcap::BreakLoop,
-    handle: Option<JoinHandle<Result<()>>>,
+    handle: Option<JoinHandle<Result<Option<Recorder>>>>,
     pub linktype: i32,
 }
 
 impl CaptureThread {
-    /// Starts reading `cap` on its own thread; frames arrive on the channel.
-    pub fn start(mut cap: Capture<Active>) -> (CaptureThread, Receiver<Frame>) {
+    /// Starts reading `cap` on its own thread; frames arrive on the
+    /// channel, and go to `recorder` first when there is one.
+    pub fn start(
+        mut cap: Capture<Active>,
+        mut recorder: Option<Recorder>,
+    ) -> (CaptureThread, Receiver<Frame>) {
         let (tx, rx) = crossbeam_channel::unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let breaker = cap.breakloop_handle();
@@ -87,7 +92,10 @@ impl CaptureThread {
         let flag = stop.clone();
         let handle = std::thread::Builder::new()
             .name("capture".into())
-            .spawn(move || read_loop(&mut cap, linktype, &flag, &tx))
+            .spawn(move || {
+                read_loop(&mut cap, linktype, &flag, &tx, recorder.as_mut())?;
+                Ok(recorder)
+            })
             .ok();
         (
             CaptureThread {
@@ -100,8 +108,8 @@ impl CaptureThread {
         )
     }
 
-    /// Stops the thread at once and reports how it ended.
-    pub fn stop(mut self) -> Result<()> {
+    /// Stops the thread at once; gives the recorder back to be closed.
+    pub fn stop(mut self) -> Result<Option<Recorder>> {
         self.stop.store(true, Ordering::SeqCst);
         self.breaker.breakloop();
         match self.handle.take().map(JoinHandle::join) {
@@ -112,23 +120,33 @@ impl CaptureThread {
     }
 }
 
+/// A packet header's timestamp; with nanosecond precision, tv_usec
+/// holds nanoseconds.
+pub fn timestamp(h: &pcap::PacketHeader) -> Timestamp {
+    let (s, ns) = (h.ts.tv_sec.max(0) as u64, h.ts.tv_usec.max(0) as u64);
+    Timestamp::from_nanos(s.saturating_mul(1_000_000_000).saturating_add(ns))
+}
+
 fn read_loop(
     cap: &mut Capture<Active>,
     linktype: i32,
     stop: &AtomicBool,
     tx: &Sender<Frame>,
+    mut recorder: Option<&mut Recorder>,
 ) -> Result<()> {
     while !stop.load(Ordering::SeqCst) {
         match cap.next_packet() {
             Ok(p) => {
+                let ts = timestamp(p.header);
+                if let Some(r) = recorder.as_deref_mut() {
+                    r.packet(ts.as_nanos(), p.data)
+                        .map_err(|e| Error::Runtime(format!("writing the recording: {e}")))?;
+                }
                 let Some(ip_offset) = link::ip_offset(linktype, p.data) else {
                     continue;
                 };
-                let ts = p.header.ts;
-                // With nanosecond precision, tv_usec holds nanoseconds.
-                let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000) + ts.tv_usec as u64;
                 let frame = Frame {
-                    ts: Timestamp::from_nanos(ns),
+                    ts,
                     data: p.data.to_vec(),
                     ip_offset,
                 };

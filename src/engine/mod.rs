@@ -53,6 +53,8 @@ pub enum Verdict {
         reply: Reply,
     },
     Ignored(Ignored),
+    /// A captured frame without an IP packet in it.
+    NotIp,
 }
 
 /// Why a packet changed nothing.

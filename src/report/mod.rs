@@ -4,6 +4,7 @@
 pub mod classic;
 pub mod condensed;
 pub mod json;
+pub mod packets;
 
 use crate::engine::{Settings, TraceSpec};
 use crate::trace::{HopResult, TraceEnd, TraceResult};

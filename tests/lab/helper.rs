@@ -1,7 +1,9 @@
 //! The lab helper: builds the project's namespace lab and runs tracetcp in
-//! it, for the README demo (and by hand). Run as root:
+//! it, for the README demo and to record the fixtures in captures/. Run as
+//! root:
 //!
 //!     cargo run --example lab -- demo
+//!     cargo run --example lab -- record-fixtures [DIR]
 //!
 //! The demo path: client - r1 - r2 - r3 - r4 - server, where r2 sends no
 //! time-exceeded (a silent router) and r3 drops TCP port 135 (a blocked
@@ -10,8 +12,8 @@
 #[path = "mod.rs"]
 mod lab;
 
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
 
 fn tracetcp() -> PathBuf {
     // target/<profile>/examples/lab -> target/<profile>/tracetcp
@@ -63,11 +65,125 @@ fn demo() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// The report formats a fixture's expected outputs are kept in.
+const FORMATS: [(&str, &[&str]); 3] = [
+    ("classic", &["--classic"]),
+    ("condensed", &["-c"]),
+    ("json", &["--json"]),
+];
+
+fn replay(path: &Path, flags: &[&str]) -> String {
+    let out = Command::new(tracetcp())
+        .arg("--replay")
+        .arg(path)
+        .arg("-n")
+        .args(flags)
+        .output()
+        .expect("replay");
+    assert!(
+        out.status.success(),
+        "replay {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// Records every scenario into `dir`: NAME.pcap, and its expected
+/// reports NAME.classic, NAME.condensed and NAME.json. The live output
+/// must equal its own replay, or nothing is written for that scenario.
+fn record_fixtures(dir: &Path) -> ExitCode {
+    if let Some(why) = lab::unavailable() {
+        eprintln!("lab: {why}");
+        return ExitCode::FAILURE;
+    }
+    std::fs::create_dir_all(dir).expect("fixture dir");
+    let mut index = String::from(INDEX_HEAD);
+    for s in lab::scenarios::ALL {
+        let pcap = dir.join(format!("{}.pcap", s.name));
+        let mut recorded = None;
+        for _attempt in 0..5 {
+            let lab = s.build();
+            let args = s.args(&lab);
+            let out = lab
+                .command(tracetcp().to_str().unwrap())
+                .args(&args)
+                .arg("-w")
+                .arg(&pcap)
+                .output()
+                .expect("tracetcp");
+            let live = String::from_utf8_lossy(&out.stdout).into_owned();
+            if out.status.success() && (s.shows)(&live) {
+                recorded = Some((args, live));
+                break;
+            }
+        }
+        let Some((args, live)) = recorded else {
+            eprintln!("{}: no recording showed what it is about", s.name);
+            return ExitCode::FAILURE;
+        };
+        let live_flags: Vec<&str> = args
+            .iter()
+            .map(String::as_str)
+            .filter(|a| ["-c", "-s", "--json"].contains(a))
+            .collect();
+        let live_format = if live_flags.contains(&"--json") {
+            "json"
+        } else if live_flags.is_empty() {
+            "classic"
+        } else {
+            "condensed"
+        };
+        for (format, flags) in FORMATS {
+            let replayed = replay(&pcap, flags);
+            if format == live_format && replayed != live {
+                eprintln!("{}: replay differs from the live output\n--- live\n{live}--- replay\n{replayed}", s.name);
+                return ExitCode::FAILURE;
+            }
+            std::fs::write(dir.join(format!("{}.{format}", s.name)), replayed)
+                .expect("write expected");
+        }
+        let size = std::fs::metadata(&pcap).map(|m| m.len()).unwrap_or(0);
+        index += &format!(
+            "| {} | `tracetcp {}` | {} | {} KB |\n",
+            s.name,
+            args.join(" "),
+            s.about,
+            size.div_ceil(1024)
+        );
+        println!("recorded {} ({} KB)", s.name, size.div_ceil(1024));
+    }
+    std::fs::write(dir.join("README.md"), index).expect("README");
+    ExitCode::SUCCESS
+}
+
+const INDEX_HEAD: &str = "# captures/
+
+Sessions recorded by `tracetcp -w` in the project's namespace lab
+(client - r1 - r2 - r3 - server, addresses in 198.18.0.0/15 and
+2001:db8::/32), each with its expected reports: `NAME.classic`,
+`NAME.condensed` and `NAME.json` are what `tracetcp --replay NAME.pcap -n`
+prints (with `-c` / `--json`). The report of the format the live run used
+was checked equal to the live output when it was recorded.
+`cargo test` replays them all (no privileges needed).
+
+Regenerate them all (as root; this file is rewritten too):
+
+    cargo run --example lab -- record-fixtures captures
+
+| fixture | live command (in the lab) | what it shows | size |
+|---|---|---|---|
+";
+
 fn main() -> ExitCode {
-    match std::env::args().nth(1).as_deref() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
         Some("demo") => demo(),
+        Some("record-fixtures") => {
+            record_fixtures(Path::new(args.get(2).map_or("captures", String::as_str)))
+        }
         _ => {
-            eprintln!("usage: lab demo");
+            eprintln!("usage: lab demo | lab record-fixtures [DIR]");
             ExitCode::from(2)
         }
     }

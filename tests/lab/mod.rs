@@ -193,6 +193,35 @@ impl Lab {
         run(Command::new("ip").args(["netns", "exec", ns, "sh", "-ec", script]))
     }
 
+    /// A second, equal-cost link between router k and router k+1
+    /// (198.18.(100+k).0/24): router k spreads flows over both by their
+    /// ports, and router k+1 answers from the address of the link a probe
+    /// came in on, so its hop shows two responders (IPv4).
+    pub fn add_parallel_link(&self, k: usize) {
+        let (a, b) = (&self.names[k], &self.names[k + 1]);
+        let n = 100 + k;
+        run(Command::new("ip").args([
+            "link", "add", "name", "east2", "netns", a, "type", "veth", "peer", "name", "west2",
+            "netns", b,
+        ]));
+        let (east2, west2) = (self.mac(a, "east2"), self.mac(b, "west2"));
+        self.sh(
+            a,
+            &format!(
+                "ip addr add 198.18.{n}.1/24 dev east2; ip link set east2 up; \
+             ip neigh replace 198.18.{n}.2 lladdr {west2} dev east2 nud permanent; \
+             echo 1 > /proc/sys/net/ipv4/fib_multipath_hash_policy; \
+             ip route replace default nexthop via 198.18.{k}.2 nexthop via 198.18.{n}.2"
+            ),
+        );
+        self.sh(b, &format!(
+            "ip addr add 198.18.{n}.2/24 dev west2; ip link set west2 up; \
+             ip neigh replace 198.18.{n}.1 lladdr {east2} dev west2 nud permanent; \
+             echo 1 > /proc/sys/net/ipv4/icmp_errors_use_inbound_ifaddr; \
+             echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 0 > /proc/sys/net/ipv4/conf/west2/rp_filter"
+        ));
+    }
+
     /// Gives router k Linux's default ICMP rate limit back (burst 6, then
     /// one a second per peer).
     pub fn default_icmp_ratelimit(&self, k: usize) {
@@ -279,6 +308,8 @@ impl Drop for Lab {
         }
     }
 }
+
+pub mod scenarios;
 
 /// nftables rulesets for the lab's scenarios.
 pub mod rules {

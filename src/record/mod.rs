@@ -1,0 +1,190 @@
+//! Sessions as files: what a recording says about its session, so that a
+//! replay needs no option retyped.
+
+pub mod pcapng;
+
+use crate::cli::Format;
+use crate::engine::{Settings, TraceSpec};
+use crate::error::{Error, Result};
+use serde_json::{json, Value};
+use std::net::IpAddr;
+use std::time::Duration;
+use tracetcp_strategies::{Instance, Protocol, Session};
+
+/// A live session's file, written by the capture thread.
+pub type Recorder = pcapng::Writer<std::io::BufWriter<std::fs::File>>;
+
+/// Creates `path` and writes the session's header blocks.
+pub fn create(
+    path: &std::path::Path,
+    linktype: i32,
+    snaplen: u32,
+    info: &SessionInfo,
+) -> Result<Recorder> {
+    let what = |e: std::io::Error| Error::Usage(format!("cannot write {}: {e}", path.display()));
+    let file = std::fs::File::create(path).map_err(what)?;
+    pcapng::Writer::new(
+        std::io::BufWriter::new(file),
+        linktype as u16,
+        snaplen,
+        &info.to_json(),
+    )
+    .map_err(what)
+}
+
+/// Marks the section comment as a tracetcp session.
+const MAGIC: &str = "tracetcp-session";
+
+/// The session a recording holds: everything the engine and the report
+/// need, as the live run had it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub host: String,
+    pub session: Session,
+    pub specs: Vec<TraceSpec>,
+    pub settings: Settings,
+    pub format: Format,
+}
+
+impl SessionInfo {
+    pub fn to_json(&self) -> String {
+        let s = &self.settings;
+        json!({
+            MAGIC: 1,
+            "host": self.host,
+            "address": self.session.dst().to_string(),
+            "source": self.session.src().to_string(),
+            "instance": self.session.instance().get(),
+            "traces": self.specs.iter().map(|t| json!({
+                "protocol": t.protocol.name(), "port": t.port,
+            })).collect::<Vec<_>>(),
+            "settings": {
+                "first_ttl": s.first_ttl, "max_hops": s.max_hops,
+                "probes_per_hop": s.probes_per_hop,
+                "timeout_ms": s.timeout.as_millis() as u64,
+                "max_in_flight": s.max_in_flight, "pacing": s.pacing,
+            },
+            "format": match self.format {
+                Format::Classic => "classic",
+                Format::Condensed => "condensed",
+                Format::Json => "json",
+            },
+        })
+        .to_string()
+    }
+
+    /// The session in a section comment; `None` if it is not ours.
+    pub fn from_json(text: &str) -> Option<Result<SessionInfo>> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        v.get(MAGIC)?;
+        Some(
+            parse(&v).ok_or_else(|| {
+                Error::Usage("the recording's session description is damaged".into())
+            }),
+        )
+    }
+}
+
+fn parse(v: &Value) -> Option<SessionInfo> {
+    let addr = |k: &str| v[k].as_str()?.parse::<IpAddr>().ok();
+    let num = |v: &Value, k: &str| v[k].as_u64();
+    let small = |v: &Value, k: &str| num(v, k).and_then(|n| u8::try_from(n).ok());
+    let instance = Instance::new(u16::try_from(num(v, "instance")?).ok()?)?;
+    let session = Session::new(addr("source")?, addr("address")?, instance)?;
+    let specs = v["traces"]
+        .as_array()?
+        .iter()
+        .map(|t| {
+            let protocol: Protocol = t["protocol"].as_str()?.parse().ok()?;
+            Some(TraceSpec::new(
+                protocol,
+                u16::try_from(num(t, "port")?).ok()?,
+            ))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let s = &v["settings"];
+    let settings = Settings {
+        first_ttl: small(s, "first_ttl")?,
+        max_hops: small(s, "max_hops")?,
+        probes_per_hop: small(s, "probes_per_hop")?,
+        timeout: Duration::from_millis(num(s, "timeout_ms")?),
+        max_in_flight: usize::try_from(num(s, "max_in_flight")?).ok()?,
+        pacing: s["pacing"].as_bool()?,
+    };
+    let format = match v["format"].as_str()? {
+        "condensed" => Format::Condensed,
+        "json" => Format::Json,
+        _ => Format::Classic,
+    };
+    (!specs.is_empty()).then_some(SessionInfo {
+        host: v["host"].as_str()?.to_string(),
+        session,
+        specs,
+        settings,
+        format,
+    })
+}
+
+/// How the live session ended, written in the closing block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Closing {
+    pub interrupted: bool,
+    /// Probes whose timeout passed before this were given up live.
+    pub expired_until_ns: u64,
+}
+
+impl Closing {
+    pub fn to_json(&self) -> String {
+        json!({ "interrupted": self.interrupted, "expired_until_ns": self.expired_until_ns })
+            .to_string()
+    }
+
+    pub fn from_json(text: &str) -> Option<Closing> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        Some(Closing {
+            interrupted: v["interrupted"].as_bool()?,
+            expired_until_ns: v["expired_until_ns"].as_u64()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_round_trips() {
+        let s = SessionInfo {
+            host: "server.lab".into(),
+            session: Session::new(
+                "2001:db8::1".parse().unwrap(),
+                "2001:db8:3::2".parse().unwrap(),
+                Instance::new(0x4242).unwrap(),
+            )
+            .unwrap(),
+            specs: vec![
+                TraceSpec::new(Protocol::Tcp, 134),
+                TraceSpec::new(Protocol::Tcp, 135),
+            ],
+            settings: Settings {
+                first_ttl: 3,
+                max_hops: 1,
+                ..Settings::default()
+            },
+            format: Format::Condensed,
+        };
+        let back = SessionInfo::from_json(&s.to_json()).unwrap().unwrap();
+        assert_eq!(back, s);
+        assert!(SessionInfo::from_json("{\"other\":1}").is_none());
+        assert!(SessionInfo::from_json("not json").is_none());
+        assert!(matches!(
+            SessionInfo::from_json("{\"tracetcp-session\":1}"),
+            Some(Err(_))
+        ));
+        let c = Closing {
+            interrupted: true,
+            expired_until_ns: 42,
+        };
+        assert_eq!(Closing::from_json(&c.to_json()), Some(c));
+    }
+}

@@ -1,0 +1,256 @@
+//! A minimal pcapng writer and block reader.
+//!
+//! libpcap writes only classic pcap, which has no room for the session's
+//! settings; pcapng carries them in standard blocks that tcpdump, tshark
+//! and Wireshark read: the Section Header Block's comment (the session,
+//! as JSON), an Interface Description Block with nanosecond resolution,
+//! Enhanced Packet Blocks, and a closing Name Resolution Block (the names
+//! resolved live, and a comment saying how the session ended).
+
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+const SHB: u32 = 0x0A0D_0D0A;
+const IDB: u32 = 0x0000_0001;
+const EPB: u32 = 0x0000_0006;
+const NRB: u32 = 0x0000_0004;
+const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
+const OPT_END: u16 = 0;
+const OPT_COMMENT: u16 = 1;
+const SHB_USERAPPL: u16 = 4;
+const IF_TSRESOL: u16 = 9;
+const NRB_IPV4: u16 = 1;
+const NRB_IPV6: u16 = 2;
+
+fn pad4(n: usize) -> usize {
+    (n + 3) & !3
+}
+
+/// One block: type, total length, body, total length again.
+fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+    let total = (12 + pad4(body.len())) as u32;
+    let mut b = Vec::with_capacity(total as usize);
+    b.extend_from_slice(&kind.to_le_bytes());
+    b.extend_from_slice(&total.to_le_bytes());
+    b.extend_from_slice(body);
+    b.resize(8 + pad4(body.len()), 0);
+    b.extend_from_slice(&total.to_le_bytes());
+    b
+}
+
+fn option(out: &mut Vec<u8>, code: u16, value: &[u8]) {
+    out.extend_from_slice(&code.to_le_bytes());
+    out.extend_from_slice(&(value.len() as u16).to_le_bytes());
+    out.extend_from_slice(value);
+    out.resize(pad4(out.len()), 0);
+}
+
+fn end_options(out: &mut Vec<u8>) {
+    out.extend_from_slice(&[0, 0, 0, 0]);
+}
+
+/// Writes a pcapng file: one section, one interface, nanosecond timestamps.
+pub struct Writer<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Writer<W> {
+    /// Starts the file: section header (with `comment`) and interface.
+    pub fn new(mut out: W, linktype: u16, snaplen: u32, comment: &str) -> io::Result<Self> {
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&BYTE_ORDER_MAGIC.to_le_bytes());
+        shb.extend_from_slice(&1u16.to_le_bytes());
+        shb.extend_from_slice(&0u16.to_le_bytes());
+        shb.extend_from_slice(&(-1i64).to_le_bytes());
+        option(&mut shb, OPT_COMMENT, comment.as_bytes());
+        let app = format!("tracetcp {}", env!("CARGO_PKG_VERSION"));
+        option(&mut shb, SHB_USERAPPL, app.as_bytes());
+        end_options(&mut shb);
+        out.write_all(&block(SHB, &shb))?;
+        let mut idb = Vec::new();
+        idb.extend_from_slice(&linktype.to_le_bytes());
+        idb.extend_from_slice(&0u16.to_le_bytes());
+        idb.extend_from_slice(&snaplen.to_le_bytes());
+        option(&mut idb, IF_TSRESOL, &[9]);
+        end_options(&mut idb);
+        out.write_all(&block(IDB, &idb))?;
+        out.flush()?;
+        Ok(Writer { out })
+    }
+
+    /// One packet, stamped in nanoseconds since the Unix epoch.
+    pub fn packet(&mut self, ts_ns: u64, data: &[u8]) -> io::Result<()> {
+        let mut epb = Vec::with_capacity(20 + data.len());
+        epb.extend_from_slice(&0u32.to_le_bytes());
+        epb.extend_from_slice(&((ts_ns >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(ts_ns as u32).to_le_bytes());
+        epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        epb.extend_from_slice(data);
+        self.out.write_all(&block(EPB, &epb))?;
+        self.out.flush()
+    }
+
+    /// Closes the session: the names resolved, and a comment on its end.
+    pub fn finish(mut self, names: &[(IpAddr, String)], comment: &str) -> io::Result<W> {
+        let mut nrb = Vec::new();
+        for (addr, name) in names {
+            let mut value = match addr {
+                IpAddr::V4(a) => a.octets().to_vec(),
+                IpAddr::V6(a) => a.octets().to_vec(),
+            };
+            value.extend_from_slice(name.as_bytes());
+            value.push(0);
+            let kind = if addr.is_ipv6() { NRB_IPV6 } else { NRB_IPV4 };
+            option(&mut nrb, kind, &value);
+        }
+        end_options(&mut nrb);
+        option(&mut nrb, OPT_COMMENT, comment.as_bytes());
+        end_options(&mut nrb);
+        self.out.write_all(&block(NRB, &nrb))?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// What the blocks of a tracetcp pcapng say besides its packets.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Annotations {
+    /// The section header's comment.
+    pub section_comment: Option<String>,
+    /// Names from name resolution blocks.
+    pub names: Vec<(IpAddr, String)>,
+    /// The comment of the last name resolution block.
+    pub closing_comment: Option<String>,
+}
+
+fn le16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// Options from `at` in a block body: (code, value) until the end marker.
+fn options(body: &[u8], mut at: usize) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    while let (Some(code), Some(len)) = (le16(body, at), le16(body, at + 2)) {
+        if code == OPT_END {
+            break;
+        }
+        let Some(value) = body.get(at + 4..at + 4 + usize::from(len)) else {
+            break;
+        };
+        out.push((code, value));
+        at += 4 + pad4(usize::from(len));
+    }
+    out
+}
+
+fn text(v: &[u8]) -> String {
+    String::from_utf8_lossy(v)
+        .trim_end_matches('\0')
+        .to_string()
+}
+
+/// Reads the annotations of a little-endian pcapng file (tracetcp writes
+/// no other); `None` for anything else, classic pcap included.
+pub fn annotations(file: &[u8]) -> Option<Annotations> {
+    if le32(file, 0)? != SHB || le32(file, 8)? != BYTE_ORDER_MAGIC {
+        return None;
+    }
+    let mut a = Annotations::default();
+    let mut at = 0;
+    while let (Some(kind), Some(total)) = (le32(file, at), le32(file, at + 4)) {
+        let total = total as usize;
+        if total < 12 || !total.is_multiple_of(4) {
+            break;
+        }
+        let Some(body) = file.get(at + 8..at + total - 4) else {
+            break;
+        };
+        match kind {
+            SHB => {
+                a.section_comment = options(body, 16)
+                    .into_iter()
+                    .find(|(c, _)| *c == OPT_COMMENT)
+                    .map(|(_, v)| text(v));
+            }
+            NRB => {
+                let mut rec = 0;
+                while let (Some(code), Some(len)) = (le16(body, rec), le16(body, rec + 2)) {
+                    let value = body.get(rec + 4..rec + 4 + usize::from(len));
+                    rec += 4 + pad4(usize::from(len));
+                    let Some(value) = value else { break };
+                    let addr: Option<IpAddr> = match code {
+                        NRB_IPV4 => value
+                            .get(..4)
+                            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                            .map(IpAddr::from),
+                        NRB_IPV6 => value
+                            .get(..16)
+                            .and_then(|b| <[u8; 16]>::try_from(b).ok())
+                            .map(IpAddr::from),
+                        _ => break,
+                    };
+                    let skip = if code == NRB_IPV4 { 4 } else { 16 };
+                    if let (Some(addr), Some(name)) = (addr, value.get(skip..)) {
+                        a.names.push((addr, text(name)));
+                    }
+                }
+                a.closing_comment = options(body, rec)
+                    .into_iter()
+                    .find(|(c, _)| *c == OPT_COMMENT)
+                    .map(|(_, v)| text(v));
+            }
+            _ => {}
+        }
+        at += total;
+    }
+    Some(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_of_annotations() {
+        let mut w = Writer::new(Vec::new(), 1, 512, "{\"session\":1}").unwrap();
+        w.packet(1_700_000_000_123_456_789, &[0xaa; 17]).unwrap();
+        let names = vec![
+            ("198.18.0.2".parse().unwrap(), "r1.lab".to_string()),
+            ("2001:db8::2".parse().unwrap(), "r1.lab".to_string()),
+        ];
+        let file = w.finish(&names, "{\"interrupted\":false}").unwrap();
+        assert_eq!(file.len() % 4, 0);
+        let a = annotations(&file).unwrap();
+        assert_eq!(a.section_comment.as_deref(), Some("{\"session\":1}"));
+        assert_eq!(a.names, names);
+        assert_eq!(
+            a.closing_comment.as_deref(),
+            Some("{\"interrupted\":false}")
+        );
+        // Truncated anywhere: never a panic, the header still reads.
+        for len in 0..file.len() {
+            let _ = annotations(&file[..len]);
+        }
+        assert!(annotations(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]).is_none());
+    }
+
+    #[test]
+    fn packet_block_layout() {
+        let mut w = Writer::new(Vec::new(), 1, 512, "").unwrap();
+        w.packet(0x1_0000_0002, &[1, 2, 3]).unwrap();
+        let file = w.out;
+        // The last block is the EPB: 12 + 20 + 4 (3 bytes padded) = 36.
+        let epb = &file[file.len() - 36..];
+        assert_eq!(le32(epb, 0), Some(EPB));
+        assert_eq!(le32(epb, 4), Some(36));
+        assert_eq!((le32(epb, 12), le32(epb, 16)), (Some(1), Some(2)));
+        assert_eq!(le32(epb, 20), Some(3));
+        assert_eq!(&epb[28..31], &[1, 2, 3]);
+        assert_eq!(le32(epb, 32), Some(36));
+    }
+}

@@ -1,0 +1,202 @@
+//! The recorded scenarios: each builds its lab and names the tracetcp
+//! arguments (always -n, so that live and replayed output are comparable
+//! byte for byte). captures/ holds one recording of each; the lab tests
+//! trace each live and check that the replay equals the live output.
+
+use super::{rules, Lab};
+
+pub struct Scenario {
+    pub name: &'static str,
+    pub about: &'static str,
+    build: fn() -> Lab,
+    args: fn(&Lab) -> Vec<String>,
+    /// Whether a recording shows what the scenario is about (e.g. both
+    /// equal-cost paths were taken); recording retries until it does.
+    pub shows: fn(&str) -> bool,
+}
+
+impl Scenario {
+    pub fn build(&self) -> Lab {
+        (self.build)()
+    }
+
+    pub fn args(&self, lab: &Lab) -> Vec<String> {
+        let mut a = (self.args)(lab);
+        a.push("-n".into());
+        a
+    }
+}
+
+/// Three routers, the server listening on port 80.
+fn plain() -> Lab {
+    let mut lab = Lab::new(3);
+    let s = lab.server().to_string();
+    lab.listen(&s, &[80]);
+    lab
+}
+
+fn server(lab: &Lab, port: u16) -> String {
+    format!("{}:{port}", lab.server_addr(false))
+}
+
+fn words(s: &str) -> Vec<String> {
+    s.split_whitespace().map(String::from).collect()
+}
+
+fn with(lab: &Lab, port: u16, rest: &str) -> Vec<String> {
+    let mut a = vec![server(lab, port)];
+    a.extend(words(rest));
+    a
+}
+
+fn any(_: &str) -> bool {
+    true
+}
+
+pub const ALL: &[Scenario] = &[
+    Scenario {
+        name: "tcp-open",
+        about: "clean TCP path to an open port: every hop, then Connection established",
+        build: plain,
+        args: |lab| with(lab, 80, "-m 8"),
+        shows: any,
+    },
+    Scenario {
+        name: "tcp-closed",
+        about: "TCP to a closed port: the server answers RST, Port closed",
+        build: plain,
+        args: |lab| with(lab, 81, "-m 8"),
+        shows: any,
+    },
+    Scenario {
+        name: "silent-router",
+        about: "r2 sends no time-exceeded: hop 2 is all stars, later hops answer",
+        build: || {
+            let lab = plain();
+            lab.nft(lab.router(2), rules::SILENT_ROUTER);
+            lab
+        },
+        args: |lab| with(lab, 80, "-m 8 -t 500"),
+        shows: any,
+    },
+    Scenario {
+        name: "blocked-port",
+        about: "r2 drops TCP port 135 in transit: the trace stops after hop 2",
+        build: || {
+            let lab = plain();
+            lab.nft(lab.router(2), &rules::block_port(135));
+            lab
+        },
+        args: |lab| with(lab, 135, "-m 6 -t 500"),
+        shows: any,
+    },
+    Scenario {
+        name: "proxy",
+        about: "r2 redirects TCP port 80 to itself (transparent proxy): port 80 'reaches' at hop 2",
+        build: || {
+            let mut lab = plain();
+            let r2 = lab.router(2).to_string();
+            lab.listen(&r2, &[8080]);
+            lab.nft(&r2, &rules::redirect(80, 8080));
+            lab
+        },
+        args: |lab| with(lab, 80, "-m 8"),
+        shows: any,
+    },
+    Scenario {
+        name: "admin-prohibited",
+        about: "r2 rejects TCP port 8081 with admin-prohibited: !X at hop 3, the trace ends",
+        build: || {
+            let lab = plain();
+            lab.nft(lab.router(2), &rules::reject_port(8081, "admin-prohibited"));
+            lab
+        },
+        args: |lab| with(lab, 8081, "-m 8"),
+        shows: any,
+    },
+    Scenario {
+        name: "udp",
+        about: "UDP probes: routers answer time-exceeded, the server port-unreachable",
+        build: plain,
+        args: |lab| {
+            vec![
+                lab.server_addr(false).to_string(),
+                "-P".into(),
+                "udp".into(),
+                "-m".into(),
+                "8".into(),
+            ]
+        },
+        shows: any,
+    },
+    Scenario {
+        name: "icmp",
+        about: "ICMP echo probes: routers answer time-exceeded, the server echo-reply (JSON)",
+        build: plain,
+        args: |lab| {
+            vec![
+                lab.server_addr(false).to_string(),
+                "-P".into(),
+                "icmp".into(),
+                "-m".into(),
+                "8".into(),
+                "--json".into(),
+            ]
+        },
+        shows: any,
+    },
+    Scenario {
+        name: "ipv6",
+        about: "TCP over IPv6 to an open port",
+        build: plain,
+        args: |lab| {
+            vec![
+                format!("[{}]:80", lab.server_addr(true)),
+                "-m".into(),
+                "8".into(),
+            ]
+        },
+        shows: any,
+    },
+    Scenario {
+        name: "port-range",
+        about: "-r 134 136 -h 1 -m 3 -p 1 -c with port 135 dropped by r2: 135 stops after hop 2",
+        build: || {
+            let lab = plain();
+            lab.nft(lab.router(2), &rules::block_port(135));
+            lab
+        },
+        args: |lab| {
+            let mut a = vec![lab.server_addr(false).to_string()];
+            a.extend(words("-r 134 136 -h 1 -m 3 -p 1 -t 500 -c"));
+            a
+        },
+        shows: any,
+    },
+    Scenario {
+        name: "scan",
+        about: "-s 79 81: 79 filtered by the server, 80 open, 81 closed",
+        build: || {
+            let lab = plain();
+            lab.nft(lab.server(), &rules::drop_input_port(79));
+            lab
+        },
+        args: |lab| {
+            let mut a = words("-s 79 81 -t 500");
+            a.push(lab.server_addr(false).to_string());
+            a
+        },
+        shows: any,
+    },
+    Scenario {
+        name: "ecmp",
+        about: "two equal-cost links between r1 and r2: hop 2 has two responders",
+        build: || {
+            let lab = plain();
+            lab.add_parallel_link(1);
+            lab
+        },
+        args: |lab| with(lab, 80, "-m 8 -p 6"),
+        shows: |out| out.contains("\n\t"),
+    },
+];
