@@ -135,6 +135,16 @@ pub struct Cli {
     /// With --replay: show every packet and what the tracer made of it
     #[arg(long = "show-packets", requires = "replay")]
     pub show_packets: bool,
+
+    /// Trace several probe kinds at once and compare them side by side;
+    /// --compare=tcp:80,tcp:135,udp,icmp (default: tcp on the port, udp, icmp)
+    #[arg(long = "compare", value_name = "SPEC", num_args = 0..=1, default_missing_value = "", require_equals = true,
+          conflicts_with_all = ["range", "scan", "protocol"])]
+    pub compare: Option<String>,
+
+    /// Do not print the diagnosis after the report
+    #[arg(long = "no-diagnosis")]
+    pub no_diagnosis: bool,
 }
 
 /// How probes leave the machine.
@@ -152,6 +162,8 @@ pub enum Format {
     Classic,
     Condensed,
     Json,
+    /// The side-by-side comparison table (--compare).
+    Compare,
 }
 
 /// Everything a run needs, checked.
@@ -167,6 +179,7 @@ pub struct Config {
     pub interface: Option<String>,
     pub source: Option<IpAddr>,
     pub write: Option<PathBuf>,
+    pub diagnosis: bool,
 }
 
 /// A replay: the session comes from the file; only the view is chosen.
@@ -177,6 +190,7 @@ pub struct ReplayConfig {
     pub format: Option<Format>,
     pub numeric: bool,
     pub show_packets: bool,
+    pub diagnosis: bool,
 }
 
 /// What the command line asks for.
@@ -202,6 +216,7 @@ impl Cli {
                 },
                 numeric: self.numeric,
                 show_packets: self.show_packets,
+                diagnosis: !self.no_diagnosis,
             })),
             None => self.config().map(Mode::Live),
         }
@@ -213,6 +228,13 @@ impl Cli {
         })?;
         let target = TargetArg::parse(target)?;
         let protocol = self.protocol;
+        if let Some(spec) = &self.compare {
+            return self.finish(
+                target.host,
+                compare_specs(spec, target.port.as_deref())?,
+                Format::Compare,
+            );
+        }
         let ports = match (&self.range, &self.scan, &target.port) {
             (Some(r), _, _) | (None, Some(r), _) => port_range(r)?,
             (None, None, Some(p)) => vec![resolve_port(p, protocol)?],
@@ -226,7 +248,24 @@ impl Cli {
                 "-r and -s need port probes: use -P tcp or -P udp".into(),
             ));
         }
+        let specs = ports
+            .into_iter()
+            .map(|p| TraceSpec::new(protocol, p))
+            .collect();
+        let format = if self.json {
+            Format::Json
+        } else if self.condensed || self.scan.is_some() {
+            Format::Condensed
+        } else {
+            Format::Classic
+        };
+        self.finish(target.host, specs, format)
+    }
+
+    /// The rest of a live config, common to traces and comparisons.
+    fn finish(&self, host: String, specs: Vec<TraceSpec>, format: Format) -> Result<Config> {
         let scan = self.scan.is_some();
+        let format = if self.json { Format::Json } else { format };
         let mut settings = Settings {
             first_ttl: self.start_hop,
             max_hops: self.max_hops,
@@ -240,13 +279,6 @@ impl Cli {
             settings.max_hops = 1;
             settings.probes_per_hop = 1;
         }
-        let format = if self.json {
-            Format::Json
-        } else if self.condensed || scan {
-            Format::Condensed
-        } else {
-            Format::Classic
-        };
         let send = if self.inject || self.gateway.is_some() {
             SendMethod::Inject {
                 gateway: self.gateway,
@@ -260,12 +292,9 @@ impl Cli {
             _ => None,
         };
         Ok(Config {
-            host: target.host,
+            host,
             family,
-            specs: ports
-                .into_iter()
-                .map(|p| TraceSpec::new(protocol, p))
-                .collect(),
+            specs,
             settings,
             format,
             numeric: self.numeric || scan,
@@ -273,8 +302,47 @@ impl Cli {
             interface: self.interface.clone(),
             source: self.source,
             write: self.write.clone(),
+            diagnosis: !self.no_diagnosis,
         })
     }
+}
+
+/// The traces of `--compare SPEC`: "tcp:80,tcp:135,udp,icmp"; an empty
+/// SPEC means tcp on the target's port, udp and icmp.
+fn compare_specs(spec: &str, target_port: Option<&str>) -> Result<Vec<TraceSpec>> {
+    let spec = if spec.trim().is_empty() {
+        "tcp,udp,icmp"
+    } else {
+        spec
+    };
+    let mut specs = Vec::new();
+    for item in spec.split(',').map(str::trim) {
+        let (kind, port) = match item.split_once(':') {
+            Some((k, p)) => (k, Some(p)),
+            None => (item, None),
+        };
+        let protocol: Protocol = kind
+            .parse()
+            .map_err(|e: String| Error::Usage(format!("--compare: {e}")))?;
+        let port = match (protocol, port, target_port) {
+            (Protocol::Icmp, Some(_), _) => {
+                return Err(Error::Usage(format!(
+                    "--compare: icmp takes no port ('{item}')"
+                )))
+            }
+            (Protocol::Icmp, None, _) => 0,
+            (p, Some(port), _) => resolve_port(port, p)?,
+            (Protocol::Tcp, None, Some(port)) => resolve_port(port, Protocol::Tcp)?,
+            (Protocol::Tcp, None, None) => DEFAULT_TCP_PORT,
+            (Protocol::Udp, None, _) => DEFAULT_UDP_PORT,
+        };
+        let t = TraceSpec::new(protocol, port);
+        if specs.contains(&t) {
+            return Err(Error::Usage(format!("--compare: '{item}' twice")));
+        }
+        specs.push(t);
+    }
+    Ok(specs)
 }
 
 fn port_range(r: &[u16]) -> Result<Vec<u16>> {
@@ -383,6 +451,35 @@ mod tests {
             cfg(&["-P", "icmp", "x"]).specs,
             vec![TraceSpec::new(Protocol::Icmp, 0)]
         );
+    }
+
+    #[test]
+    fn compare_specs_default_and_explicit() {
+        let c = cfg(&["--compare", "x:443"]);
+        assert_eq!(c.format, Format::Compare);
+        assert_eq!(
+            c.specs,
+            vec![
+                TraceSpec::new(Protocol::Tcp, 443),
+                TraceSpec::new(Protocol::Udp, DEFAULT_UDP_PORT),
+                TraceSpec::new(Protocol::Icmp, 0)
+            ]
+        );
+        let c = cfg(&["x", "--compare=tcp:80,tcp:135,udp:53,icmp"]);
+        assert_eq!(c.specs.len(), 4);
+        assert_eq!(c.specs[2], TraceSpec::new(Protocol::Udp, 53));
+        assert_eq!(
+            cfg(&["x", "--compare=tcp,icmp", "--json"]).format,
+            Format::Json
+        );
+        for bad in ["icmp:80", "sctp", "tcp,tcp", "tcp:0"] {
+            let arg = format!("--compare={bad}");
+            let r = Cli::try_parse_from(["tracetcp", "x", arg.as_str()])
+                .unwrap()
+                .config();
+            assert!(matches!(r, Err(Error::Usage(_))), "{bad}");
+        }
+        assert!(Cli::try_parse_from(["tracetcp", "x", "--compare", "-r", "1", "2"]).is_err());
     }
 
     #[test]

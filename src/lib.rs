@@ -3,6 +3,7 @@
 
 pub mod capture;
 pub mod cli;
+pub mod diagnosis;
 pub mod dns;
 pub mod engine;
 pub mod error;

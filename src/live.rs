@@ -97,7 +97,13 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
     };
     let (capture, frames) = CaptureThread::start(cap, recorder);
     let resolver = Resolver::new(!config.numeric);
-    let mut printer = LivePrinter::new(out, config.format, run, config.specs.len());
+    let mut printer = LivePrinter::new(
+        out,
+        config.format,
+        config.diagnosis,
+        run,
+        config.specs.len(),
+    );
 
     let mut ending = Ending::Finished;
     let mut failure = None;

@@ -2,15 +2,17 @@
 //! are final; several traces print one after another in their order.
 
 use crate::cli::Format;
+use crate::diagnosis;
 use crate::dns::Resolver;
 use crate::engine::{Engine, Event};
-use crate::report::{json, RunInfo, Text};
+use crate::report::{self, RunInfo, Text};
 use std::io::{self, Write};
 use std::net::IpAddr;
 
 pub struct LivePrinter<W: Write> {
     out: W,
     format: Format,
+    diagnosis: bool,
     run: RunInfo,
     /// The trace being printed.
     cursor: usize,
@@ -22,10 +24,11 @@ pub struct LivePrinter<W: Write> {
 }
 
 impl<W: Write> LivePrinter<W> {
-    pub fn new(out: W, format: Format, run: RunInfo, traces: usize) -> Self {
+    pub fn new(out: W, format: Format, diagnosis: bool, run: RunInfo, traces: usize) -> Self {
         LivePrinter {
             out,
             format,
+            diagnosis,
             run,
             cursor: 0,
             started: false,
@@ -39,7 +42,7 @@ impl<W: Write> LivePrinter<W> {
         match self.format {
             Format::Classic => Some(Text::Classic),
             Format::Condensed => Some(Text::Condensed),
-            Format::Json => None,
+            Format::Json | Format::Compare => None,
         }
     }
 
@@ -84,23 +87,25 @@ impl<W: Write> LivePrinter<W> {
         self.out.flush()
     }
 
-    /// Prints the rest: everything for JSON; for text, what the unfinished
-    /// traces found so far (after Ctrl-C).
+    /// Prints the rest: the whole report for JSON and comparisons; for
+    /// text, what the unfinished traces found so far (after Ctrl-C); then
+    /// the diagnosis.
     pub fn finish(&mut self, engine: &Engine, resolver: &Resolver) -> io::Result<()> {
         self.flush(engine, resolver)?;
         let results = engine.results();
         let Some(text) = self.text() else {
-            for r in &results {
-                for h in &r.hops {
-                    let addrs: Vec<IpAddr> = h.responders().iter().map(|(a, _)| *a).collect();
-                    resolver.wait(&addrs);
-                }
+            for h in results.iter().flat_map(|r| &r.hops) {
+                let addrs: Vec<IpAddr> = h.responders().iter().map(|(a, _)| *a).collect();
+                resolver.wait(&addrs);
             }
-            write!(
-                self.out,
-                "{}",
-                json::render(&self.run, &results, &resolver.names())
-            )?;
+            let all = report::render(
+                self.format,
+                &self.run,
+                &results,
+                &resolver.names(),
+                self.diagnosis,
+            );
+            write!(self.out, "{all}")?;
             return self.out.flush();
         };
         for (i, r) in results.iter().enumerate().skip(self.cursor) {
@@ -118,6 +123,13 @@ impl<W: Write> LivePrinter<W> {
             self.started = false;
         }
         self.cursor = results.len();
+        if self.diagnosis {
+            write!(
+                self.out,
+                "{}",
+                diagnosis::render(&diagnosis::diagnose(&self.run, &results))
+            )?;
+        }
         self.out.flush()
     }
 }

@@ -2,11 +2,11 @@
 //! from the packet timestamps. No privileges, no network.
 
 use crate::capture::{link, timestamp};
-use crate::cli::{Format, ReplayConfig};
+use crate::cli::ReplayConfig;
 use crate::engine::{Engine, Verdict};
 use crate::error::{Error, Result};
 use crate::record::{pcapng, Closing, SessionInfo};
-use crate::report::{json, packets, Names, RunInfo, Text};
+use crate::report::{self, packets, Names, RunInfo};
 use crate::time::Timestamp;
 use pcap::{Capture, Precision};
 use std::io::Write;
@@ -87,12 +87,8 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
     } else {
         annotations.names.into_iter().collect()
     };
-    let results = engine.results();
-    let report = match config.format.unwrap_or(info.format) {
-        Format::Classic => Text::Classic.render(&run, &results, &names),
-        Format::Condensed => Text::Condensed.render(&run, &results, &names),
-        Format::Json => json::render(&run, &results, &names),
-    };
+    let format = config.format.unwrap_or(info.format);
+    let report = report::render(format, &run, &engine.results(), &names, config.diagnosis);
     out.write_all(report.as_bytes()).map_err(Error::output)?;
     out.flush().map_err(Error::output)
 }

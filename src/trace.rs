@@ -112,3 +112,65 @@ pub struct TraceResult {
     pub hops: Vec<HopResult>,
     pub end: TraceEnd,
 }
+
+/// Results built by hand, for tests of what reads them.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+
+    pub const T0: u64 = 1_700_000_000_000_000_000;
+
+    pub fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    pub fn answered(index: u8, from: &str, rtt_us: u64, kind: ReplyKind) -> ProbeResult {
+        let sent = Timestamp::from_nanos(T0);
+        let rtt = Duration::from_micros(rtt_us);
+        ProbeResult {
+            index,
+            sent,
+            outcome: Outcome::Answered {
+                answer: Answer {
+                    at: sent.after(rtt),
+                    from: ip(from),
+                    kind,
+                    icmp: Some(IcmpCode {
+                        icmp_type: 11,
+                        code: 0,
+                    }),
+                    reply_ttl: 250,
+                    quoted_ttl: Some(1),
+                },
+                rtt,
+            },
+        }
+    }
+
+    pub fn lost(index: u8) -> ProbeResult {
+        ProbeResult {
+            index,
+            sent: Timestamp::from_nanos(T0),
+            outcome: Outcome::Lost,
+        }
+    }
+
+    /// A hop whose probes all answered from `from`, with RTTs in ms.
+    pub fn router(ttl: u8, from: &str, rtts_ms: &[u64]) -> HopResult {
+        HopResult {
+            ttl,
+            probes: rtts_ms
+                .iter()
+                .enumerate()
+                .map(|(i, ms)| answered(i as u8, from, ms * 1000, ReplyKind::TimeExceeded))
+                .collect(),
+        }
+    }
+
+    pub fn silent(ttl: u8, n: u8) -> HopResult {
+        HopResult {
+            ttl,
+            probes: (0..n).map(lost).collect(),
+        }
+    }
+}

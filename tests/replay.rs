@@ -2,6 +2,8 @@
 //! expected output recorded beside it; checks that bad recordings get one
 //! clear error. Needs no privileges and no network.
 
+mod lab;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tracetcp::cli::{Format, ReplayConfig};
@@ -25,9 +27,14 @@ fn fixtures() -> Vec<PathBuf> {
 }
 
 fn replay(path: &Path, format: Format, show_packets: bool) -> Result<String, Error> {
+    replay_as(path, Some(format), show_packets)
+}
+
+fn replay_as(path: &Path, format: Option<Format>, show_packets: bool) -> Result<String, Error> {
     let config = ReplayConfig {
         path: path.to_path_buf(),
-        format: Some(format),
+        format,
+        diagnosis: true,
         numeric: true,
         show_packets,
     };
@@ -56,6 +63,14 @@ fn every_fixture_replays_to_its_expected_reports() {
                 replay(&pcap, format, false).unwrap_or_else(|e| panic!("{}: {e}", pcap.display()));
             assert_eq!(got, expected, "{} as {ext}", pcap.display());
         }
+        if let Ok(expected) = std::fs::read_to_string(pcap.with_extension("compare")) {
+            assert_eq!(
+                replay_as(&pcap, None, false).unwrap(),
+                expected,
+                "{} as recorded",
+                pcap.display()
+            );
+        }
     }
 }
 
@@ -81,6 +96,39 @@ fn fixtures_show_what_they_are_about() {
         read("ecmp", "classic").contains("\n\t-\t"),
         "two responders at one hop"
     );
+}
+
+#[test]
+fn every_scenario_has_a_fixture_with_the_diagnosis_it_must_yield() {
+    for s in lab::scenarios::ALL {
+        let json = std::fs::read_to_string(captures().join(format!("{}.json", s.name)))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: no fixture ({e}); record them (captures/README.md)",
+                    s.name
+                )
+            });
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let kinds: Vec<&str> = doc["diagnosis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["kind"].as_str())
+            .collect();
+        for want in s.expect {
+            assert!(
+                kinds.contains(want),
+                "{}: diagnosis {kinds:?} lacks {want}",
+                s.name
+            );
+        }
+        for f in doc["diagnosis"].as_array().unwrap() {
+            assert!(
+                !f["text"].as_str().unwrap().is_empty()
+                    && !f["evidence"].as_str().unwrap().is_empty()
+            );
+        }
+    }
 }
 
 #[test]

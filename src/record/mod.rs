@@ -68,6 +68,7 @@ impl SessionInfo {
                 Format::Classic => "classic",
                 Format::Condensed => "condensed",
                 Format::Json => "json",
+                Format::Compare => "compare",
             },
         })
         .to_string()
@@ -114,6 +115,7 @@ fn parse(v: &Value) -> Option<SessionInfo> {
     let format = match v["format"].as_str()? {
         "condensed" => Format::Condensed,
         "json" => Format::Json,
+        "compare" => Format::Compare,
         _ => Format::Classic,
     };
     (!specs.is_empty()).then_some(SessionInfo {

@@ -3,6 +3,7 @@
 //! or goes away.
 
 use super::{Names, RunInfo};
+use crate::diagnosis::Finding;
 use crate::trace::{HopResult, Outcome, ProbeResult, TraceEnd, TraceResult};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -107,7 +108,23 @@ pub fn trace(r: &TraceResult, names: &Names) -> Value {
     })
 }
 
-pub fn document(run: &RunInfo, results: &[TraceResult], names: &Names) -> Value {
+fn finding(f: &Finding, results: &[TraceResult]) -> Value {
+    json!({
+        "kind": f.kind.name(),
+        "hop": f.hop,
+        "address": f.address.map(|a| a.to_string()),
+        "traces": f.traces.iter().filter_map(|&i| results.get(i)).map(crate::diagnosis::trace_name).collect::<Vec<_>>(),
+        "text": f.text,
+        "evidence": f.evidence,
+    })
+}
+
+pub fn document(
+    run: &RunInfo,
+    results: &[TraceResult],
+    names: &Names,
+    findings: &[Finding],
+) -> Value {
     let s = &run.settings;
     json!({
         "schema_version": SCHEMA_VERSION,
@@ -126,12 +143,19 @@ pub fn document(run: &RunInfo, results: &[TraceResult], names: &Names) -> Value 
             "pacing": s.pacing,
         },
         "traces": results.iter().map(|r| trace(r, names)).collect::<Vec<_>>(),
+        "diagnosis": findings.iter().map(|f| finding(f, results)).collect::<Vec<_>>(),
     })
 }
 
 /// The document, pretty-printed, with a final newline.
-pub fn render(run: &RunInfo, results: &[TraceResult], names: &Names) -> String {
-    let mut s = serde_json::to_string_pretty(&document(run, results, names)).unwrap_or_default();
+pub fn render(
+    run: &RunInfo,
+    results: &[TraceResult],
+    names: &Names,
+    findings: &[Finding],
+) -> String {
+    let mut s =
+        serde_json::to_string_pretty(&document(run, results, names, findings)).unwrap_or_default();
     s.push('\n');
     s
 }

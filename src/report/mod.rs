@@ -2,10 +2,13 @@
 //! shapes, columns separated by tabs) and JSON.
 
 pub mod classic;
+pub mod compare;
 pub mod condensed;
 pub mod json;
 pub mod packets;
 
+use crate::cli::Format;
+use crate::diagnosis;
 use crate::engine::{Settings, TraceSpec};
 use crate::trace::{HopResult, TraceEnd, TraceResult};
 use std::collections::HashMap;
@@ -61,6 +64,29 @@ impl Text {
         }
         out
     }
+}
+
+/// The whole report of finished traces, with the diagnosis when asked
+/// (after the text, or as the `diagnosis` array of the JSON document).
+pub fn render(
+    format: Format,
+    run: &RunInfo,
+    results: &[TraceResult],
+    names: &Names,
+    diagnosis: bool,
+) -> String {
+    let findings = if diagnosis {
+        diagnosis::diagnose(run, results)
+    } else {
+        Vec::new()
+    };
+    let report = match format {
+        Format::Json => return json::render(run, results, names, &findings),
+        Format::Compare => compare::render(run, results, names),
+        Format::Classic => Text::Classic.render(run, results, names),
+        Format::Condensed => Text::Condensed.render(run, results, names),
+    };
+    report + &diagnosis::render(&findings)
 }
 
 /// Reverse-DNS names of the addresses seen; empty with -n.

@@ -2,15 +2,10 @@
 //! read exactly like the seeds (whose tabs are expanded to 8 columns).
 
 use super::*;
-use crate::time::Timestamp;
-use crate::trace::{Answer, Outcome, ProbeResult, TraceEnd, TraceResult};
-use tracetcp_strategies::{IcmpCode, ReplyKind, Unreachable};
-
-const T0: u64 = 1_700_000_000_000_000_000;
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
+use crate::trace::testing::T0;
+use crate::trace::testing::{answered, ip, lost, router, silent};
+use crate::trace::{TraceEnd, TraceResult};
+use tracetcp_strategies::{ReplyKind, Unreachable};
 
 fn expand_tabs(s: &str) -> String {
     let mut out = String::new();
@@ -28,56 +23,6 @@ fn expand_tabs(s: &str) -> String {
         }
     }
     out
-}
-
-fn answered(index: u8, from: &str, rtt_us: u64, kind: ReplyKind) -> ProbeResult {
-    let sent = Timestamp::from_nanos(T0);
-    let rtt = Duration::from_micros(rtt_us);
-    ProbeResult {
-        index,
-        sent,
-        outcome: Outcome::Answered {
-            answer: Answer {
-                at: sent.after(rtt),
-                from: ip(from),
-                kind,
-                icmp: Some(IcmpCode {
-                    icmp_type: 11,
-                    code: 0,
-                }),
-                reply_ttl: 250,
-                quoted_ttl: Some(1),
-            },
-            rtt,
-        },
-    }
-}
-
-fn lost(index: u8) -> ProbeResult {
-    ProbeResult {
-        index,
-        sent: Timestamp::from_nanos(T0),
-        outcome: Outcome::Lost,
-    }
-}
-
-/// A hop whose probes all answered from `from`, with RTTs in ms.
-fn router(ttl: u8, from: &str, rtts_ms: &[u64]) -> HopResult {
-    HopResult {
-        ttl,
-        probes: rtts_ms
-            .iter()
-            .enumerate()
-            .map(|(i, ms)| answered(i as u8, from, ms * 1000, ReplyKind::TimeExceeded))
-            .collect(),
-    }
-}
-
-fn silent(ttl: u8, n: u8) -> HopResult {
-    HopResult {
-        ttl,
-        probes: (0..n).map(lost).collect(),
-    }
 }
 
 fn run(host: &str, address: &str, settings: Settings) -> RunInfo {
@@ -334,7 +279,7 @@ fn json_carries_every_probe_and_hop() {
     };
     let r = run("server.lab", "198.18.9.2", Settings::default());
     let doc: serde_json::Value =
-        serde_json::from_str(&json::render(&r, &[result], &Names::new())).unwrap();
+        serde_json::from_str(&json::render(&r, &[result], &Names::new(), &[])).unwrap();
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["target"]["name"], "server.lab");
     assert_eq!(doc["settings"]["timeout_ms"], 2000);

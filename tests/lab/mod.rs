@@ -222,6 +222,22 @@ impl Lab {
         ));
     }
 
+    /// Router k answers from its address on the server's side (as routers
+    /// answering from a loopback or a preferred source do).
+    pub fn answer_from_far_side(&self, k: usize) {
+        let p = k - 1;
+        let mut s = String::new();
+        for i in 0..=p {
+            s += &format!("ip route replace 198.18.{i}.0/24 via 198.18.{p}.1 src 198.18.{k}.1; ");
+        }
+        // the link to the previous router is directly connected
+        s = s.replace(
+            &format!("ip route replace 198.18.{p}.0/24 via 198.18.{p}.1 src 198.18.{k}.1; "),
+            &format!("ip route replace 198.18.{p}.0/24 dev west src 198.18.{k}.1; "),
+        );
+        self.sh(self.router(k), &s);
+    }
+
     /// Gives router k Linux's default ICMP rate limit back (burst 6, then
     /// one a second per peer).
     pub fn default_icmp_ratelimit(&self, k: usize) {
@@ -331,6 +347,14 @@ pub mod rules {
     }}"
         )
     }
+
+    /// A firewall that drops ICMP echo requests in transit.
+    pub const BLOCK_ECHO: &str = "table inet noping {
+  chain transit { type filter hook forward priority 0;
+    icmp type echo-request drop
+    icmpv6 type echo-request drop
+  }
+}";
 
     /// A firewall that rejects one TCP port in transit with an ICMP
     /// unreachable: `kind` is an nftables icmpx type (admin-prohibited,

@@ -13,6 +13,8 @@ pub struct Scenario {
     /// Whether a recording shows what the scenario is about (e.g. both
     /// equal-cost paths were taken); recording retries until it does.
     pub shows: fn(&str) -> bool,
+    /// Diagnosis findings (JSON kinds) the trace must yield.
+    pub expect: &'static [&'static str],
 }
 
 impl Scenario {
@@ -60,6 +62,7 @@ pub const ALL: &[Scenario] = &[
         build: plain,
         args: |lab| with(lab, 80, "-m 8"),
         shows: any,
+        expect: &[],
     },
     Scenario {
         name: "tcp-closed",
@@ -67,6 +70,7 @@ pub const ALL: &[Scenario] = &[
         build: plain,
         args: |lab| with(lab, 81, "-m 8"),
         shows: any,
+        expect: &[],
     },
     Scenario {
         name: "silent-router",
@@ -78,6 +82,7 @@ pub const ALL: &[Scenario] = &[
         },
         args: |lab| with(lab, 80, "-m 8 -t 500"),
         shows: any,
+        expect: &[],
     },
     Scenario {
         name: "blocked-port",
@@ -89,6 +94,7 @@ pub const ALL: &[Scenario] = &[
         },
         args: |lab| with(lab, 135, "-m 6 -t 500"),
         shows: any,
+        expect: &[],
     },
     Scenario {
         name: "proxy",
@@ -102,6 +108,7 @@ pub const ALL: &[Scenario] = &[
         },
         args: |lab| with(lab, 80, "-m 8"),
         shows: any,
+        expect: &[],
     },
     Scenario {
         name: "admin-prohibited",
@@ -113,6 +120,7 @@ pub const ALL: &[Scenario] = &[
         },
         args: |lab| with(lab, 8081, "-m 8"),
         shows: any,
+        expect: &[],
     },
     Scenario {
         name: "udp",
@@ -128,6 +136,7 @@ pub const ALL: &[Scenario] = &[
             ]
         },
         shows: any,
+        expect: &[],
     },
     Scenario {
         name: "icmp",
@@ -144,6 +153,7 @@ pub const ALL: &[Scenario] = &[
             ]
         },
         shows: any,
+        expect: &[],
     },
     Scenario {
         name: "ipv6",
@@ -157,6 +167,7 @@ pub const ALL: &[Scenario] = &[
             ]
         },
         shows: any,
+        expect: &[],
     },
     Scenario {
         name: "port-range",
@@ -172,6 +183,7 @@ pub const ALL: &[Scenario] = &[
             a
         },
         shows: any,
+        expect: &[],
     },
     Scenario {
         name: "scan",
@@ -187,6 +199,7 @@ pub const ALL: &[Scenario] = &[
             a
         },
         shows: any,
+        expect: &[],
     },
     Scenario {
         name: "ecmp",
@@ -198,5 +211,81 @@ pub const ALL: &[Scenario] = &[
         },
         args: |lab| with(lab, 80, "-m 8 -p 6"),
         shows: |out| out.contains("\n\t"),
+        expect: &["load-balancing"],
+    },
+    Scenario {
+        name: "compare-blocked-port",
+        about: "--compare with r2 dropping TCP port 135: tcp:135 stops after hop 2, the others get through",
+        build: || {
+            let lab = plain();
+            lab.nft(lab.router(2), &rules::block_port(135));
+            lab
+        },
+        args: |lab| with(lab, 80, "--compare=tcp:80,tcp:135,udp,icmp -m 6 -t 500"),
+        shows: any,
+        expect: &["blocked-port", "reached"],
+    },
+    Scenario {
+        name: "compare-icmp-blocked",
+        about: "--compare with r2 dropping ICMP echo requests: icmp stops after hop 2 while tcp passes",
+        build: || {
+            let lab = plain();
+            lab.nft(lab.router(2), rules::BLOCK_ECHO);
+            lab
+        },
+        args: |lab| with(lab, 80, "--compare -m 6 -t 500"),
+        shows: any,
+        expect: &["blocked-port"],
+    },
+    Scenario {
+        name: "compare-proxy",
+        about: "--compare with a transparent proxy for TCP port 80 at r2: tcp:80 'reaches' at hop 2, the rest at hop 4",
+        build: || {
+            let mut lab = plain();
+            let r2 = lab.router(2).to_string();
+            lab.listen(&r2, &[8080]);
+            lab.nft(&r2, &rules::redirect(80, 8080));
+            lab
+        },
+        args: |lab| with(lab, 80, "--compare=tcp:80,tcp:81,icmp -m 6"),
+        shows: any,
+        expect: &["transparent-proxy"],
+    },
+    Scenario {
+        name: "compare-silent-router",
+        about: "--compare with r2 sending no time-exceeded: hop 2 silent for every kind, one finding",
+        build: || {
+            let lab = plain();
+            lab.nft(lab.router(2), rules::SILENT_ROUTER);
+            lab
+        },
+        args: |lab| with(lab, 80, "--compare -m 6 -t 500"),
+        shows: any,
+        expect: &["silent-router"],
+    },
+    Scenario {
+        name: "destination-silent",
+        about: "the server drops TCP port 80 itself; r3 answers from the server's subnet: its local router",
+        build: || {
+            let lab = plain();
+            lab.nft(lab.server(), &rules::drop_input_port(80));
+            lab.answer_from_far_side(3);
+            lab
+        },
+        args: |lab| with(lab, 80, "-m 6 -t 500"),
+        shows: any,
+        expect: &["destination-silent"],
+    },
+    Scenario {
+        name: "rate-limit",
+        about: "r2 keeps Linux's ICMP rate limit and 8 probes per hop go out unpaced (-F): r2 answers 6",
+        build: || {
+            let lab = plain();
+            lab.default_icmp_ratelimit(2);
+            lab
+        },
+        args: |lab| with(lab, 80, "-p 8 -F -m 6"),
+        shows: any,
+        expect: &["partial-loss"],
     },
 ];

@@ -1,0 +1,748 @@
+//! What a trace means, in plain sentences drawn only from what the probes
+//! showed, each citing the hop and address it rests on (in the spirit of
+//! reading-traceroute-output: silent routers, firewalls, targets that do
+//! not answer, busy routers, load balancing, unreachables; across several
+//! traces: blocked ports and transparent proxies).
+
+use crate::report::RunInfo;
+use crate::trace::{HopResult, TraceEnd, TraceResult};
+use std::net::IpAddr;
+use tracetcp_strategies::{ReplyKind, Unreachable};
+
+/// The kind of a finding (stable names, used in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Reached,
+    SilentRouter,
+    NoAnswerPast,
+    DestinationSilent,
+    BlockedPort,
+    TransparentProxy,
+    PartialLoss,
+    LoadBalancing,
+    Unreachable,
+}
+
+impl Kind {
+    /// Order of telling: what blocks the path first, what is fine last.
+    fn rank(self) -> u8 {
+        match self {
+            Kind::TransparentProxy => 0,
+            Kind::BlockedPort => 1,
+            Kind::Unreachable => 2,
+            Kind::DestinationSilent => 3,
+            Kind::NoAnswerPast => 4,
+            Kind::SilentRouter => 5,
+            Kind::PartialLoss => 6,
+            Kind::LoadBalancing => 7,
+            Kind::Reached => 8,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Reached => "reached",
+            Kind::SilentRouter => "silent-router",
+            Kind::NoAnswerPast => "no-answer-past",
+            Kind::DestinationSilent => "destination-silent",
+            Kind::BlockedPort => "blocked-port",
+            Kind::TransparentProxy => "transparent-proxy",
+            Kind::PartialLoss => "partial-loss",
+            Kind::LoadBalancing => "load-balancing",
+            Kind::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// One conclusion, with what it rests on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub kind: Kind,
+    /// The hop it is about.
+    pub hop: Option<u8>,
+    /// The address it is about.
+    pub address: Option<IpAddr>,
+    /// The traces it concerns (indices), by name in `text`.
+    pub traces: Vec<usize>,
+    /// The conclusion, in a sentence or two.
+    pub text: String,
+    /// The observations it rests on.
+    pub evidence: String,
+}
+
+/// A trace's name: "tcp:80", "udp:33434", "icmp".
+pub fn trace_name(r: &TraceResult) -> String {
+    if r.spec.protocol.has_port() {
+        format!("{}:{}", r.spec.protocol, r.spec.port)
+    } else {
+        r.spec.protocol.to_string()
+    }
+}
+
+fn first_responder(h: &HopResult) -> Option<IpAddr> {
+    h.responders().first().map(|(a, _)| *a)
+}
+
+/// Where a trace stopped: its last hop with an answer, and who gave it.
+type Stop = Option<(u8, IpAddr)>;
+
+/// The highest hop with any answer, and who gave it.
+fn last_answer(r: &TraceResult) -> Option<(u8, IpAddr)> {
+    r.hops
+        .iter()
+        .rev()
+        .find_map(|h| first_responder(h).map(|a| (h.ttl, a)))
+}
+
+/// How far a trace got: the destination's hop, or its last answer.
+fn reach(r: &TraceResult) -> Option<u8> {
+    match r.end {
+        TraceEnd::Reached { ttl, .. } | TraceEnd::Unreachable { ttl, .. } => Some(ttl),
+        _ => last_answer(r).map(|(t, _)| t),
+    }
+}
+
+/// Whether `a` and `b` share a /24 (IPv4) or /64 (IPv6).
+fn same_subnet(a: IpAddr, b: IpAddr) -> bool {
+    match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => a.octets()[..3] == b.octets()[..3],
+        (IpAddr::V6(a), IpAddr::V6(b)) => a.octets()[..8] == b.octets()[..8],
+        _ => false,
+    }
+}
+
+/// Hops back an answer travelled, from its TTL and the usual initial TTLs.
+fn hops_back(ttl: u8) -> u8 {
+    let initial = [64u16, 128, 255]
+        .into_iter()
+        .find(|&i| i >= u16::from(ttl))
+        .unwrap_or(255);
+    (initial - u16::from(ttl) + 1) as u8
+}
+
+fn what_reached(kind: ReplyKind) -> &'static str {
+    match kind {
+        ReplyKind::SynAck => "the port is open (SYN-ACK)",
+        ReplyKind::Rst => "the port is closed (RST)",
+        ReplyKind::PortUnreachable => "the port is closed (ICMP port unreachable)",
+        ReplyKind::EchoReply => "it answers ping (echo reply)",
+        _ => "it answered",
+    }
+}
+
+fn unreachable_meaning(u: Unreachable) -> &'static str {
+    match u {
+        Unreachable::AdminProhibited => "a firewall there rejects these probes",
+        Unreachable::Network => "it has no route onward to the destination's network",
+        Unreachable::Host => "it cannot reach the destination host (down, or not on its link)",
+        Unreachable::Protocol => "the destination does not speak this protocol",
+        Unreachable::FragmentationNeeded { .. } => "the probes are too big for the next link",
+        _ => "it will not forward these probes",
+    }
+}
+
+fn thin(run: &RunInfo) -> &'static str {
+    if run.settings.probes_per_hop == 1 {
+        " (one probe per hop: thin evidence)"
+    } else {
+        ""
+    }
+}
+
+fn hop_range(a: u8, b: u8) -> String {
+    if a == b {
+        format!("Hop {a}")
+    } else {
+        format!("Hops {a}-{b}")
+    }
+}
+
+/// Every finding about these traces of one run, in a stable order.
+pub fn diagnose(run: &RunInfo, results: &[TraceResult]) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    let names: Vec<String> = results.iter().map(trace_name).collect();
+    for (i, r) in results.iter().enumerate() {
+        single(run, i, r, &names[i], &mut out);
+    }
+    silent_tails(run, results, &names, &mut out);
+    across(results, &names, &mut out);
+    merge(out)
+}
+
+/// Findings from one trace alone.
+fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: &mut Vec<Finding>) {
+    let dst = run.address;
+    let last = last_answer(r);
+    match r.end {
+        TraceEnd::Reached { ttl, kind, from } => {
+            let answer = r
+                .hops
+                .iter()
+                .find(|h| h.ttl == ttl)
+                .and_then(|h| h.destination());
+            let ttl_note = answer
+                .map(|(a, _)| {
+                    format!(
+                        "; its answer arrived with TTL {} (about {} hops back)",
+                        a.reply_ttl,
+                        hops_back(a.reply_ttl)
+                    )
+                })
+                .unwrap_or_default();
+            out.push(Finding {
+                kind: Kind::Reached,
+                hop: Some(ttl),
+                address: Some(from),
+                traces: vec![i],
+                text: format!(
+                    "{name} reaches {from} at hop {ttl}: {}.",
+                    what_reached(kind)
+                ),
+                evidence: format!("{} at hop {ttl}{ttl_note}", kind.name()),
+            });
+        }
+        TraceEnd::Unreachable { ttl, reason, from } => out.push(Finding {
+            kind: Kind::Unreachable,
+            hop: Some(ttl),
+            address: Some(from),
+            traces: vec![i],
+            text: format!(
+                "{name} stops at hop {ttl}: {from} answers {} ({}): {}.",
+                reason.describe(),
+                reason.flag(),
+                unreachable_meaning(reason)
+            ),
+            evidence: format!(
+                "ICMP destination unreachable {} from {from} at hop {ttl}",
+                reason.flag()
+            ),
+        }),
+        TraceEnd::MaxHops => {}
+        TraceEnd::Interrupted => {}
+    }
+    let upto = last.map_or(0, |(t, _)| t);
+    let mut h = 0;
+    while h < r.hops.len() {
+        let hop = &r.hops[h];
+        if hop.all_lost() && hop.ttl < upto {
+            let start = hop.ttl;
+            while h + 1 < r.hops.len() && r.hops[h + 1].all_lost() {
+                h += 1;
+            }
+            let end = r.hops[h].ttl;
+            let next = r
+                .hops
+                .get(h + 1)
+                .and_then(|n| first_responder(n).map(|a| (n.ttl, a)));
+            let (nt, na) = next.unwrap_or((end + 1, dst));
+            out.push(Finding {
+                kind: Kind::SilentRouter,
+                hop: Some(start),
+                address: None,
+                traces: vec![i],
+                text: format!(
+                    "{} sent no answer, but hop {nt} ({na}) did: the router{} there do{} not send ICMP \
+                     time-exceeded (or filter{} it); the path itself goes on.",
+                    hop_range(start, end),
+                    if start == end { "" } else { "s" },
+                    if start == end { "es" } else { "" },
+                    if start == end { "s" } else { "" },
+                ),
+                evidence: format!("every probe lost at {}{}", hop_range(start, end).to_lowercase(), thin(run)),
+            });
+        } else if !hop.all_lost() {
+            let lost = hop.lost();
+            let later_complete = r.hops[h + 1..]
+                .iter()
+                .any(|n| n.lost() == 0 && !n.probes.is_empty());
+            if lost > 0 && hop.destination().is_none() && later_complete {
+                let addr = first_responder(hop);
+                out.push(Finding {
+                    kind: Kind::PartialLoss,
+                    hop: Some(hop.ttl),
+                    address: addr,
+                    traces: vec![i],
+                    text: format!(
+                        "Hop {} ({}) left {lost} of {} probes unanswered while later hops answered every probe: \
+                         a busy router or ICMP rate limiting there, not loss on the path.",
+                        hop.ttl,
+                        addr.map(|a| a.to_string()).unwrap_or_default(),
+                        hop.probes.len()
+                    ),
+                    evidence: format!("{lost}/{} lost at hop {}{}", hop.probes.len(), hop.ttl, thin(run)),
+                });
+            }
+            let responders = hop.responders();
+            if responders.len() > 1 {
+                let list: Vec<String> = responders.iter().map(|(a, _)| a.to_string()).collect();
+                out.push(Finding {
+                    kind: Kind::LoadBalancing,
+                    hop: Some(hop.ttl),
+                    address: Some(responders[0].0),
+                    traces: vec![i],
+                    text: format!(
+                        "Hop {} answers from {} addresses ({}): load balancing over equal-cost paths, or a route change.",
+                        hop.ttl,
+                        list.len(),
+                        list.join(", ")
+                    ),
+                    evidence: format!("{} responders at hop {}", list.len(), hop.ttl),
+                });
+            }
+        }
+        h += 1;
+    }
+}
+
+/// Traces that go silent before their last hop with nothing getting
+/// further: a firewall, or a destination that does not answer. Traces that
+/// stop at the same place make one finding.
+fn silent_tails(run: &RunInfo, results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
+    let furthest = results.iter().filter_map(reach).max();
+    let last_ttl = run.settings.last_ttl();
+    let mut groups: Vec<(Stop, Vec<usize>)> = Vec::new();
+    for (i, r) in results.iter().enumerate() {
+        let stop = last_answer(r);
+        let k = stop.map_or(0, |(t, _)| t);
+        if r.end != TraceEnd::MaxHops || k >= last_ttl || furthest > stop.map(|(t, _)| t) {
+            continue;
+        }
+        match groups.iter_mut().find(|(s, _)| *s == stop) {
+            Some((_, list)) => list.push(i),
+            None => groups.push((stop, vec![i])),
+        }
+    }
+    let dst = run.address;
+    for (stop, traces) in groups {
+        let who = traces
+            .iter()
+            .map(|&i| names[i].as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(match stop {
+            Some((k, addr)) if same_subnet(addr, dst) => Finding {
+                kind: Kind::DestinationSilent,
+                hop: Some(k),
+                address: Some(addr),
+                traces,
+                text: format!(
+                    "{dst} never answers {who}; the last hop to answer, {addr} at hop {k}, shares its \
+                     subnet and is probably its local router: the destination (or its own firewall) \
+                     drops these probes."
+                ),
+                evidence: format!("answers up to hop {k}, none after; {addr} and {dst} share a subnet"),
+            },
+            Some((k, addr)) => Finding {
+                kind: Kind::NoAnswerPast,
+                hop: Some(k),
+                address: Some(addr),
+                traces,
+                text: format!(
+                    "{who}: no answer past hop {k} ({addr}): a firewall after it drops the probes or \
+                     their answers, or the destination does not answer."
+                ),
+                evidence: format!("hops {}-{last_ttl} silent", k + 1),
+            },
+            None => Finding {
+                kind: Kind::NoAnswerPast,
+                hop: None,
+                address: None,
+                traces,
+                text: format!("{who}: no hop answered at all: something near this host drops the probes or their answers."),
+                evidence: "every probe lost".into(),
+            },
+        });
+    }
+}
+
+/// Findings that need two traces: blocked ports and transparent proxies.
+fn across(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
+    blocked(results, names, out);
+    for (i, a) in results.iter().enumerate() {
+        // A "destination" that answers closer on one kind than on another.
+        let TraceEnd::Reached {
+            ttl: a_hop,
+            from,
+            kind,
+        } = a.end
+        else {
+            continue;
+        };
+        let further = results
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .filter_map(|(j, b)| reach(b).filter(|&rb| rb > a_hop).map(|rb| (j, rb)))
+            .max_by_key(|&(j, rb)| (rb, std::cmp::Reverse(j)));
+        let Some((j, b_hop)) = further else { continue };
+        let after = a
+            .hops
+            .iter()
+            .rev()
+            .find_map(|h| {
+                (h.ttl < a_hop)
+                    .then(|| first_responder(h).map(|x| (h.ttl, x)))
+                    .flatten()
+            })
+            .map(|(t, x)| format!(", right after hop {t} ({x})"))
+            .unwrap_or_default();
+        let ttl = a
+            .hops
+            .iter()
+            .find(|h| h.ttl == a_hop)
+            .and_then(|h| h.destination())
+            .map(|(x, _)| {
+                format!(
+                    "; its answer came with TTL {} (about {} hops back)",
+                    x.reply_ttl,
+                    hops_back(x.reply_ttl)
+                )
+            })
+            .unwrap_or_default();
+        out.push(Finding {
+            kind: Kind::TransparentProxy,
+            hop: Some(a_hop),
+            address: Some(from),
+            traces: vec![i, j],
+            text: format!(
+                "{} 'reaches' {from} at hop {a_hop}, but {} needs {b_hop} hops: something at hop {a_hop}{after} \
+                 answers in the destination's name on {}: a transparent proxy.",
+                names[i], names[j], names[i]
+            ),
+            evidence: format!("{}: {} at hop {a_hop}{ttl}; {}: answers up to hop {b_hop}", names[i], kind.name(), names[j]),
+        });
+    }
+}
+
+/// Traces that go silent while another kind gets further, grouped by where
+/// they stop: "tcp:135, tcp:137 stop after hop 2 (...) while tcp:80 ...".
+fn blocked(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
+    let Some((far, far_reach)) = results
+        .iter()
+        .enumerate()
+        .filter_map(|(j, b)| reach(b).map(|r| (j, r)))
+        .max_by_key(|&(j, r)| (r, std::cmp::Reverse(j)))
+    else {
+        return;
+    };
+    let mut groups: Vec<(Stop, Vec<usize>)> = Vec::new();
+    for (i, a) in results.iter().enumerate() {
+        let stop = last_answer(a);
+        if a.end != TraceEnd::MaxHops || stop.map_or(0, |(t, _)| t) >= far_reach {
+            continue;
+        }
+        match groups.iter_mut().find(|(s, _)| *s == stop) {
+            Some((_, list)) => list.push(i),
+            None => groups.push((stop, vec![i])),
+        }
+    }
+    for (stop, list) in groups {
+        let who: Vec<&str> = list.iter().map(|&i| names[i].as_str()).collect();
+        let (verb, pronoun) = if list.len() == 1 {
+            ("stops", who[0].to_string())
+        } else {
+            ("stop", "they are".to_string())
+        };
+        let pronoun = if list.len() == 1 {
+            format!("{pronoun} is")
+        } else {
+            pronoun
+        };
+        let k = stop.map_or(0, |(t, _)| t);
+        let at = match stop {
+            Some((t, addr)) => format!("after hop {t} ({addr})"),
+            None => "before the first hop".to_string(),
+        };
+        out.push(Finding {
+            kind: Kind::BlockedPort,
+            hop: stop.map(|(t, _)| t),
+            address: stop.map(|(_, a)| a),
+            traces: list,
+            text: format!(
+                "{} {verb} {at} while {} gets through to hop {far_reach}: {pronoun} blocked just past hop {k}.",
+                who.join(", "),
+                names[far]
+            ),
+            evidence: format!("{}: silent from hop {}; {}: answers up to hop {far_reach}", who.join(", "), k + 1, names[far]),
+        });
+    }
+}
+
+/// One finding for the same conclusion reached from several traces (a
+/// silent router seen by every probe kind); problems first.
+fn merge(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in findings {
+        let about_the_path = matches!(
+            f.kind,
+            Kind::SilentRouter | Kind::LoadBalancing | Kind::PartialLoss
+        );
+        let same = out.iter_mut().find(|o| {
+            o.kind == f.kind
+                && o.hop == f.hop
+                && (o.text == f.text || (about_the_path && o.address == f.address))
+        });
+        match same {
+            Some(o) => o.traces.extend(f.traces),
+            None => out.push(f),
+        }
+    }
+    out.sort_by_key(|f| f.kind.rank());
+    out
+}
+
+/// The findings as text, after a report.
+pub fn render(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("\nDiagnosis:\n");
+    for f in findings {
+        s.push_str(&format!("- {} [{}]\n", f.text, f.evidence));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Settings, TraceSpec};
+    use crate::trace::testing::{answered, ip, lost, router, silent};
+    use tracetcp_strategies::Protocol;
+
+    const DST: &str = "198.18.3.2";
+
+    fn run(max_hops: u8) -> RunInfo {
+        RunInfo {
+            host: DST.into(),
+            address: ip(DST),
+            source: ip("198.18.0.1"),
+            settings: Settings {
+                max_hops,
+                ..Settings::default()
+            },
+        }
+    }
+
+    fn trace(protocol: Protocol, port: u16, hops: Vec<HopResult>, end: TraceEnd) -> TraceResult {
+        TraceResult {
+            spec: TraceSpec::new(protocol, port),
+            hops,
+            end,
+        }
+    }
+
+    fn reached(ttl: u8, kind: ReplyKind) -> (HopResult, TraceEnd) {
+        let hop = HopResult {
+            ttl,
+            probes: (0..3).map(|i| answered(i, DST, 100, kind)).collect(),
+        };
+        (
+            hop,
+            TraceEnd::Reached {
+                ttl,
+                kind,
+                from: ip(DST),
+            },
+        )
+    }
+
+    fn kinds(f: &[Finding]) -> Vec<Kind> {
+        f.iter().map(|f| f.kind).collect()
+    }
+
+    #[test]
+    fn a_silent_hop_between_answering_ones() {
+        let (dest, end) = reached(4, ReplyKind::SynAck);
+        let r = trace(
+            Protocol::Tcp,
+            80,
+            vec![
+                router(1, "198.18.0.2", &[1, 1, 1]),
+                silent(2, 3),
+                router(3, "198.18.2.2", &[1, 1, 1]),
+                dest,
+            ],
+            end,
+        );
+        let f = diagnose(&run(30), &[r]);
+        assert_eq!(kinds(&f), vec![Kind::SilentRouter, Kind::Reached]);
+        assert_eq!(f[0].hop, Some(2));
+        assert!(
+            f[0].text
+                .starts_with("Hop 2 sent no answer, but hop 3 (198.18.2.2) did"),
+            "{}",
+            f[0].text
+        );
+    }
+
+    #[test]
+    fn a_silent_tail_is_a_firewall_unless_the_trace_ran_out_of_hops() {
+        let hops = vec![
+            router(1, "198.18.0.2", &[1, 1, 1]),
+            router(2, "198.18.1.2", &[1, 1, 1]),
+            silent(3, 3),
+            silent(4, 3),
+        ];
+        let f = diagnose(
+            &run(4),
+            &[trace(Protocol::Tcp, 135, hops.clone(), TraceEnd::MaxHops)],
+        );
+        assert_eq!(kinds(&f), vec![Kind::NoAnswerPast]);
+        assert_eq!((f[0].hop, f[0].address), (Some(2), Some(ip("198.18.1.2"))));
+        assert_eq!(f[0].evidence, "hops 3-4 silent");
+        // -m 2: every probed hop answered; nothing to say about silence.
+        let f = diagnose(
+            &run(2),
+            &[trace(
+                Protocol::Tcp,
+                135,
+                hops[..2].to_vec(),
+                TraceEnd::MaxHops,
+            )],
+        );
+        assert!(f.is_empty(), "{f:?}");
+    }
+
+    #[test]
+    fn the_last_responder_in_the_targets_subnet_is_its_local_router() {
+        let hops = vec![
+            router(1, "198.18.0.2", &[1, 1, 1]),
+            router(2, "198.18.3.1", &[1, 1, 1]),
+            silent(3, 3),
+        ];
+        let f = diagnose(
+            &run(3),
+            &[trace(Protocol::Tcp, 80, hops, TraceEnd::MaxHops)],
+        );
+        assert_eq!(kinds(&f), vec![Kind::DestinationSilent]);
+        assert!(f[0].text.contains("198.18.3.1 at hop 2"));
+    }
+
+    #[test]
+    fn ports_blocked_at_the_same_hop_make_one_finding() {
+        let stop = |port| {
+            trace(
+                Protocol::Tcp,
+                port,
+                vec![router(1, "198.18.0.2", &[1]), silent(2, 1), silent(3, 1)],
+                TraceEnd::MaxHops,
+            )
+        };
+        let (dest, end) = reached(3, ReplyKind::Rst);
+        let open = trace(
+            Protocol::Tcp,
+            136,
+            vec![
+                router(1, "198.18.0.2", &[1]),
+                router(2, "198.18.1.2", &[1]),
+                dest,
+            ],
+            end,
+        );
+        let f = diagnose(&run(3), &[stop(135), open, stop(137)]);
+        assert_eq!(kinds(&f), vec![Kind::BlockedPort, Kind::Reached]);
+        assert_eq!(
+            f[0].text,
+            "tcp:135, tcp:137 stop after hop 1 (198.18.0.2) while tcp:136 gets through to hop 3: they are blocked just past hop 1."
+        );
+        assert_eq!(f[0].traces, vec![0, 2]);
+    }
+
+    #[test]
+    fn a_destination_closer_on_one_port_is_a_proxy() {
+        let (near, near_end) = reached(2, ReplyKind::SynAck);
+        let proxied = trace(
+            Protocol::Tcp,
+            80,
+            vec![router(1, "198.18.0.2", &[1, 1, 1]), near],
+            near_end,
+        );
+        let (far, far_end) = reached(4, ReplyKind::Rst);
+        let direct = trace(
+            Protocol::Tcp,
+            21,
+            vec![
+                router(1, "198.18.0.2", &[1, 1, 1]),
+                router(2, "198.18.1.2", &[1, 1, 1]),
+                router(3, "198.18.2.2", &[1, 1, 1]),
+                far,
+            ],
+            far_end,
+        );
+        let f = diagnose(&run(30), &[proxied, direct]);
+        assert_eq!(f[0].kind, Kind::TransparentProxy);
+        assert_eq!((f[0].hop, f[0].traces.clone()), (Some(2), vec![0, 1]));
+        assert!(
+            f[0].text.contains("right after hop 1 (198.18.0.2)"),
+            "{}",
+            f[0].text
+        );
+        assert!(f[0].evidence.contains("TTL 250"), "{}", f[0].evidence);
+    }
+
+    #[test]
+    fn partial_loss_load_balancing_and_unreachables() {
+        let busy = HopResult {
+            ttl: 2,
+            probes: vec![
+                answered(0, "198.18.1.2", 100, ReplyKind::TimeExceeded),
+                lost(1),
+                lost(2),
+            ],
+        };
+        let split = HopResult {
+            ttl: 3,
+            probes: vec![
+                answered(0, "198.18.2.2", 100, ReplyKind::TimeExceeded),
+                answered(1, "198.18.102.2", 100, ReplyKind::TimeExceeded),
+                answered(2, "198.18.2.2", 100, ReplyKind::TimeExceeded),
+            ],
+        };
+        let x = ReplyKind::Unreachable(Unreachable::AdminProhibited);
+        let rejected = HopResult {
+            ttl: 4,
+            probes: (0..3).map(|i| answered(i, "198.18.3.1", 100, x)).collect(),
+        };
+        let end = TraceEnd::Unreachable {
+            ttl: 4,
+            reason: Unreachable::AdminProhibited,
+            from: ip("198.18.3.1"),
+        };
+        let r = trace(
+            Protocol::Tcp,
+            8081,
+            vec![router(1, "198.18.0.2", &[1, 1, 1]), busy, split, rejected],
+            end,
+        );
+        let f = diagnose(&run(30), &[r]);
+        assert_eq!(
+            kinds(&f),
+            vec![Kind::Unreachable, Kind::PartialLoss, Kind::LoadBalancing]
+        );
+        assert!(f[0]
+            .text
+            .contains("(!X): a firewall there rejects these probes"));
+        assert!(f[1]
+            .text
+            .starts_with("Hop 2 (198.18.1.2) left 2 of 3 probes unanswered"));
+        assert!(f[2].text.contains("198.18.2.2, 198.18.102.2"));
+    }
+
+    #[test]
+    fn the_same_silent_hop_in_several_kinds_is_one_finding() {
+        let t = |p, port| {
+            let (dest, end) = reached(3, ReplyKind::EchoReply);
+            trace(
+                p,
+                port,
+                vec![router(1, "198.18.0.2", &[1, 1, 1]), silent(2, 3), dest],
+                end,
+            )
+        };
+        let f = diagnose(&run(30), &[t(Protocol::Tcp, 80), t(Protocol::Icmp, 0)]);
+        let silent: Vec<&Finding> = f.iter().filter(|f| f.kind == Kind::SilentRouter).collect();
+        assert_eq!(silent.len(), 1);
+        assert_eq!(silent[0].traces, vec![0, 1]);
+    }
+}
