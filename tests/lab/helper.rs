@@ -7,7 +7,8 @@
 //!
 //! The demo path: client - r1 - r2 - r3 - r4 - server, where r2 sends no
 //! time-exceeded (a silent router) and r3 drops TCP port 135 (a blocked
-//! port). It traces port 80 (which gets through) and port 135.
+//! port). It traces port 80 (which gets through), port 135, then both
+//! side by side.
 
 #[path = "mod.rs"]
 mod lab;
@@ -45,6 +46,17 @@ fn demo() -> ExitCode {
             "port 135: blocked after hop 3",
             vec![
                 format!("{server}:135"),
+                "-m".into(),
+                "8".into(),
+                "-t".into(),
+                "1000".into(),
+            ],
+        ),
+        (
+            "both side by side: 135 is blocked, not the path",
+            vec![
+                server.clone(),
+                "--compare=tcp:80,tcp:135".into(),
                 "-m".into(),
                 "8".into(),
                 "-t".into(),
