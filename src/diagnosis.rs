@@ -6,6 +6,7 @@
 
 use crate::report::RunInfo;
 use crate::trace::{HopResult, TraceEnd, TraceResult};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use tracetcp_strategies::{ReplyKind, Unreachable};
 
@@ -166,7 +167,66 @@ pub fn diagnose(run: &RunInfo, results: &[TraceResult]) -> Vec<Finding> {
     }
     silent_tails(run, results, &names, &mut out);
     across(results, &names, &mut out);
+    if results.len() > MAX_REACHED_LINES {
+        summarise_reached(run, results, &mut out);
+    }
     merge(out)
+}
+
+/// Beyond this many traces (a -r range, a scan), "reached" findings are
+/// summarised in one.
+const MAX_REACHED_LINES: usize = 8;
+
+fn summarise_reached(run: &RunInfo, results: &[TraceResult], out: &mut Vec<Finding>) {
+    out.retain(|f| f.kind != Kind::Reached);
+    let reached: Vec<(usize, u8, ReplyKind)> = results
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| match r.end {
+            TraceEnd::Reached { ttl, kind, .. } => Some((i, ttl, kind)),
+            _ => None,
+        })
+        .collect();
+    if reached.is_empty() {
+        return;
+    }
+    let open: Vec<String> = reached
+        .iter()
+        .filter(|(_, _, k)| matches!(k, ReplyKind::SynAck | ReplyKind::EchoReply))
+        .map(|(i, _, _)| trace_name(&results[*i]))
+        .collect();
+    let shown: Vec<&str> = open.iter().take(20).map(String::as_str).collect();
+    let more = if open.len() > shown.len() {
+        format!(" and {} more", open.len() - shown.len())
+    } else {
+        String::new()
+    };
+    let open_text = if open.is_empty() {
+        "none open".to_string()
+    } else {
+        format!("open: {}{more}", shown.join(", "))
+    };
+    let (lo, hi) = reached
+        .iter()
+        .fold((u8::MAX, 0), |(lo, hi), (_, t, _)| (lo.min(*t), hi.max(*t)));
+    let hops = if lo == hi {
+        format!("hop {lo}")
+    } else {
+        format!("hops {lo}-{hi}")
+    };
+    out.push(Finding {
+        kind: Kind::Reached,
+        hop: Some(lo),
+        address: Some(run.address),
+        traces: reached.iter().map(|(i, _, _)| *i).collect(),
+        text: format!(
+            "{} of {} traces reach {} at {hops}; {open_text}.",
+            reached.len(),
+            results.len(),
+            run.address
+        ),
+        evidence: format!("{} answers from the destination", reached.len()),
+    });
 }
 
 /// Findings from one trace alone.
@@ -358,6 +418,9 @@ fn silent_tails(run: &RunInfo, results: &[TraceResult], names: &[String], out: &
 /// Findings that need two traces: blocked ports and transparent proxies.
 fn across(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
     blocked(results, names, out);
+    let Some((j, b_hop)) = furthest(results) else {
+        return;
+    };
     for (i, a) in results.iter().enumerate() {
         // A "destination" that answers closer on one kind than on another.
         let TraceEnd::Reached {
@@ -368,13 +431,9 @@ fn across(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
         else {
             continue;
         };
-        let further = results
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| *j != i)
-            .filter_map(|(j, b)| reach(b).filter(|&rb| rb > a_hop).map(|rb| (j, rb)))
-            .max_by_key(|&(j, rb)| (rb, std::cmp::Reverse(j)));
-        let Some((j, b_hop)) = further else { continue };
+        if a_hop >= b_hop {
+            continue;
+        }
         let after = a
             .hops
             .iter()
@@ -414,15 +473,19 @@ fn across(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
     }
 }
 
-/// Traces that go silent while another kind gets further, grouped by where
-/// they stop: "tcp:135, tcp:137 stop after hop 2 (...) while tcp:80 ...".
-fn blocked(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
-    let Some((far, far_reach)) = results
+/// The trace that got furthest (the first of equals), and how far.
+fn furthest(results: &[TraceResult]) -> Option<(usize, u8)> {
+    results
         .iter()
         .enumerate()
         .filter_map(|(j, b)| reach(b).map(|r| (j, r)))
         .max_by_key(|&(j, r)| (r, std::cmp::Reverse(j)))
-    else {
+}
+
+/// Traces that go silent while another kind gets further, grouped by where
+/// they stop: "tcp:135, tcp:137 stop after hop 2 (...) while tcp:80 ...".
+fn blocked(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
+    let Some((far, far_reach)) = furthest(results) else {
         return;
     };
     let mut groups: Vec<(Stop, Vec<usize>)> = Vec::new();
@@ -472,19 +535,24 @@ fn blocked(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
 /// silent router seen by every probe kind); problems first.
 fn merge(findings: Vec<Finding>) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
+    let mut seen: HashMap<(u8, Option<u8>, String), usize> = HashMap::new();
     for f in findings {
+        // Findings about the path (not a trace) merge by hop and address.
         let about_the_path = matches!(
             f.kind,
             Kind::SilentRouter | Kind::LoadBalancing | Kind::PartialLoss
         );
-        let same = out.iter_mut().find(|o| {
-            o.kind == f.kind
-                && o.hop == f.hop
-                && (o.text == f.text || (about_the_path && o.address == f.address))
-        });
-        match same {
-            Some(o) => o.traces.extend(f.traces),
-            None => out.push(f),
+        let key = if about_the_path {
+            (f.kind.rank(), f.hop, format!("{:?}", f.address))
+        } else {
+            (f.kind.rank(), f.hop, f.text.clone())
+        };
+        match seen.get(&key) {
+            Some(&i) => out[i].traces.extend(f.traces),
+            None => {
+                seen.insert(key, out.len());
+                out.push(f);
+            }
         }
     }
     out.sort_by_key(|f| f.kind.rank());
@@ -727,6 +795,28 @@ mod tests {
             .text
             .starts_with("Hop 2 (198.18.1.2) left 2 of 3 probes unanswered"));
         assert!(f[2].text.contains("198.18.2.2, 198.18.102.2"));
+    }
+
+    #[test]
+    fn a_scan_gets_one_summary_instead_of_a_line_per_port() {
+        let results: Vec<TraceResult> = (1..=20u16)
+            .map(|port| {
+                let kind = if port % 5 == 0 {
+                    ReplyKind::SynAck
+                } else {
+                    ReplyKind::Rst
+                };
+                let (dest, end) = reached(1, kind);
+                trace(Protocol::Tcp, port, vec![dest], end)
+            })
+            .collect();
+        let f = diagnose(&run(1), &results);
+        assert_eq!(kinds(&f), vec![Kind::Reached]);
+        assert_eq!(
+            f[0].text,
+            "20 of 20 traces reach 198.18.3.2 at hop 1; open: tcp:5, tcp:10, tcp:15, tcp:20."
+        );
+        assert_eq!(f[0].traces.len(), 20);
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl<W: Write> LivePrinter<W> {
         };
         while self.cursor < self.printed.len() {
             let i = self.cursor;
-            let spec = engine.specs()[i];
+            let spec = engine.spec(i);
             if !self.started {
                 write!(self.out, "{}", text.trace_start(&self.run, i, &spec))?;
                 self.started = true;

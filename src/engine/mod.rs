@@ -146,6 +146,8 @@ pub struct Engine {
     session: Session,
     strategies: Vec<Box<dyn Strategy>>,
     traces: Vec<TraceState>,
+    /// Which trace sends which probes.
+    trace_of: HashMap<TraceSpec, usize>,
     probes: Vec<ProbeRecord>,
     by_key: HashMap<ProbeKey, usize>,
     plan: BTreeMap<u8, VecDeque<Planned>>,
@@ -191,7 +193,9 @@ impl Engine {
         protocols.sort();
         protocols.dedup();
         let hops = usize::from(settings.last_ttl() - settings.first_ttl) + 1;
+        let trace_of = specs.iter().enumerate().map(|(i, s)| (*s, i)).collect();
         Engine {
+            trace_of,
             strategies: protocols
                 .into_iter()
                 .map(|p| strategy_for(p, session))
@@ -232,6 +236,10 @@ impl Engine {
 
     pub fn specs(&self) -> Vec<TraceSpec> {
         self.traces.iter().map(|t| t.spec).collect()
+    }
+
+    pub fn spec(&self, trace: usize) -> TraceSpec {
+        self.traces[trace].spec
     }
 
     /// The BPF filter that captures every strategy's probes and answers.
@@ -427,10 +435,9 @@ impl Engine {
         ttl: u8,
         port: u16,
     ) -> Result<usize, Ignored> {
-        let trace = self
-            .traces
-            .iter()
-            .position(|t| t.spec.protocol == protocol && t.spec.port == port)
+        let trace = *self
+            .trace_of
+            .get(&TraceSpec::new(protocol, port))
             .ok_or(Ignored::NoSuchTrace)?;
         if ttl < self.settings.first_ttl || ttl > self.settings.last_ttl() {
             return Err(Ignored::NoSuchTrace);
