@@ -57,10 +57,13 @@ pub fn session_for(config: &Config) -> Result<(Session, RunInfo)> {
 }
 
 pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result<Ending> {
+    log::debug!("start");
     let (session, run) = session_for(config)?;
     let device = route::device_for(session.src(), config.interface.as_deref())?;
+    log::debug!("target, source and device found");
     let mut engine = Engine::live(config.settings.clone(), session, config.specs.clone());
     let cap = capture::open(&device, &engine.filter())?;
+    log::debug!("capture open");
     let mut sender: Box<dyn Sender> = match config.send {
         SendMethod::Raw => Box::new(RawSender::open(session.is_v6())?),
         SendMethod::Inject { gateway } => Box::new(InjectSender::open(
@@ -161,12 +164,16 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
             break;
         }
     }
-    let stopped = capture.stop();
+    log::debug!("trace finished");
     if let Some(e) = failure {
-        return Err(stopped.err().unwrap_or(e));
+        return Err(capture.stop().err().unwrap_or(e));
     }
-    let recorder = stopped?;
-    printer.finish(&engine, &resolver).map_err(Error::output)?;
+    // The report first: closing the capture's packet socket waits for a
+    // kernel RCU grace period (tens of milliseconds).
+    let printed = printer.finish(&engine, &resolver).map_err(Error::output);
+    let recorder = capture.stop()?;
+    log::debug!("capture stopped");
+    printed?;
     if let Some(r) = recorder {
         let mut names: Vec<_> = resolver.names().into_iter().collect();
         names.sort();

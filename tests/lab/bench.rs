@@ -1,0 +1,477 @@
+//! The benchmark: tracetcp against the tools people would otherwise use,
+//! side by side in one run, in the namespace lab with link delay. Run by
+//! hand, as root, after tests/bench.sh installed the peers:
+//!
+//!     cargo run --release --example bench
+//!
+//! It prints, per scenario, each tool's median wall time, its ratio to
+//! tracetcp, its peak RSS and the answers it lost.
+
+#[path = "delay.rs"]
+mod delay;
+#[path = "mod.rs"]
+mod lab;
+
+use delay::DelayLine;
+use lab::{rules, Lab};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Delay per router, each way.
+const DELAY: Duration = Duration::from_millis(5);
+
+fn tracetcp() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.join("tracetcp"))
+        .expect("target dir")
+}
+
+fn available(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+struct Sample {
+    secs: f64,
+    rss_kb: u64,
+    out: String,
+}
+
+/// Runs `program args` in the client namespace under GNU time.
+fn timed(lab: &Lab, program: &str, args: &[String]) -> Sample {
+    let rss_file = std::env::temp_dir().join(format!("bench-rss-{}", std::process::id()));
+    let started = Instant::now();
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            lab.client(),
+            "timeout",
+            "-s",
+            "INT",
+            "180",
+            "/usr/bin/time",
+            "-f",
+            "%M",
+            "-o",
+        ])
+        .arg(&rss_file)
+        .arg(program)
+        .args(args)
+        .output()
+        .expect("run");
+    let secs = started.elapsed().as_secs_f64();
+    let rss_kb = std::fs::read_to_string(&rss_file)
+        .ok()
+        .and_then(|s| s.trim().lines().last()?.trim().parse().ok())
+        .unwrap_or(0);
+    Sample {
+        secs,
+        rss_kb,
+        out: String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr),
+    }
+}
+
+/// Answers lost: "*" (and mtr's "???") among the lines up to the one that
+/// names `stop` (the destination, or the last hop that should answer).
+fn lost(out: &str, stop: &str) -> usize {
+    let mut n = 0;
+    for line in out.lines() {
+        n += line
+            .split_whitespace()
+            .filter(|w| *w == "*" || *w == "???")
+            .count();
+        if line.contains(stop)
+            && !line.starts_with("Tracing")
+            && !line.starts_with("traceroute")
+            && !line.starts_with("Starting")
+            && !line.contains("HOST:")
+            && !line.contains("Selected")
+        {
+            break;
+        }
+    }
+    n
+}
+
+struct Row {
+    scenario: &'static str,
+    tool: String,
+    median: f64,
+    rss_kb: u64,
+    lost: String,
+    runs: usize,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Times one tool `runs` times (once, if the first run takes over 20 s).
+fn measure(
+    scenario: &'static str,
+    lab: &Lab,
+    tool: &str,
+    program: &str,
+    args: Vec<String>,
+    runs: usize,
+    stop: Option<&str>,
+) -> Row {
+    let mut secs = Vec::new();
+    let mut rss = 0;
+    let mut lost_counts = Vec::new();
+    for _ in 0..runs {
+        let s = timed(lab, program, &args);
+        secs.push(s.secs);
+        rss = rss.max(s.rss_kb);
+        if let Some(stop) = stop {
+            lost_counts.push(lost(&s.out, stop));
+        }
+        if s.secs > 20.0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1200)); // let routers' ICMP budgets refill
+    }
+    let lost = lost_counts
+        .iter()
+        .max()
+        .map_or("-".to_string(), |n| n.to_string());
+    Row {
+        scenario,
+        tool: tool.to_string(),
+        runs: secs.len(),
+        median: median(secs),
+        rss_kb: rss,
+        lost,
+    }
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+/// The clean path and the silent tail: every tool that traces.
+fn trace_tools(
+    scenario: &'static str,
+    lab: &Lab,
+    server: &str,
+    timeout_s: u32,
+    runs: usize,
+    stop: &str,
+) -> Vec<Row> {
+    let t = timeout_s.to_string();
+    let tms = (timeout_s * 1000).to_string();
+    let bin = tracetcp();
+    let mut rows = vec![measure(
+        scenario,
+        lab,
+        "tracetcp",
+        bin.to_str().unwrap(),
+        s(&[server, "-n", "-t", &tms, "--no-diagnosis"]),
+        runs,
+        Some(stop),
+    )];
+    let peers: Vec<(&str, &str, Vec<String>)> = vec![
+        (
+            "traceroute -T",
+            "traceroute",
+            s(&["-T", "-n", "-p", "80", "-w", &t, server]),
+        ),
+        (
+            "tcptraceroute",
+            "tcptraceroute",
+            s(&["-n", "-w", &t, server, "80"]),
+        ),
+        (
+            "mtr --report",
+            "mtr",
+            s(&[
+                "--report", "-n", "-c", "1", "--tcp", "-P", "80", "-G", &t, server,
+            ]),
+        ),
+        (
+            "nmap --traceroute",
+            "nmap",
+            s(&["-sS", "-Pn", "-n", "-p", "80", "--traceroute", server]),
+        ),
+        (
+            "trippy",
+            "trip",
+            s(&[
+                server,
+                "--protocol",
+                "tcp",
+                "--target-port",
+                "80",
+                "--mode",
+                "pretty",
+                "--report-cycles",
+                "1",
+                "--max-round-duration",
+                &format!("{timeout_s}s"),
+            ]),
+        ),
+    ];
+    for (name, program, args) in peers {
+        if available(program) {
+            let stop_at = if program == "nmap" { None } else { Some(stop) };
+            rows.push(measure(scenario, lab, name, program, args, runs, stop_at));
+        } else {
+            eprintln!("{name}: not installed, skipped (tests/bench.sh installs it)");
+        }
+    }
+    rows
+}
+
+/// A bench lab: 7 routers, and lab names in the client's hosts file, so
+/// that a tool's reverse DNS (trippy always does it) answers at once.
+fn lab7() -> Lab {
+    let lab = Lab::new(7);
+    lab.name_hosts();
+    lab
+}
+
+fn clean() -> Vec<Row> {
+    let mut lab = lab7();
+    let server = lab.server_addr(false).to_string();
+    let srv = lab.server().to_string();
+    lab.listen(&srv, &[80]);
+    let _delay = DelayLine::start(&lab, DELAY);
+    trace_tools("clean 8 hops", &lab, &server, 2, 5, &server)
+}
+
+fn silent_tail() -> Vec<Row> {
+    let mut lab = lab7();
+    let server = lab.server_addr(false).to_string();
+    let srv = lab.server().to_string();
+    lab.listen(&srv, &[80]);
+    lab.nft(
+        lab.router(3),
+        "table inet wall {\n chain transit { type filter hook forward priority 0; drop; }\n}",
+    );
+    lab.nft(lab.router(3), rules::SILENT_ROUTER);
+    let _delay = DelayLine::start(&lab, DELAY);
+    let r2 = lab.router_addr(2, false).to_string();
+    trace_tools("silent after hop 2", &lab, &server, 2, 1, &r2)
+}
+
+fn port_range() -> Vec<Row> {
+    let lab = lab7();
+    let server = lab.server_addr(false).to_string();
+    lab.nft(lab.router(1), "table inet b1 {\n chain transit { type filter hook forward priority 0; tcp dport { 131, 135 } drop; }\n}");
+    lab.nft(lab.router(2), "table inet b2 {\n chain transit { type filter hook forward priority 0; tcp dport 137-139 drop; }\n}");
+    let _delay = DelayLine::start(&lab, DELAY);
+    let name = "-r 130 140 -h 1 -m 3 -p 1";
+    let bin = tracetcp();
+    let base = s(&[
+        &server,
+        "-h",
+        "1",
+        "-m",
+        "3",
+        "-p",
+        "1",
+        "-t",
+        "2000",
+        "-c",
+        "-n",
+        "--no-diagnosis",
+        "-r",
+        "130",
+        "140",
+    ]);
+    let mut unpaced = base.clone();
+    unpaced.push("-F".into());
+    let mut rows = vec![
+        measure(name, &lab, "tracetcp", bin.to_str().unwrap(), base, 3, None),
+        measure(
+            name,
+            &lab,
+            "tracetcp -F",
+            bin.to_str().unwrap(),
+            unpaced,
+            3,
+            None,
+        ),
+    ];
+    // The peers trace one port after another.
+    let script = |tool: &str| -> Vec<String> {
+        let each = match tool {
+            "traceroute" => format!("traceroute -T -n -f 1 -m 3 -q 1 -w 2 -p $p {server}"),
+            _ => format!("tcptraceroute -n -f 1 -m 3 -q 1 -w 2 {server} $p"),
+        };
+        s(&["-c", &format!("for p in $(seq 130 140); do {each}; done")])
+    };
+    for (name_tool, program) in [
+        ("traceroute -T, per port", "traceroute"),
+        ("tcptraceroute, per port", "tcptraceroute"),
+    ] {
+        if available(program) {
+            rows.push(measure(
+                name,
+                &lab,
+                name_tool,
+                "sh",
+                script(program),
+                1,
+                None,
+            ));
+        }
+    }
+    rows
+}
+
+fn scan() -> Vec<Row> {
+    let mut lab = lab7();
+    let server = lab.server_addr(false).to_string();
+    let srv = lab.server().to_string();
+    lab.listen(&srv, &[22, 80, 443]);
+    let _delay = DelayLine::start(&lab, DELAY);
+    let name = "-s 1 1024";
+    let bin = tracetcp();
+    let mut rows = vec![measure(
+        name,
+        &lab,
+        "tracetcp",
+        bin.to_str().unwrap(),
+        s(&["-s", "1", "1024", &server, "-t", "1000", "--no-diagnosis"]),
+        3,
+        None,
+    )];
+    if available("nmap") {
+        rows.push(measure(
+            name,
+            &lab,
+            "nmap -sS",
+            "nmap",
+            s(&["-sS", "-Pn", "-n", "-p", "1-1024", &server]),
+            3,
+            None,
+        ));
+    }
+    rows
+}
+
+/// A recording of `ports` one-probe traces (a probe and its answer each):
+/// 2 * ports packets, built with the same packet code as the fixtures.
+fn synthetic_recording(path: &Path, ports: u16) {
+    use tracetcp::engine::{Settings, TraceSpec};
+    use tracetcp::record::{pcapng, SessionInfo};
+    use tracetcp_strategies::{
+        answer, strategy_for, Instance, ProbeKey, ProbeSpec, Protocol, Session,
+    };
+    let session = Session::new(
+        "198.18.0.1".parse().unwrap(),
+        "198.18.7.2".parse().unwrap(),
+        Instance::new(0x4242).unwrap(),
+    )
+    .unwrap();
+    let settings = Settings {
+        first_ttl: 128,
+        max_hops: 1,
+        probes_per_hop: 1,
+        timeout: Duration::from_secs(1),
+        ..Settings::default()
+    };
+    let info = SessionInfo {
+        host: "198.18.7.2".into(),
+        session,
+        specs: (1..=ports)
+            .map(|p| TraceSpec::new(Protocol::Tcp, p))
+            .collect(),
+        settings,
+        format: tracetcp::cli::Format::Condensed,
+    };
+    let file = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
+    let mut w = pcapng::Writer::new(file, 1, 512, &info.to_json()).expect("pcapng");
+    let tcp = strategy_for(Protocol::Tcp, session);
+    let eth = [2u8, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    let mut ts = 1_700_000_000_000_000_000u64;
+    for (i, port) in (1..=ports).enumerate() {
+        let probe = tcp.build_probe(&ProbeSpec {
+            ttl: 128,
+            key: ProbeKey::for_index(i as u64),
+            dst_port: port,
+        });
+        let reply =
+            answer::tcp_answer(&probe, if port % 100 == 0 { 0x02 } else { 0x04 }).expect("answer");
+        for p in [probe, reply] {
+            let mut frame = eth.to_vec();
+            frame.extend_from_slice(&p);
+            w.packet(ts, &frame).expect("write");
+            ts += 10_000;
+        }
+    }
+    w.finish(&[], "{\"interrupted\":false,\"expired_until_ns\":0}")
+        .expect("finish");
+}
+
+fn replay() -> Vec<Row> {
+    let lab = Lab::new(1);
+    let path = std::env::temp_dir().join("tracetcp-bench-100k.pcapng");
+    synthetic_recording(&path, 50_000);
+    let bin = tracetcp();
+    let file = path.to_str().unwrap();
+    vec![
+        measure(
+            "replay 100,000 packets",
+            &lab,
+            "tracetcp --replay",
+            bin.to_str().unwrap(),
+            s(&["--replay", file, "-n", "--no-diagnosis"]),
+            5,
+            None,
+        ),
+        measure(
+            "replay 100,000 packets",
+            &lab,
+            "tracetcp --replay (diagnosis)",
+            bin.to_str().unwrap(),
+            s(&["--replay", file, "-n"]),
+            5,
+            None,
+        ),
+    ]
+}
+
+fn main() {
+    if let Some(why) = lab::unavailable() {
+        eprintln!("bench: {why}");
+        std::process::exit(1);
+    }
+    let floor = 2.0 * DELAY.as_secs_f64() * 7.0;
+    println!("lab: client - r1..r7 - server (8 hops), {} ms per router each way: floor (RTT to the server) {:.0} ms\n", DELAY.as_millis(), floor * 1000.0);
+    println!(
+        "{:<28} {:<30} {:>10} {:>8} {:>11} {:>6} {:>5}",
+        "scenario", "tool", "median s", "ratio", "peak RSS MB", "lost", "runs"
+    );
+    for scenario in [
+        clean as fn() -> Vec<Row>,
+        silent_tail,
+        port_range,
+        scan,
+        replay,
+    ] {
+        let rows = scenario();
+        let base = rows.first().map_or(1.0, |r| r.median);
+        for r in &rows {
+            println!(
+                "{:<28} {:<30} {:>10.3} {:>8.2} {:>11.1} {:>6} {:>5}",
+                r.scenario,
+                r.tool,
+                r.median,
+                r.median / base,
+                r.rss_kb as f64 / 1024.0,
+                r.lost,
+                r.runs
+            );
+        }
+    }
+}
