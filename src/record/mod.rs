@@ -55,8 +55,8 @@ impl SessionInfo {
             "address": self.session.dst().to_string(),
             "source": self.session.src().to_string(),
             "instance": self.session.instance().get(),
-            "traces": self.specs.iter().map(|t| json!({
-                "protocol": t.protocol.name(), "port": t.port,
+            "traces": runs(&self.specs).iter().map(|(p, from, to)| json!({
+                "protocol": p.name(), "from": from, "to": to,
             })).collect::<Vec<_>>(),
             "settings": {
                 "first_ttl": s.first_ttl, "max_hops": s.max_hops,
@@ -92,17 +92,16 @@ fn parse(v: &Value) -> Option<SessionInfo> {
     let small = |v: &Value, k: &str| num(v, k).and_then(|n| u8::try_from(n).ok());
     let instance = Instance::new(u16::try_from(num(v, "instance")?).ok()?)?;
     let session = Session::new(addr("source")?, addr("address")?, instance)?;
-    let specs = v["traces"]
-        .as_array()?
-        .iter()
-        .map(|t| {
-            let protocol: Protocol = t["protocol"].as_str()?.parse().ok()?;
-            Some(TraceSpec::new(
-                protocol,
-                u16::try_from(num(t, "port")?).ok()?,
-            ))
-        })
-        .collect::<Option<Vec<_>>>()?;
+    let mut specs = Vec::new();
+    for t in v["traces"].as_array()? {
+        let protocol: Protocol = t["protocol"].as_str()?.parse().ok()?;
+        let from = u16::try_from(num(t, "from")?).ok()?;
+        let to = u16::try_from(num(t, "to")?).ok()?;
+        if from > to {
+            return None;
+        }
+        specs.extend((from..=to).map(|port| TraceSpec::new(protocol, port)));
+    }
     let s = &v["settings"];
     let settings = Settings {
         first_ttl: small(s, "first_ttl")?,
@@ -125,6 +124,22 @@ fn parse(v: &Value) -> Option<SessionInfo> {
         settings,
         format,
     })
+}
+
+/// Traces as runs of consecutive ports of one protocol: a session of
+/// 65,535 ports stays a few bytes (libpcap refuses section headers over
+/// 1 MiB).
+fn runs(specs: &[TraceSpec]) -> Vec<(Protocol, u16, u16)> {
+    let mut out: Vec<(Protocol, u16, u16)> = Vec::new();
+    for s in specs {
+        match out.last_mut() {
+            Some((p, _, to)) if *p == s.protocol && to.checked_add(1) == Some(s.port) => {
+                *to = s.port
+            }
+            _ => out.push((s.protocol, s.port, s.port)),
+        }
+    }
+    out
 }
 
 /// How the live session ended, written in the closing block.
@@ -177,6 +192,16 @@ mod tests {
         };
         let back = SessionInfo::from_json(&s.to_json()).unwrap().unwrap();
         assert_eq!(back, s);
+        let wide = SessionInfo {
+            specs: (1..=65535)
+                .map(|p| TraceSpec::new(Protocol::Tcp, p))
+                .chain([TraceSpec::new(Protocol::Icmp, 0)])
+                .collect(),
+            ..s.clone()
+        };
+        let text = wide.to_json();
+        assert!(text.len() < 1024, "{} bytes", text.len());
+        assert_eq!(SessionInfo::from_json(&text).unwrap().unwrap(), wide);
         assert!(SessionInfo::from_json("{\"other\":1}").is_none());
         assert!(SessionInfo::from_json("not json").is_none());
         assert!(matches!(

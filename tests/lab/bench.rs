@@ -2,7 +2,7 @@
 //! side by side in one run, in the namespace lab with link delay. Run by
 //! hand, as root, after tests/bench.sh installed the peers:
 //!
-//!     cargo run --release --example bench
+//!     cargo run --release --example bench [clean silent range scan replay]
 //!
 //! It prints, per scenario, each tool's median wall time, its ratio to
 //! tracetcp, its peak RSS and the answers it lost.
@@ -40,6 +40,7 @@ struct Sample {
     secs: f64,
     rss_kb: u64,
     out: String,
+    ok: bool,
 }
 
 /// Runs `program args` in the client namespace under GNU time.
@@ -73,6 +74,7 @@ fn timed(lab: &Lab, program: &str, args: &[String]) -> Sample {
     Sample {
         secs,
         rss_kb,
+        ok: out.status.success(),
         out: String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr),
     }
@@ -107,6 +109,8 @@ struct Row {
     rss_kb: u64,
     lost: String,
     runs: usize,
+    /// Runs that exited with an error (or were cut off at 180 s).
+    failed: usize,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -127,8 +131,16 @@ fn measure(
     let mut secs = Vec::new();
     let mut rss = 0;
     let mut lost_counts = Vec::new();
+    let mut failed = 0;
     for _ in 0..runs {
         let s = timed(lab, program, &args);
+        if !s.ok {
+            failed += 1;
+            eprintln!(
+                "{tool} failed:\n{}",
+                s.out.lines().take(5).collect::<Vec<_>>().join("\n")
+            );
+        }
         secs.push(s.secs);
         rss = rss.max(s.rss_kb);
         if let Some(stop) = stop {
@@ -147,6 +159,7 @@ fn measure(
         scenario,
         tool: tool.to_string(),
         runs: secs.len(),
+        failed,
         median: median(secs),
         rss_kb: rss,
         lost,
@@ -449,28 +462,34 @@ fn main() {
     let floor = 2.0 * DELAY.as_secs_f64() * 7.0;
     println!("lab: client - r1..r7 - server (8 hops), {} ms per router each way: floor (RTT to the server) {:.0} ms\n", DELAY.as_millis(), floor * 1000.0);
     println!(
-        "{:<28} {:<30} {:>10} {:>8} {:>11} {:>6} {:>5}",
-        "scenario", "tool", "median s", "ratio", "peak RSS MB", "lost", "runs"
+        "{:<28} {:<30} {:>10} {:>8} {:>11} {:>6} {:>5} {:>6}",
+        "scenario", "tool", "median s", "ratio", "peak RSS MB", "lost", "runs", "failed"
     );
-    for scenario in [
-        clean as fn() -> Vec<Row>,
-        silent_tail,
-        port_range,
-        scan,
-        replay,
-    ] {
+    let all: [(&str, fn() -> Vec<Row>); 5] = [
+        ("clean", clean),
+        ("silent", silent_tail),
+        ("range", port_range),
+        ("scan", scan),
+        ("replay", replay),
+    ];
+    let chosen: Vec<String> = std::env::args().skip(1).collect();
+    for (name, scenario) in all {
+        if !chosen.is_empty() && !chosen.iter().any(|c| c == name) {
+            continue;
+        }
         let rows = scenario();
         let base = rows.first().map_or(1.0, |r| r.median);
         for r in &rows {
             println!(
-                "{:<28} {:<30} {:>10.3} {:>8.2} {:>11.1} {:>6} {:>5}",
+                "{:<28} {:<30} {:>10.3} {:>8.2} {:>11.1} {:>6} {:>5} {:>6}",
                 r.scenario,
                 r.tool,
                 r.median,
                 r.median / base,
                 r.rss_kb as f64 / 1024.0,
                 r.lost,
-                r.runs
+                r.runs,
+                r.failed
             );
         }
     }
