@@ -486,14 +486,11 @@ fn names_come_from_reverse_dns_unless_n() {
     );
 }
 
-#[test]
-fn ctrl_c_prints_what_was_found_and_exits_130() {
-    let Some(lab) = lab3() else { return };
-    lab.nft(lab.router(2), &rules::block_port(80));
-    let server = lab.server_addr(false).to_string();
+/// tracetcp with `args`, stopped by SIGINT (Ctrl-C) after 700 ms.
+fn interrupted(lab: &Lab, args: &[&str]) -> Run {
     let child = lab
         .command(BIN)
-        .args([&server, "-n", "-t", "10000"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -501,7 +498,15 @@ fn ctrl_c_prints_what_was_found_and_exits_130() {
     std::thread::sleep(Duration::from_millis(700));
     // ip netns exec runs tracetcp in place (exec), so the pid is its own.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let run = finish(child.wait_with_output().unwrap());
+    finish(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn ctrl_c_prints_what_was_found_and_exits_130() {
+    let Some(lab) = lab3() else { return };
+    lab.nft(lab.router(2), &rules::block_port(80));
+    let server = lab.server_addr(false).to_string();
+    let run = interrupted(&lab, &[&server, "-n", "-t", "10000"]);
     assert_eq!(run.code, 130, "{}", run.stderr);
     assert!(run.stdout.contains("\n1\t"), "{}", run.stdout);
     assert!(
@@ -625,17 +630,10 @@ fn an_interrupted_recording_is_valid_and_replays_as_interrupted() {
     lab.nft(lab.router(2), &rules::block_port(80));
     let file = temp_pcap("interrupted");
     let server = lab.server_addr(false).to_string();
-    let child = lab
-        .command(BIN)
-        .args([&server, "-n", "-t", "10000", "-w"])
-        .arg(&file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let live = finish(child.wait_with_output().unwrap());
+    let live = interrupted(
+        &lab,
+        &[&server, "-n", "-t", "10000", "-w", file.to_str().unwrap()],
+    );
     assert_eq!(live.code, 130, "{}", live.stderr);
     assert!(live.stdout.contains("\nTrace interrupted.\n"));
     let replayed = replay_unprivileged(&file);

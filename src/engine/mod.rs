@@ -15,7 +15,8 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::fmt;
 use std::net::IpAddr;
 use tracetcp_strategies::{
-    strategy_for, Classification, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, Session, Strategy,
+    strategy_for, Classification, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, SeenProbe,
+    Session, Strategy,
 };
 
 /// A probe to put on the wire now.
@@ -375,7 +376,7 @@ impl Engine {
                 }
                 Classification::Probe(seen) => {
                     let protocol = s.protocol();
-                    return self.on_probe(ts, protocol, seen.key, seen.ttl, seen.dst_port);
+                    return self.on_probe(ts, protocol, seen);
                 }
                 Classification::Reply(reply) => {
                     let protocol = s.protocol();
@@ -395,24 +396,17 @@ impl Engine {
         (spec.protocol == protocol && spec.port == port).then_some(id)
     }
 
-    fn on_probe(
-        &mut self,
-        ts: Timestamp,
-        protocol: Protocol,
-        key: ProbeKey,
-        ttl: u8,
-        port: u16,
-    ) -> Verdict {
+    fn on_probe(&mut self, ts: Timestamp, protocol: Protocol, seen: SeenProbe) -> Verdict {
         let known = self
-            .probe_for(key, protocol, port)
-            .filter(|&id| self.probes[id].ttl == ttl && self.probes[id].sent.is_none());
+            .probe_for(seen.key, protocol, seen.dst_port)
+            .filter(|&id| self.probes[id].ttl == seen.ttl && self.probes[id].sent.is_none());
         let id = match (known, self.mode) {
             (Some(id), _) => {
                 self.probes[id].sent = Some(ts);
                 self.deadlines.push(Reverse((self.deadline(id), id)));
                 id
             }
-            (None, Mode::Replay { .. }) => match self.learn_probe(ts, protocol, key, ttl, port) {
+            (None, Mode::Replay { .. }) => match self.learn_probe(ts, protocol, seen) {
                 Ok(id) => id,
                 Err(why) => return Verdict::Ignored(why),
             },
@@ -431,10 +425,13 @@ impl Engine {
         &mut self,
         ts: Timestamp,
         protocol: Protocol,
-        key: ProbeKey,
-        ttl: u8,
-        port: u16,
+        seen: SeenProbe,
     ) -> Result<usize, Ignored> {
+        let SeenProbe {
+            key,
+            ttl,
+            dst_port: port,
+        } = seen;
         let trace = *self
             .trace_of
             .get(&TraceSpec::new(protocol, port))

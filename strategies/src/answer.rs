@@ -2,7 +2,7 @@
 //! probe's bytes: for tests, fixtures and benchmarks that need realistic
 //! packets without a network.
 
-use crate::wire::{checksum, proto, IpView, Quoting, TcpFlags};
+use crate::wire::{checksum, proto, IpHeader, IpView, Quoting, TcpFlags};
 use std::net::IpAddr;
 
 /// TTL (hop limit) of the answers built here.
@@ -11,28 +11,16 @@ pub const ANSWER_TTL: u8 = 63;
 /// An IP packet from `src` to `dst` around `payload`, as a kernel sends
 /// it; empty if the families differ.
 pub fn ip_packet(src: IpAddr, dst: IpAddr, protocol: u8, payload: &[u8]) -> Vec<u8> {
-    let mut p = Vec::with_capacity(40 + payload.len());
-    match (src, dst) {
-        (IpAddr::V4(s), IpAddr::V4(d)) => {
-            p.extend_from_slice(&[0x45, 0xc0]);
-            p.extend_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
-            p.extend_from_slice(&[0xbe, 0xef, 0, 0, ANSWER_TTL, protocol, 0, 0]);
-            p.extend_from_slice(&s.octets());
-            p.extend_from_slice(&d.octets());
-            let sum = checksum::finish(checksum::sum(0, &p));
-            p[10..12].copy_from_slice(&sum.to_be_bytes());
-        }
-        (IpAddr::V6(s), IpAddr::V6(d)) => {
-            p.extend_from_slice(&[0x60, 0, 0, 0]);
-            p.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-            p.extend_from_slice(&[protocol, ANSWER_TTL]);
-            p.extend_from_slice(&s.octets());
-            p.extend_from_slice(&d.octets());
-        }
-        _ => return Vec::new(),
+    IpHeader {
+        src,
+        dst,
+        protocol,
+        ttl: ANSWER_TTL,
+        ident: 0xbeef,
+        tos: 0xc0,
+        flow: 0,
     }
-    p.extend_from_slice(payload);
-    p
+    .packet(payload)
 }
 
 /// An ICMP (or ICMPv6) message from `from` to `to`, checksum included.

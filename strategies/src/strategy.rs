@@ -6,10 +6,9 @@ use crate::probe::{
     Classification, IcmpCode, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind, SeenProbe,
     Session, Unreachable,
 };
-use crate::wire::{checksum, icmp, proto, IcmpView, IpView, Quoting};
+use crate::wire::{checksum, icmp, proto, IcmpView, IpHeader, IpView, Quoting};
 use std::fmt;
 use std::marker::PhantomData;
-use std::net::IpAddr;
 
 /// Builds the probes of one kind for a session and recognises their answers.
 pub trait Strategy: Send + Sync + fmt::Debug {
@@ -237,34 +236,18 @@ fn error_kind(v6: bool, m: &IcmpView) -> Option<ReplyKind> {
 
 /// An IPv4 or IPv6 packet around `l4`.
 fn ip_packet(s: &Session, ttl: u8, ident: u16, protocol: u8, l4: &[u8]) -> Vec<u8> {
-    let mut p = Vec::with_capacity(40 + l4.len());
-    match (s.src(), s.dst()) {
-        (IpAddr::V4(src), IpAddr::V4(dst)) => {
-            let total = (20 + l4.len()) as u16;
-            p.extend_from_slice(&[0x45, 0]);
-            p.extend_from_slice(&total.to_be_bytes());
-            p.extend_from_slice(&ident.to_be_bytes());
-            p.extend_from_slice(&[0, 0, ttl, protocol, 0, 0]);
-            p.extend_from_slice(&src.octets());
-            p.extend_from_slice(&dst.octets());
-            let sum = checksum::finish(checksum::sum(0, &p));
-            p[10..12].copy_from_slice(&sum.to_be_bytes());
-        }
-        (IpAddr::V6(src), IpAddr::V6(dst)) => {
-            // A flow label fixed for the session keeps flow-hashing routers
-            // on one path for all of its probes.
-            let flow = u32::from(s.instance().get()) & 0xfffff;
-            p.extend_from_slice(&(0x6000_0000 | flow).to_be_bytes());
-            p.extend_from_slice(&(l4.len() as u16).to_be_bytes());
-            p.extend_from_slice(&[protocol, ttl]);
-            p.extend_from_slice(&src.octets());
-            p.extend_from_slice(&dst.octets());
-        }
-        // Session::new refuses mixed families; no bytes for such a session.
-        _ => return Vec::new(),
+    IpHeader {
+        src: s.src(),
+        dst: s.dst(),
+        protocol,
+        ttl,
+        ident,
+        tos: 0,
+        // A flow label fixed for the session keeps flow-hashing routers
+        // on one path for all of its probes.
+        flow: u32::from(s.instance().get()),
     }
-    p.extend_from_slice(l4);
-    p
+    .packet(l4)
 }
 
 /// The pseudo-header sum for an upper-layer checksum of `len` bytes.

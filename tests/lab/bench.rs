@@ -22,11 +22,7 @@ use std::time::{Duration, Instant};
 const DELAY: Duration = Duration::from_millis(5);
 
 fn tracetcp() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.parent()
-        .and_then(|p| p.parent())
-        .map(|p| p.join("tracetcp"))
-        .expect("target dir")
+    lab::tracetcp_beside_me()
 }
 
 fn available(program: &str) -> bool {
@@ -465,7 +461,8 @@ fn main() {
         "{:<28} {:<30} {:>10} {:>8} {:>11} {:>6} {:>5} {:>6}",
         "scenario", "tool", "median s", "ratio", "peak RSS MB", "lost", "runs", "failed"
     );
-    let all: [(&str, fn() -> Vec<Row>); 5] = [
+    type Scenario = fn() -> Vec<Row>;
+    let all: [(&str, Scenario); 5] = [
         ("clean", clean),
         ("silent", silent_tail),
         ("range", port_range),

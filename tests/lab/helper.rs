@@ -17,12 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 fn tracetcp() -> PathBuf {
-    // target/<profile>/examples/lab -> target/<profile>/tracetcp
-    let exe = std::env::current_exe().expect("current_exe");
-    exe.parent()
-        .and_then(|p| p.parent())
-        .map(|p| p.join("tracetcp"))
-        .expect("target dir")
+    lab::tracetcp_beside_me()
 }
 
 fn demo() -> ExitCode {

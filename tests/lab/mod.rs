@@ -51,6 +51,16 @@ pub fn require() -> bool {
     }
 }
 
+/// The tracetcp binary beside the running lab program
+/// (target/<profile>/examples/NAME -> target/<profile>/tracetcp).
+pub fn tracetcp_beside_me() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    exe.parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.join("tracetcp"))
+        .expect("target dir")
+}
+
 pub struct Lab {
     names: Vec<String>,
     routers: usize,

@@ -125,6 +125,52 @@ impl<'a> IpView<'a> {
     }
 }
 
+/// The fields an IP packet is built with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpHeader {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub protocol: u8,
+    /// TTL (IPv4) or hop limit (IPv6).
+    pub ttl: u8,
+    /// IPv4 identification.
+    pub ident: u16,
+    /// IPv4 type of service.
+    pub tos: u8,
+    /// IPv6 flow label (20 bits).
+    pub flow: u32,
+}
+
+impl IpHeader {
+    /// The whole packet around `payload`, IPv4 header checksum included;
+    /// empty if the two addresses are of different families.
+    pub fn packet(&self, payload: &[u8]) -> Vec<u8> {
+        let mut p = Vec::with_capacity(40 + payload.len());
+        match (self.src, self.dst) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                p.extend_from_slice(&[0x45, self.tos]);
+                p.extend_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
+                p.extend_from_slice(&self.ident.to_be_bytes());
+                p.extend_from_slice(&[0, 0, self.ttl, self.protocol, 0, 0]);
+                p.extend_from_slice(&src.octets());
+                p.extend_from_slice(&dst.octets());
+                let sum = super::checksum::finish(super::checksum::sum(0, &p));
+                p[10..12].copy_from_slice(&sum.to_be_bytes());
+            }
+            (IpAddr::V6(src), IpAddr::V6(dst)) => {
+                p.extend_from_slice(&(0x6000_0000 | (self.flow & 0xfffff)).to_be_bytes());
+                p.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+                p.extend_from_slice(&[self.protocol, self.ttl]);
+                p.extend_from_slice(&src.octets());
+                p.extend_from_slice(&dst.octets());
+            }
+            _ => return Vec::new(),
+        }
+        p.extend_from_slice(payload);
+        p
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

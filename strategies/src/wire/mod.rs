@@ -10,7 +10,7 @@ mod ip;
 mod l4;
 
 pub use icmp::IcmpView;
-pub use ip::{IpView, Quoting};
+pub use ip::{IpHeader, IpView, Quoting};
 pub use l4::{TcpFlags, TcpView};
 
 use std::fmt;
