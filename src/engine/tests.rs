@@ -2,7 +2,7 @@
 //! `tracetcp_strategies::answer` exactly as kernels send them.
 
 use super::*;
-use crate::trace::TraceEnd;
+use crate::trace::{HopResult, TraceEnd, TraceResult};
 use std::time::Duration;
 use tracetcp_strategies::{answer, Instance, ReplyKind, Unreachable};
 

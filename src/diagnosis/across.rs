@@ -1,0 +1,122 @@
+//! Findings that need two traces: a port blocked where another kind gets
+//! through, and a "destination" that answers closer on one kind than on
+//! another (a transparent proxy).
+
+use super::{first_responder, hops_back, last_answer, reach, Finding, Kind, Stop};
+use crate::trace::{TraceEnd, TraceResult};
+
+/// Findings that need two traces: blocked ports and transparent proxies.
+pub(super) fn across(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
+    blocked(results, names, out);
+    let Some((j, b_hop)) = furthest(results) else {
+        return;
+    };
+    for (i, a) in results.iter().enumerate() {
+        // A "destination" that answers closer on one kind than on another.
+        let TraceEnd::Reached {
+            ttl: a_hop,
+            from,
+            kind,
+        } = a.end
+        else {
+            continue;
+        };
+        if a_hop >= b_hop {
+            continue;
+        }
+        let after = a
+            .hops
+            .iter()
+            .rev()
+            .find_map(|h| {
+                (h.ttl < a_hop)
+                    .then(|| first_responder(h).map(|x| (h.ttl, x)))
+                    .flatten()
+            })
+            .map(|(t, x)| format!(", right after hop {t} ({x})"))
+            .unwrap_or_default();
+        let ttl = a
+            .hops
+            .iter()
+            .find(|h| h.ttl == a_hop)
+            .and_then(|h| h.destination())
+            .map(|(x, _)| {
+                format!(
+                    "; its answer came with TTL {} (about {} hops back)",
+                    x.reply_ttl,
+                    hops_back(x.reply_ttl)
+                )
+            })
+            .unwrap_or_default();
+        out.push(Finding {
+            kind: Kind::TransparentProxy,
+            hop: Some(a_hop),
+            address: Some(from),
+            traces: vec![i, j],
+            text: format!(
+                "{} 'reaches' {from} at hop {a_hop}, but {} needs {b_hop} hops: something at hop {a_hop}{after} \
+                 answers in the destination's name on {}: a transparent proxy.",
+                names[i], names[j], names[i]
+            ),
+            evidence: format!("{}: {} at hop {a_hop}{ttl}; {}: answers up to hop {b_hop}", names[i], kind.name(), names[j]),
+        });
+    }
+}
+
+/// The trace that got furthest (the first of equals), and how far.
+pub(super) fn furthest(results: &[TraceResult]) -> Option<(usize, u8)> {
+    results
+        .iter()
+        .enumerate()
+        .filter_map(|(j, b)| reach(b).map(|r| (j, r)))
+        .max_by_key(|&(j, r)| (r, std::cmp::Reverse(j)))
+}
+
+/// Traces that go silent while another kind gets further, grouped by where
+/// they stop: "tcp:135, tcp:137 stop after hop 2 (...) while tcp:80 ...".
+fn blocked(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
+    let Some((far, far_reach)) = furthest(results) else {
+        return;
+    };
+    let mut groups: Vec<(Stop, Vec<usize>)> = Vec::new();
+    for (i, a) in results.iter().enumerate() {
+        let stop = last_answer(a);
+        if a.end != TraceEnd::MaxHops || stop.map_or(0, |(t, _)| t) >= far_reach {
+            continue;
+        }
+        match groups.iter_mut().find(|(s, _)| *s == stop) {
+            Some((_, list)) => list.push(i),
+            None => groups.push((stop, vec![i])),
+        }
+    }
+    for (stop, list) in groups {
+        let who: Vec<&str> = list.iter().map(|&i| names[i].as_str()).collect();
+        let (verb, pronoun) = if list.len() == 1 {
+            ("stops", who[0].to_string())
+        } else {
+            ("stop", "they are".to_string())
+        };
+        let pronoun = if list.len() == 1 {
+            format!("{pronoun} is")
+        } else {
+            pronoun
+        };
+        let k = stop.map_or(0, |(t, _)| t);
+        let at = match stop {
+            Some((t, addr)) => format!("after hop {t} ({addr})"),
+            None => "before the first hop".to_string(),
+        };
+        out.push(Finding {
+            kind: Kind::BlockedPort,
+            hop: stop.map(|(t, _)| t),
+            address: stop.map(|(_, a)| a),
+            traces: list,
+            text: format!(
+                "{} {verb} {at} while {} gets through to hop {far_reach}: {pronoun} blocked just past hop {k}.",
+                who.join(", "),
+                names[far]
+            ),
+            evidence: format!("{}: silent from hop {}; {}: answers up to hop {far_reach}", who.join(", "), k + 1, names[far]),
+        });
+    }
+}

@@ -1,0 +1,264 @@
+//! The diagnosis rules on hand-built results.
+
+use super::*;
+use crate::engine::{Settings, TraceSpec};
+use crate::trace::testing::{answered, ip, lost, router, silent};
+use tracetcp_strategies::Protocol;
+
+const DST: &str = "198.18.3.2";
+
+fn run(max_hops: u8) -> RunInfo {
+    RunInfo {
+        host: DST.into(),
+        address: ip(DST),
+        source: ip("198.18.0.1"),
+        settings: Settings {
+            max_hops,
+            ..Settings::default()
+        },
+    }
+}
+
+fn trace(protocol: Protocol, port: u16, hops: Vec<HopResult>, end: TraceEnd) -> TraceResult {
+    TraceResult {
+        spec: TraceSpec::new(protocol, port),
+        hops,
+        end,
+    }
+}
+
+fn reached(ttl: u8, kind: ReplyKind) -> (HopResult, TraceEnd) {
+    let hop = HopResult {
+        ttl,
+        probes: (0..3).map(|i| answered(i, DST, 100, kind)).collect(),
+    };
+    (
+        hop,
+        TraceEnd::Reached {
+            ttl,
+            kind,
+            from: ip(DST),
+        },
+    )
+}
+
+fn kinds(f: &[Finding]) -> Vec<Kind> {
+    f.iter().map(|f| f.kind).collect()
+}
+
+#[test]
+fn a_silent_hop_between_answering_ones() {
+    let (dest, end) = reached(4, ReplyKind::SynAck);
+    let r = trace(
+        Protocol::Tcp,
+        80,
+        vec![
+            router(1, "198.18.0.2", &[1, 1, 1]),
+            silent(2, 3),
+            router(3, "198.18.2.2", &[1, 1, 1]),
+            dest,
+        ],
+        end,
+    );
+    let f = diagnose(&run(30), &[r]);
+    assert_eq!(kinds(&f), vec![Kind::SilentRouter, Kind::Reached]);
+    assert_eq!(f[0].hop, Some(2));
+    assert!(
+        f[0].text
+            .starts_with("Hop 2 sent no answer, but hop 3 (198.18.2.2) did"),
+        "{}",
+        f[0].text
+    );
+}
+
+#[test]
+fn a_silent_tail_is_a_firewall_unless_the_trace_ran_out_of_hops() {
+    let hops = vec![
+        router(1, "198.18.0.2", &[1, 1, 1]),
+        router(2, "198.18.1.2", &[1, 1, 1]),
+        silent(3, 3),
+        silent(4, 3),
+    ];
+    let f = diagnose(
+        &run(4),
+        &[trace(Protocol::Tcp, 135, hops.clone(), TraceEnd::MaxHops)],
+    );
+    assert_eq!(kinds(&f), vec![Kind::NoAnswerPast]);
+    assert_eq!((f[0].hop, f[0].address), (Some(2), Some(ip("198.18.1.2"))));
+    assert_eq!(f[0].evidence, "hops 3-4 silent");
+    // -m 2: every probed hop answered; nothing to say about silence.
+    let f = diagnose(
+        &run(2),
+        &[trace(
+            Protocol::Tcp,
+            135,
+            hops[..2].to_vec(),
+            TraceEnd::MaxHops,
+        )],
+    );
+    assert!(f.is_empty(), "{f:?}");
+}
+
+#[test]
+fn the_last_responder_in_the_targets_subnet_is_its_local_router() {
+    let hops = vec![
+        router(1, "198.18.0.2", &[1, 1, 1]),
+        router(2, "198.18.3.1", &[1, 1, 1]),
+        silent(3, 3),
+    ];
+    let f = diagnose(
+        &run(3),
+        &[trace(Protocol::Tcp, 80, hops, TraceEnd::MaxHops)],
+    );
+    assert_eq!(kinds(&f), vec![Kind::DestinationSilent]);
+    assert!(f[0].text.contains("198.18.3.1 at hop 2"));
+}
+
+#[test]
+fn ports_blocked_at_the_same_hop_make_one_finding() {
+    let stop = |port| {
+        trace(
+            Protocol::Tcp,
+            port,
+            vec![router(1, "198.18.0.2", &[1]), silent(2, 1), silent(3, 1)],
+            TraceEnd::MaxHops,
+        )
+    };
+    let (dest, end) = reached(3, ReplyKind::Rst);
+    let open = trace(
+        Protocol::Tcp,
+        136,
+        vec![
+            router(1, "198.18.0.2", &[1]),
+            router(2, "198.18.1.2", &[1]),
+            dest,
+        ],
+        end,
+    );
+    let f = diagnose(&run(3), &[stop(135), open, stop(137)]);
+    assert_eq!(kinds(&f), vec![Kind::BlockedPort, Kind::Reached]);
+    assert_eq!(
+        f[0].text,
+        "tcp:135, tcp:137 stop after hop 1 (198.18.0.2) while tcp:136 gets through to hop 3: they are blocked just past hop 1."
+    );
+    assert_eq!(f[0].traces, vec![0, 2]);
+}
+
+#[test]
+fn a_destination_closer_on_one_port_is_a_proxy() {
+    let (near, near_end) = reached(2, ReplyKind::SynAck);
+    let proxied = trace(
+        Protocol::Tcp,
+        80,
+        vec![router(1, "198.18.0.2", &[1, 1, 1]), near],
+        near_end,
+    );
+    let (far, far_end) = reached(4, ReplyKind::Rst);
+    let direct = trace(
+        Protocol::Tcp,
+        21,
+        vec![
+            router(1, "198.18.0.2", &[1, 1, 1]),
+            router(2, "198.18.1.2", &[1, 1, 1]),
+            router(3, "198.18.2.2", &[1, 1, 1]),
+            far,
+        ],
+        far_end,
+    );
+    let f = diagnose(&run(30), &[proxied, direct]);
+    assert_eq!(f[0].kind, Kind::TransparentProxy);
+    assert_eq!((f[0].hop, f[0].traces.clone()), (Some(2), vec![0, 1]));
+    assert!(
+        f[0].text.contains("right after hop 1 (198.18.0.2)"),
+        "{}",
+        f[0].text
+    );
+    assert!(f[0].evidence.contains("TTL 250"), "{}", f[0].evidence);
+}
+
+#[test]
+fn partial_loss_load_balancing_and_unreachables() {
+    let busy = HopResult {
+        ttl: 2,
+        probes: vec![
+            answered(0, "198.18.1.2", 100, ReplyKind::TimeExceeded),
+            lost(1),
+            lost(2),
+        ],
+    };
+    let split = HopResult {
+        ttl: 3,
+        probes: vec![
+            answered(0, "198.18.2.2", 100, ReplyKind::TimeExceeded),
+            answered(1, "198.18.102.2", 100, ReplyKind::TimeExceeded),
+            answered(2, "198.18.2.2", 100, ReplyKind::TimeExceeded),
+        ],
+    };
+    let x = ReplyKind::Unreachable(Unreachable::AdminProhibited);
+    let rejected = HopResult {
+        ttl: 4,
+        probes: (0..3).map(|i| answered(i, "198.18.3.1", 100, x)).collect(),
+    };
+    let end = TraceEnd::Unreachable {
+        ttl: 4,
+        reason: Unreachable::AdminProhibited,
+        from: ip("198.18.3.1"),
+    };
+    let r = trace(
+        Protocol::Tcp,
+        8081,
+        vec![router(1, "198.18.0.2", &[1, 1, 1]), busy, split, rejected],
+        end,
+    );
+    let f = diagnose(&run(30), &[r]);
+    assert_eq!(
+        kinds(&f),
+        vec![Kind::Unreachable, Kind::PartialLoss, Kind::LoadBalancing]
+    );
+    assert!(f[0]
+        .text
+        .contains("(!X): a firewall there rejects these probes"));
+    assert!(f[1]
+        .text
+        .starts_with("Hop 2 (198.18.1.2) left 2 of 3 probes unanswered"));
+    assert!(f[2].text.contains("198.18.2.2, 198.18.102.2"));
+}
+
+#[test]
+fn a_scan_gets_one_summary_instead_of_a_line_per_port() {
+    let results: Vec<TraceResult> = (1..=20u16)
+        .map(|port| {
+            let kind = if port % 5 == 0 {
+                ReplyKind::SynAck
+            } else {
+                ReplyKind::Rst
+            };
+            let (dest, end) = reached(1, kind);
+            trace(Protocol::Tcp, port, vec![dest], end)
+        })
+        .collect();
+    let f = diagnose(&run(1), &results);
+    assert_eq!(kinds(&f), vec![Kind::Reached]);
+    assert_eq!(
+        f[0].text,
+        "20 of 20 traces reach 198.18.3.2 at hop 1; open: tcp:5, tcp:10, tcp:15, tcp:20."
+    );
+    assert_eq!(f[0].traces.len(), 20);
+}
+
+#[test]
+fn the_same_silent_hop_in_several_kinds_is_one_finding() {
+    let t = |p, port| {
+        let (dest, end) = reached(3, ReplyKind::EchoReply);
+        trace(
+            p,
+            port,
+            vec![router(1, "198.18.0.2", &[1, 1, 1]), silent(2, 3), dest],
+            end,
+        )
+    };
+    let f = diagnose(&run(30), &[t(Protocol::Tcp, 80), t(Protocol::Icmp, 0)]);
+    let silent: Vec<&Finding> = f.iter().filter(|f| f.kind == Kind::SilentRouter).collect();
+    assert_eq!(silent.len(), 1);
+    assert_eq!(silent[0].traces, vec![0, 1]);
+}

@@ -1,0 +1,91 @@
+//! What the engine hands to reports: hop and trace results as they stand.
+
+use super::{Engine, ProbeState};
+use crate::trace::{HopResult, Outcome, ProbeResult, TraceEnd, TraceResult};
+
+impl Engine {
+    /// The result of one hop as it stands.
+    pub fn hop(&self, trace: usize, ttl: u8) -> HopResult {
+        let offset = usize::from(ttl.saturating_sub(self.settings.first_ttl));
+        let mut probes: Vec<ProbeResult> = self.traces[trace]
+            .hops
+            .get(offset)
+            .into_iter()
+            .flatten()
+            .map(|&id| {
+                let p = &self.probes[id];
+                let sent = p.sent_or_requested();
+                let outcome = match p.state {
+                    ProbeState::Answered(answer) => Outcome::Answered {
+                        answer,
+                        rtt: answer.at.since(sent),
+                    },
+                    _ => Outcome::Lost,
+                };
+                ProbeResult {
+                    index: p.index,
+                    sent,
+                    outcome,
+                }
+            })
+            .collect();
+        probes.sort_by_key(|p| p.index);
+        HopResult { ttl, probes }
+    }
+
+    /// The result of one trace: every hop up to where it ended (or, when
+    /// interrupted, up to the last hop that answered).
+    pub fn result(&self, trace: usize) -> TraceResult {
+        let t = &self.traces[trace];
+        let first = self.settings.first_ttl;
+        let last_shown = if t.done {
+            t.end.unwrap_or(self.settings.last_ttl())
+        } else {
+            let answered = (first..=t.end.unwrap_or(self.settings.last_ttl()))
+                .filter(|&ttl| !self.hop(trace, ttl).all_lost())
+                .max();
+            let emitted = (t.emitted > 0).then(|| first + (t.emitted - 1) as u8);
+            answered.max(emitted).unwrap_or(first.saturating_sub(1))
+        };
+        let hops: Vec<HopResult> = (first..=last_shown)
+            .map(|ttl| self.hop(trace, ttl))
+            .collect();
+        let end = match (t.done, t.end) {
+            (true, Some(ttl)) => end_at(&self.hop(trace, ttl)),
+            (true, None) => TraceEnd::MaxHops,
+            (false, _) => TraceEnd::Interrupted,
+        };
+        TraceResult {
+            spec: t.spec,
+            hops,
+            end,
+        }
+    }
+
+    pub fn results(&self) -> Vec<TraceResult> {
+        (0..self.traces.len()).map(|t| self.result(t)).collect()
+    }
+}
+
+/// How a trace that ended at this hop ended.
+fn end_at(hop: &HopResult) -> TraceEnd {
+    if let Some((a, _)) = hop.destination() {
+        return TraceEnd::Reached {
+            ttl: hop.ttl,
+            kind: a.kind,
+            from: a.from,
+        };
+    }
+    for p in &hop.probes {
+        if let Some((a, _)) = p.answer() {
+            if let tracetcp_strategies::ReplyKind::Unreachable(reason) = a.kind {
+                return TraceEnd::Unreachable {
+                    ttl: hop.ttl,
+                    reason,
+                    from: a.from,
+                };
+            }
+        }
+    }
+    TraceEnd::MaxHops
+}
