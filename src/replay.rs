@@ -16,9 +16,9 @@ use std::io::Write;
 pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
     let path = &config.path;
     let shown = path.display();
-    let bytes =
-        std::fs::read(path).map_err(|e| Error::Usage(format!("cannot read {shown}: {e}")))?;
-    let annotations = pcapng::annotations(&bytes).unwrap_or_default();
+    let file =
+        std::fs::File::open(path).map_err(|e| Error::Usage(format!("cannot read {shown}: {e}")))?;
+    let annotations = pcapng::annotations_of(std::io::BufReader::new(file)).unwrap_or_default();
     let info = match annotations
         .section_comment
         .as_deref()

@@ -7,7 +7,7 @@
 //! Enhanced Packet Blocks, and a closing Name Resolution Block (the names
 //! resolved live, and a comment saying how the session ended).
 
-use std::io::{self, Write};
+use std::io::{self, BufReader, Read, Seek, Write};
 use std::net::IpAddr;
 
 const SHB: u32 = 0x0A0D_0D0A;
@@ -154,61 +154,91 @@ fn text(v: &[u8]) -> String {
         .to_string()
 }
 
+/// Blocks larger than this are not ours to read (a damaged length).
+const MAX_BLOCK: usize = 16 << 20;
+
 /// Reads the annotations of a little-endian pcapng file (tracetcp writes
-/// no other); `None` for anything else, classic pcap included.
-pub fn annotations(file: &[u8]) -> Option<Annotations> {
-    if le32(file, 0)? != SHB || le32(file, 8)? != BYTE_ORDER_MAGIC {
-        return None;
-    }
+/// no other), reading only the section header and name resolution blocks
+/// and seeking over packets; `None` for anything else, classic pcap
+/// included.
+pub fn annotations_of<R: Read + Seek>(mut r: BufReader<R>) -> Option<Annotations> {
     let mut a = Annotations::default();
-    let mut at = 0;
-    while let (Some(kind), Some(total)) = (le32(file, at), le32(file, at + 4)) {
-        let total = total as usize;
-        if total < 12 || !total.is_multiple_of(4) {
+    let mut first = true;
+    loop {
+        let mut head = [0u8; 8];
+        if r.read_exact(&mut head).is_err() {
             break;
         }
-        let Some(body) = file.get(at + 8..at + total - 4) else {
+        let (kind, total) = (le32(&head, 0)?, le32(&head, 4)? as usize);
+        if total < 12 || !total.is_multiple_of(4) || total > MAX_BLOCK || (first && kind != SHB) {
             break;
-        };
-        match kind {
-            SHB => {
-                a.section_comment = options(body, 16)
-                    .into_iter()
-                    .find(|(c, _)| *c == OPT_COMMENT)
-                    .map(|(_, v)| text(v));
-            }
-            NRB => {
-                let mut rec = 0;
-                while let (Some(code), Some(len)) = (le16(body, rec), le16(body, rec + 2)) {
-                    let value = body.get(rec + 4..rec + 4 + usize::from(len));
-                    rec += 4 + pad4(usize::from(len));
-                    let Some(value) = value else { break };
-                    let addr: Option<IpAddr> = match code {
-                        NRB_IPV4 => value
-                            .get(..4)
-                            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                            .map(IpAddr::from),
-                        NRB_IPV6 => value
-                            .get(..16)
-                            .and_then(|b| <[u8; 16]>::try_from(b).ok())
-                            .map(IpAddr::from),
-                        _ => break,
-                    };
-                    let skip = if code == NRB_IPV4 { 4 } else { 16 };
-                    if let (Some(addr), Some(name)) = (addr, value.get(skip..)) {
-                        a.names.push((addr, text(name)));
-                    }
-                }
-                a.closing_comment = options(body, rec)
-                    .into_iter()
-                    .find(|(c, _)| *c == OPT_COMMENT)
-                    .map(|(_, v)| text(v));
-            }
-            _ => {}
         }
-        at += total;
+        if kind == SHB || kind == NRB {
+            let mut body = vec![0u8; total - 12];
+            let mut trailer = [0u8; 4];
+            if r.read_exact(&mut body)
+                .and_then(|_| r.read_exact(&mut trailer))
+                .is_err()
+            {
+                break;
+            }
+            if first && le32(&body, 0) != Some(BYTE_ORDER_MAGIC) {
+                return None;
+            }
+            annotate(&mut a, kind, &body);
+        } else if r.seek_relative(total as i64 - 8).is_err() {
+            break;
+        }
+        first = false;
     }
-    Some(a)
+    (!first).then_some(a)
+}
+
+/// The annotations of a whole file in memory.
+pub fn annotations(file: &[u8]) -> Option<Annotations> {
+    annotations_of(BufReader::new(std::io::Cursor::new(file)))
+}
+
+/// Takes what a section header or name resolution block body says.
+fn annotate(a: &mut Annotations, kind: u32, body: &[u8]) {
+    if kind == SHB {
+        a.section_comment = comment(options(body, 16));
+        return;
+    }
+    let mut rec = 0;
+    while let (Some(code), Some(len)) = (le16(body, rec), le16(body, rec + 2)) {
+        let value = body.get(rec + 4..rec + 4 + usize::from(len));
+        rec += 4 + pad4(usize::from(len));
+        let Some(value) = value else { break };
+        let (addr, name): (Option<IpAddr>, _) = match code {
+            NRB_IPV4 => (
+                value
+                    .get(..4)
+                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                    .map(IpAddr::from),
+                value.get(4..),
+            ),
+            NRB_IPV6 => (
+                value
+                    .get(..16)
+                    .and_then(|b| <[u8; 16]>::try_from(b).ok())
+                    .map(IpAddr::from),
+                value.get(16..),
+            ),
+            _ => break,
+        };
+        if let (Some(addr), Some(name)) = (addr, name) {
+            a.names.push((addr, text(name)));
+        }
+    }
+    a.closing_comment = comment(options(body, rec));
+}
+
+fn comment(options: Vec<(u16, &[u8])>) -> Option<String> {
+    options
+        .into_iter()
+        .find(|(c, _)| *c == OPT_COMMENT)
+        .map(|(_, v)| text(v))
 }
 
 #[cfg(test)]
