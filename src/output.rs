@@ -7,7 +7,6 @@ use crate::dns::Resolver;
 use crate::engine::{Engine, Event};
 use crate::report::{self, RunInfo, Text};
 use std::io::{self, Write};
-use std::net::IpAddr;
 
 pub struct LivePrinter<W: Write> {
     out: W,
@@ -68,8 +67,7 @@ impl<W: Write> LivePrinter<W> {
             while self.printed[i] < self.final_hops[i] {
                 let ttl = engine.settings().first_ttl + self.printed[i] as u8;
                 let hop = engine.hop(i, ttl);
-                let addrs: Vec<IpAddr> = hop.responders().iter().map(|(a, _)| *a).collect();
-                resolver.wait(&addrs);
+                resolver.wait(&hop.addresses());
                 write!(
                     self.out,
                     "{}",
@@ -95,8 +93,7 @@ impl<W: Write> LivePrinter<W> {
         let results = engine.results();
         let Some(text) = self.text() else {
             for h in results.iter().flat_map(|r| &r.hops) {
-                let addrs: Vec<IpAddr> = h.responders().iter().map(|(a, _)| *a).collect();
-                resolver.wait(&addrs);
+                resolver.wait(&h.addresses());
             }
             let all = report::render(
                 self.format,

@@ -67,6 +67,18 @@ impl HopResult {
         out
     }
 
+    /// The address that answered first, if any did.
+    pub fn first_responder(&self) -> Option<IpAddr> {
+        self.probes
+            .iter()
+            .find_map(|p| p.answer().map(|(a, _)| a.from))
+    }
+
+    /// Every distinct address that answered.
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        self.responders().into_iter().map(|(a, _)| a).collect()
+    }
+
     /// The first probe the destination answered, if any.
     pub fn destination(&self) -> Option<(&Answer, Duration)> {
         self.probes
@@ -111,6 +123,16 @@ pub struct TraceResult {
     pub spec: TraceSpec,
     pub hops: Vec<HopResult>,
     pub end: TraceEnd,
+}
+
+impl TraceResult {
+    /// The highest hop that answered, and who answered it first.
+    pub fn last_answer(&self) -> Option<(u8, IpAddr)> {
+        self.hops
+            .iter()
+            .rev()
+            .find_map(|h| h.first_responder().map(|a| (h.ttl, a)))
+    }
 }
 
 /// Results built by hand, for tests of what reads them.

@@ -2,7 +2,7 @@
 //! through, and a "destination" that answers closer on one kind than on
 //! another (a transparent proxy).
 
-use super::{first_responder, hops_back, last_answer, reach, Finding, Kind, Stop};
+use super::{hops_back, reach, stopped_by_place, Finding, Kind};
 use crate::trace::{TraceEnd, TraceResult};
 
 /// Findings that need two traces: blocked ports and transparent proxies.
@@ -30,7 +30,7 @@ pub(super) fn across(results: &[TraceResult], names: &[String], out: &mut Vec<Fi
             .rev()
             .find_map(|h| {
                 (h.ttl < a_hop)
-                    .then(|| first_responder(h).map(|x| (h.ttl, x)))
+                    .then(|| h.first_responder().map(|x| (h.ttl, x)))
                     .flatten()
             })
             .map(|(t, x)| format!(", right after hop {t} ({x})"))
@@ -78,17 +78,7 @@ fn blocked(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
     let Some((far, far_reach)) = furthest(results) else {
         return;
     };
-    let mut groups: Vec<(Stop, Vec<usize>)> = Vec::new();
-    for (i, a) in results.iter().enumerate() {
-        let stop = last_answer(a);
-        if a.end != TraceEnd::MaxHops || stop.map_or(0, |(t, _)| t) >= far_reach {
-            continue;
-        }
-        match groups.iter_mut().find(|(s, _)| *s == stop) {
-            Some((_, list)) => list.push(i),
-            None => groups.push((stop, vec![i])),
-        }
-    }
+    let groups = stopped_by_place(results, |stop| stop.map_or(0, |(t, _)| t) < far_reach);
     for (stop, list) in groups {
         let who: Vec<&str> = list.iter().map(|&i| names[i].as_str()).collect();
         let (verb, pronoun) = if list.len() == 1 {

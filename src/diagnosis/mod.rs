@@ -5,7 +5,7 @@
 //! traces: blocked ports and transparent proxies).
 
 use crate::report::RunInfo;
-use crate::trace::{HopResult, TraceEnd, TraceResult};
+use crate::trace::{TraceEnd, TraceResult};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use tracetcp_strategies::{ReplyKind, Unreachable};
@@ -80,26 +80,14 @@ pub fn trace_name(r: &TraceResult) -> String {
     }
 }
 
-fn first_responder(h: &HopResult) -> Option<IpAddr> {
-    h.responders().first().map(|(a, _)| *a)
-}
-
 /// Where a trace stopped: its last hop with an answer, and who gave it.
 type Stop = Option<(u8, IpAddr)>;
-
-/// The highest hop with any answer, and who gave it.
-fn last_answer(r: &TraceResult) -> Option<(u8, IpAddr)> {
-    r.hops
-        .iter()
-        .rev()
-        .find_map(|h| first_responder(h).map(|a| (h.ttl, a)))
-}
 
 /// How far a trace got: the destination's hop, or its last answer.
 fn reach(r: &TraceResult) -> Option<u8> {
     match r.end {
         TraceEnd::Reached { ttl, .. } | TraceEnd::Unreachable { ttl, .. } => Some(ttl),
-        _ => last_answer(r).map(|(t, _)| t),
+        _ => r.last_answer().map(|(t, _)| t),
     }
 }
 
@@ -232,7 +220,7 @@ fn summarise_reached(run: &RunInfo, results: &[TraceResult], out: &mut Vec<Findi
 /// Findings from one trace alone.
 fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: &mut Vec<Finding>) {
     let dst = run.address;
-    let last = last_answer(r);
+    let last = r.last_answer();
     match r.end {
         TraceEnd::Reached { ttl, kind, from } => {
             let answer = r
@@ -293,7 +281,7 @@ fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: &mut Vec<Fi
             let next = r
                 .hops
                 .get(h + 1)
-                .and_then(|n| first_responder(n).map(|a| (n.ttl, a)));
+                .and_then(|n| n.first_responder().map(|a| (n.ttl, a)));
             let (nt, na) = next.unwrap_or((end + 1, dst));
             out.push(Finding {
                 kind: Kind::SilentRouter,
@@ -316,7 +304,7 @@ fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: &mut Vec<Fi
                 .iter()
                 .any(|n| n.lost() == 0 && !n.probes.is_empty());
             if lost > 0 && hop.destination().is_none() && later_complete {
-                let addr = first_responder(hop);
+                let addr = hop.first_responder();
                 out.push(Finding {
                     kind: Kind::PartialLoss,
                     hop: Some(hop.ttl),
@@ -354,17 +342,16 @@ fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: &mut Vec<Fi
     }
 }
 
-/// Traces that go silent before their last hop with nothing getting
-/// further: a firewall, or a destination that does not answer. Traces that
-/// stop at the same place make one finding.
-fn silent_tails(run: &RunInfo, results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
-    let furthest = results.iter().filter_map(reach).max();
-    let last_ttl = run.settings.last_ttl();
+/// The traces that ended at the maximum hop count with a silent tail that
+/// `keep` accepts (given where they stopped), grouped by that place.
+fn stopped_by_place(
+    results: &[TraceResult],
+    keep: impl Fn(Stop) -> bool,
+) -> Vec<(Stop, Vec<usize>)> {
     let mut groups: Vec<(Stop, Vec<usize>)> = Vec::new();
     for (i, r) in results.iter().enumerate() {
-        let stop = last_answer(r);
-        let k = stop.map_or(0, |(t, _)| t);
-        if r.end != TraceEnd::MaxHops || k >= last_ttl || furthest > stop.map(|(t, _)| t) {
+        let stop = r.last_answer();
+        if r.end != TraceEnd::MaxHops || !keep(stop) {
             continue;
         }
         match groups.iter_mut().find(|(s, _)| *s == stop) {
@@ -372,6 +359,18 @@ fn silent_tails(run: &RunInfo, results: &[TraceResult], names: &[String], out: &
             None => groups.push((stop, vec![i])),
         }
     }
+    groups
+}
+
+/// Traces that go silent before their last hop with nothing getting
+/// further: a firewall, or a destination that does not answer. Traces that
+/// stop at the same place make one finding.
+fn silent_tails(run: &RunInfo, results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
+    let furthest = results.iter().filter_map(reach).max();
+    let last_ttl = run.settings.last_ttl();
+    let groups = stopped_by_place(results, |stop| {
+        stop.map_or(0, |(t, _)| t) < last_ttl && furthest <= stop.map(|(t, _)| t)
+    });
     let dst = run.address;
     for (stop, traces) in groups {
         let who = traces

@@ -3,6 +3,7 @@
 use super::*;
 use crate::engine::{Settings, TraceSpec};
 use crate::trace::testing::{answered, ip, lost, router, silent};
+use crate::trace::HopResult;
 use tracetcp_strategies::Protocol;
 
 const DST: &str = "198.18.3.2";

@@ -77,11 +77,7 @@ pub fn summary(r: &TraceResult) -> String {
             )
         }
         TraceEnd::MaxHops | TraceEnd::Interrupted => {
-            let last = r
-                .hops
-                .iter()
-                .rev()
-                .find_map(|h| h.responders().first().map(|(a, _)| (h.ttl, *a)));
+            let last = r.last_answer();
             let why = if r.end == TraceEnd::Interrupted {
                 "interrupted"
             } else {
