@@ -2,9 +2,14 @@
 //! (-c -h -m -n -p -r -s -t -g -R -F -v -?) with their meanings, and the
 //! additions. `Cli::config` turns it into what the tracer runs.
 
-use crate::engine::{Settings, TraceSpec};
+use crate::engine::Settings;
 use crate::error::{Error, Result};
+use crate::live::Config;
+use crate::replay::ReplayConfig;
+use crate::report::Format;
+use crate::send::SendMethod;
 use crate::target::{resolve_port, Family, TargetArg};
+use crate::trace::TraceSpec;
 use clap::{ArgAction, Parser};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -145,52 +150,6 @@ pub struct Cli {
     /// Do not print the diagnosis after the report
     #[arg(long = "no-diagnosis")]
     pub no_diagnosis: bool,
-}
-
-/// How probes leave the machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SendMethod {
-    /// Raw IP sockets: the kernel routes and resolves the next hop.
-    Raw,
-    /// Ethernet frames injected through libpcap, to `gateway` if given.
-    Inject { gateway: Option<IpAddr> },
-}
-
-/// The report to print.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Classic,
-    Condensed,
-    Json,
-    /// The side-by-side comparison table (--compare).
-    Compare,
-}
-
-/// Everything a run needs, checked.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub host: String,
-    pub family: Option<Family>,
-    pub specs: Vec<TraceSpec>,
-    pub settings: Settings,
-    pub format: Format,
-    pub numeric: bool,
-    pub send: SendMethod,
-    pub interface: Option<String>,
-    pub source: Option<IpAddr>,
-    pub write: Option<PathBuf>,
-    pub diagnosis: bool,
-}
-
-/// A replay: the session comes from the file; only the view is chosen.
-#[derive(Debug, Clone)]
-pub struct ReplayConfig {
-    pub path: PathBuf,
-    /// The report, when the command line names one (-c, --json).
-    pub format: Option<Format>,
-    pub numeric: bool,
-    pub show_packets: bool,
-    pub diagnosis: bool,
 }
 
 /// What the command line asks for.

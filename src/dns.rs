@@ -1,7 +1,7 @@
 //! Reverse DNS in the background: a lookup starts as soon as an address
 //! answers, and a hop waits for its names only a short, bounded time.
 
-use crate::report::Names;
+use crate::run::Names;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Condvar, Mutex};

@@ -13,6 +13,7 @@ pub mod record;
 pub mod replay;
 pub mod report;
 pub mod route;
+pub mod run;
 pub mod send;
 pub mod target;
 pub mod time;

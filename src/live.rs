@@ -3,19 +3,24 @@
 //! probes and feeding it every captured packet.
 
 use crate::capture::{self, CaptureThread};
-use crate::cli::{Config, SendMethod};
 use crate::dns::Resolver;
+use crate::engine::Settings;
 use crate::engine::{Engine, Verdict};
 use crate::error::{Error, Result};
 use crate::output::LivePrinter;
 use crate::record::{self, Closing, SessionInfo};
+use crate::report::Format;
 use crate::report::RunInfo;
 use crate::route;
-use crate::send::{InjectSender, RawSender, Sender};
+use crate::send::{InjectSender, RawSender, SendMethod, Sender};
 use crate::target::resolve_host;
+use crate::target::Family;
 use crate::time::Timestamp;
+use crate::trace::TraceSpec;
 use crossbeam_channel::RecvTimeoutError;
 use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tracetcp_strategies::{Instance, Session};
@@ -26,6 +31,22 @@ use tracetcp_strategies::{Instance, Session};
 const CAPTURE_GRACE: Duration = Duration::from_millis(25);
 /// The loop looks at Ctrl-C at least this often.
 const MAX_SLEEP: Duration = Duration::from_millis(100);
+
+/// Everything a run needs, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: String,
+    pub family: Option<Family>,
+    pub specs: Vec<TraceSpec>,
+    pub settings: Settings,
+    pub format: Format,
+    pub numeric: bool,
+    pub send: SendMethod,
+    pub interface: Option<String>,
+    pub source: Option<IpAddr>,
+    pub write: Option<PathBuf>,
+    pub diagnosis: bool,
+}
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

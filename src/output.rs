@@ -1,10 +1,10 @@
 //! Live output: hops print as soon as they, and every hop before them,
 //! are final; several traces print one after another in their order.
 
-use crate::cli::Format;
 use crate::diagnosis;
 use crate::dns::Resolver;
 use crate::engine::{Engine, Event};
+use crate::report::Format;
 use crate::report::{self, RunInfo, Text};
 use std::io::{self, Write};
 

@@ -2,14 +2,25 @@
 //! from the packet timestamps. No privileges, no network.
 
 use crate::capture::{link, timestamp};
-use crate::cli::ReplayConfig;
 use crate::engine::{Engine, Verdict};
 use crate::error::{Error, Result};
 use crate::record::{pcapng, Closing, SessionInfo};
-use crate::report::{self, packets, Names, RunInfo};
+use crate::report::{self, packets, Format, Names, RunInfo};
 use crate::time::Timestamp;
 use pcap::{Capture, Precision};
 use std::io::Write;
+use std::path::PathBuf;
+
+/// A replay: the session comes from the file; only the view is chosen.
+#[derive(Debug, Clone)]
+pub struct ReplayConfig {
+    pub path: PathBuf,
+    /// The report, when the command line names one (-c, --json).
+    pub format: Option<Format>,
+    pub numeric: bool,
+    pub show_packets: bool,
+    pub diagnosis: bool,
+}
 
 /// Replays the recording and prints its report. An interrupted session
 /// replays as interrupted, but the replay itself completed: no error.

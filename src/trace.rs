@@ -1,10 +1,35 @@
-//! Results: what a finished (or interrupted) trace found, hop by hop.
+//! The trace model: what a trace asks for (TraceSpec) and what it found,
+//! hop by hop (answers, hop and trace results). Plain data shared by the
+//! engine, the reports and the diagnosis; it depends on none of them.
 
-use crate::engine::TraceSpec;
 use crate::time::Timestamp;
 use std::net::IpAddr;
 use std::time::Duration;
-use tracetcp_strategies::{IcmpCode, ReplyKind, Unreachable};
+use tracetcp_strategies::{IcmpCode, Protocol, ReplyKind, Unreachable};
+
+/// One trace of a run: a probe kind and, for TCP and UDP, a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TraceSpec {
+    pub protocol: Protocol,
+    /// Destination port; 0 for ICMP.
+    pub port: u16,
+}
+
+impl TraceSpec {
+    pub fn new(protocol: Protocol, port: u16) -> Self {
+        let port = if protocol.has_port() { port } else { 0 };
+        TraceSpec { protocol, port }
+    }
+
+    /// The trace's name: "tcp:80", "udp:33434", "icmp".
+    pub fn name(&self) -> String {
+        if self.protocol.has_port() {
+            format!("{}:{}", self.protocol, self.port)
+        } else {
+            self.protocol.to_string()
+        }
+    }
+}
 
 /// An answer as it arrived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,9 +6,10 @@ mod lab;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use tracetcp::cli::{Format, ReplayConfig};
 use tracetcp::error::Error;
 use tracetcp::record::{pcapng, SessionInfo};
+use tracetcp::replay::ReplayConfig;
+use tracetcp::report::Format;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracetcp");
 

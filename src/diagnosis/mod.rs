@@ -4,7 +4,7 @@
 //! not answer, busy routers, load balancing, unreachables; across several
 //! traces: blocked ports and transparent proxies).
 
-use crate::report::RunInfo;
+use crate::run::RunInfo;
 use crate::trace::{TraceEnd, TraceResult};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -69,15 +69,6 @@ pub struct Finding {
     pub text: String,
     /// The observations it rests on.
     pub evidence: String,
-}
-
-/// A trace's name: "tcp:80", "udp:33434", "icmp".
-pub fn trace_name(r: &TraceResult) -> String {
-    if r.spec.protocol.has_port() {
-        format!("{}:{}", r.spec.protocol, r.spec.port)
-    } else {
-        r.spec.protocol.to_string()
-    }
 }
 
 /// Where a trace stopped: its last hop with an answer, and who gave it.
@@ -149,7 +140,7 @@ fn hop_range(a: u8, b: u8) -> String {
 /// Every finding about these traces of one run, in a stable order.
 pub fn diagnose(run: &RunInfo, results: &[TraceResult]) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
-    let names: Vec<String> = results.iter().map(trace_name).collect();
+    let names: Vec<String> = results.iter().map(|r| r.spec.name()).collect();
     for (i, r) in results.iter().enumerate() {
         single(run, i, r, &names[i], &mut out);
     }
@@ -181,7 +172,7 @@ fn summarise_reached(run: &RunInfo, results: &[TraceResult], out: &mut Vec<Findi
     let open: Vec<String> = reached
         .iter()
         .filter(|(_, _, k)| matches!(k, ReplyKind::SynAck | ReplyKind::EchoReply))
-        .map(|(i, _, _)| trace_name(&results[*i]))
+        .map(|(i, _, _)| results[*i].spec.name())
         .collect();
     let shown: Vec<&str> = open.iter().take(20).map(String::as_str).collect();
     let more = if open.len() > shown.len() {

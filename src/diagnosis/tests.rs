@@ -1,9 +1,10 @@
 //! The diagnosis rules on hand-built results.
 
 use super::*;
-use crate::engine::{Settings, TraceSpec};
+use crate::engine::Settings;
 use crate::trace::testing::{answered, ip, lost, router, silent};
 use crate::trace::HopResult;
+use crate::trace::TraceSpec;
 use tracetcp_strategies::Protocol;
 
 const DST: &str = "198.18.3.2";

@@ -6,10 +6,10 @@ mod pacing;
 mod results;
 mod settings;
 
-pub use settings::{Settings, TraceSpec};
+pub use settings::Settings;
 
 use crate::time::Timestamp;
-use crate::trace::Answer;
+use crate::trace::{Answer, TraceSpec};
 use pacing::{Pacer, Responder};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};

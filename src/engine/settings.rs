@@ -1,7 +1,7 @@
-//! What a trace is asked to do.
+//! What the traces of a run are asked to do (the engine's settings).
+//! Owned by the engine; built by the command line, stored in recordings.
 
 use std::time::Duration;
-use tracetcp_strategies::Protocol;
 
 /// Settings shared by every trace of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,20 +38,5 @@ impl Settings {
     pub fn last_ttl(&self) -> u8 {
         let last = u16::from(self.first_ttl) + u16::from(self.max_hops.max(1)) - 1;
         last.min(255) as u8
-    }
-}
-
-/// One trace of a run: a probe kind and, for TCP and UDP, a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TraceSpec {
-    pub protocol: Protocol,
-    /// Destination port; 0 for ICMP.
-    pub port: u16,
-}
-
-impl TraceSpec {
-    pub fn new(protocol: Protocol, port: u16) -> Self {
-        let port = if protocol.has_port() { port } else { 0 };
-        TraceSpec { protocol, port }
     }
 }

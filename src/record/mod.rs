@@ -3,9 +3,10 @@
 
 pub mod pcapng;
 
-use crate::cli::Format;
-use crate::engine::{Settings, TraceSpec};
+use crate::engine::Settings;
 use crate::error::{Error, Result};
+use crate::report::Format;
+use crate::trace::TraceSpec;
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use std::time::Duration;

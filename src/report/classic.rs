@@ -14,7 +14,7 @@
 //! address answered; each further line shows only its own answers.
 
 use super::{address, cells, probe_phrase, reached_phrase, rtt, Names, RunInfo};
-use crate::engine::TraceSpec;
+use crate::trace::TraceSpec;
 use crate::trace::{HopResult, TraceEnd};
 
 pub fn header(run: &RunInfo, spec: &TraceSpec) -> String {

@@ -13,7 +13,6 @@
 //! ```
 
 use super::{Names, RunInfo};
-use crate::diagnosis::trace_name;
 use crate::trace::{HopResult, TraceEnd, TraceResult};
 use tracetcp_strategies::ReplyKind;
 
@@ -95,7 +94,7 @@ pub fn summary(r: &TraceResult) -> String {
 }
 
 pub fn render(run: &RunInfo, results: &[TraceResult], names: &Names) -> String {
-    let titles: Vec<String> = results.iter().map(trace_name).collect();
+    let titles: Vec<String> = results.iter().map(|r| r.spec.name()).collect();
     let host = run
         .host_name()
         .map(|n| format!(" [{n}]"))

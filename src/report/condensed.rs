@@ -8,8 +8,8 @@
 //! Traces of several hops are separated by a blank line.
 
 use super::{address, cells, rtt, Names, RunInfo};
-use crate::engine::TraceSpec;
 use crate::trace::HopResult;
+use crate::trace::TraceSpec;
 use std::net::IpAddr;
 use tracetcp_strategies::{Protocol, ReplyKind};
 

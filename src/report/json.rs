@@ -113,7 +113,7 @@ fn finding(f: &Finding, results: &[TraceResult]) -> Value {
         "kind": f.kind.name(),
         "hop": f.hop,
         "address": f.address.map(|a| a.to_string()),
-        "traces": f.traces.iter().filter_map(|&i| results.get(i)).map(crate::diagnosis::trace_name).collect::<Vec<_>>(),
+        "traces": f.traces.iter().filter_map(|&i| results.get(i)).map(|r| r.spec.name()).collect::<Vec<_>>(),
         "text": f.text,
         "evidence": f.evidence,
     })

@@ -7,14 +7,23 @@ pub mod condensed;
 pub mod json;
 pub mod packets;
 
-use crate::cli::Format;
 use crate::diagnosis;
-use crate::engine::{Settings, TraceSpec};
+pub use crate::run::{Names, RunInfo};
+use crate::trace::TraceSpec;
 use crate::trace::{HopResult, TraceEnd, TraceResult};
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::Duration;
 use tracetcp_strategies::{Protocol, ReplyKind};
+
+/// The report to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Classic,
+    Condensed,
+    Json,
+    /// The side-by-side comparison table (--compare).
+    Compare,
+}
 
 /// The two text reports. Live output and batch rendering both go through
 /// these three pieces, so a replayed report reads exactly like the live one.
@@ -87,27 +96,6 @@ pub fn render(
         Format::Condensed => Text::Condensed.render(run, results, names),
     };
     report + &diagnosis::render(&findings)
-}
-
-/// Reverse-DNS names of the addresses seen; empty with -n.
-pub type Names = HashMap<IpAddr, String>;
-
-/// What every report says about the run as a whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunInfo {
-    /// The host as the user gave it (name or address).
-    pub host: String,
-    pub address: IpAddr,
-    pub source: IpAddr,
-    pub settings: Settings,
-}
-
-impl RunInfo {
-    /// The name the user typed, when it was not an address literal.
-    pub fn host_name(&self) -> Option<&str> {
-        let literal = self.host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok();
-        (!literal).then_some(self.host.as_str())
-    }
 }
 
 /// A round-trip time the way people read them: whole milliseconds, but

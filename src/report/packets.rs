@@ -1,14 +1,13 @@
 //! The debug view of a replay: every packet, and what the tracer made of it.
 
-use crate::engine::{TraceSpec, Verdict};
+use crate::engine::Verdict;
 use crate::time::Timestamp;
+use crate::trace::TraceSpec;
 
 fn trace_name(specs: &[TraceSpec], trace: usize) -> String {
-    match specs.get(trace) {
-        Some(s) if s.protocol.has_port() => format!("{}:{}", s.protocol, s.port),
-        Some(s) => s.protocol.to_string(),
-        None => format!("trace {trace}"),
-    }
+    specs
+        .get(trace)
+        .map_or_else(|| format!("trace {trace}"), TraceSpec::name)
 }
 
 /// One line: timestamp, then the verdict in words.

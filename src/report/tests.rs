@@ -2,6 +2,7 @@
 //! read exactly like the seeds (whose tabs are expanded to 8 columns).
 
 use super::*;
+use crate::engine::Settings;
 use crate::trace::testing::T0;
 use crate::trace::testing::{answered, ip, lost, router, silent};
 use crate::trace::{TraceEnd, TraceResult};

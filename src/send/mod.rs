@@ -11,6 +11,15 @@ pub use raw::RawSender;
 use crate::error::Result;
 use std::net::IpAddr;
 
+/// How probes leave the machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendMethod {
+    /// Raw IP sockets: the kernel routes and resolves the next hop.
+    Raw,
+    /// Ethernet frames injected through libpcap, to `gateway` if given.
+    Inject { gateway: Option<IpAddr> },
+}
+
 /// Sends whole IP packets (our own headers included).
 pub trait Sender: Send {
     fn send(&mut self, packet: &[u8], dst: IpAddr) -> Result<()>;

@@ -18,4 +18,15 @@ pub use probe::{
     Classification, IcmpCode, Instance, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind,
     SeenProbe, Session, Unreachable, KEY_SPAN,
 };
-pub use strategy::{strategy_for, Strategy};
+pub use strategy::Strategy;
+
+use strategy::Prober;
+
+/// The strategy for `protocol` in `session`.
+pub fn strategy_for(protocol: Protocol, session: Session) -> Box<dyn Strategy> {
+    match protocol {
+        Protocol::Tcp => Box::new(Prober::<tcp::TcpSyn>::new(session)),
+        Protocol::Udp => Box::new(Prober::<udp::UdpDatagram>::new(session)),
+        Protocol::Icmp => Box::new(Prober::<icmp::IcmpEcho>::new(session)),
+    }
+}

@@ -27,15 +27,6 @@ pub trait Strategy: Send + Sync + fmt::Debug {
     fn classify(&self, packet: &[u8]) -> Classification;
 }
 
-/// The strategy for `protocol` in `session`.
-pub fn strategy_for(protocol: Protocol, session: Session) -> Box<dyn Strategy> {
-    match protocol {
-        Protocol::Tcp => Box::new(Prober::<crate::tcp::TcpSyn>::new(session)),
-        Protocol::Udp => Box::new(Prober::<crate::udp::UdpDatagram>::new(session)),
-        Protocol::Icmp => Box::new(Prober::<crate::icmp::IcmpEcho>::new(session)),
-    }
-}
-
 /// What differs between TCP, UDP and ICMP probes.
 pub(crate) trait ProbeFormat: Send + Sync + 'static {
     const PROTOCOL: Protocol;

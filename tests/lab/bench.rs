@@ -371,8 +371,9 @@ fn scan() -> Vec<Row> {
 /// A recording of `ports` one-probe traces (a probe and its answer each):
 /// 2 * ports packets, built with the same packet code as the fixtures.
 fn synthetic_recording(path: &Path, ports: u16) {
-    use tracetcp::engine::{Settings, TraceSpec};
+    use tracetcp::engine::Settings;
     use tracetcp::record::{pcapng, SessionInfo};
+    use tracetcp::trace::TraceSpec;
     use tracetcp_strategies::{
         answer, strategy_for, Instance, ProbeKey, ProbeSpec, Protocol, Session,
     };
@@ -396,7 +397,7 @@ fn synthetic_recording(path: &Path, ports: u16) {
             .map(|p| TraceSpec::new(Protocol::Tcp, p))
             .collect(),
         settings,
-        format: tracetcp::cli::Format::Condensed,
+        format: tracetcp::report::Format::Condensed,
     };
     let file = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
     let mut w = pcapng::Writer::new(file, 1, 512, &info.to_json()).expect("pcapng");

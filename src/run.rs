@@ -1,0 +1,28 @@
+//! What a run was, as every report and the diagnosis tell it: the host as
+//! typed, the addresses, the engine's settings, and the names found for
+//! the addresses seen. Plain data; depends only on the engine's settings.
+
+use crate::engine::Settings;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Reverse-DNS names of the addresses seen; empty with -n.
+pub type Names = HashMap<IpAddr, String>;
+
+/// What every report says about the run as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    /// The host as the user gave it (name or address).
+    pub host: String,
+    pub address: IpAddr,
+    pub source: IpAddr,
+    pub settings: Settings,
+}
+
+impl RunInfo {
+    /// The name the user typed, when it was not an address literal.
+    pub fn host_name(&self) -> Option<&str> {
+        let literal = self.host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok();
+        (!literal).then_some(self.host.as_str())
+    }
+}
