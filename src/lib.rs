@@ -5,6 +5,7 @@ pub mod capture;
 pub mod cli;
 pub mod diagnosis;
 pub mod dns;
+pub mod driver;
 pub mod engine;
 pub mod error;
 pub mod live;

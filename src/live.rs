@@ -1,11 +1,12 @@
-//! A live run: resolve the target, pick source and interface, start the
-//! capture thread, then drive the engine with the wall clock, sending its
-//! probes and feeding it every captured packet.
+//! A live run: resolve the target, pick source and interface, open the
+//! capture and the sender, then hand the engine to the session driver with
+//! the capture thread as source, the wall clock and that sender. Owns the
+//! live run's settings (Config); must not depend on the command line.
 
 use crate::capture::{self, CaptureThread};
 use crate::dns::Resolver;
-use crate::engine::Settings;
-use crate::engine::{Engine, Verdict};
+use crate::driver::{self, Ending, Io, WallClock};
+use crate::engine::{Engine, Settings};
 use crate::error::{Error, Result};
 use crate::output::LivePrinter;
 use crate::record::{self, Closing, SessionInfo};
@@ -17,20 +18,11 @@ use crate::target::resolve_host;
 use crate::target::Family;
 use crate::time::Timestamp;
 use crate::trace::TraceSpec;
-use crossbeam_channel::RecvTimeoutError;
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::AtomicBool;
 use tracetcp_strategies::{Instance, Session};
-
-/// Packets reach the engine a little after their capture timestamp: a
-/// probe's timeout is judged only this long after it passed, so that an
-/// answer already captured in time is never taken for a loss.
-const CAPTURE_GRACE: Duration = Duration::from_millis(25);
-/// The loop looks at Ctrl-C at least this often.
-const MAX_SLEEP: Duration = Duration::from_millis(100);
 
 /// Everything a run needs, checked.
 #[derive(Debug, Clone)]
@@ -46,13 +38,6 @@ pub struct Config {
     pub source: Option<IpAddr>,
     pub write: Option<PathBuf>,
     pub diagnosis: bool,
-}
-
-/// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    Finished,
-    Interrupted,
 }
 
 /// The session a config asks for: target, source, instance.
@@ -119,91 +104,35 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         }
         None => None,
     };
-    let (capture, frames) = CaptureThread::start(cap, recorder);
+    let (capture, mut source) = CaptureThread::start(cap, recorder);
     let resolver = Resolver::new(!config.numeric);
-    let mut printer = LivePrinter::new(
-        out,
-        config.format,
-        config.diagnosis,
-        run,
-        config.specs.len(),
-    );
-
-    let mut ending = Ending::Finished;
-    let mut failure = None;
-    let mut expired_until = Timestamp::default();
-    loop {
-        if interrupted.load(Ordering::SeqCst) {
-            engine.interrupt();
-            ending = Ending::Interrupted;
-            break;
-        }
-        let now = Timestamp::now();
-        while let Some(tx) = engine.poll_transmit(now) {
-            log::debug!(
-                "{now} send ttl {} probe {} of trace {}",
-                tx.ttl,
-                tx.index,
-                tx.trace
-            );
-            if let Err(e) = sender.send(&tx.packet, tx.destination) {
-                match e {
-                    Error::Privileges(_) => return Err(e),
-                    other => log::warn!("probe ttl {} not sent: {other}", tx.ttl),
-                }
-            }
-        }
-        let wait = engine
-            .next_wakeup()
-            .map_or(MAX_SLEEP, |t| t.after(CAPTURE_GRACE).since(now))
-            .min(MAX_SLEEP);
-        let mut handle = |frame: capture::Frame| {
-            let verdict = engine.handle_packet(frame.ts, frame.ip());
-            log::debug!("{} {verdict:?}", frame.ts);
-            if let Verdict::Answer { reply, .. } = verdict {
-                resolver.request(reply.from);
-            }
-        };
-        match frames.recv_timeout(wait) {
-            Ok(frame) => handle(frame),
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => {
-                failure = Some(Error::Runtime("the capture stopped unexpectedly".into()));
-                break;
-            }
-        }
-        while let Ok(frame) = frames.try_recv() {
-            handle(frame);
-        }
-        expired_until = Timestamp::now().before(CAPTURE_GRACE);
-        engine.handle_timeout(expired_until);
-        while let Some(event) = engine.poll_event() {
-            printer.on_event(event);
-        }
-        printer.flush(&engine, &resolver).map_err(Error::output)?;
-        if engine.is_finished() {
-            break;
-        }
-    }
+    let mut printer = LivePrinter::new(out, config.format, config.diagnosis, run, resolver);
+    let io = Io {
+        source: &mut source,
+        clock: &WallClock,
+        sender: sender.as_mut(),
+    };
+    let finish = match driver::run(&mut engine, io, &mut printer, interrupted) {
+        Ok(finish) => finish,
+        // The capture thread's own error says more than "it stopped".
+        Err(e) => return Err(capture.stop().err().unwrap_or(e)),
+    };
     log::debug!("trace finished");
-    if let Some(e) = failure {
-        return Err(capture.stop().err().unwrap_or(e));
-    }
     // The report first: closing the capture's packet socket waits for a
     // kernel RCU grace period (tens of milliseconds).
-    let printed = printer.finish(&engine, &resolver).map_err(Error::output);
+    let printed = printer.finish(&engine).map_err(Error::output);
     let recorder = capture.stop()?;
     log::debug!("capture stopped");
     printed?;
     if let Some(r) = recorder {
-        let mut names: Vec<_> = resolver.names().into_iter().collect();
+        let mut names: Vec<_> = printer.names().into_iter().collect();
         names.sort();
         let closing = Closing {
-            interrupted: ending == Ending::Interrupted,
-            expired_until_ns: expired_until.as_nanos(),
+            interrupted: finish.ending == Ending::Interrupted,
+            expired_until_ns: finish.expired_until.as_nanos(),
         };
         r.finish(&names, &closing.to_json())
             .map_err(|e| Error::Runtime(format!("writing the recording: {e}")))?;
     }
-    Ok(ending)
+    Ok(finish.ending)
 }

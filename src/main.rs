@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tracetcp::cli::{Cli, Mode};
+use tracetcp::driver::Ending;
 use tracetcp::error::{exit, Error};
-use tracetcp::live::{self, Ending};
+use tracetcp::live;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))

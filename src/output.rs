@@ -1,11 +1,16 @@
 //! Live output: hops print as soon as they, and every hop before them,
-//! are final; several traces print one after another in their order.
+//! are final; several traces print one after another in their order. The
+//! printer watches the session driver (an Observer of the engine) and
+//! starts a reverse lookup for every address that answers. Must not
+//! depend on the command line.
 
 use crate::diagnosis;
 use crate::dns::Resolver;
-use crate::engine::{Engine, Event};
-use crate::report::Format;
-use crate::report::{self, RunInfo, Text};
+use crate::driver::Observer;
+use crate::engine::{Engine, Event, Verdict};
+use crate::error::{Error, Result};
+use crate::report::{self, Format, Names, RunInfo, Text};
+use crate::time::Timestamp;
 use std::io::{self, Write};
 
 pub struct LivePrinter<W: Write> {
@@ -13,6 +18,7 @@ pub struct LivePrinter<W: Write> {
     format: Format,
     diagnosis: bool,
     run: RunInfo,
+    resolver: Resolver,
     /// The trace being printed.
     cursor: usize,
     started: bool,
@@ -23,18 +29,30 @@ pub struct LivePrinter<W: Write> {
 }
 
 impl<W: Write> LivePrinter<W> {
-    pub fn new(out: W, format: Format, diagnosis: bool, run: RunInfo, traces: usize) -> Self {
+    pub fn new(out: W, format: Format, diagnosis: bool, run: RunInfo, resolver: Resolver) -> Self {
         LivePrinter {
             out,
             format,
             diagnosis,
             run,
+            resolver,
             cursor: 0,
             started: false,
-            printed: vec![0; traces],
-            final_hops: vec![0; traces],
-            done: vec![false; traces],
+            printed: Vec::new(),
+            final_hops: Vec::new(),
+            done: Vec::new(),
         }
+    }
+
+    /// The names resolved so far (for the recording).
+    pub fn names(&self) -> Names {
+        self.resolver.names()
+    }
+
+    fn track(&mut self, traces: usize) {
+        self.printed.resize(traces, 0);
+        self.final_hops.resize(traces, 0);
+        self.done.resize(traces, false);
     }
 
     fn text(&self) -> Option<Text> {
@@ -45,7 +63,7 @@ impl<W: Write> LivePrinter<W> {
         }
     }
 
-    pub fn on_event(&mut self, e: Event) {
+    fn on_event(&mut self, e: Event) {
         match e {
             Event::Hop { trace, .. } => self.final_hops[trace] += 1,
             Event::TraceDone { trace } => self.done[trace] = true,
@@ -53,7 +71,8 @@ impl<W: Write> LivePrinter<W> {
     }
 
     /// Prints whatever has become final, in order.
-    pub fn flush(&mut self, engine: &Engine, resolver: &Resolver) -> io::Result<()> {
+    pub fn flush(&mut self, engine: &Engine) -> io::Result<()> {
+        let resolver = &self.resolver;
         let Some(text) = self.text() else {
             return Ok(());
         };
@@ -88,8 +107,10 @@ impl<W: Write> LivePrinter<W> {
     /// Prints the rest: the whole report for JSON and comparisons; for
     /// text, what the unfinished traces found so far (after Ctrl-C); then
     /// the diagnosis.
-    pub fn finish(&mut self, engine: &Engine, resolver: &Resolver) -> io::Result<()> {
-        self.flush(engine, resolver)?;
+    pub fn finish(&mut self, engine: &Engine) -> io::Result<()> {
+        self.track(engine.specs().len());
+        self.flush(engine)?;
+        let resolver = &self.resolver;
         let results = engine.results();
         let Some(text) = self.text() else {
             for h in results.iter().flat_map(|r| &r.hops) {
@@ -128,5 +149,22 @@ impl<W: Write> LivePrinter<W> {
             )?;
         }
         self.out.flush()
+    }
+}
+
+impl<W: Write> Observer<Engine> for LivePrinter<W> {
+    fn verdict(&mut self, _ts: Timestamp, verdict: &Verdict) -> Result<()> {
+        if let Verdict::Answer { reply, .. } = verdict {
+            self.resolver.request(reply.from);
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, engine: &mut Engine) -> Result<()> {
+        self.track(engine.specs().len());
+        while let Some(event) = engine.poll_event() {
+            self.on_event(event);
+        }
+        self.flush(engine).map_err(Error::output)
     }
 }

@@ -1,15 +1,20 @@
-//! Replay: a recorded session through the same engine, with time taken
-//! from the packet timestamps. No privileges, no network.
+//! Replay: a recorded session through the same engine and the same
+//! session driver as a live run, with the recording as packet source, its
+//! timestamps as clock and no sender. No privileges, no network. Owns the
+//! replay's settings (ReplayConfig); must not depend on the command line.
 
 use crate::capture::{link, timestamp};
+use crate::driver::{self, Input, Io, NoSender, Observer, Packet, PacketClock, PacketSource};
 use crate::engine::{Engine, Verdict};
 use crate::error::{Error, Result};
 use crate::record::{pcapng, Closing, SessionInfo};
 use crate::report::{self, packets, Format, Names, RunInfo};
 use crate::time::Timestamp;
-use pcap::{Capture, Precision};
+use crate::trace::TraceSpec;
+use pcap::{Capture, Offline, Precision};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
 
 /// A replay: the session comes from the file; only the view is chosen.
 #[derive(Debug, Clone)]
@@ -48,42 +53,33 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
         .closing_comment
         .as_deref()
         .and_then(Closing::from_json);
-    let mut cap = open(config)?;
+    let cap = open(config)?;
     let linktype = cap.get_datalink().0;
     if !link::is_supported(linktype) {
         return Err(Error::Usage(format!(
             "{shown}: unsupported link type {linktype}"
         )));
     }
+    let mut source = Recording {
+        cap,
+        linktype,
+        interrupted_at: closing
+            .filter(|c| c.interrupted)
+            .map(|c| Timestamp::from_nanos(c.expired_until_ns)),
+        path: shown.to_string(),
+    };
     let mut engine = Engine::replay(info.settings.clone(), info.session, info.specs.clone());
-    loop {
-        let packet = match cap.next_packet() {
-            Ok(p) => p,
-            Err(pcap::Error::NoMorePackets) => break,
-            Err(e) => {
-                return Err(Error::Usage(format!(
-                    "{shown} is damaged or truncated: {e}"
-                )))
-            }
-        };
-        let ts = timestamp(packet.header);
-        engine.handle_timeout(ts);
-        let verdict = match link::ip_offset(linktype, packet.data) {
-            Some(at) => engine.handle_packet(ts, &packet.data[at..]),
-            None => Verdict::NotIp,
-        };
-        if config.show_packets {
-            out.write_all(packets::line(ts, &verdict, &info.specs).as_bytes())
-                .map_err(Error::output)?;
-        }
-    }
-    match closing {
-        Some(c) if c.interrupted => {
-            engine.handle_timeout(Timestamp::from_nanos(c.expired_until_ns));
-            engine.interrupt();
-        }
-        _ => engine.end_of_recording(),
-    }
+    let mut view = PacketLines {
+        out: &mut out,
+        specs: &info.specs,
+        show: config.show_packets,
+    };
+    let io = Io {
+        source: &mut source,
+        clock: &PacketClock::default(),
+        sender: &mut NoSender,
+    };
+    driver::run(&mut engine, io, &mut view, &AtomicBool::new(false))?;
     if config.show_packets {
         out.write_all(b"\n").map_err(Error::output)?;
     }
@@ -104,7 +100,56 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
     out.flush().map_err(Error::output)
 }
 
-fn open(config: &ReplayConfig) -> Result<Capture<pcap::Offline>> {
+/// A recording as the driver's packet source.
+struct Recording {
+    cap: Capture<Offline>,
+    linktype: i32,
+    /// When the recorded run was stopped by the user, if it was.
+    interrupted_at: Option<Timestamp>,
+    path: String,
+}
+
+impl PacketSource for Recording {
+    fn next(&mut self, _until: Option<Timestamp>) -> Result<Input<'_>> {
+        self.poll()
+    }
+
+    fn poll(&mut self) -> Result<Input<'_>> {
+        match self.cap.next_packet() {
+            Ok(p) => Ok(Input::Packet(Packet {
+                ts: timestamp(p.header),
+                ip_offset: link::ip_offset(self.linktype, p.data),
+                frame: p.data,
+            })),
+            Err(pcap::Error::NoMorePackets) => Ok(Input::End {
+                interrupted_at: self.interrupted_at,
+            }),
+            Err(e) => Err(Error::Usage(format!(
+                "{} is damaged or truncated: {e}",
+                self.path
+            ))),
+        }
+    }
+}
+
+/// The debug view (--show-packets): a line per packet and its verdict.
+struct PacketLines<'a, W: Write> {
+    out: W,
+    specs: &'a [TraceSpec],
+    show: bool,
+}
+
+impl<W: Write> Observer<Engine> for PacketLines<'_, W> {
+    fn verdict(&mut self, ts: Timestamp, verdict: &Verdict) -> Result<()> {
+        if self.show {
+            let line = packets::line(ts, verdict, self.specs);
+            self.out.write_all(line.as_bytes()).map_err(Error::output)?;
+        }
+        Ok(())
+    }
+}
+
+fn open(config: &ReplayConfig) -> Result<Capture<Offline>> {
     Capture::from_file_with_precision(&config.path, Precision::Nano).map_err(|e| {
         Error::Usage(format!(
             "{} is not a capture file: {e}",

@@ -5,14 +5,16 @@
 
 pub mod link;
 
+use crate::driver::{Input, Packet, PacketSource};
 use crate::error::{privilege_text, Error, Result};
 use crate::record::Recorder;
 use crate::time::Timestamp;
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use pcap::{Active, Capture, Precision};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// A frame as captured, link-layer header included (for recordings).
 #[derive(Debug, Clone)]
@@ -26,6 +28,59 @@ pub struct Frame {
 impl Frame {
     pub fn ip(&self) -> &[u8] {
         self.data.get(self.ip_offset..).unwrap_or_default()
+    }
+}
+
+/// The capture thread's frames as the driver's packet source.
+pub struct CaptureSource {
+    frames: Receiver<Frame>,
+    current: Option<Frame>,
+}
+
+/// Packets reach the driver a little after their capture timestamp: a
+/// probe's timeout is judged only this long after it passed, so that an
+/// answer already captured in time is never taken for a loss.
+const CAPTURE_GRACE: Duration = Duration::from_millis(25);
+/// The driver looks at Ctrl-C at least this often.
+const MAX_WAIT: Duration = Duration::from_millis(100);
+
+impl CaptureSource {
+    fn lend(&mut self, frame: Frame) -> Input<'_> {
+        let frame = self.current.insert(frame);
+        Input::Packet(Packet {
+            ts: frame.ts,
+            frame: &frame.data,
+            ip_offset: Some(frame.ip_offset),
+        })
+    }
+
+    fn stopped() -> Error {
+        Error::Runtime("the capture stopped unexpectedly".into())
+    }
+}
+
+impl PacketSource for CaptureSource {
+    fn next(&mut self, until: Option<Timestamp>) -> Result<Input<'_>> {
+        let wait = until
+            .map_or(MAX_WAIT, |t| t.after(CAPTURE_GRACE).since(Timestamp::now()))
+            .min(MAX_WAIT);
+        match self.frames.recv_timeout(wait) {
+            Ok(frame) => Ok(self.lend(frame)),
+            Err(RecvTimeoutError::Timeout) => Ok(Input::Idle),
+            Err(RecvTimeoutError::Disconnected) => Err(Self::stopped()),
+        }
+    }
+
+    fn poll(&mut self) -> Result<Input<'_>> {
+        match self.frames.try_recv() {
+            Ok(frame) => Ok(self.lend(frame)),
+            Err(TryRecvError::Empty) => Ok(Input::Idle),
+            Err(TryRecvError::Disconnected) => Err(Self::stopped()),
+        }
+    }
+
+    fn lag(&self) -> Duration {
+        CAPTURE_GRACE
     }
 }
 
@@ -93,7 +148,7 @@ impl CaptureThread {
     pub fn start(
         mut cap: Capture<Active>,
         mut recorder: Option<Recorder>,
-    ) -> (CaptureThread, Receiver<Frame>) {
+    ) -> (CaptureThread, CaptureSource) {
         let (tx, rx) = crossbeam_channel::unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let breaker = cap.breakloop_handle();
@@ -113,7 +168,10 @@ impl CaptureThread {
                 handle,
                 linktype,
             },
-            rx,
+            CaptureSource {
+                frames: rx,
+                current: None,
+            },
         )
     }
 

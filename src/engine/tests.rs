@@ -1,14 +1,18 @@
-//! Engine tests: scripted paths, a fake clock, packets built by
-//! `tracetcp_strategies::answer` exactly as kernels send them.
+//! Engine tests: scripted paths on the driver's simulator (a fake clock,
+//! packets built by `tracetcp_strategies::answer` exactly as kernels send
+//! them), and hand-fed packets for the edge cases.
 
 use super::*;
+use crate::driver::sim::{Hop, Sim};
+use crate::driver::{self, Io, NoSender, PacketClock, Script};
 use crate::trace::{HopResult, TraceEnd, TraceResult};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tracetcp_strategies::{answer, Instance, ReplyKind, Unreachable};
 
 const SRC: &str = "198.18.0.1";
 const DST: &str = "198.18.9.2";
-const T0: u64 = 1_700_000_000_000_000_000;
+use crate::driver::sim::T0;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -20,115 +24,6 @@ fn ms(n: u64) -> Duration {
 
 fn session() -> Session {
     Session::new(ip(SRC), ip(DST), Instance::new(0x4242).unwrap()).unwrap()
-}
-
-/// What sits at one hop of a scripted path.
-#[derive(Clone, Copy)]
-enum Hop {
-    Router(&'static str),
-    /// Answers from one of two routers, alternating per probe.
-    Balanced(&'static str, &'static str),
-    Silent,
-    Unreachable(&'static str, u8),
-    /// The destination: SYN-ACK (open), RST (closed) or nothing.
-    Open,
-    Closed,
-    Mute,
-}
-
-/// A discrete-event simulation of a path: every probe is seen leaving at
-/// once and its answer arrives `rtt * ttl` later.
-struct Sim {
-    path: Vec<Hop>,
-    rtt: Duration,
-    now: Timestamp,
-    queue: BinaryHeap<Reverse<(Timestamp, u64, Vec<u8>)>>,
-    seq: u64,
-    sent: u64,
-    /// Every packet delivered, for replaying.
-    log: Vec<(Timestamp, Vec<u8>)>,
-    events: Vec<Event>,
-}
-
-impl Sim {
-    fn new(path: Vec<Hop>) -> Self {
-        Sim {
-            path,
-            rtt: ms(1),
-            now: Timestamp::from_nanos(T0),
-            queue: BinaryHeap::new(),
-            seq: 0,
-            sent: 0,
-            log: Vec::new(),
-            events: Vec::new(),
-        }
-    }
-
-    fn push(&mut self, at: Timestamp, bytes: Vec<u8>) {
-        self.seq += 1;
-        self.queue.push(Reverse((at, self.seq, bytes)));
-    }
-
-    fn answer(&self, ttl: u8, probe: &[u8], nth: u64) -> Option<Vec<u8>> {
-        // Every TTL at or beyond the last hop reaches the destination.
-        let hop = *self.path.get(usize::from(ttl) - 1).or(self.path.last())?;
-        match hop {
-            Hop::Router(a) => answer::time_exceeded(ip(a), probe, 8),
-            Hop::Balanced(a, b) => {
-                answer::time_exceeded(ip(if nth.is_multiple_of(2) { a } else { b }), probe, 8)
-            }
-            Hop::Silent | Hop::Mute => None,
-            Hop::Unreachable(a, code) => answer::unreachable(ip(a), probe, code),
-            Hop::Open => answer::tcp_answer(probe, 0x02),
-            Hop::Closed => answer::tcp_answer(probe, 0x04),
-        }
-    }
-
-    fn run(&mut self, engine: &mut Engine) {
-        for _ in 0..1_000_000 {
-            while let Some(tx) = engine.poll_transmit(self.now) {
-                self.sent += 1;
-                let seen = self.now.after(Duration::from_micros(10));
-                self.push(seen, tx.packet.clone());
-                if let Some(a) = self.answer(tx.ttl, &tx.packet, u64::from(tx.index)) {
-                    self.push(seen.after(self.rtt * u32::from(tx.ttl)), a);
-                }
-            }
-            self.drain(engine);
-            if engine.is_finished() {
-                return;
-            }
-            let next_packet = self.queue.peek().map(|Reverse((t, _, _))| *t);
-            let wake = engine
-                .next_wakeup()
-                .map(|t| t.after(Duration::from_nanos(1)));
-            self.now = match (next_packet, wake) {
-                (Some(a), Some(b)) => a.min(b),
-                (a, b) => a.or(b).expect("engine stalled: nothing to wait for"),
-            };
-            while let Some(Reverse((t, _, bytes))) = self.queue.peek().cloned() {
-                if t > self.now {
-                    break;
-                }
-                self.queue.pop();
-                engine.handle_packet(t, &bytes);
-                self.log.push((t, bytes));
-            }
-            engine.handle_timeout(self.now);
-            self.drain(engine);
-        }
-        panic!("simulation did not finish");
-    }
-
-    fn drain(&mut self, engine: &mut Engine) {
-        while let Some(e) = engine.poll_event() {
-            self.events.push(e);
-        }
-    }
-
-    fn elapsed(&self) -> Duration {
-        self.now.since(Timestamp::from_nanos(T0))
-    }
 }
 
 fn settings(max_hops: u8) -> Settings {
@@ -407,11 +302,12 @@ fn replaying_the_packets_gives_the_same_result() {
         session(),
         vec![TraceSpec::new(Protocol::Tcp, 80)],
     );
-    for (ts, bytes) in &sim.log {
-        replay.handle_packet(*ts, bytes);
-        replay.handle_timeout(*ts);
-    }
-    replay.end_of_recording();
+    let io = Io {
+        source: &mut Script::new(sim.log.clone()),
+        clock: &PacketClock::default(),
+        sender: &mut NoSender,
+    };
+    driver::run(&mut replay, io, &mut (), &AtomicBool::new(false)).unwrap();
     assert!(replay.is_finished());
     assert_eq!(replay.results(), live.results());
 }

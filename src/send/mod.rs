@@ -21,6 +21,6 @@ pub enum SendMethod {
 }
 
 /// Sends whole IP packets (our own headers included).
-pub trait Sender: Send {
+pub trait Sender {
     fn send(&mut self, packet: &[u8], dst: IpAddr) -> Result<()>;
 }

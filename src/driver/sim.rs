@@ -1,0 +1,239 @@
+//! A discrete-event path simulator for tests: a packet source and a sender
+//! on one fake clock. Every probe is seen leaving 10 us after it is sent
+//! and its answer, built by `tracetcp_strategies::answer` exactly as a
+//! kernel builds it, arrives `rtt * ttl` later. The engine runs through
+//! the same driver as live runs and replays.
+
+use super::{run, Input, Io, Observer, Packet, PacketClock, PacketSource, Prober};
+use crate::engine::{Engine, Event};
+use crate::error::Result;
+use crate::send::Sender;
+use crate::time::Timestamp;
+use std::cell::RefCell;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::net::IpAddr;
+use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use tracetcp_strategies::answer;
+use tracetcp_strategies::wire::{IpView, Quoting};
+
+pub const T0: u64 = 1_700_000_000_000_000_000;
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+/// What sits at one hop of a scripted path.
+#[derive(Clone, Copy)]
+pub enum Hop {
+    Router(&'static str),
+    /// Answers from one of two routers, alternating per probe.
+    Balanced(&'static str, &'static str),
+    Silent,
+    Unreachable(&'static str, u8),
+    /// The destination: SYN-ACK (open), RST (closed) or nothing.
+    Open,
+    Closed,
+    Mute,
+}
+
+/// Probes handed to the sender, not yet on the simulated wire.
+type Outbox = Rc<RefCell<Vec<(Timestamp, Vec<u8>)>>>;
+
+struct SimSender {
+    outbox: Outbox,
+    clock: Rc<PacketClock>,
+    sent: u64,
+}
+
+impl Sender for SimSender {
+    fn send(&mut self, packet: &[u8], _dst: IpAddr) -> Result<()> {
+        use super::Clock;
+        self.sent += 1;
+        let seen = self.clock.now().after(Duration::from_micros(10));
+        self.outbox.borrow_mut().push((seen, packet.to_vec()));
+        Ok(())
+    }
+}
+
+struct Wire {
+    path: Vec<Hop>,
+    rtt: Duration,
+    outbox: Outbox,
+    clock: Rc<PacketClock>,
+    queue: BinaryHeap<Reverse<(Timestamp, u64, Vec<u8>)>>,
+    seq: u64,
+    /// Probes seen per TTL, so that balanced hops alternate.
+    per_ttl: HashMap<u8, u64>,
+    current: Vec<u8>,
+    log: Vec<(Timestamp, Vec<u8>)>,
+}
+
+impl Wire {
+    fn push(&mut self, at: Timestamp, bytes: Vec<u8>) {
+        self.seq += 1;
+        self.queue.push(Reverse((at, self.seq, bytes)));
+    }
+
+    fn answer(&self, ttl: u8, probe: &[u8], nth: u64) -> Option<Vec<u8>> {
+        // Every TTL at or beyond the last hop reaches the destination.
+        let hop = *self.path.get(usize::from(ttl) - 1).or(self.path.last())?;
+        match hop {
+            Hop::Router(a) => answer::time_exceeded(ip(a), probe, 8),
+            Hop::Balanced(a, b) => {
+                answer::time_exceeded(ip(if nth.is_multiple_of(2) { a } else { b }), probe, 8)
+            }
+            Hop::Silent | Hop::Mute => None,
+            Hop::Unreachable(a, code) => answer::unreachable(ip(a), probe, code),
+            Hop::Open => answer::tcp_answer(probe, 0x02),
+            Hop::Closed => answer::tcp_answer(probe, 0x04),
+        }
+    }
+
+    /// Puts what was sent on the wire, with the answers it will get.
+    fn absorb(&mut self) {
+        let sent: Vec<_> = self.outbox.borrow_mut().drain(..).collect();
+        for (seen, probe) in sent {
+            let ttl = IpView::parse(&probe, Quoting::Whole).map_or(1, |v| v.ttl);
+            let nth = self.per_ttl.entry(ttl).or_default();
+            let n = *nth;
+            *nth += 1;
+            let answer = self.answer(ttl, &probe, n);
+            self.push(seen, probe);
+            if let Some(a) = answer {
+                self.push(seen.after(self.rtt * u32::from(ttl)), a);
+            }
+        }
+    }
+
+    fn deliver(&mut self) -> Input<'_> {
+        let Some(Reverse((t, _, bytes))) = self.queue.pop() else {
+            return Input::Idle;
+        };
+        use super::Clock;
+        self.clock.saw(t);
+        self.log.push((t, bytes.clone()));
+        self.current = bytes;
+        Input::Packet(Packet {
+            ts: t,
+            frame: &self.current,
+            ip_offset: Some(0),
+        })
+    }
+
+    fn head(&self) -> Option<Timestamp> {
+        self.queue.peek().map(|Reverse((t, _, _))| *t)
+    }
+}
+
+impl PacketSource for Wire {
+    fn next(&mut self, until: Option<Timestamp>) -> Result<Input<'_>> {
+        self.absorb();
+        let wake = until.map(|t| t.after(Duration::from_nanos(1)));
+        match (self.head(), wake) {
+            (Some(t), Some(w)) if t > w => {
+                self.clock.advance_to(w);
+                Ok(Input::Idle)
+            }
+            (Some(_), _) => Ok(self.deliver()),
+            (None, Some(w)) => {
+                self.clock.advance_to(w);
+                Ok(Input::Idle)
+            }
+            (None, None) => panic!("engine stalled: nothing to wait for"),
+        }
+    }
+
+    fn poll(&mut self) -> Result<Input<'_>> {
+        use super::Clock;
+        self.absorb();
+        match self.head() {
+            Some(t) if t <= self.clock.now() => Ok(self.deliver()),
+            _ => Ok(Input::Idle),
+        }
+    }
+}
+
+/// Collects the prober's events.
+#[derive(Default)]
+struct Events(Vec<Event>);
+
+impl Observer<Engine> for Events {
+    fn step(&mut self, engine: &mut Engine) -> Result<()> {
+        while let Some(e) = engine.poll_event() {
+            self.0.push(e);
+        }
+        Ok(())
+    }
+}
+
+/// One simulated run's path and what it saw.
+pub struct Sim {
+    pub path: Vec<Hop>,
+    pub rtt: Duration,
+    /// Probes sent.
+    pub sent: u64,
+    /// Every packet delivered, probes and answers, for replaying.
+    pub log: Vec<(Timestamp, Vec<u8>)>,
+    pub events: Vec<Event>,
+    /// The fake clock when the run finished.
+    pub now: Timestamp,
+}
+
+impl Sim {
+    pub fn new(path: Vec<Hop>) -> Self {
+        Sim {
+            path,
+            rtt: Duration::from_millis(1),
+            sent: 0,
+            log: Vec::new(),
+            events: Vec::new(),
+            now: Timestamp::from_nanos(T0),
+        }
+    }
+
+    /// Runs `engine` over the path through the session driver.
+    pub fn run(&mut self, engine: &mut Engine) {
+        let mut events = Events::default();
+        self.run_prober(engine, &mut events);
+        self.events.extend(events.0);
+    }
+
+    /// Runs any prober over the path through the session driver.
+    pub fn run_prober<P: Prober, O: Observer<P>>(&mut self, prober: &mut P, observer: &mut O) {
+        let clock = Rc::new(PacketClock::starting_at(self.now));
+        let outbox = Outbox::default();
+        let mut sender = SimSender {
+            outbox: outbox.clone(),
+            clock: clock.clone(),
+            sent: 0,
+        };
+        let mut wire = Wire {
+            path: self.path.clone(),
+            rtt: self.rtt,
+            outbox,
+            clock: clock.clone(),
+            queue: BinaryHeap::new(),
+            seq: 0,
+            per_ttl: HashMap::new(),
+            current: Vec::new(),
+            log: Vec::new(),
+        };
+        let io = Io {
+            source: &mut wire,
+            clock: &*clock,
+            sender: &mut sender,
+        };
+        run(prober, io, observer, &AtomicBool::new(false)).expect("simulated run");
+        use super::Clock;
+        self.sent += sender.sent;
+        self.log.extend(wire.log);
+        self.now = clock.now();
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.now.since(Timestamp::from_nanos(T0))
+    }
+}
