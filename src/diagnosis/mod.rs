@@ -142,7 +142,7 @@ pub fn diagnose(run: &RunInfo, results: &[TraceResult]) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
     let names: Vec<String> = results.iter().map(|r| r.spec.name()).collect();
     for (i, r) in results.iter().enumerate() {
-        single(run, i, r, &names[i], &mut out);
+        single::single(run, i, r, &names[i], &mut out);
     }
     silent_tails(run, results, &names, &mut out);
     across::across(results, &names, &mut out);
@@ -206,131 +206,6 @@ fn summarise_reached(run: &RunInfo, results: &[TraceResult], out: &mut Vec<Findi
         ),
         evidence: format!("{} answers from the destination", reached.len()),
     });
-}
-
-/// Findings from one trace alone.
-fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: &mut Vec<Finding>) {
-    let dst = run.address;
-    let last = r.last_answer();
-    match r.end {
-        TraceEnd::Reached { ttl, kind, from } => {
-            let answer = r
-                .hops
-                .iter()
-                .find(|h| h.ttl == ttl)
-                .and_then(|h| h.destination());
-            let ttl_note = answer
-                .map(|(a, _)| {
-                    format!(
-                        "; its answer arrived with TTL {} (about {} hops back)",
-                        a.reply_ttl,
-                        hops_back(a.reply_ttl)
-                    )
-                })
-                .unwrap_or_default();
-            out.push(Finding {
-                kind: Kind::Reached,
-                hop: Some(ttl),
-                address: Some(from),
-                traces: vec![i],
-                text: format!(
-                    "{name} reaches {from} at hop {ttl}: {}.",
-                    what_reached(kind)
-                ),
-                evidence: format!("{} at hop {ttl}{ttl_note}", kind.name()),
-            });
-        }
-        TraceEnd::Unreachable { ttl, reason, from } => out.push(Finding {
-            kind: Kind::Unreachable,
-            hop: Some(ttl),
-            address: Some(from),
-            traces: vec![i],
-            text: format!(
-                "{name} stops at hop {ttl}: {from} answers {} ({}): {}.",
-                reason.describe(),
-                reason.flag(),
-                unreachable_meaning(reason)
-            ),
-            evidence: format!(
-                "ICMP destination unreachable {} from {from} at hop {ttl}",
-                reason.flag()
-            ),
-        }),
-        TraceEnd::MaxHops => {}
-        TraceEnd::Interrupted => {}
-    }
-    let upto = last.map_or(0, |(t, _)| t);
-    let mut h = 0;
-    while h < r.hops.len() {
-        let hop = &r.hops[h];
-        if hop.all_lost() && hop.ttl < upto {
-            let start = hop.ttl;
-            while h + 1 < r.hops.len() && r.hops[h + 1].all_lost() {
-                h += 1;
-            }
-            let end = r.hops[h].ttl;
-            let next = r
-                .hops
-                .get(h + 1)
-                .and_then(|n| n.first_responder().map(|a| (n.ttl, a)));
-            let (nt, na) = next.unwrap_or((end + 1, dst));
-            out.push(Finding {
-                kind: Kind::SilentRouter,
-                hop: Some(start),
-                address: None,
-                traces: vec![i],
-                text: format!(
-                    "{} sent no answer, but hop {nt} ({na}) did: the router{} there do{} not send ICMP \
-                     time-exceeded (or filter{} it); the path itself goes on.",
-                    hop_range(start, end),
-                    if start == end { "" } else { "s" },
-                    if start == end { "es" } else { "" },
-                    if start == end { "s" } else { "" },
-                ),
-                evidence: format!("every probe lost at {}{}", hop_range(start, end).to_lowercase(), thin(run)),
-            });
-        } else if !hop.all_lost() {
-            let lost = hop.lost();
-            let later_complete = r.hops[h + 1..]
-                .iter()
-                .any(|n| n.lost() == 0 && !n.probes.is_empty());
-            if lost > 0 && hop.destination().is_none() && later_complete {
-                let addr = hop.first_responder();
-                out.push(Finding {
-                    kind: Kind::PartialLoss,
-                    hop: Some(hop.ttl),
-                    address: addr,
-                    traces: vec![i],
-                    text: format!(
-                        "Hop {} ({}) left {lost} of {} probes unanswered while later hops answered every probe: \
-                         a busy router or ICMP rate limiting there, not loss on the path.",
-                        hop.ttl,
-                        addr.map(|a| a.to_string()).unwrap_or_default(),
-                        hop.probes.len()
-                    ),
-                    evidence: format!("{lost}/{} lost at hop {}{}", hop.probes.len(), hop.ttl, thin(run)),
-                });
-            }
-            let responders = hop.responders();
-            if responders.len() > 1 {
-                let list: Vec<String> = responders.iter().map(|(a, _)| a.to_string()).collect();
-                out.push(Finding {
-                    kind: Kind::LoadBalancing,
-                    hop: Some(hop.ttl),
-                    address: Some(responders[0].0),
-                    traces: vec![i],
-                    text: format!(
-                        "Hop {} answers from {} addresses ({}): load balancing over equal-cost paths, or a route change.",
-                        hop.ttl,
-                        list.len(),
-                        list.join(", ")
-                    ),
-                    evidence: format!("{} responders at hop {}", list.len(), hop.ttl),
-                });
-            }
-        }
-        h += 1;
-    }
 }
 
 /// The traces that ended at the maximum hop count with a silent tail that
@@ -446,6 +321,7 @@ pub fn render(findings: &[Finding]) -> String {
 }
 
 mod across;
+mod single;
 
 #[cfg(test)]
 mod tests;

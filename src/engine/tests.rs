@@ -6,9 +6,11 @@ use super::*;
 use crate::driver::sim::{Hop, Sim};
 use crate::driver::{self, Io, NoSender, PacketClock, Script};
 use crate::trace::{HopResult, TraceEnd, TraceResult};
+use std::net::IpAddr;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tracetcp_strategies::{answer, Instance, ReplyKind, Unreachable};
+use tracetcp_strategies::{NotOurs, ProbeKey, ProbeSpec};
 
 const SRC: &str = "198.18.0.1";
 const DST: &str = "198.18.9.2";

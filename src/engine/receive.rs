@@ -1,0 +1,166 @@
+//! The engine's receive path: a captured packet classified by the
+//! strategies, matched to its probe (or, in a replay, learnt as a probe),
+//! and an answer that ends a trace.
+
+use super::{Engine, Ignored, Mode, ProbeRecord, ProbeState, Verdict};
+use crate::time::Timestamp;
+use crate::trace::{Answer, TraceSpec};
+use std::cmp::Reverse;
+use tracetcp_strategies::{Classification, NotOurs, ProbeKey, Protocol, Reply, SeenProbe};
+
+impl Engine {
+    /// Takes in one captured IP packet with its capture timestamp.
+    pub fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {
+        let mut first_reason = None;
+        for s in &self.strategies {
+            match s.classify(packet) {
+                Classification::NotOurs(why) => {
+                    first_reason.get_or_insert(why);
+                }
+                Classification::Probe(seen) => {
+                    let protocol = s.protocol();
+                    return self.on_probe(ts, protocol, seen);
+                }
+                Classification::Reply(reply) => {
+                    let protocol = s.protocol();
+                    return self.on_reply(ts, protocol, reply);
+                }
+            }
+        }
+        Verdict::Ignored(Ignored::NotOurs(
+            first_reason.unwrap_or(NotOurs::OtherProtocol),
+        ))
+    }
+
+    /// The probe with `key`, if it belongs to a `protocol` trace to `port`.
+    fn probe_for(&self, key: ProbeKey, protocol: Protocol, port: u16) -> Option<usize> {
+        let id = *self.by_key.get(&key)?;
+        let spec = self.traces[self.probes[id].trace].spec;
+        (spec.protocol == protocol && spec.port == port).then_some(id)
+    }
+
+    fn on_probe(&mut self, ts: Timestamp, protocol: Protocol, seen: SeenProbe) -> Verdict {
+        let known = self
+            .probe_for(seen.key, protocol, seen.dst_port)
+            .filter(|&id| self.probes[id].ttl == seen.ttl && self.probes[id].sent.is_none());
+        let id = match (known, self.mode) {
+            (Some(id), _) => {
+                self.probes[id].sent = Some(ts);
+                self.deadlines.push(Reverse((self.deadline(id), id)));
+                id
+            }
+            (None, Mode::Replay { .. }) => match self.learn_probe(ts, protocol, seen) {
+                Ok(id) => id,
+                Err(why) => return Verdict::Ignored(why),
+            },
+            (None, Mode::Live) => return Verdict::Ignored(Ignored::UnknownProbe),
+        };
+        let p = &self.probes[id];
+        Verdict::Probe {
+            trace: p.trace,
+            ttl: p.ttl,
+            index: p.index,
+        }
+    }
+
+    /// Replay: a recorded probe becomes the next probe of its hop.
+    fn learn_probe(
+        &mut self,
+        ts: Timestamp,
+        protocol: Protocol,
+        seen: SeenProbe,
+    ) -> Result<usize, Ignored> {
+        let SeenProbe {
+            key,
+            ttl,
+            dst_port: port,
+        } = seen;
+        let trace = *self
+            .trace_of
+            .get(&TraceSpec::new(protocol, port))
+            .ok_or(Ignored::NoSuchTrace)?;
+        if ttl < self.settings.first_ttl || ttl > self.settings.last_ttl() {
+            return Err(Ignored::NoSuchTrace);
+        }
+        let t = &self.traces[trace];
+        if t.done || t.end.is_some_and(|end| ttl > end) {
+            return Err(Ignored::BeyondEnd);
+        }
+        let index = t.hops[usize::from(ttl - self.settings.first_ttl)].len();
+        if index >= usize::from(self.settings.probes_per_hop) {
+            return Err(Ignored::NoSuchTrace);
+        }
+        let id = self.probes.len();
+        self.probes.push(ProbeRecord {
+            trace,
+            ttl,
+            index: index as u8,
+            requested: None,
+            sent: Some(ts),
+            state: ProbeState::Pending,
+        });
+        self.register(id, key);
+        Ok(id)
+    }
+
+    fn on_reply(&mut self, ts: Timestamp, protocol: Protocol, reply: Reply) -> Verdict {
+        let Some(id) = self.probe_for(reply.key, protocol, reply.dst_port) else {
+            return Verdict::Ignored(if self.by_key.contains_key(&reply.key) {
+                Ignored::NoSuchTrace
+            } else {
+                Ignored::UnknownProbe
+            });
+        };
+        let deadline = self.deadline(id);
+        let p = &mut self.probes[id];
+        match p.state {
+            ProbeState::Pending if ts > deadline => return Verdict::Ignored(Ignored::Late),
+            ProbeState::Pending if ts < p.sent_or_requested() => {
+                return Verdict::Ignored(Ignored::UnknownProbe)
+            }
+            ProbeState::Pending => {}
+            ProbeState::Answered(_) => return Verdict::Ignored(Ignored::Duplicate),
+            ProbeState::Lost => return Verdict::Ignored(Ignored::Late),
+            ProbeState::Abandoned => return Verdict::Ignored(Ignored::BeyondEnd),
+        }
+        p.state = ProbeState::Answered(Answer {
+            at: ts,
+            from: reply.from,
+            kind: reply.kind,
+            icmp: reply.icmp,
+            reply_ttl: reply.ttl,
+            quoted_ttl: reply.quoted_ttl,
+        });
+        self.in_flight -= 1;
+        let (trace, ttl, index) = (p.trace, p.ttl, p.index);
+        if reply.kind.is_destination() {
+            self.destination_ttl = Some(self.destination_ttl.map_or(ttl, |d| d.min(ttl)));
+        }
+        if reply.kind.ends_trace() {
+            self.end_trace_at(trace, ttl);
+        }
+        self.advance(trace);
+        Verdict::Answer {
+            trace,
+            ttl,
+            index,
+            reply,
+        }
+    }
+
+    /// Nothing beyond `ttl` is sent or shown for this trace any more.
+    fn end_trace_at(&mut self, trace: usize, ttl: u8) {
+        let t = &mut self.traces[trace];
+        if t.end.is_some_and(|end| end <= ttl) {
+            return;
+        }
+        t.end = Some(ttl);
+        let beyond = usize::from(ttl - self.settings.first_ttl) + 1;
+        for &id in t.hops.iter().skip(beyond).flatten() {
+            if self.probes[id].state == ProbeState::Pending {
+                self.probes[id].state = ProbeState::Abandoned;
+                self.in_flight -= 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! What the engine says to its driver: probes to send, events, and the
+//! verdict on each packet (the debug view). Plain data.
+
+use std::fmt;
+use std::net::IpAddr;
+use tracetcp_strategies::{NotOurs, Reply};
+
+/// A probe to put on the wire now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    pub trace: usize,
+    pub ttl: u8,
+    pub index: u8,
+    pub destination: IpAddr,
+    /// The whole IP packet.
+    pub packet: Vec<u8>,
+}
+
+/// Something the caller may want to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// This hop and all before it in its trace are final.
+    Hop { trace: usize, ttl: u8 },
+    /// This trace shows nothing more.
+    TraceDone { trace: usize },
+}
+
+/// What the engine made of one captured packet (the debug view).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Probe {
+        trace: usize,
+        ttl: u8,
+        index: u8,
+    },
+    Answer {
+        trace: usize,
+        ttl: u8,
+        index: u8,
+        reply: Reply,
+    },
+    Ignored(Ignored),
+    /// A captured frame without an IP packet in it.
+    NotIp,
+}
+
+/// Why a packet changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ignored {
+    NotOurs(NotOurs),
+    /// Our key, but no probe of ours carries it now.
+    UnknownProbe,
+    /// A probe or port no trace of this run has.
+    NoSuchTrace,
+    /// The probe was already answered.
+    Duplicate,
+    /// The answer came after the probe's timeout.
+    Late,
+    /// The probe's trace had already ended below its TTL.
+    BeyondEnd,
+}
+
+impl fmt::Display for Ignored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ignored::NotOurs(why) => write!(f, "not ours: {why}"),
+            Ignored::UnknownProbe => f.write_str("no probe of ours has this key now"),
+            Ignored::NoSuchTrace => f.write_str("no trace of this run sends such probes"),
+            Ignored::Duplicate => f.write_str("duplicate: probe already answered"),
+            Ignored::Late => f.write_str("late: after the probe's timeout"),
+            Ignored::BeyondEnd => f.write_str("beyond the end of its trace"),
+        }
+    }
+}
