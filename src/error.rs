@@ -1,68 +1,93 @@
-//! Typed errors of the tracer, each with the exit code it ends the
-//! program with. main turns them into one "tracetcp: ..." line.
+//! Typed errors of the tracer: one variant for each failure a user can
+//! meet, decided from error codes or from checks made beforehand, never
+//! from an error message's text. main turns each into one "tracetcp: ..."
+//! line and maps it to its documented exit code. Depends on nothing else
+//! of the crate.
 
 use std::fmt;
-
-/// Exit codes, as documented in README.md.
-pub mod exit {
-    /// Every trace ran to its end.
-    pub const OK: u8 = 0;
-    /// The network or the capture failed while tracing.
-    pub const RUNTIME: u8 = 1;
-    /// A bad option, host, port, service, interface or file.
-    pub const USAGE: u8 = 2;
-    /// Missing privileges (raw sockets and capture need them).
-    pub const PRIVILEGES: u8 = 3;
-    /// Stopped by Ctrl-C, after printing what was found.
-    pub const INTERRUPTED: u8 = 130;
-}
+use std::io;
+use std::path::Path;
 
 #[derive(Debug)]
 pub enum Error {
-    /// Something the user typed or gave is wrong.
+    /// A bad option, option value, host, port or service.
     Usage(String),
-    /// The tracer lacks a privilege; the text says which and how to grant it.
-    Privileges(String),
-    /// The system or network failed.
-    Runtime(String),
+    /// A privilege the operation needs is missing; `what` needed it.
+    Privileges { what: String },
+    /// No network interface has this name.
+    NoSuchInterface(String),
+    /// A file could not be opened or read.
+    CannotRead { path: String, source: io::Error },
+    /// The file is not a capture file (libpcap's reason).
+    NotACapture { path: String, reason: String },
+    /// A capture file without a tracetcp session in it.
+    NoSession { path: String },
+    /// A capture whose blocks or session description are damaged, or that
+    /// ends in the middle of a packet.
+    Damaged { path: String, reason: String },
+    /// A capture or interface whose link-layer framing tracetcp cannot read.
+    UnsupportedLinkType { what: String, linktype: i32 },
+    /// The disk (or quota) is full while writing `path`.
+    DiskFull { path: String },
+    /// A file could not be written, for another reason.
+    CannotWrite { path: String, source: io::Error },
+    /// The network failed: no route, no gateway, a send that failed.
+    Network(String),
+    /// The live capture failed.
+    Capture(String),
     /// Whoever read our output went away (`| head`): stop quietly.
     OutputClosed,
+    /// Our output could not be written (a full disk on stdout, ...).
+    Output(io::Error),
 }
 
 impl Error {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Usage(_) => exit::USAGE,
-            Error::Privileges(_) => exit::PRIVILEGES,
-            Error::Runtime(_) => exit::RUNTIME,
-            Error::OutputClosed => exit::OK,
-        }
-    }
-
     /// A failure to write the report.
-    pub fn output(err: std::io::Error) -> Error {
-        if err.kind() == std::io::ErrorKind::BrokenPipe {
+    pub fn output(err: io::Error) -> Error {
+        if err.kind() == io::ErrorKind::BrokenPipe {
             Error::OutputClosed
         } else {
-            Error::Runtime(format!("writing output: {err}"))
+            Error::Output(err)
         }
     }
 
-    /// The error for an operation that failed with `err`: a privilege
-    /// error when the system said "not permitted".
-    pub fn from_io(what: &str, err: &std::io::Error) -> Error {
-        if err.kind() == std::io::ErrorKind::PermissionDenied
-            || err.raw_os_error() == Some(libc::EPERM)
-        {
-            Error::Privileges(privilege_text(what))
+    /// `what` failed with `err`: a missing privilege when the system
+    /// said "not permitted" (EPERM) or "access denied" (EACCES).
+    pub fn from_io(what: &str, err: &io::Error) -> Error {
+        if is_permission(err) {
+            Error::Privileges { what: what.into() }
         } else {
-            Error::Runtime(format!("{what}: {err}"))
+            Error::Network(format!("{what}: {err}"))
+        }
+    }
+
+    /// Writing `path` failed with `err`.
+    pub fn write(path: &Path, err: io::Error) -> Error {
+        let path = path.display().to_string();
+        if err.raw_os_error() == Some(libc::ENOSPC) || err.raw_os_error() == Some(libc::EDQUOT) {
+            Error::DiskFull { path }
+        } else {
+            Error::CannotWrite { path, source: err }
+        }
+    }
+
+    /// Reading `path` failed with `err`.
+    pub fn read(path: &Path, err: io::Error) -> Error {
+        Error::CannotRead {
+            path: path.display().to_string(),
+            source: err,
         }
     }
 }
 
+/// Whether the system refused for want of a privilege.
+pub fn is_permission(err: &io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES))
+        || err.kind() == io::ErrorKind::PermissionDenied
+}
+
 /// What is missing, and the two ways to grant it.
-pub fn privilege_text(what: &str) -> String {
+fn privilege_text(what: &str) -> String {
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "tracetcp".into());
@@ -75,8 +100,28 @@ pub fn privilege_text(what: &str) -> String {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Usage(s) | Error::Privileges(s) | Error::Runtime(s) => f.write_str(s),
+            Error::Usage(s) | Error::Network(s) => f.write_str(s),
+            Error::Privileges { what } => f.write_str(&privilege_text(what)),
+            Error::NoSuchInterface(name) => write!(f, "unknown interface '{name}'"),
+            Error::CannotRead { path, source } => write!(f, "cannot read {path}: {source}"),
+            Error::NotACapture { path, reason } => {
+                write!(f, "{path} is not a capture file: {reason}")
+            }
+            Error::NoSession { path } => write!(
+                f,
+                "{path} holds no tracetcp session (record one with -w FILE)"
+            ),
+            Error::Damaged { path, reason } => {
+                write!(f, "{path} is damaged or truncated: {reason}")
+            }
+            Error::UnsupportedLinkType { what, linktype } => {
+                write!(f, "{what}: unsupported link type {linktype}")
+            }
+            Error::DiskFull { path } => write!(f, "writing {path}: no space left on the device"),
+            Error::CannotWrite { path, source } => write!(f, "cannot write {path}: {source}"),
+            Error::Capture(s) => write!(f, "capture: {s}"),
             Error::OutputClosed => f.write_str("output closed"),
+            Error::Output(e) => write!(f, "writing output: {e}"),
         }
     }
 }
@@ -84,3 +129,37 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_come_from_error_codes() {
+        let full = io::Error::from_raw_os_error(libc::ENOSPC);
+        assert!(matches!(
+            Error::write(Path::new("x.pcap"), full),
+            Error::DiskFull { .. }
+        ));
+        let denied = io::Error::from_raw_os_error(libc::EACCES);
+        assert!(matches!(
+            Error::write(Path::new("x.pcap"), denied),
+            Error::CannotWrite { .. }
+        ));
+        let eperm = io::Error::from_raw_os_error(libc::EPERM);
+        let e = Error::from_io("opening a raw socket", &eperm);
+        assert!(matches!(e, Error::Privileges { .. }));
+        let line = e.to_string();
+        assert!(
+            line.contains("CAP_NET_RAW") && line.contains("setcap"),
+            "{line}"
+        );
+        let unreachable = io::Error::from_raw_os_error(libc::ENETUNREACH);
+        assert!(matches!(
+            Error::from_io("sending", &unreachable),
+            Error::Network(_)
+        ));
+        let pipe = io::Error::from(io::ErrorKind::BrokenPipe);
+        assert!(matches!(Error::output(pipe), Error::OutputClosed));
+    }
+}

@@ -132,7 +132,15 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
             expired_until_ns: finish.expired_until.as_nanos(),
         };
         r.finish(&names, &closing.to_json())
-            .map_err(|e| Error::Runtime(format!("writing the recording: {e}")))?;
+            .map_err(|e| Error::write(path_of(config), e))?;
     }
     Ok(finish.ending)
+}
+
+/// The recording's path, for messages.
+fn path_of(config: &Config) -> &std::path::Path {
+    config
+        .write
+        .as_deref()
+        .unwrap_or(std::path::Path::new("the recording"))
 }

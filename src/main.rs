@@ -8,8 +8,42 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tracetcp::cli::{Cli, Mode};
 use tracetcp::driver::Ending;
-use tracetcp::error::{exit, Error};
+use tracetcp::error::Error;
 use tracetcp::live;
+
+/// Exit codes, as documented in README.md.
+mod exit {
+    /// Every trace ran to its end.
+    pub const OK: u8 = 0;
+    /// The network, the capture or a file being written failed.
+    pub const RUNTIME: u8 = 1;
+    /// A bad option, host, port, service, interface or file.
+    pub const USAGE: u8 = 2;
+    /// Missing privileges (raw sockets and capture need them).
+    pub const PRIVILEGES: u8 = 3;
+    /// Stopped by Ctrl-C, after printing what was found.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// The one place where failures become exit codes.
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::Usage(_)
+        | Error::NoSuchInterface(_)
+        | Error::CannotRead { .. }
+        | Error::NotACapture { .. }
+        | Error::NoSession { .. }
+        | Error::Damaged { .. }
+        | Error::UnsupportedLinkType { .. } => exit::USAGE,
+        Error::Privileges { .. } => exit::PRIVILEGES,
+        Error::DiskFull { .. }
+        | Error::CannotWrite { .. }
+        | Error::Network(_)
+        | Error::Capture(_)
+        | Error::Output(_) => exit::RUNTIME,
+        Error::OutputClosed => exit::OK,
+    }
+}
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
@@ -39,9 +73,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("tracetcp: {e:#}");
-            let code = e
-                .downcast_ref::<Error>()
-                .map_or(exit::RUNTIME, Error::exit_code);
+            let code = e.downcast_ref::<Error>().map_or(exit::RUNTIME, exit_code);
             ExitCode::from(code)
         }
     }

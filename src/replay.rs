@@ -32,21 +32,26 @@ pub struct ReplayConfig {
 pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
     let path = &config.path;
     let shown = path.display();
-    let file =
-        std::fs::File::open(path).map_err(|e| Error::Usage(format!("cannot read {shown}: {e}")))?;
+    let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
     let annotations = pcapng::annotations_of(std::io::BufReader::new(file)).unwrap_or_default();
     let info = match annotations
         .section_comment
         .as_deref()
         .and_then(SessionInfo::from_json)
     {
-        Some(info) => info?,
+        Some(Ok(info)) => info,
+        Some(Err(_)) => {
+            return Err(Error::Damaged {
+                path: shown.to_string(),
+                reason: "its session description cannot be read".into(),
+            })
+        }
         None => {
             // Let libpcap say what is wrong with files that are not captures.
             open(config)?;
-            return Err(Error::Usage(format!(
-                "{shown} holds no tracetcp session (record one with -w FILE)"
-            )));
+            return Err(Error::NoSession {
+                path: shown.to_string(),
+            });
         }
     };
     let closing = annotations
@@ -56,9 +61,10 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
     let cap = open(config)?;
     let linktype = cap.get_datalink().0;
     if !link::is_supported(linktype) {
-        return Err(Error::Usage(format!(
-            "{shown}: unsupported link type {linktype}"
-        )));
+        return Err(Error::UnsupportedLinkType {
+            what: shown.to_string(),
+            linktype,
+        });
     }
     let mut source = Recording {
         cap,
@@ -124,10 +130,10 @@ impl PacketSource for Recording {
             Err(pcap::Error::NoMorePackets) => Ok(Input::End {
                 interrupted_at: self.interrupted_at,
             }),
-            Err(e) => Err(Error::Usage(format!(
-                "{} is damaged or truncated: {e}",
-                self.path
-            ))),
+            Err(e) => Err(Error::Damaged {
+                path: self.path.clone(),
+                reason: e.to_string(),
+            }),
         }
     }
 }
@@ -151,9 +157,9 @@ impl<W: Write> Observer<Engine> for PacketLines<'_, W> {
 
 fn open(config: &ReplayConfig) -> Result<Capture<Offline>> {
     Capture::from_file_with_precision(&config.path, Precision::Nano).map_err(|e| {
-        Error::Usage(format!(
-            "{} is not a capture file: {e}",
-            config.path.display()
-        ))
+        Error::NotACapture {
+            path: config.path.display().to_string(),
+            reason: e.to_string(),
+        }
     })
 }

@@ -11,31 +11,31 @@ pub fn source_for(dst: IpAddr) -> Result<IpAddr> {
     } else {
         "0.0.0.0:0".parse().expect("literal")
     };
-    let sock = UdpSocket::bind(bind).map_err(|e| Error::Runtime(format!("socket: {e}")))?;
+    let sock = UdpSocket::bind(bind).map_err(|e| Error::Network(format!("socket: {e}")))?;
     sock.connect(SocketAddr::new(dst, 9))
-        .map_err(|e| Error::Runtime(format!("no route to {dst}: {e}")))?;
+        .map_err(|e| Error::Network(format!("no route to {dst}: {e}")))?;
     let local = sock
         .local_addr()
-        .map_err(|e| Error::Runtime(format!("no route to {dst}: {e}")))?;
+        .map_err(|e| Error::Network(format!("no route to {dst}: {e}")))?;
     Ok(local.ip())
 }
 
 /// The capture device: the one named, or the one holding `src`.
 pub fn device_for(src: IpAddr, name: Option<&str>) -> Result<String> {
     let devices =
-        pcap::Device::list().map_err(|e| Error::Runtime(format!("listing interfaces: {e}")))?;
+        pcap::Device::list().map_err(|e| Error::Capture(format!("listing interfaces: {e}")))?;
     match name {
         Some(n) => devices
             .iter()
             .find(|d| d.name == n)
             .map(|d| d.name.clone())
-            .ok_or_else(|| Error::Usage(format!("unknown interface '{n}'"))),
+            .ok_or_else(|| Error::NoSuchInterface(n.to_string())),
         None => devices
             .iter()
             .find(|d| d.addresses.iter().any(|a| a.addr == src))
             .map(|d| d.name.clone())
             .ok_or_else(|| {
-                Error::Runtime(format!(
+                Error::Network(format!(
                     "no interface holds the source address {src} (use -i)"
                 ))
             }),

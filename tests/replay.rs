@@ -170,10 +170,14 @@ fn temp(name: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
-fn usage_error(path: &Path) -> String {
+/// The error replaying `path` ends with, and its one line.
+fn replay_error(path: &Path) -> (Error, String) {
     match replay(path, Format::Classic, false) {
-        Err(Error::Usage(msg)) => msg,
-        other => panic!("{}: expected a usage error, got {other:?}", path.display()),
+        Err(e) => {
+            let line = e.to_string();
+            (e, line)
+        }
+        Ok(report) => panic!("{}: replayed, expected an error:\n{report}", path.display()),
     }
 }
 
@@ -181,12 +185,18 @@ fn usage_error(path: &Path) -> String {
 fn bad_recordings_get_one_clear_error() {
     let good = std::fs::read(captures().join("tcp-open.pcap")).unwrap();
     let junk = temp("junk", b"this is not a capture");
-    assert!(usage_error(&junk).contains("not a capture file"));
+    let (e, line) = replay_error(&junk);
+    assert!(matches!(e, Error::NotACapture { .. }), "{e:?}");
+    assert!(line.contains("not a capture file"));
     let empty = temp("empty", b"");
-    assert!(usage_error(&empty).contains("not a capture file"));
+    assert!(matches!(replay_error(&empty).0, Error::NotACapture { .. }));
     let truncated = temp("truncated", &good[..good.len() / 2 + 3]);
-    assert!(usage_error(&truncated).contains("damaged or truncated"));
-    assert!(usage_error(Path::new("/nonexistent/x.pcap")).contains("cannot read"));
+    let (e, line) = replay_error(&truncated);
+    assert!(matches!(e, Error::Damaged { .. }), "{e:?}");
+    assert!(line.contains("damaged or truncated"));
+    let (e, line) = replay_error(Path::new("/nonexistent/x.pcap"));
+    assert!(matches!(e, Error::CannotRead { .. }), "{e:?}");
+    assert!(line.contains("cannot read"));
 
     // A classic pcap of unrelated traffic: no session in it.
     let classic =
@@ -204,14 +214,21 @@ fn bad_recordings_get_one_clear_error() {
         };
         file.write(&pcap::Packet::new(&header, &[0u8; 60]));
     }
-    assert!(usage_error(&classic).contains("holds no tracetcp session"));
+    let (e, line) = replay_error(&classic);
+    assert!(matches!(e, Error::NoSession { .. }), "{e:?}");
+    assert!(line.contains("holds no tracetcp session"));
 
     // A session on a link type tracetcp cannot read.
     let info = pcapng::annotations(&good).unwrap().section_comment.unwrap();
     assert!(SessionInfo::from_json(&info).is_some());
     let w = pcapng::Writer::new(Vec::new(), 147, 512, &info).unwrap();
     let odd = temp("linktype", &w.finish(&[], "{}").unwrap());
-    assert!(usage_error(&odd).contains("unsupported link type 147"));
+    let (e, line) = replay_error(&odd);
+    assert!(
+        matches!(e, Error::UnsupportedLinkType { linktype: 147, .. }),
+        "{e:?}"
+    );
+    assert!(line.contains("unsupported link type 147"));
 
     // Through the binary: one line, exit code 2, no panic.
     for p in [&junk, &truncated, &classic, &odd] {

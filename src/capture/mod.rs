@@ -6,7 +6,7 @@
 pub mod link;
 
 use crate::driver::{Input, Packet, PacketSource};
-use crate::error::{privilege_text, Error, Result};
+use crate::error::{is_permission, Error, Result};
 use crate::record::Recorder;
 use crate::time::Timestamp;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -55,7 +55,7 @@ impl CaptureSource {
     }
 
     fn stopped() -> Error {
-        Error::Runtime("the capture stopped unexpectedly".into())
+        Error::Capture("the capture stopped unexpectedly".into())
     }
 }
 
@@ -100,38 +100,52 @@ const BUFFER_BYTES: i32 = 512 * 1024;
 /// Opens a live capture on `device` with `filter`.
 pub fn open(device: &str, filter: &str) -> Result<Capture<Active>> {
     let what = format!("capturing on {device}");
-    let cap = Capture::from_device(device)
-        .map_err(|e| Error::Usage(format!("interface {device}: {e}")))?
+    check_device(device, &what)?;
+    let failed = |e: pcap::Error| Error::Capture(format!("{what}: {e}"));
+    let mut cap = Capture::from_device(device)
+        .map_err(failed)?
         .immediate_mode(true)
         .precision(Precision::Nano)
         .snaplen(SNAPLEN)
         .buffer_size(BUFFER_BYTES)
         .timeout(READ_TIMEOUT_MS)
         .open()
-        .map_err(|e| pcap_error(&what, e))?;
-    let mut cap = cap;
+        .map_err(failed)?;
     cap.filter(filter, true)
-        .map_err(|e| Error::Runtime(format!("BPF filter '{filter}': {e}")))?;
+        .map_err(|e| Error::Capture(format!("BPF filter '{filter}': {e}")))?;
     let linktype = cap.get_datalink().0;
     if !link::is_supported(linktype) {
-        return Err(Error::Runtime(format!(
-            "{device}: unsupported link type {linktype}"
-        )));
+        return Err(Error::UnsupportedLinkType {
+            what: device.to_string(),
+            linktype,
+        });
     }
     Ok(cap)
 }
 
-/// A libpcap error as a tracer error: privileges when that is the cause.
-pub fn pcap_error(what: &str, e: pcap::Error) -> Error {
-    let text = e.to_string();
-    let lower = text.to_lowercase();
-    if lower.contains("permission") || lower.contains("not permitted") {
-        Error::Privileges(privilege_text(what))
-    } else if lower.contains("no such device") {
-        Error::Usage(format!("{what}: {text}"))
-    } else {
-        Error::Runtime(format!("{what}: {text}"))
+/// What libpcap would fail on, checked first so that the error is known
+/// by its code, not by libpcap's words: the interface exists, and a
+/// packet socket may be opened (CAP_NET_RAW).
+pub fn check_device(device: &str, what: &str) -> Result<()> {
+    let name =
+        std::ffi::CString::new(device).map_err(|_| Error::NoSuchInterface(device.to_string()))?;
+    // SAFETY: `name` is a valid NUL-terminated string.
+    if unsafe { libc::if_nametoindex(name.as_ptr()) } == 0 && device != "any" {
+        return Err(Error::NoSuchInterface(device.to_string()));
     }
+    // SAFETY: plain socket(2); the descriptor is closed at once.
+    let fd = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW, 0) };
+    if fd < 0 {
+        let err = std::io::Error::last_os_error();
+        return Err(if is_permission(&err) {
+            Error::Privileges { what: what.into() }
+        } else {
+            Error::Capture(format!("{what}: {err}"))
+        });
+    }
+    // SAFETY: `fd` is ours and open.
+    unsafe { libc::close(fd) };
+    Ok(())
 }
 
 /// The running capture thread.
@@ -181,8 +195,8 @@ impl CaptureThread {
         self.breaker.breakloop();
         match self.handle.take().map(JoinHandle::join) {
             Some(Ok(r)) => r,
-            Some(Err(_)) => Err(Error::Runtime("the capture thread failed".into())),
-            None => Err(Error::Runtime("the capture thread did not start".into())),
+            Some(Err(_)) => Err(Error::Capture("the capture thread failed".into())),
+            None => Err(Error::Capture("the capture thread did not start".into())),
         }
     }
 }
@@ -207,7 +221,7 @@ fn read_loop(
                 let ts = timestamp(p.header);
                 if let Some(r) = recorder.as_deref_mut() {
                     r.packet(ts.as_nanos(), p.data)
-                        .map_err(|e| Error::Runtime(format!("writing the recording: {e}")))?;
+                        .map_err(|e| Error::write(std::path::Path::new("the recording"), e))?;
                 }
                 let Some(ip_offset) = link::ip_offset(linktype, p.data) else {
                     continue;
@@ -226,8 +240,25 @@ fn read_loop(
                 log::debug!("capture ended: {e}");
                 break;
             }
-            Err(e) => return Err(Error::Runtime(format!("capture: {e}"))),
+            Err(e) => return Err(Error::Capture(e.to_string())),
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_interface_is_known_before_libpcap_is_asked() {
+        assert!(matches!(
+            check_device("no-such-if0", "capturing"),
+            Err(Error::NoSuchInterface(_))
+        ));
+        assert!(matches!(
+            check_device("bad\0name", "capturing"),
+            Err(Error::NoSuchInterface(_))
+        ));
+    }
 }

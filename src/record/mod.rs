@@ -22,7 +22,7 @@ pub fn create(
     snaplen: u32,
     info: &SessionInfo,
 ) -> Result<Recorder> {
-    let what = |e: std::io::Error| Error::Usage(format!("cannot write {}: {e}", path.display()));
+    let what = |e: std::io::Error| Error::write(path, e);
     let file = std::fs::File::create(path).map_err(what)?;
     pcapng::Writer::new(
         std::io::BufWriter::new(file),
@@ -32,6 +32,10 @@ pub fn create(
     )
     .map_err(what)
 }
+
+/// A session description that is ours but cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damaged;
 
 /// Marks the section comment as a tracetcp session.
 const MAGIC: &str = "tracetcp-session";
@@ -75,15 +79,12 @@ impl SessionInfo {
         .to_string()
     }
 
-    /// The session in a section comment; `None` if it is not ours.
-    pub fn from_json(text: &str) -> Option<Result<SessionInfo>> {
+    /// The session in a section comment; `None` if it is not ours, and
+    /// an error if it is ours but damaged.
+    pub fn from_json(text: &str) -> Option<std::result::Result<SessionInfo, Damaged>> {
         let v: Value = serde_json::from_str(text).ok()?;
         v.get(MAGIC)?;
-        Some(
-            parse(&v).ok_or_else(|| {
-                Error::Usage("the recording's session description is damaged".into())
-            }),
-        )
+        Some(parse(&v).ok_or(Damaged))
     }
 }
 

@@ -5,7 +5,7 @@
 
 use super::neighbor;
 use super::Sender;
-use crate::capture::pcap_error;
+use crate::capture::check_device;
 use crate::error::{Error, Result};
 use pcap::{Active, Capture};
 use std::net::IpAddr;
@@ -19,12 +19,10 @@ impl InjectSender {
     /// A sender on `device` toward `dst` from `src`, through `gateway` if given.
     pub fn open(device: &str, src: IpAddr, dst: IpAddr, gateway: Option<IpAddr>) -> Result<Self> {
         let what = format!("injecting on {device}");
+        check_device(device, &what)?;
         let mut cap = Capture::from_device(device)
-            .map_err(|e| Error::Usage(format!("interface {device}: {e}")))?
-            .immediate_mode(true)
-            .timeout(50)
-            .open()
-            .map_err(|e| pcap_error(&what, e))?;
+            .and_then(|c| c.immediate_mode(true).timeout(50).open())
+            .map_err(|e| Error::Capture(format!("{what}: {e}")))?;
         if cap.get_datalink().0 != crate::capture::link::linktype::ETHERNET {
             return Err(Error::Usage(format!(
                 "{device} is not an Ethernet interface: frames cannot be injected there (use -R)"
@@ -56,6 +54,6 @@ impl Sender for InjectSender {
         frame.extend_from_slice(packet);
         self.cap
             .sendpacket(frame)
-            .map_err(|e| pcap_error(&format!("injecting a probe to {dst}"), e))
+            .map_err(|e| Error::Network(format!("injecting a probe to {dst}: {e}")))
     }
 }

@@ -1,6 +1,5 @@
 //! Next hop and its MAC address, for injected frames.
 
-use crate::capture::pcap_error;
 use crate::error::{Error, Result};
 use pcap::{Active, Capture};
 use std::net::IpAddr;
@@ -31,12 +30,12 @@ pub fn interface_mac(device: &str) -> Result<Mac> {
     std::fs::read_to_string(&path)
         .ok()
         .and_then(|s| parse_mac(s.trim()))
-        .ok_or_else(|| Error::Runtime(format!("no MAC address for {device}")))
+        .ok_or_else(|| Error::Network(format!("no MAC address for {device}")))
 }
 
 fn ip_command(args: &[&str]) -> Result<String> {
     let out = Command::new("ip").args(args).output().map_err(|e| {
-        Error::Runtime(format!(
+        Error::Network(format!(
             "running ip {}: {e} (install iproute2)",
             args.join(" ")
         ))
@@ -53,7 +52,7 @@ pub fn next_hop(dst: IpAddr) -> Result<IpAddr> {
         .find(|w| w[0] == "via")
         .and_then(|w| w[1].parse().ok());
     if words.is_empty() {
-        return Err(Error::Runtime(format!("no route to {dst}")));
+        return Err(Error::Network(format!("no route to {dst}")));
     }
     Ok(via.unwrap_or(dst))
 }
@@ -87,7 +86,7 @@ fn solicit(cap: &mut Capture<Active>, own: Mac, src: IpAddr, target: IpAddr) -> 
         "arp"
     };
     cap.filter(filter, true)
-        .map_err(|e| Error::Runtime(format!("BPF filter '{filter}': {e}")))?;
+        .map_err(|e| Error::Capture(format!("BPF filter '{filter}': {e}")))?;
     let request = match (src, target) {
         (IpAddr::V4(s), IpAddr::V4(t)) => arp_request(own, s.octets(), t.octets()),
         (IpAddr::V6(_), IpAddr::V6(_)) => neighbour_solicitation(own, src, target),
@@ -99,7 +98,7 @@ fn solicit(cap: &mut Capture<Active>, own: Mac, src: IpAddr, target: IpAddr) -> 
     };
     for _ in 0..3 {
         cap.sendpacket(request.as_slice())
-            .map_err(|e| pcap_error("asking for the gateway's MAC address", e))?;
+            .map_err(|e| Error::Network(format!("asking for the gateway's MAC address: {e}")))?;
         let until = Instant::now() + Duration::from_secs(1);
         while Instant::now() < until {
             match cap.next_packet() {
@@ -109,11 +108,15 @@ fn solicit(cap: &mut Capture<Active>, own: Mac, src: IpAddr, target: IpAddr) -> 
                     }
                 }
                 Err(pcap::Error::TimeoutExpired) => {}
-                Err(e) => return Err(pcap_error("waiting for the gateway's MAC address", e)),
+                Err(e) => {
+                    return Err(Error::Capture(format!(
+                        "waiting for the gateway's MAC address: {e}"
+                    )))
+                }
             }
         }
     }
-    Err(Error::Runtime(format!(
+    Err(Error::Network(format!(
         "{target} did not answer ARP / neighbour discovery (use -R or -g)"
     )))
 }

@@ -36,7 +36,7 @@ impl RawSender {
 
 impl Sender for RawSender {
     fn send(&mut self, packet: &[u8], dst: IpAddr) -> Result<()> {
-        let short = || Error::Runtime("probe shorter than an IP header".into());
+        let short = || Error::Network("probe shorter than an IP header".into());
         let sent = match dst {
             IpAddr::V4(_) => self
                 .tx
