@@ -244,17 +244,15 @@ fn bad_recordings_get_one_clear_error() {
 }
 
 #[test]
-fn a_recording_opens_in_tcpdump_and_tshark_when_present() {
+#[ignore = "needs tcpdump and tshark (tests/setup.sh installs them): cargo test -- --include-ignored"]
+fn a_recording_opens_in_tcpdump_and_tshark() {
     let pcap = captures().join("tcp-open.pcap");
-    let mut checked = 0;
     for (tool, args) in [("tcpdump", vec!["-nn", "-r"]), ("tshark", vec!["-n", "-r"])] {
-        let Ok(out) = Command::new(tool).args(&args).arg(&pcap).output() else {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{tool} missing under CI=true (tests/setup.sh installs it)");
-            }
-            eprintln!("{tool} not installed: not checked");
-            continue;
-        };
+        let out = Command::new(tool)
+            .args(&args)
+            .arg(&pcap)
+            .output()
+            .unwrap_or_else(|e| panic!("{tool} cannot run ({e}): tests/setup.sh installs it"));
         assert!(
             out.status.success(),
             "{tool}: {}",
@@ -265,9 +263,5 @@ fn a_recording_opens_in_tcpdump_and_tshark_when_present() {
             text.contains("198.18.0.1") && text.lines().count() > 10,
             "{tool}: {text}"
         );
-        checked += 1;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        assert_eq!(checked, 2);
     }
 }

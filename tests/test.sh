@@ -8,9 +8,15 @@ bash tests/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The fuzz pass's seed, printed so that a failure can be replayed.
+export FUZZ_SEED="${FUZZ_SEED:-0x$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')}"
+echo "fuzz seed: $FUZZ_SEED (rerun: FUZZ_SEED=$FUZZ_SEED bash tests/test.sh)"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-cargo test --workspace 2>&1 | tee "$log"
+# The lab and external-tool tests are #[ignore]d for plain `cargo test`
+# (they need root); this command runs them all, and fails them if they
+# cannot run.
+cargo test --workspace -- --include-ignored 2>&1 | tee "$log"
 # One closing line for all test binaries (cargo's own last line is a
 # doc-test run that may count 0).
 awk '/^test result:/ { p += $4; f += $6; s += $8 }

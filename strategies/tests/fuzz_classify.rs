@@ -5,7 +5,9 @@
 //! every strategy of both families; none may panic, and the answer must
 //! not depend on anything but the bytes.
 //!
-//! `cargo test` runs a short pass. A long run:
+//! `cargo test` runs a short pass with a fresh seed, which it prints (a
+//! failure names it too); `FUZZ_SEED=0x...` reruns exactly that pass. A
+//! long run:
 //! `FUZZ_SECONDS=600 cargo test --release -p tracetcp-strategies --test fuzz_classify -- --nocapture`
 
 mod common;
@@ -97,10 +99,28 @@ fn strategies() -> Vec<Box<dyn Strategy>> {
     all
 }
 
-fn run(budget: Duration, min_iterations: u64) -> (u64, u64) {
+/// The seed of this pass: FUZZ_SEED (decimal or 0x-hex), else a fresh one.
+fn seed() -> u64 {
+    let given = std::env::var("FUZZ_SEED").ok().and_then(|s| {
+        let s = s.trim();
+        match s.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok(),
+            None => s.parse().ok(),
+        }
+    });
+    given.unwrap_or_else(|| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        (now.as_nanos() as u64 ^ u64::from(std::process::id()) << 32) | 1
+    })
+}
+
+fn run(seed: u64, budget: Duration, min_iterations: u64) -> (u64, u64) {
     let seeds = seeds();
     let strategies = strategies();
-    let mut rng = Rng(0x07ac_e7c9_u64 ^ std::process::id() as u64);
+    // xorshift must not start at 0.
+    let mut rng = Rng(seed.max(1));
     let start = Instant::now();
     let (mut tried, mut claimed) = (0u64, 0u64);
     while tried < min_iterations || start.elapsed() < budget {
@@ -110,7 +130,7 @@ fn run(budget: Duration, min_iterations: u64) -> (u64, u64) {
             assert_eq!(
                 first,
                 s.classify(&input),
-                "not deterministic on {input:02x?}"
+                "not deterministic on {input:02x?} (rerun: FUZZ_SEED={seed:#x})"
             );
             if !matches!(first, Classification::NotOurs(_)) {
                 claimed += 1;
@@ -127,8 +147,11 @@ fn classify_never_panics_on_mutated_packets() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0);
-    let (tried, claimed) = run(Duration::from_secs(seconds), 20_000);
-    println!("fuzz_classify: {tried} inputs, each to 6 strategies; {claimed} classified as ours");
+    let seed = seed();
+    // Printed first, so that a panic deep in a parser still leaves it.
+    eprintln!("fuzz_classify: seed {seed:#x} (rerun with FUZZ_SEED={seed:#x})");
+    let (tried, claimed) = run(seed, Duration::from_secs(seconds), 20_000);
+    println!("fuzz_classify: seed {seed:#x}: {tried} inputs, each to 6 strategies; {claimed} classified as ours");
     assert!(tried >= 20_000);
     // The mutations must still reach the deep paths, not only parse errors.
     assert!(
