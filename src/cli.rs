@@ -1,6 +1,9 @@
 //! The command line, defined in one place: the original tool's flags
 //! (-c -h -m -n -p -r -s -t -g -R -F -v -?) with their meanings, and the
 //! additions. `Cli::config` turns it into what the tracer runs.
+//!
+//! Only main imports it: nothing below the command line (engine, record,
+//! report, diagnosis, output) may depend on it.
 
 use crate::engine::Settings;
 use crate::error::{Error, Result};

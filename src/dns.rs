@@ -1,5 +1,8 @@
 //! Reverse DNS in the background: a lookup starts as soon as an address
 //! answers, and a hop waits for its names only a short, bounded time.
+//!
+//! Owns reverse lookups (the only name resolution of a live run); must not
+//! depend on the reports or the engine.
 
 use crate::run::Names;
 use std::collections::HashMap;

@@ -1,5 +1,9 @@
 //! tracetcp: traceroute with TCP SYN, UDP or ICMP echo probes, answers
 //! received through libpcap, sessions recorded to and replayed from .pcap.
+//!
+//! Layers, one direction: cli -> live/replay -> driver -> engine -> trace;
+//! capture, send and record plug into the driver; report and diagnosis
+//! read results. See ARCHITECTURE.md.
 
 pub mod capture;
 pub mod cli;

@@ -1,4 +1,7 @@
 //! Which source address and which interface reach a destination.
+//!
+//! Owns routing look-ups for a live run; must not depend on the engine or
+//! the reports.
 
 use crate::error::{Error, Result};
 use std::net::{IpAddr, SocketAddr, UdpSocket};

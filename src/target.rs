@@ -1,5 +1,7 @@
 //! The target as typed: host[:port|:service], [v6]:port, bare v6 literals;
 //! ports by number or /etc/services name; hosts by literal or DNS.
+//!
+//! Must not depend on the engine or the reports.
 
 use crate::error::{Error, Result};
 use std::net::{IpAddr, ToSocketAddrs};

@@ -1,6 +1,8 @@
 //! Time as the engine sees it: capture timestamps. The engine never reads
 //! a clock; live tracing passes the wall clock in, replay passes packet
 //! timestamps.
+//!
+//! Plain data: depends on nothing else of the crate.
 
 use std::fmt;
 use std::time::Duration;

@@ -1,4 +1,7 @@
 //! Link-layer headers in front of captured IP packets.
+//!
+//! Pure byte offsets; must not depend on libpcap handles, the engine or
+//! the reports.
 
 /// libpcap link types tracetcp reads (DLT values as live handles report
 /// them, and LINKTYPE values as files store them).

@@ -2,6 +2,9 @@
 //! the target, in immediate mode with nanosecond timestamps and the
 //! strategies' BPF filter, handing every packet to the tracer over a
 //! crossbeam channel.
+//!
+//! Owns the live packet source (CaptureSource) and the live interface
+//! checks; must not depend on the engine, the reports or the command line.
 
 pub mod link;
 

@@ -1,6 +1,8 @@
 //! Findings that need two traces: a port blocked where another kind gets
 //! through, and a "destination" that answers closer on one kind than on
 //! another (a transparent proxy).
+//!
+//! Reads results only; must not depend on the reports.
 
 use super::{hops_back, reach, stopped_by_place, Finding, Kind};
 use crate::trace::{TraceEnd, TraceResult};

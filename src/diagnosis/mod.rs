@@ -3,6 +3,10 @@
 //! reading-traceroute-output: silent routers, firewalls, targets that do
 //! not answer, busy routers, load balancing, unreachables; across several
 //! traces: blocked ports and transparent proxies).
+//!
+//! Owns the findings and their rules; reads the trace model and the run.
+//! Must not depend on the reports (they call it, not the reverse), the
+//! engine's internals or any I/O.
 
 use crate::run::RunInfo;
 use crate::trace::{TraceEnd, TraceResult};

@@ -1,6 +1,10 @@
 //! The trace engine: a sans-IO state machine. It is told the time and the
 //! packets seen, and says which probes to send, when to wake it, and which
 //! hops are final. Live tracing and replay drive the same engine.
+//!
+//! Owns probe planning, matching, timeouts and pacing. Does no I/O and
+//! reads no clock; must not depend on the driver, capture, sending,
+//! reports or the command line.
 
 mod pacing;
 mod receive;

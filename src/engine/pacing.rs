@@ -8,6 +8,8 @@
 //! destination: its TCP answers and echo replies are not rate limited,
 //! its UDP port-unreachables are (one bucket for the host). A global
 //! bucket keeps the total rate sane.
+//!
+//! Part of the engine: no I/O, no clock.
 
 use crate::time::Timestamp;
 use std::collections::HashMap;

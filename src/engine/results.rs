@@ -1,4 +1,6 @@
 //! What the engine hands to reports: hop and trace results as they stand.
+//!
+//! Part of the engine: builds the trace model's results from its state.
 
 use super::{Engine, ProbeState};
 use crate::trace::{HopResult, Outcome, ProbeResult, TraceEnd, TraceResult};

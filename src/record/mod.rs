@@ -1,5 +1,8 @@
 //! Sessions as files: what a recording says about its session, so that a
 //! replay needs no option retyped.
+//!
+//! Owns the recording's session description; must not depend on the
+//! command line, the engine's internals or the reports.
 
 pub mod pcapng;
 

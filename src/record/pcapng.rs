@@ -6,6 +6,8 @@
 //! as JSON), an Interface Description Block with nanosecond resolution,
 //! Enhanced Packet Blocks, and a closing Name Resolution Block (the names
 //! resolved live, and a comment saying how the session ended).
+//!
+//! Pure file format: must not depend on anything else of the crate.
 
 use std::io::{self, BufReader, Read, Seek, Write};
 use std::net::IpAddr;

@@ -12,6 +12,8 @@
 //! A hop answered by several addresses gets one line per address: the
 //! first carries the TTL, "*" for lost probes and "-" for those another
 //! address answered; each further line shows only its own answers.
+//!
+//! Renders from data alone; never resolves names, never reads the engine.
 
 use super::{address, cells, probe_phrase, reached_phrase, rtt, Names, RunInfo};
 use crate::trace::TraceSpec;

@@ -11,6 +11,8 @@
 //! ...
 //! tcp:80     reached 198.18.3.2 at hop 2: open
 //! ```
+//!
+//! Renders from data alone; never resolves names, never reads the engine.
 
 use super::{Names, RunInfo};
 use crate::trace::{HopResult, TraceEnd, TraceResult};

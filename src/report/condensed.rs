@@ -6,6 +6,8 @@
 //! ```
 //!
 //! Traces of several hops are separated by a blank line.
+//!
+//! Renders from data alone; never resolves names, never reads the engine.
 
 use super::{address, cells, rtt, Names, RunInfo};
 use crate::trace::HopResult;

@@ -1,6 +1,8 @@
 //! JSON: one document per run. The schema is documented in README.md
 //! ("JSON output"); `schema_version` changes when a field changes meaning
 //! or goes away.
+//!
+//! Renders from data alone; never resolves names, never reads the engine.
 
 use super::{Names, RunInfo};
 use crate::diagnosis::Finding;

@@ -1,5 +1,9 @@
 //! Reports of finished traces: classic and condensed (the original tool's
 //! shapes, columns separated by tabs) and JSON.
+//!
+//! Owns the output format (Format). Renders from data alone (results, run,
+//! names, findings): never resolves names, never drives the engine; calls
+//! the diagnosis, which must not call it back.
 
 pub mod classic;
 pub mod compare;

@@ -1,4 +1,6 @@
 //! The debug view of a replay: every packet, and what the tracer made of it.
+//!
+//! Renders from data alone.
 
 use crate::engine::Verdict;
 use crate::time::Timestamp;

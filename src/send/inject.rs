@@ -2,6 +2,8 @@
 //! way of sending. The frame goes to the next hop's MAC address (the
 //! gateway from -g or the routing table, resolved through the neighbour
 //! table or an ARP / neighbour-discovery exchange).
+//!
+//! Must not depend on the engine or the reports.
 
 use super::neighbor;
 use super::Sender;

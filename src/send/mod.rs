@@ -1,5 +1,8 @@
 //! Putting probes on the wire: raw IP sockets (the default on Linux) or
 //! Ethernet frames injected through libpcap (the original tool's way).
+//!
+//! Owns the Sender seam and SendMethod; must not depend on the engine, the
+//! driver or the reports.
 
 mod inject;
 mod neighbor;

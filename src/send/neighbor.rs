@@ -1,4 +1,7 @@
 //! Next hop and its MAC address, for injected frames.
+//!
+//! Builds and reads ARP and neighbour discovery through the strategies
+//! crate's wire views; must not depend on the engine.
 
 use crate::error::{Error, Result};
 use pcap::{Active, Capture};

@@ -3,6 +3,8 @@
 //! zero identification). IPv6: an AF_INET6 IPPROTO_RAW socket, which Linux
 //! treats as header-included, so our hop limit and flow label go out as
 //! built. Both sockets only send: IPPROTO_RAW receives nothing.
+//!
+//! Must not depend on the engine or the reports.
 
 use super::Sender;
 use crate::error::{Error, Result};

@@ -1,6 +1,9 @@
 //! The answers that hosts on a path send to a probe, built from the
 //! probe's bytes: for tests, fixtures and benchmarks that need realistic
 //! packets without a network.
+//!
+//! Never used by a send path: tracetcp's own packets are built by the
+//! strategies and the wire emitters.
 
 use crate::wire::{checksum, proto, IpHeader, IpView, Quoting, TcpFlags};
 use std::net::IpAddr;

@@ -1,4 +1,6 @@
 //! ICMP and ICMPv6 echo probes: identifier = instance, sequence = key.
+//!
+//! Implements ProbeFormat; must not depend on the other probe kinds.
 
 use crate::probe::{NotOurs, ProbeKey, ProbeSpec, Protocol, ReplyKind, Session};
 use crate::strategy::{icmp_protocol, pseudo_sum, ProbeFormat};

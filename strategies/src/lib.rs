@@ -5,6 +5,8 @@
 //! and the probes themselves, and classifies any captured IP packet.
 //! Every parse goes through the checked views of [`wire`], so no input
 //! can make it panic.
+//!
+//! The crate knows nothing of pcap, sockets or clocks.
 
 pub mod answer;
 mod icmp;

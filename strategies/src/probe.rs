@@ -1,4 +1,6 @@
 //! The vocabulary shared by strategies, the engine and the reports.
+//!
+//! Plain data; depends only on the wire module.
 
 use crate::wire::WireError;
 use std::fmt;

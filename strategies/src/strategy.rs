@@ -1,6 +1,9 @@
 //! The Strategy trait, and the part of every strategy that is the same:
 //! IP headers, ICMP errors and their quotes, and the routing of a captured
 //! packet to the right check.
+//!
+//! Must not depend on the probe kinds (tcp, udp, icmp): they depend on it,
+//! and the crate root picks among them.
 
 use crate::probe::{
     Classification, IcmpCode, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind, SeenProbe,

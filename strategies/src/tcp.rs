@@ -2,6 +2,8 @@
 //! number (instance in the high half, key in the low half): both are in
 //! the first 8 bytes that every ICMP error quotes, and a SYN-ACK or RST
 //! acknowledges the sequence number plus one.
+//!
+//! Implements ProbeFormat; must not depend on the other probe kinds.
 
 use crate::probe::{NotOurs, ProbeKey, ProbeSpec, Protocol, ReplyKind, Session};
 use crate::strategy::{pseudo_sum, ProbeFormat};

@@ -1,6 +1,8 @@
 //! UDP probes. The key travels in the source port; the instance is the
 //! UDP checksum itself, made so by two adjustment bytes of payload. Both
 //! are in the 8 bytes every ICMP error quotes.
+//!
+//! Implements ProbeFormat; must not depend on the other probe kinds.
 
 use crate::probe::{NotOurs, ProbeKey, ProbeSpec, Protocol, ReplyKind, Session};
 use crate::strategy::{pseudo_sum, ProbeFormat};

@@ -1,5 +1,7 @@
 //! The Internet checksum (RFC 1071) and the pseudo-headers of TCP, UDP
 //! and ICMPv6.
+//!
+//! Pure arithmetic.
 
 use std::net::IpAddr;
 

@@ -1,4 +1,6 @@
 //! ICMP and ICMPv6 messages: the common 8-byte header and the body.
+//!
+//! Pure bytes.
 
 use super::{array, need, WireError};
 

@@ -1,4 +1,6 @@
 //! IPv4 and IPv6 headers as one checked view.
+//!
+//! Pure bytes.
 
 use super::{array, be16, need, proto, WireError};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -1,5 +1,7 @@
 //! TCP as tracetcp reads it: the first 8 bytes (ports and sequence, all a
 //! router must quote) and, for whole segments, acknowledgement and flags.
+//!
+//! Pure bytes.
 
 use super::{be16, be32, need, WireError};
 

@@ -3,6 +3,9 @@
 //! Every view validates lengths once, when it is made; after that no
 //! accessor can panic. Views copy the few header fields they expose, and
 //! keep a borrowed slice of the payload.
+//!
+//! Pure bytes: must not depend on the strategies, sessions or anything
+//! that does I/O.
 
 pub mod checksum;
 pub mod icmp;
