@@ -22,6 +22,8 @@ pub fn ip_packet(src: IpAddr, dst: IpAddr, protocol: u8, payload: &[u8]) -> Vec<
         ident: 0xbeef,
         tos: 0xc0,
         flow: 0,
+        dont_fragment: false,
+        extensions: &[],
     }
     .packet(payload)
 }

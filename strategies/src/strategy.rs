@@ -240,6 +240,8 @@ fn ip_packet(s: &Session, ttl: u8, ident: u16, protocol: u8, l4: &[u8]) -> Vec<u
         // A flow label fixed for the session keeps flow-hashing routers
         // on one path for all of its probes.
         flow: u32::from(s.instance().get()),
+        dont_fragment: false,
+        extensions: &[],
     }
     .packet(l4)
 }

@@ -33,9 +33,52 @@ pub struct IpView<'a> {
     pub protocol: u8,
     /// IPv4 identification; 0 for IPv6.
     pub ident: u16,
+    /// IPv4 type of service or IPv6 traffic class (DSCP << 2 | ECN).
+    pub tos: u8,
+    /// IPv6 flow label; 0 for IPv4.
+    pub flow: u32,
+    /// IPv4 "don't fragment"; IPv6 never fragments in flight.
+    pub dont_fragment: bool,
+    /// The length the header announces for the whole packet.
+    pub total_len: usize,
     /// The upper-layer bytes present (possibly fewer than announced when
     /// quoted).
     pub payload: &'a [u8],
+    /// IPv6: the extension-header chain, and the type of its first header.
+    chain: &'a [u8],
+    chain_first: u8,
+}
+
+/// One IPv6 extension header: its type and the bytes after its two-byte
+/// (next header, length) prefix; `2 + data.len()` is a multiple of 8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Extension<'a> {
+    pub kind: u8,
+    pub data: &'a [u8],
+}
+
+/// The extension headers of an IPv6 view, in order.
+#[derive(Debug, Clone)]
+pub struct Extensions<'a> {
+    rest: &'a [u8],
+    kind: u8,
+}
+
+impl<'a> Iterator for Extensions<'a> {
+    type Item = Extension<'a>;
+
+    fn next(&mut self) -> Option<Extension<'a>> {
+        let [next, len] = array::<2>(self.rest, 0).ok()?;
+        let end = (usize::from(len) + 1) * 8;
+        let data = self.rest.get(2..end)?;
+        let ext = Extension {
+            kind: self.kind,
+            data,
+        };
+        self.rest = &self.rest[end..];
+        self.kind = next;
+        Some(ext)
+    }
 }
 
 impl<'a> IpView<'a> {
@@ -78,7 +121,13 @@ impl<'a> IpView<'a> {
             ttl: bytes[8],
             protocol: bytes[9],
             ident: be16(bytes, 4)?,
+            tos: bytes[1],
+            flow: 0,
+            dont_fragment: bytes[6] & 0x40 != 0,
+            total_len: total,
             payload: &bytes[header_len..end],
+            chain: &[],
+            chain_first: bytes[9],
         })
     }
 
@@ -103,18 +152,33 @@ impl<'a> IpView<'a> {
             at += (usize::from(ext[1]) + 1) * 8;
             need(&bytes[..end], at)?;
         }
+        let word = u32::from_be_bytes(array::<4>(bytes, 0)?);
         Ok(IpView {
             src: IpAddr::V6(Ipv6Addr::from(array::<16>(bytes, 8)?)),
             dst: IpAddr::V6(Ipv6Addr::from(array::<16>(bytes, 24)?)),
             ttl: bytes[7],
             protocol: next,
             ident: 0,
+            tos: (word >> 20) as u8,
+            flow: word & 0xfffff,
+            dont_fragment: false,
+            total_len: total,
             payload: &bytes[at..end],
+            chain: &bytes[40..at],
+            chain_first: bytes[6],
         })
     }
 
     pub fn is_v6(&self) -> bool {
         self.src.is_ipv6()
+    }
+
+    /// The IPv6 extension headers skipped to find the upper layer.
+    pub fn extensions(&self) -> Extensions<'a> {
+        Extensions {
+            rest: self.chain,
+            kind: self.chain_first,
+        }
     }
 
     /// The ICMP protocol number of this packet's family.
@@ -127,9 +191,9 @@ impl<'a> IpView<'a> {
     }
 }
 
-/// The fields an IP packet is built with.
+/// The fields an IP packet is built with (the emitter of [`IpView`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IpHeader {
+pub struct IpHeader<'a> {
     pub src: IpAddr,
     pub dst: IpAddr,
     pub protocol: u8,
@@ -137,39 +201,72 @@ pub struct IpHeader {
     pub ttl: u8,
     /// IPv4 identification.
     pub ident: u16,
-    /// IPv4 type of service.
+    /// IPv4 type of service or IPv6 traffic class.
     pub tos: u8,
     /// IPv6 flow label (20 bits).
     pub flow: u32,
+    /// IPv4 "don't fragment".
+    pub dont_fragment: bool,
+    /// IPv6 extension headers, in order (each `2 + data.len()` a
+    /// multiple of 8).
+    pub extensions: &'a [Extension<'a>],
 }
 
-impl IpHeader {
+impl IpHeader<'_> {
     /// The whole packet around `payload`, IPv4 header checksum included;
     /// empty if the two addresses are of different families.
     pub fn packet(&self, payload: &[u8]) -> Vec<u8> {
         let mut p = Vec::with_capacity(40 + payload.len());
         match (self.src, self.dst) {
             (IpAddr::V4(src), IpAddr::V4(dst)) => {
+                let flags: u8 = if self.dont_fragment { 0x40 } else { 0 };
                 p.extend_from_slice(&[0x45, self.tos]);
                 p.extend_from_slice(&((20 + payload.len()) as u16).to_be_bytes());
                 p.extend_from_slice(&self.ident.to_be_bytes());
-                p.extend_from_slice(&[0, 0, self.ttl, self.protocol, 0, 0]);
+                p.extend_from_slice(&[flags, 0, self.ttl, self.protocol, 0, 0]);
                 p.extend_from_slice(&src.octets());
                 p.extend_from_slice(&dst.octets());
                 let sum = super::checksum::finish(super::checksum::sum(0, &p));
                 p[10..12].copy_from_slice(&sum.to_be_bytes());
             }
             (IpAddr::V6(src), IpAddr::V6(dst)) => {
-                p.extend_from_slice(&(0x6000_0000 | (self.flow & 0xfffff)).to_be_bytes());
-                p.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-                p.extend_from_slice(&[self.protocol, self.ttl]);
+                let chain: usize = self.extensions.iter().map(|e| 2 + e.data.len()).sum();
+                let first = self.extensions.first().map_or(self.protocol, |e| e.kind);
+                let word = 0x6000_0000 | u32::from(self.tos) << 20 | (self.flow & 0xfffff);
+                p.extend_from_slice(&word.to_be_bytes());
+                p.extend_from_slice(&((chain + payload.len()) as u16).to_be_bytes());
+                p.extend_from_slice(&[first, self.ttl]);
                 p.extend_from_slice(&src.octets());
                 p.extend_from_slice(&dst.octets());
+                for (i, e) in self.extensions.iter().enumerate() {
+                    let next = self.extensions.get(i + 1).map_or(self.protocol, |n| n.kind);
+                    let units = ((2 + e.data.len()) / 8).saturating_sub(1) as u8;
+                    p.extend_from_slice(&[next, units]);
+                    p.extend_from_slice(e.data);
+                }
             }
             _ => return Vec::new(),
         }
         p.extend_from_slice(payload);
         p
+    }
+}
+
+impl<'a> IpView<'a> {
+    /// The emitter fields that rebuild this header (extensions collected
+    /// into `ext`).
+    pub fn header<'e>(&self, ext: &'e [Extension<'e>]) -> IpHeader<'e> {
+        IpHeader {
+            src: self.src,
+            dst: self.dst,
+            protocol: self.protocol,
+            ttl: self.ttl,
+            ident: self.ident,
+            tos: self.tos,
+            flow: self.flow,
+            dont_fragment: self.dont_fragment,
+            extensions: ext,
+        }
     }
 }
 
@@ -232,6 +329,54 @@ mod tests {
             let _ = IpView::parse(&V4_UDP[..len], Quoting::Whole);
             let _ = IpView::parse(&V4_UDP[..len], Quoting::Quoted);
         }
+    }
+
+    /// IPv4, TOS 0xb8 (DSCP EF), DF, id 0xabcd, TTL 64, UDP, 198.18.0.1 ->
+    /// 198.18.9.2, checksum 0x0000 replaced by the real one below.
+    fn v4_df() -> Vec<u8> {
+        let mut b = vec![
+            0x45, 0xb8, 0x00, 0x1c, 0xab, 0xcd, 0x40, 0x00, 0x40, 0x11, 0, 0,
+        ];
+        b.extend_from_slice(&[198, 18, 0, 1, 198, 18, 9, 2]);
+        let sum = crate::wire::checksum::finish(crate::wire::checksum::sum(0, &b));
+        b[10..12].copy_from_slice(&sum.to_be_bytes());
+        b.extend_from_slice(&[0x82, 0x35, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00]);
+        b
+    }
+
+    /// IPv6, traffic class 0x28, flow 0x12345, hop limit 9: hop-by-hop
+    /// (PadN) and destination options (PadN) before UDP.
+    fn v6_ext() -> Vec<u8> {
+        let mut b = vec![0x62, 0x81, 0x23, 0x45, 0, 32, HOP_BY_HOP, 9];
+        b.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+        b.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        b.extend_from_slice(&[DEST_OPTS, 0, 1, 4, 0, 0, 0, 0]);
+        b.extend_from_slice(&[proto::UDP, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        b.extend_from_slice(&[0x82, 0x35, 0x00, 0x35, 0x00, 0x08, 0x00, 0x00]);
+        b
+    }
+
+    #[test]
+    fn view_and_emitter_agree_both_ways() {
+        for bytes in [V4_UDP.to_vec(), v4_df(), v6_ext()] {
+            let ip = IpView::parse(&bytes, Quoting::Whole).unwrap();
+            let ext: Vec<Extension> = ip.extensions().collect();
+            let mut rebuilt = ip.header(&ext).packet(ip.payload);
+            if !ip.is_v6() && bytes == V4_UDP {
+                // the fixture's checksum field is zero; ours is real
+                rebuilt[10..12].copy_from_slice(&[0, 0]);
+            }
+            assert_eq!(rebuilt, bytes);
+        }
+        let v4 = v4_df();
+        let ip = IpView::parse(&v4, Quoting::Whole).unwrap();
+        assert_eq!((ip.tos, ip.dont_fragment, ip.total_len), (0xb8, true, 28));
+        let v6 = v6_ext();
+        let ip = IpView::parse(&v6, Quoting::Whole).unwrap();
+        assert_eq!((ip.tos, ip.flow, ip.total_len), (0x28, 0x12345, 72));
+        let kinds: Vec<(u8, usize)> = ip.extensions().map(|e| (e.kind, e.data.len())).collect();
+        assert_eq!(kinds, vec![(HOP_BY_HOP, 6), (DEST_OPTS, 14)]);
+        assert_eq!(ip.protocol, proto::UDP);
     }
 
     #[test]

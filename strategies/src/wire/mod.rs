@@ -13,7 +13,7 @@ mod ip;
 mod l4;
 
 pub use icmp::IcmpView;
-pub use ip::{IpHeader, IpView, Quoting};
+pub use ip::{Extension, Extensions, IpHeader, IpView, Quoting};
 pub use l4::{TcpFlags, TcpView};
 
 use std::fmt;
