@@ -5,7 +5,9 @@
 //! Never used by a send path: tracetcp's own packets are built by the
 //! strategies and the wire emitters.
 
-use crate::wire::{checksum, proto, IpHeader, IpView, Quoting, TcpFlags};
+use crate::wire::{
+    checksum, proto, IcmpMessage, IcmpView, IpHeader, IpView, Quoting, TcpFlags, TcpHeader, TcpView,
+};
 use std::net::IpAddr;
 
 /// TTL (hop limit) of the answers built here.
@@ -29,20 +31,20 @@ pub fn ip_packet(src: IpAddr, dst: IpAddr, protocol: u8, payload: &[u8]) -> Vec<
 }
 
 /// An ICMP (or ICMPv6) message from `from` to `to`, checksum included.
-fn icmp_packet(from: IpAddr, to: IpAddr, mut message: Vec<u8>) -> Vec<u8> {
+fn icmp_packet(from: IpAddr, to: IpAddr, message: IcmpMessage) -> Vec<u8> {
     let protocol = if from.is_ipv6() {
         proto::ICMPV6
     } else {
         proto::ICMP
     };
-    let initial = if from.is_ipv6() {
-        checksum::pseudo_header(from, to, protocol, message.len())
-    } else {
-        0
-    };
-    let sum = checksum::finish(checksum::sum(initial, &message));
-    message[2..4].copy_from_slice(&sum.to_be_bytes());
-    ip_packet(from, to, protocol, &message)
+    let m = message.emit(|len| {
+        if from.is_ipv6() {
+            checksum::pseudo_header(from, to, protocol, len)
+        } else {
+            0
+        }
+    });
+    ip_packet(from, to, protocol, &m)
 }
 
 /// An ICMP error from `from` about `probe`, quoting its IP header and
@@ -60,9 +62,12 @@ pub fn icmp_error(
     let header = probe.len() - ip.payload.len();
     let mut quote = probe[..(header + quote_len).min(probe.len())].to_vec();
     quote[if ip.is_v6() { 7 } else { 8 }] = 1;
-    let mut m = vec![icmp_type, code, 0, 0];
-    m.extend_from_slice(&rest);
-    m.extend_from_slice(&quote);
+    let m = IcmpMessage {
+        icmp_type,
+        code,
+        rest,
+        body: &quote,
+    };
     Some(icmp_packet(from, ip.src, m))
 }
 
@@ -82,25 +87,32 @@ pub fn unreachable(from: IpAddr, probe: &[u8], code: u8) -> Option<Vec<u8>> {
 /// RST|ACK), acknowledging the probe's sequence number.
 pub fn tcp_answer(probe: &[u8], flags: u8) -> Option<Vec<u8>> {
     let ip = IpView::parse(probe, Quoting::Whole).ok()?;
-    let syn = ip.payload.get(..8)?;
-    let seq = u32::from_be_bytes([syn[4], syn[5], syn[6], syn[7]]);
-    let mut t = Vec::with_capacity(20);
-    t.extend_from_slice(&syn[2..4]);
-    t.extend_from_slice(&syn[0..2]);
-    t.extend_from_slice(&0x1234_5678u32.to_be_bytes());
-    t.extend_from_slice(&seq.wrapping_add(1).to_be_bytes());
-    t.extend_from_slice(&[0x50, flags | TcpFlags::ACK, 0xfa, 0xf0, 0, 0, 0, 0]);
-    let pseudo = checksum::pseudo_header(ip.dst, ip.src, proto::TCP, t.len());
-    let sum = checksum::finish(checksum::sum(pseudo, &t));
-    t[16..18].copy_from_slice(&sum.to_be_bytes());
+    let syn = TcpView::parse_quoted(ip.payload).ok()?;
+    let t = TcpHeader {
+        src_port: syn.dst_port,
+        dst_port: syn.src_port,
+        seq: 0x1234_5678,
+        ack: syn.seq.wrapping_add(1),
+        flags: flags | TcpFlags::ACK,
+        window: 0xfaf0,
+        urgent: 0,
+        options: &[],
+    }
+    .segment(&[], |len| {
+        checksum::pseudo_header(ip.dst, ip.src, proto::TCP, len)
+    });
     Some(ip_packet(ip.dst, ip.src, proto::TCP, &t))
 }
 
 /// The destination's echo reply to an echo-request probe.
 pub fn echo_reply(probe: &[u8]) -> Option<Vec<u8>> {
     let ip = IpView::parse(probe, Quoting::Whole).ok()?;
-    let mut m = ip.payload.to_vec();
-    *m.first_mut()? = if ip.is_v6() { 129 } else { 0 };
-    m.get_mut(2..4)?.copy_from_slice(&[0, 0]);
+    let request = IcmpView::parse(ip.payload).ok()?;
+    let m = IcmpMessage {
+        icmp_type: if ip.is_v6() { 129 } else { 0 },
+        code: 0,
+        rest: request.rest,
+        body: request.body,
+    };
     Some(icmp_packet(ip.dst, ip.src, m))
 }

@@ -5,7 +5,7 @@
 use crate::probe::{NotOurs, ProbeKey, ProbeSpec, Protocol, ReplyKind, Session};
 use crate::strategy::{icmp_protocol, pseudo_sum, ProbeFormat};
 use crate::wire::icmp::{v4, v6};
-use crate::wire::{checksum, IcmpView, IpView};
+use crate::wire::{IcmpMessage, IcmpView, IpView};
 
 pub(crate) struct IcmpEcho;
 
@@ -38,18 +38,21 @@ impl ProbeFormat for IcmpEcho {
 
     fn build_l4(s: &Session, spec: &ProbeSpec) -> Vec<u8> {
         let (request, _) = echo_types(s.is_v6());
-        let mut m = vec![request, 0, 0, 0];
-        m.extend_from_slice(&s.instance().get().to_be_bytes());
-        m.extend_from_slice(&spec.key.get().to_be_bytes());
-        m.extend_from_slice(PAYLOAD);
-        let initial = if s.is_v6() {
-            pseudo_sum(s, icmp_protocol(true), m.len())
-        } else {
-            0
-        };
-        let sum = checksum::finish(checksum::sum(initial, &m));
-        m[2..4].copy_from_slice(&sum.to_be_bytes());
-        m
+        let [id_hi, id_lo] = s.instance().get().to_be_bytes();
+        let [seq_hi, seq_lo] = spec.key.get().to_be_bytes();
+        IcmpMessage {
+            icmp_type: request,
+            code: 0,
+            rest: [id_hi, id_lo, seq_hi, seq_lo],
+            body: PAYLOAD,
+        }
+        .emit(|len| {
+            if s.is_v6() {
+                pseudo_sum(s, icmp_protocol(true), len)
+            } else {
+                0
+            }
+        })
     }
 
     fn outgoing(s: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs> {

@@ -7,14 +7,13 @@
 
 use crate::probe::{NotOurs, ProbeKey, ProbeSpec, Protocol, ReplyKind, Session};
 use crate::strategy::{pseudo_sum, ProbeFormat};
-use crate::wire::{checksum, proto, IpView, TcpFlags, TcpView};
+use crate::wire::{proto, tcp_option, IpView, TcpFlags, TcpHeader, TcpOption, TcpView};
 
 pub(crate) struct TcpSyn;
 
-/// The SYN options Linux sends, in its order: MSS, SACK permitted,
-/// timestamps, NOP, window scale. Middleboxes drop option-less SYNs.
-const OPTIONS_LEN: usize = 20;
-const HEADER_LEN: usize = 20 + OPTIONS_LEN;
+/// The SYN carries the options Linux sends, in its order: MSS, SACK
+/// permitted, timestamps, NOP, window scale. Middleboxes drop option-less
+/// SYNs.
 const WINDOW: u16 = 64240;
 
 fn sequence(s: &Session, key: ProbeKey) -> u32 {
@@ -41,23 +40,28 @@ impl ProbeFormat for TcpSyn {
     fn build_l4(s: &Session, spec: &ProbeSpec) -> Vec<u8> {
         let seq = sequence(s, spec.key);
         let mss: u16 = if s.is_v6() { 1440 } else { 1460 };
-        let mut t = Vec::with_capacity(HEADER_LEN);
-        t.extend_from_slice(&s.probe_port(spec.key).to_be_bytes());
-        t.extend_from_slice(&spec.dst_port.to_be_bytes());
-        t.extend_from_slice(&seq.to_be_bytes());
-        t.extend_from_slice(&0u32.to_be_bytes());
-        t.extend_from_slice(&[((HEADER_LEN / 4) as u8) << 4, TcpFlags::SYN]);
-        t.extend_from_slice(&WINDOW.to_be_bytes());
-        t.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent pointer
-        t.extend_from_slice(&[2, 4]);
-        t.extend_from_slice(&mss.to_be_bytes());
-        t.extend_from_slice(&[4, 2, 8, 10]);
-        t.extend_from_slice(&seq.rotate_left(8).to_be_bytes()); // TSval
-        t.extend_from_slice(&0u32.to_be_bytes()); // TSecr
-        t.extend_from_slice(&[1, 3, 3, 7]);
-        let sum = checksum::finish(checksum::sum(pseudo_sum(s, proto::TCP, t.len()), &t));
-        t[16..18].copy_from_slice(&sum.to_be_bytes());
-        t
+        let mss = mss.to_be_bytes();
+        let mut ts = [0u8; 8];
+        ts[..4].copy_from_slice(&seq.rotate_left(8).to_be_bytes()); // TSval; TSecr 0
+        let opt = |kind, data| TcpOption { kind, data };
+        let options = [
+            opt(tcp_option::MSS, &mss[..]),
+            opt(tcp_option::SACK_PERMITTED, &[]),
+            opt(tcp_option::TIMESTAMPS, &ts[..]),
+            opt(tcp_option::NOP, &[]),
+            opt(tcp_option::WINDOW_SCALE, &[7]),
+        ];
+        TcpHeader {
+            src_port: s.probe_port(spec.key),
+            dst_port: spec.dst_port,
+            seq,
+            ack: 0,
+            flags: TcpFlags::SYN,
+            window: WINDOW,
+            urgent: 0,
+            options: &options,
+        }
+        .segment(&[], |len| pseudo_sum(s, proto::TCP, len))
     }
 
     fn outgoing(s: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs> {

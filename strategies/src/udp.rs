@@ -6,19 +6,17 @@
 
 use crate::probe::{NotOurs, ProbeKey, ProbeSpec, Protocol, ReplyKind, Session};
 use crate::strategy::{pseudo_sum, ProbeFormat};
-use crate::wire::{be16, checksum, need, proto, IpView};
+use crate::wire::{checksum, proto, IpView, UdpHeader, UdpView};
 
 pub(crate) struct UdpDatagram;
 
-const LENGTH: u16 = 8 + 2;
-
 fn key_of(s: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs> {
-    need(l4, 8)?;
-    let key = s.key_for_port(be16(l4, 0)?).ok_or(NotOurs::OtherInstance)?;
-    if be16(l4, 6)? != s.instance().get() {
+    let udp = UdpView::parse(l4)?;
+    let key = s.key_for_port(udp.src_port).ok_or(NotOurs::OtherInstance)?;
+    if udp.checksum != s.instance().get() {
         return Err(NotOurs::OtherInstance);
     }
-    Ok((key, be16(l4, 2)?))
+    Ok((key, udp.dst_port))
 }
 
 impl ProbeFormat for UdpDatagram {
@@ -29,16 +27,17 @@ impl ProbeFormat for UdpDatagram {
     }
 
     fn build_l4(s: &Session, spec: &ProbeSpec) -> Vec<u8> {
-        let mut u = Vec::with_capacity(usize::from(LENGTH));
-        u.extend_from_slice(&s.probe_port(spec.key).to_be_bytes());
-        u.extend_from_slice(&spec.dst_port.to_be_bytes());
-        u.extend_from_slice(&LENGTH.to_be_bytes());
-        u.extend_from_slice(&[0, 0, 0, 0]); // checksum, adjustment word
-        let acc = checksum::sum(pseudo_sum(s, proto::UDP, u.len()), &u);
+        let header = UdpHeader {
+            src_port: s.probe_port(spec.key),
+            dst_port: spec.dst_port,
+        };
+        // The checksum field holds the instance; the two data bytes are
+        // chosen so that it is the datagram's real checksum.
         let target = s.instance().get();
-        u[8..10].copy_from_slice(&checksum::word_for_target(acc, target).to_be_bytes());
-        u[6..8].copy_from_slice(&target.to_be_bytes());
-        u
+        let draft = header.datagram_with_checksum(&[0, 0], target);
+        let acc = checksum::sum(pseudo_sum(s, proto::UDP, draft.len()), &draft[..6]);
+        let word = checksum::word_for_target(acc, target);
+        header.datagram_with_checksum(&word.to_be_bytes(), target)
     }
 
     fn outgoing(s: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs> {

@@ -2,13 +2,15 @@
 //!
 //! Pure bytes.
 
-use super::{array, need, WireError};
+use super::extension::Extensions;
+use super::{array, be16, checksum, need, WireError};
 
 /// A validated ICMP or ICMPv6 message (they share this layout).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IcmpView<'a> {
     pub icmp_type: u8,
     pub code: u8,
+    pub checksum: u16,
     /// Bytes 4..8: identifier and sequence of echo messages, the next-hop
     /// MTU of "fragmentation needed" / "packet too big", unused otherwise.
     pub rest: [u8; 4],
@@ -22,6 +24,7 @@ impl<'a> IcmpView<'a> {
         Ok(IcmpView {
             icmp_type: bytes[0],
             code: bytes[1],
+            checksum: be16(bytes, 2)?,
             rest: array::<4>(bytes, 4)?,
             body: &bytes[8..],
         })
@@ -35,6 +38,90 @@ impl<'a> IcmpView<'a> {
     /// Sequence number of an echo request or reply.
     pub fn echo_seq(&self) -> u16 {
         u16::from_be_bytes([self.rest[2], self.rest[3]])
+    }
+
+    /// RFC 4884: the length of the quoted datagram in bytes, as the
+    /// error's length field gives it (ICMPv4 byte 5, in 32-bit words;
+    /// ICMPv6 byte 4, in 64-bit words); 0 when the field is not used.
+    pub fn original_len(&self, v6: bool) -> usize {
+        if v6 {
+            usize::from(self.rest[0]) * 8
+        } else {
+            usize::from(self.rest[1]) * 4
+        }
+    }
+
+    /// The quoted datagram, without RFC 4884 padding and extensions.
+    pub fn quote(&self, v6: bool) -> &'a [u8] {
+        match self.extension_offset(v6) {
+            Some(at) => self
+                .body
+                .get(..self.original_len(v6).min(at))
+                .unwrap_or(self.body),
+            None => self.body,
+        }
+    }
+
+    /// The RFC 4884 extension structure after the quote, if there is one:
+    /// where the length field puts it, or (for older routers that send
+    /// MPLS objects without the length field) at byte 128 of the body.
+    pub fn extensions(&self, v6: bool) -> Option<Extensions<'a>> {
+        Extensions::parse(self.body.get(self.extension_offset(v6)?..)?).ok()
+    }
+
+    fn extension_offset(&self, v6: bool) -> Option<usize> {
+        const MIN_QUOTE: usize = 128;
+        match self.original_len(v6) {
+            0 if self.body.len() >= MIN_QUOTE + 4 && self.body[MIN_QUOTE] >> 4 == 2 => {
+                Some(MIN_QUOTE)
+            }
+            0 => None,
+            n if n < MIN_QUOTE => None,
+            n => (self.body.len() >= n + 4).then_some(n),
+        }
+    }
+}
+
+/// The fields an ICMP message is built with (the emitter of [`IcmpView`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IcmpMessage<'a> {
+    pub icmp_type: u8,
+    pub code: u8,
+    pub rest: [u8; 4],
+    pub body: &'a [u8],
+}
+
+impl IcmpMessage<'_> {
+    /// The message with its checksum; `pseudo` is the pseudo-header sum
+    /// for ICMPv6 and 0 for ICMPv4.
+    pub fn emit(&self, pseudo: impl FnOnce(usize) -> u32) -> Vec<u8> {
+        let mut m = Vec::with_capacity(8 + self.body.len());
+        m.extend_from_slice(&[self.icmp_type, self.code, 0, 0]);
+        m.extend_from_slice(&self.rest);
+        m.extend_from_slice(self.body);
+        let sum = checksum::finish(checksum::sum(pseudo(m.len()), &m));
+        m[2..4].copy_from_slice(&sum.to_be_bytes());
+        m
+    }
+
+    /// An RFC 4884 error body: `quote` zero-padded to a multiple of the
+    /// length unit and to at least 128 bytes, then `extensions` (an
+    /// emitted extension structure). Returns the `rest` bytes with the
+    /// length field set, and the body.
+    pub fn extended_body(
+        v6: bool,
+        rest: [u8; 4],
+        quote: &[u8],
+        extensions: &[u8],
+    ) -> ([u8; 4], Vec<u8>) {
+        let unit = if v6 { 8 } else { 4 };
+        let len = quote.len().max(128).div_ceil(unit) * unit;
+        let mut body = quote.to_vec();
+        body.resize(len, 0);
+        body.extend_from_slice(extensions);
+        let mut rest = rest;
+        rest[usize::from(!v6)] = (len / unit) as u8;
+        (rest, body)
     }
 }
 

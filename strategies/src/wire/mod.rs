@@ -8,13 +8,14 @@
 //! that does I/O.
 
 pub mod checksum;
+pub mod extension;
 pub mod icmp;
 mod ip;
 mod l4;
 
-pub use icmp::IcmpView;
+pub use icmp::{IcmpMessage, IcmpView};
 pub use ip::{Extension, Extensions, IpHeader, IpView, Quoting};
-pub use l4::{TcpFlags, TcpView};
+pub use l4::{tcp_option, TcpFlags, TcpHeader, TcpOption, TcpView, UdpHeader, UdpView};
 
 use std::fmt;
 
