@@ -6,12 +6,13 @@
 use crate::error::{Error, Result};
 use pcap::{Active, Capture};
 use std::net::IpAddr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use tracetcp_strategies::answer::ip_packet;
-use tracetcp_strategies::wire::{checksum, proto};
-
-pub type Mac = [u8; 6];
+use tracetcp_strategies::wire::neighbor::{
+    ethertype, Arp, EthernetHeader, EthernetView, Mac, Neighbor, BROADCAST,
+};
+use tracetcp_strategies::wire::{proto, IpHeader, IpView, Quoting};
 
 pub fn mac_text(m: &Mac) -> String {
     m.iter()
@@ -91,8 +92,8 @@ fn solicit(cap: &mut Capture<Active>, own: Mac, src: IpAddr, target: IpAddr) -> 
     cap.filter(filter, true)
         .map_err(|e| Error::Capture(format!("BPF filter '{filter}': {e}")))?;
     let request = match (src, target) {
-        (IpAddr::V4(s), IpAddr::V4(t)) => arp_request(own, s.octets(), t.octets()),
-        (IpAddr::V6(_), IpAddr::V6(_)) => neighbour_solicitation(own, src, target),
+        (IpAddr::V4(s), IpAddr::V4(t)) => arp_request(own, s, t),
+        (IpAddr::V6(s), IpAddr::V6(t)) => neighbour_solicitation(own, s, t),
         _ => {
             return Err(Error::Usage(
                 "gateway and target are of different families".into(),
@@ -124,70 +125,73 @@ fn solicit(cap: &mut Capture<Active>, own: Mac, src: IpAddr, target: IpAddr) -> 
     )))
 }
 
-fn arp_request(own: Mac, src: [u8; 4], target: [u8; 4]) -> Vec<u8> {
-    let mut f = vec![0xff; 6];
-    f.extend_from_slice(&own);
-    f.extend_from_slice(&[0x08, 0x06, 0, 1, 0x08, 0x00, 6, 4, 0, 1]);
-    f.extend_from_slice(&own);
-    f.extend_from_slice(&src);
-    f.extend_from_slice(&[0; 6]);
-    f.extend_from_slice(&target);
-    f
+/// Who has `target`? Tell `src` (broadcast).
+fn arp_request(own: Mac, src: Ipv4Addr, target: Ipv4Addr) -> Vec<u8> {
+    let arp = Arp {
+        op: Arp::REQUEST,
+        sender_mac: own,
+        sender_ip: src,
+        target_mac: [0; 6],
+        target_ip: target,
+    };
+    EthernetHeader {
+        dst: BROADCAST,
+        src: own,
+        ethertype: ethertype::ARP,
+    }
+    .frame(&arp.bytes())
 }
 
-fn neighbour_solicitation(own: Mac, src: IpAddr, target: IpAddr) -> Vec<u8> {
-    let IpAddr::V6(t) = target else {
-        return Vec::new();
+/// A neighbour solicitation for `target` to its solicited-node group.
+fn neighbour_solicitation(own: Mac, src: Ipv6Addr, target: Ipv6Addr) -> Vec<u8> {
+    let (group, group_mac) = Neighbor::solicited_node(target);
+    let ns = Neighbor {
+        icmp_type: Neighbor::SOLICITATION,
+        flags: 0,
+        target,
+        link_addr: Some(own),
     };
-    let t = t.octets();
-    let group: IpAddr = std::net::Ipv6Addr::from([
-        0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, t[13], t[14], t[15],
-    ])
-    .into();
-    let mut m = vec![135, 0, 0, 0, 0, 0, 0, 0];
-    m.extend_from_slice(&t);
-    m.extend_from_slice(&[1, 1]);
-    m.extend_from_slice(&own);
-    let sum = checksum::finish(checksum::sum(
-        checksum::pseudo_header(src, group, proto::ICMPV6, m.len()),
-        &m,
-    ));
-    m[2..4].copy_from_slice(&sum.to_be_bytes());
-    let mut packet = ip_packet(src, group, proto::ICMPV6, &m);
-    packet[7] = 255; // neighbour discovery requires hop limit 255
-    let mut f = vec![0x33, 0x33, 0xff, t[13], t[14], t[15]];
-    f.extend_from_slice(&own);
-    f.extend_from_slice(&[0x86, 0xdd]);
-    f.extend_from_slice(&packet);
-    f
+    let packet = IpHeader {
+        src: IpAddr::V6(src),
+        dst: IpAddr::V6(group),
+        protocol: proto::ICMPV6,
+        ttl: 255, // neighbour discovery requires hop limit 255
+        ident: 0,
+        tos: 0,
+        flow: 0,
+        dont_fragment: false,
+        extensions: &[],
+    }
+    .packet(&ns.message(src, group));
+    EthernetHeader {
+        dst: group_mac,
+        src: own,
+        ethertype: ethertype::IPV6,
+    }
+    .frame(&packet)
 }
 
 /// The MAC in an ARP reply or neighbour advertisement for `target`.
 fn answer_mac(frame: &[u8], target: IpAddr) -> Option<Mac> {
-    match target {
-        IpAddr::V4(t) => {
-            let arp = frame.get(14..42)?;
-            (arp[7] == 2 && arp[14..18] == t.octets()).then(|| arp[8..14].try_into().ok())?
+    let eth = EthernetView::parse(frame).ok()?;
+    match (target, eth.ethertype) {
+        (IpAddr::V4(t), ethertype::ARP) => {
+            let arp = Arp::parse(eth.payload).ok()?;
+            (arp.op == Arp::REPLY && arp.sender_ip == t).then_some(arp.sender_mac)
         }
-        IpAddr::V6(t) => {
-            let icmp = frame.get(54..)?;
-            if icmp.first() != Some(&136) || icmp.get(8..24)? != t.octets() {
+        (IpAddr::V6(t), ethertype::IPV6) => {
+            let ip = IpView::parse(eth.payload, Quoting::Whole).ok()?;
+            let na = Neighbor::parse(ip.payload).ok()?;
+            if ip.protocol != proto::ICMPV6
+                || na.icmp_type != Neighbor::ADVERTISEMENT
+                || na.target != t
+            {
                 return None;
             }
-            // options after the 24-byte message: type 2 = target link-layer address
-            let mut at = 24;
-            while let (Some(&kind), Some(&len)) = (icmp.get(at), icmp.get(at + 1)) {
-                if kind == 2 {
-                    return icmp.get(at + 2..at + 8)?.try_into().ok();
-                }
-                if len == 0 {
-                    break;
-                }
-                at += usize::from(len) * 8;
-            }
-            // no option: the frame's own source address
-            frame.get(6..12)?.try_into().ok()
+            // no target link-layer option: the frame's own source address
+            Some(na.link_addr.unwrap_or(eth.src))
         }
+        _ => None,
     }
 }
 
@@ -198,7 +202,11 @@ mod tests {
     #[test]
     fn arp_round_trip() {
         let own = [2, 0, 0, 0, 0, 1];
-        let req = arp_request(own, [198, 18, 0, 1], [198, 18, 0, 2]);
+        let req = arp_request(
+            own,
+            Ipv4Addr::new(198, 18, 0, 1),
+            Ipv4Addr::new(198, 18, 0, 2),
+        );
         assert_eq!(req.len(), 42);
         let mut reply = req.clone();
         reply[21] = 2; // oper: reply
@@ -215,14 +223,42 @@ mod tests {
     #[test]
     fn solicitation_is_well_formed() {
         let own = [2, 0, 0, 0, 0, 1];
-        let f = neighbour_solicitation(
-            own,
-            "2001:db8::1".parse().unwrap(),
-            "2001:db8::2".parse().unwrap(),
-        );
+        let src: Ipv6Addr = "2001:db8::1".parse().unwrap();
+        let target: Ipv6Addr = "2001:db8::2".parse().unwrap();
+        let f = neighbour_solicitation(own, src, target);
         assert_eq!(&f[..6], &[0x33, 0x33, 0xff, 0, 0, 2]);
         assert_eq!(f[14 + 7], 255);
         assert_eq!(f[54], 135);
+        // An advertisement answering it, built by the same wire module.
+        let na = Neighbor {
+            icmp_type: Neighbor::ADVERTISEMENT,
+            flags: 0x6000_0000,
+            target,
+            link_addr: Some([2, 0, 0, 0, 0, 2]),
+        };
+        let packet = IpHeader {
+            src: IpAddr::V6(target),
+            dst: IpAddr::V6(src),
+            protocol: proto::ICMPV6,
+            ttl: 255,
+            ident: 0,
+            tos: 0,
+            flow: 0,
+            dont_fragment: false,
+            extensions: &[],
+        }
+        .packet(&na.message(target, src));
+        let frame = EthernetHeader {
+            dst: own,
+            src: [2, 0, 0, 0, 0, 2],
+            ethertype: ethertype::IPV6,
+        }
+        .frame(&packet);
+        assert_eq!(
+            answer_mac(&frame, IpAddr::V6(target)),
+            Some([2, 0, 0, 0, 0, 2])
+        );
+        assert_eq!(answer_mac(&frame, IpAddr::V6(src)), None);
         assert_eq!(parse_mac("02:00:00:00:00:0a"), Some([2, 0, 0, 0, 0, 10]));
     }
 }

@@ -12,6 +12,7 @@ pub mod extension;
 pub mod icmp;
 mod ip;
 mod l4;
+pub mod neighbor;
 
 pub use icmp::{IcmpMessage, IcmpView};
 pub use ip::{Extension, Extensions, IpHeader, IpView, Quoting};
