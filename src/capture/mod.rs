@@ -28,12 +28,6 @@ pub struct Frame {
     pub ip_offset: usize,
 }
 
-impl Frame {
-    pub fn ip(&self) -> &[u8] {
-        self.data.get(self.ip_offset..).unwrap_or_default()
-    }
-}
-
 /// The capture thread's frames as the driver's packet source.
 pub struct CaptureSource {
     frames: Receiver<Frame>,
@@ -132,8 +126,8 @@ pub fn open(device: &str, filter: &str) -> Result<Capture<Active>> {
 /// read with capget(2): opening and closing a packet socket to find out
 /// would cost a kernel RCU grace period (8-24 ms measured here).
 pub fn check_device(device: &str, what: &str) -> Result<()> {
-    let name = std::ffi::CString::new(device)
-        .map_err(|_| Error::NoSuchInterface(device.to_string()))?;
+    let name =
+        std::ffi::CString::new(device).map_err(|_| Error::NoSuchInterface(device.to_string()))?;
     // SAFETY: `name` is a valid NUL-terminated string.
     if unsafe { libc::if_nametoindex(name.as_ptr()) } == 0 && device != "any" {
         return Err(Error::NoSuchInterface(device.to_string()));
