@@ -151,18 +151,9 @@ fn neighbour_solicitation(own: Mac, src: Ipv6Addr, target: Ipv6Addr) -> Vec<u8> 
         target,
         link_addr: Some(own),
     };
-    let packet = IpHeader {
-        src: IpAddr::V6(src),
-        dst: IpAddr::V6(group),
-        protocol: proto::ICMPV6,
-        ttl: 255, // neighbour discovery requires hop limit 255
-        ident: 0,
-        tos: 0,
-        flow: 0,
-        dont_fragment: false,
-        extensions: &[],
-    }
-    .packet(&ns.message(src, group));
+    // neighbour discovery requires hop limit 255
+    let packet = IpHeader::plain(IpAddr::V6(src), IpAddr::V6(group), proto::ICMPV6, 255)
+        .packet(&ns.message(src, group));
     EthernetHeader {
         dst: group_mac,
         src: own,
@@ -236,18 +227,8 @@ mod tests {
             target,
             link_addr: Some([2, 0, 0, 0, 0, 2]),
         };
-        let packet = IpHeader {
-            src: IpAddr::V6(target),
-            dst: IpAddr::V6(src),
-            protocol: proto::ICMPV6,
-            ttl: 255,
-            ident: 0,
-            tos: 0,
-            flow: 0,
-            dont_fragment: false,
-            extensions: &[],
-        }
-        .packet(&na.message(target, src));
+        let packet = IpHeader::plain(IpAddr::V6(target), IpAddr::V6(src), proto::ICMPV6, 255)
+            .packet(&na.message(target, src));
         let frame = EthernetHeader {
             dst: own,
             src: [2, 0, 0, 0, 0, 2],

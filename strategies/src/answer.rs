@@ -17,15 +17,9 @@ pub const ANSWER_TTL: u8 = 63;
 /// it; empty if the families differ.
 pub fn ip_packet(src: IpAddr, dst: IpAddr, protocol: u8, payload: &[u8]) -> Vec<u8> {
     IpHeader {
-        src,
-        dst,
-        protocol,
-        ttl: ANSWER_TTL,
         ident: 0xbeef,
         tos: 0xc0,
-        flow: 0,
-        dont_fragment: false,
-        extensions: &[],
+        ..IpHeader::plain(src, dst, protocol, ANSWER_TTL)
     }
     .packet(payload)
 }

@@ -231,17 +231,11 @@ fn error_kind(v6: bool, m: &IcmpView) -> Option<ReplyKind> {
 /// An IPv4 or IPv6 packet around `l4`.
 fn ip_packet(s: &Session, ttl: u8, ident: u16, protocol: u8, l4: &[u8]) -> Vec<u8> {
     IpHeader {
-        src: s.src(),
-        dst: s.dst(),
-        protocol,
-        ttl,
         ident,
-        tos: 0,
         // A flow label fixed for the session keeps flow-hashing routers
         // on one path for all of its probes.
         flow: u32::from(s.instance().get()),
-        dont_fragment: false,
-        extensions: &[],
+        ..IpHeader::plain(s.src(), s.dst(), protocol, ttl)
     }
     .packet(l4)
 }

@@ -213,6 +213,22 @@ pub struct IpHeader<'a> {
 }
 
 impl IpHeader<'_> {
+    /// A plain header: TOS 0, identification 0, flow label 0, DF clear,
+    /// no extension headers.
+    pub fn plain(src: IpAddr, dst: IpAddr, protocol: u8, ttl: u8) -> Self {
+        IpHeader {
+            src,
+            dst,
+            protocol,
+            ttl,
+            ident: 0,
+            tos: 0,
+            flow: 0,
+            dont_fragment: false,
+            extensions: &[],
+        }
+    }
+
     /// The whole packet around `payload`, IPv4 header checksum included;
     /// empty if the two addresses are of different families.
     pub fn packet(&self, payload: &[u8]) -> Vec<u8> {
