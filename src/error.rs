@@ -81,7 +81,7 @@ impl Error {
 }
 
 /// Whether the system refused for want of a privilege.
-pub fn is_permission(err: &io::Error) -> bool {
+fn is_permission(err: &io::Error) -> bool {
     matches!(err.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES))
         || err.kind() == io::ErrorKind::PermissionDenied
 }

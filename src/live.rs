@@ -106,7 +106,14 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
     };
     let (capture, mut source) = CaptureThread::start(cap, recorder);
     let resolver = Resolver::new(!config.numeric);
-    let mut printer = LivePrinter::new(out, config.format, config.diagnosis, run, resolver);
+    let mut printer = LivePrinter::new(
+        out,
+        config.format,
+        config.diagnosis,
+        run,
+        resolver,
+        config.specs.len(),
+    );
     let io = Io {
         source: &mut source,
         clock: &WallClock,

@@ -29,7 +29,14 @@ pub struct LivePrinter<W: Write> {
 }
 
 impl<W: Write> LivePrinter<W> {
-    pub fn new(out: W, format: Format, diagnosis: bool, run: RunInfo, resolver: Resolver) -> Self {
+    pub fn new(
+        out: W,
+        format: Format,
+        diagnosis: bool,
+        run: RunInfo,
+        resolver: Resolver,
+        traces: usize,
+    ) -> Self {
         LivePrinter {
             out,
             format,
@@ -38,21 +45,15 @@ impl<W: Write> LivePrinter<W> {
             resolver,
             cursor: 0,
             started: false,
-            printed: Vec::new(),
-            final_hops: Vec::new(),
-            done: Vec::new(),
+            printed: vec![0; traces],
+            final_hops: vec![0; traces],
+            done: vec![false; traces],
         }
     }
 
     /// The names resolved so far (for the recording).
     pub fn names(&self) -> Names {
         self.resolver.names()
-    }
-
-    fn track(&mut self, traces: usize) {
-        self.printed.resize(traces, 0);
-        self.final_hops.resize(traces, 0);
-        self.done.resize(traces, false);
     }
 
     fn text(&self) -> Option<Text> {
@@ -108,7 +109,6 @@ impl<W: Write> LivePrinter<W> {
     /// text, what the unfinished traces found so far (after Ctrl-C); then
     /// the diagnosis.
     pub fn finish(&mut self, engine: &Engine) -> io::Result<()> {
-        self.track(engine.specs().len());
         self.flush(engine)?;
         let resolver = &self.resolver;
         let results = engine.results();
@@ -161,7 +161,6 @@ impl<W: Write> Observer<Engine> for LivePrinter<W> {
     }
 
     fn step(&mut self, engine: &mut Engine) -> Result<()> {
-        self.track(engine.specs().len());
         while let Some(event) = engine.poll_event() {
             self.on_event(event);
         }

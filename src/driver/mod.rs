@@ -171,8 +171,6 @@ impl Sender for NoSender {
 
 /// Whoever watches the run: printers, the packet view, tests.
 pub trait Observer<P> {
-    /// A probe was handed to the sender.
-    fn sent(&mut self, _tx: &Transmit) {}
     /// What the prober made of one packet.
     fn verdict(&mut self, _ts: Timestamp, _verdict: &Verdict) -> Result<()> {
         Ok(())
@@ -240,7 +238,6 @@ pub fn run<P: Prober, O: Observer<P>>(
                 tx.index,
                 tx.trace
             );
-            observer.sent(&tx);
             match sender.send(&tx.packet, tx.destination) {
                 Ok(()) => {}
                 Err(e @ Error::Privileges { .. }) => return Err(e),

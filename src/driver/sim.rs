@@ -4,7 +4,7 @@
 //! kernel builds it, arrives `rtt * ttl` later. The engine runs through
 //! the same driver as live runs and replays.
 
-use super::{run, Input, Io, Observer, Packet, PacketClock, PacketSource, Prober};
+use super::{run, Clock, Input, Io, Observer, Packet, PacketClock, PacketSource, Prober};
 use crate::engine::{Engine, Event};
 use crate::error::Result;
 use crate::send::Sender;
@@ -50,7 +50,6 @@ struct SimSender {
 
 impl Sender for SimSender {
     fn send(&mut self, packet: &[u8], _dst: IpAddr) -> Result<()> {
-        use super::Clock;
         self.sent += 1;
         let seen = self.clock.now().after(Duration::from_micros(10));
         self.outbox.borrow_mut().push((seen, packet.to_vec()));
@@ -112,7 +111,6 @@ impl Wire {
         let Some(Reverse((t, _, bytes))) = self.queue.pop() else {
             return Input::Idle;
         };
-        use super::Clock;
         self.clock.saw(t);
         self.log.push((t, bytes.clone()));
         self.current = bytes;
@@ -147,7 +145,6 @@ impl PacketSource for Wire {
     }
 
     fn poll(&mut self) -> Result<Input<'_>> {
-        use super::Clock;
         self.absorb();
         match self.head() {
             Some(t) if t <= self.clock.now() => Ok(self.deliver()),
@@ -227,7 +224,6 @@ impl Sim {
             sender: &mut sender,
         };
         run(prober, io, observer, &AtomicBool::new(false)).expect("simulated run");
-        use super::Clock;
         self.sent += sender.sent;
         self.log.extend(wire.log);
         self.now = clock.now();
