@@ -5,7 +5,7 @@
 //! Only main imports it: nothing below the command line (engine, record,
 //! report, diagnosis, output) may depend on it.
 
-use crate::engine::Settings;
+use crate::engine::{Confidence, Paths, Settings};
 use crate::error::{Error, Result};
 use crate::live::Config;
 use crate::replay::ReplayConfig;
@@ -17,7 +17,7 @@ use clap::{ArgAction, Parser};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use tracetcp_strategies::Protocol;
+use tracetcp_strategies::{Flow, Protocol};
 
 /// Default destination port of TCP probes (the original tool's).
 pub const DEFAULT_TCP_PORT: u16 = 80;
@@ -153,6 +153,35 @@ pub struct Cli {
     /// Do not print the diagnosis after the report
     #[arg(long = "no-diagnosis")]
     pub no_diagnosis: bool,
+
+    /// Send every probe of a trace on this flow (TCP/UDP source port,
+    /// ICMP checksum) instead of the one picked at random, to walk
+    /// another of several load-balanced paths
+    #[arg(long = "flow", value_name = "N", conflicts_with_all = ["no_paris"])]
+    pub flow: Option<u16>,
+
+    /// A new flow for every probe, as classic traceroutes do (hops may
+    /// then mix load-balanced paths)
+    #[arg(long = "no-paris")]
+    pub no_paris: bool,
+
+    /// Find every load-balanced path: every interface at every hop and
+    /// the links between them (Multipath Detection Algorithm)
+    #[arg(long = "multipath", conflicts_with_all = ["no_paris", "flow", "scan", "range"])]
+    pub multipath: bool,
+
+    /// Confidence of --multipath's stopping rule, in percent: 95 or 99
+    #[arg(long = "confidence", value_name = "PCT", requires = "multipath",
+          value_parser = parse_confidence)]
+    pub confidence: Option<Confidence>,
+}
+
+fn parse_confidence(s: &str) -> std::result::Result<Confidence, String> {
+    s.trim_end_matches('%')
+        .parse::<u8>()
+        .ok()
+        .and_then(Confidence::from_percent)
+        .ok_or_else(|| format!("'{s}': the confidence is 95 or 99"))
 }
 
 /// What the command line asks for.
@@ -234,6 +263,15 @@ impl Cli {
             probes_per_hop: self.probes,
             timeout: Duration::from_millis(self.timeout_ms),
             pacing: !self.no_pacing,
+            paths: if self.multipath {
+                Paths::All {
+                    confidence: self.confidence.unwrap_or(Confidence::Percent95),
+                }
+            } else if self.no_paris {
+                Paths::PerProbe
+            } else {
+                Paths::OneFlow
+            },
             ..Settings::default()
         };
         if scan {
@@ -265,6 +303,7 @@ impl Cli {
             source: self.source,
             write: self.write.clone(),
             diagnosis: !self.no_diagnosis,
+            flow: self.flow.map(Flow::new),
         })
     }
 }

@@ -25,6 +25,9 @@ pub enum Error {
     /// A capture whose blocks or session description are damaged, or that
     /// ends in the middle of a packet.
     Damaged { path: String, reason: String },
+    /// A recording made by an older tracetcp whose session format this
+    /// one no longer reads.
+    OldRecording { path: String, format: u64 },
     /// A capture or interface whose link-layer framing tracetcp cannot read.
     UnsupportedLinkType { what: String, linktype: i32 },
     /// The disk (or quota) is full while writing `path`.
@@ -114,6 +117,12 @@ impl fmt::Display for Error {
             Error::Damaged { path, reason } => {
                 write!(f, "{path} is damaged or truncated: {reason}")
             }
+            Error::OldRecording { path, format } => write!(
+                f,
+                "{path} was recorded by an older tracetcp (session format {format}, \
+                 before one flow per trace); this version replays format {}",
+                crate::record::FORMAT
+            ),
             Error::UnsupportedLinkType { what, linktype } => {
                 write!(f, "{what}: unsupported link type {linktype}")
             }

@@ -22,7 +22,7 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use tracetcp_strategies::{Instance, Session};
+use tracetcp_strategies::{Flow, Instance, Session};
 
 /// Everything a run needs, checked.
 #[derive(Debug, Clone)]
@@ -38,6 +38,8 @@ pub struct Config {
     pub source: Option<IpAddr>,
     pub write: Option<PathBuf>,
     pub diagnosis: bool,
+    /// The flow every trace keeps (`--flow`); picked at random if `None`.
+    pub flow: Option<Flow>,
 }
 
 /// The session a config asks for: target, source, instance.
@@ -53,10 +55,15 @@ pub fn session_for(config: &Config) -> Result<(Session, RunInfo)> {
             "source {src} and target {dst} are of different families"
         ))
     })?;
+    let session = match config.flow {
+        Some(flow) => session.with_flow(flow),
+        None => session,
+    };
     let run = RunInfo {
         host: config.host.clone(),
         address: dst,
         source: src,
+        flow: session.flow(),
         settings: config.settings.clone(),
     };
     Ok((session, run))

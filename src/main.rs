@@ -34,6 +34,7 @@ fn exit_code(e: &Error) -> u8 {
         | Error::NotACapture { .. }
         | Error::NoSession { .. }
         | Error::Damaged { .. }
+        | Error::OldRecording { .. }
         | Error::UnsupportedLinkType { .. } => exit::USAGE,
         Error::Privileges { .. } => exit::PRIVILEGES,
         Error::DiskFull { .. }

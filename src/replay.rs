@@ -7,7 +7,7 @@ use crate::capture::{link, timestamp};
 use crate::driver::{self, Input, Io, NoSender, Observer, Packet, PacketClock, PacketSource};
 use crate::engine::{Engine, Verdict};
 use crate::error::{Error, Result};
-use crate::record::{pcapng, Closing, SessionInfo};
+use crate::record::{pcapng, Closing, SessionInfo, Unreadable};
 use crate::report::{self, packets, Format, Names, RunInfo};
 use crate::time::Timestamp;
 use crate::trace::TraceSpec;
@@ -40,10 +40,16 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
         .and_then(SessionInfo::from_json)
     {
         Some(Ok(info)) => info,
-        Some(Err(_)) => {
+        Some(Err(Unreadable::Damaged)) => {
             return Err(Error::Damaged {
                 path: shown.to_string(),
                 reason: "its session description cannot be read".into(),
+            })
+        }
+        Some(Err(Unreadable::OldFormat(format))) => {
+            return Err(Error::OldRecording {
+                path: shown.to_string(),
+                format,
             })
         }
         None => {
@@ -93,6 +99,7 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
         host: info.host.clone(),
         address: info.session.dst(),
         source: info.session.src(),
+        flow: info.session.flow(),
         settings: engine.settings().clone(),
     };
     let names: Names = if config.numeric {

@@ -14,6 +14,7 @@ fn run(max_hops: u8) -> RunInfo {
         host: DST.into(),
         address: ip(DST),
         source: ip("198.18.0.1"),
+        flow: tracetcp_strategies::Flow::new(45123),
         settings: Settings {
             max_hops,
             ..Settings::default()

@@ -118,6 +118,7 @@ impl Prober for OneByOne {
             ttl: self.ttl,
             key: ProbeKey::for_index(u64::from(self.ttl)),
             dst_port: 80,
+            flow: self.strategy.session().flow(),
         };
         let _ = now;
         Some(Transmit {

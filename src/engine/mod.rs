@@ -12,7 +12,7 @@ mod results;
 mod settings;
 mod verdict;
 
-pub use settings::Settings;
+pub use settings::{Confidence, Paths, Settings};
 pub use verdict::{Event, Ignored, Transmit, Verdict};
 
 use crate::time::Timestamp;
@@ -20,7 +20,7 @@ use crate::trace::{Answer, TraceSpec};
 use pacing::{Pacer, Responder};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
-use tracetcp_strategies::{strategy_for, ProbeKey, ProbeSpec, Protocol, Session, Strategy};
+use tracetcp_strategies::{strategy_for, Flow, ProbeKey, ProbeSpec, Protocol, Session, Strategy};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ProbeState {
@@ -29,6 +29,10 @@ enum ProbeState {
     Lost,
     /// Its trace ended below its TTL before it was answered.
     Abandoned,
+    /// Sent again under a new key: another SYN of its flow reached the
+    /// destination first, which leaves this one unanswered (see
+    /// `supersede`).
+    Superseded,
 }
 
 #[derive(Debug)]
@@ -36,6 +40,7 @@ struct ProbeRecord {
     trace: usize,
     ttl: u8,
     index: u8,
+    flow: Flow,
     /// When it was handed to the sender (live only).
     requested: Option<Timestamp>,
     /// When the capture saw it leave.
@@ -250,10 +255,15 @@ impl Engine {
         let id = self.probes.len();
         let key = ProbeKey::for_index(id as u64);
         let spec = self.traces[planned.trace].spec;
+        let flow = match self.settings.paths {
+            Paths::PerProbe => Flow::per_probe(self.session.instance(), key),
+            Paths::OneFlow | Paths::All { .. } => self.session.flow(),
+        };
         self.probes.push(ProbeRecord {
             trace: planned.trace,
             ttl,
             index: planned.index,
+            flow,
             requested: Some(now),
             sent: None,
             state: ProbeState::Pending,
@@ -266,6 +276,7 @@ impl Engine {
                     ttl,
                     key,
                     dst_port: spec.port,
+                    flow,
                 })
             })
             .unwrap_or_default();

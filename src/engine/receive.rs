@@ -2,11 +2,13 @@
 //! strategies, matched to its probe (or, in a replay, learnt as a probe),
 //! and an answer that ends a trace.
 
-use super::{Engine, Ignored, Mode, ProbeRecord, ProbeState, Verdict};
+use super::{Engine, Ignored, Mode, Paths, Planned, ProbeRecord, ProbeState, Verdict};
 use crate::time::Timestamp;
 use crate::trace::{Answer, TraceSpec};
 use std::cmp::Reverse;
-use tracetcp_strategies::{Classification, NotOurs, ProbeKey, Protocol, Reply, SeenProbe};
+use tracetcp_strategies::{
+    Classification, Flow, NotOurs, ProbeKey, Protocol, Reply, ReplyKind, SeenProbe,
+};
 
 impl Engine {
     /// Takes in one captured IP packet with its capture timestamp.
@@ -32,16 +34,18 @@ impl Engine {
         ))
     }
 
-    /// The probe with `key`, if it belongs to a `protocol` trace to `port`.
-    fn probe_for(&self, key: ProbeKey, protocol: Protocol, port: u16) -> Option<usize> {
+    /// The probe with `key`, if it belongs to a `protocol` trace to `port`
+    /// and went on `flow`.
+    fn probe_for(&self, key: ProbeKey, protocol: Protocol, port: u16, flow: Flow) -> Option<usize> {
         let id = *self.by_key.get(&key)?;
-        let spec = self.traces[self.probes[id].trace].spec;
-        (spec.protocol == protocol && spec.port == port).then_some(id)
+        let p = &self.probes[id];
+        let spec = self.traces[p.trace].spec;
+        (spec.protocol == protocol && spec.port == port && p.flow == flow).then_some(id)
     }
 
     fn on_probe(&mut self, ts: Timestamp, protocol: Protocol, seen: SeenProbe) -> Verdict {
         let known = self
-            .probe_for(seen.key, protocol, seen.dst_port)
+            .probe_for(seen.key, protocol, seen.dst_port, seen.flow)
             .filter(|&id| self.probes[id].ttl == seen.ttl && self.probes[id].sent.is_none());
         let id = match (known, self.mode) {
             (Some(id), _) => {
@@ -74,6 +78,7 @@ impl Engine {
             key,
             ttl,
             dst_port: port,
+            flow,
         } = seen;
         let trace = *self
             .trace_of
@@ -95,6 +100,7 @@ impl Engine {
             trace,
             ttl,
             index: index as u8,
+            flow,
             requested: None,
             sent: Some(ts),
             state: ProbeState::Pending,
@@ -104,7 +110,7 @@ impl Engine {
     }
 
     fn on_reply(&mut self, ts: Timestamp, protocol: Protocol, reply: Reply) -> Verdict {
-        let Some(id) = self.probe_for(reply.key, protocol, reply.dst_port) else {
+        let Some(id) = self.probe_for(reply.key, protocol, reply.dst_port, reply.flow) else {
             return Verdict::Ignored(if self.by_key.contains_key(&reply.key) {
                 Ignored::NoSuchTrace
             } else {
@@ -122,6 +128,7 @@ impl Engine {
             ProbeState::Answered(_) => return Verdict::Ignored(Ignored::Duplicate),
             ProbeState::Lost => return Verdict::Ignored(Ignored::Late),
             ProbeState::Abandoned => return Verdict::Ignored(Ignored::BeyondEnd),
+            ProbeState::Superseded => return Verdict::Ignored(Ignored::Superseded),
         }
         p.state = ProbeState::Answered(Answer {
             at: ts,
@@ -136,6 +143,9 @@ impl Engine {
         if reply.kind.is_destination() {
             self.destination_ttl = Some(self.destination_ttl.map_or(ttl, |d| d.min(ttl)));
         }
+        if reply.kind == ReplyKind::SynAck && self.settings.paths != Paths::PerProbe {
+            self.supersede(id);
+        }
         if reply.kind.ends_trace() {
             self.end_trace_at(trace, ttl);
         }
@@ -145,6 +155,38 @@ impl Engine {
             ttl,
             index,
             reply,
+        }
+    }
+
+    /// A SYN-ACK answered probe `answered`. The other SYNs of its flow
+    /// that were already on their way to the same hop meet a server in
+    /// SYN-RECEIVED for this 4-tuple, which answers them with a bare ACK
+    /// or not at all. Their results would be false losses, so they are
+    /// dropped from the hop and (live) sent again: they leave after this
+    /// SYN-ACK and our kernel's RST to it, and find the server clean.
+    fn supersede(&mut self, answered: usize) {
+        let (trace, ttl, flow) = {
+            let p = &self.probes[answered];
+            (p.trace, p.ttl, p.flow)
+        };
+        let offset = usize::from(ttl - self.settings.first_ttl);
+        let mut again = Vec::new();
+        let probes = &mut self.probes;
+        self.traces[trace].hops[offset].retain(|&id| {
+            let p = &mut probes[id];
+            let collides = id != answered && p.flow == flow && p.state == ProbeState::Pending;
+            if collides {
+                p.state = ProbeState::Superseded;
+                again.push(p.index);
+            }
+            !collides
+        });
+        self.in_flight -= again.len();
+        if self.mode == Mode::Live {
+            let queue = self.plan.entry(ttl).or_default();
+            for &index in again.iter().rev() {
+                queue.push_front(Planned { trace, index });
+            }
         }
     }
 

@@ -18,6 +18,57 @@ pub struct Settings {
     pub max_in_flight: usize,
     /// Pace probes to stay under routers' ICMP rate limits (off with -F).
     pub pacing: bool,
+    /// Which flows the probes take.
+    pub paths: Paths,
+}
+
+/// Which flows a trace's probes take through load-balanced paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paths {
+    /// Every probe of a trace keeps one flow, so all follow one path
+    /// (Paris traceroute); the default.
+    OneFlow,
+    /// Every probe takes a flow of its own, as classic traceroutes do
+    /// (`--no-paris`): hops may mix paths.
+    PerProbe,
+    /// Every path: flows are varied under the Multipath Detection
+    /// Algorithm's stopping rule at this confidence (`--multipath`).
+    All { confidence: Confidence },
+}
+
+/// The confidence of multipath discovery's stopping rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confidence {
+    Percent95,
+    Percent99,
+}
+
+impl Confidence {
+    pub fn percent(self) -> u8 {
+        match self {
+            Confidence::Percent95 => 95,
+            Confidence::Percent99 => 99,
+        }
+    }
+
+    pub fn from_percent(percent: u8) -> Option<Self> {
+        match percent {
+            95 => Some(Confidence::Percent95),
+            99 => Some(Confidence::Percent99),
+            _ => None,
+        }
+    }
+}
+
+impl Paths {
+    /// The name used on the command line, in JSON and in recordings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Paths::OneFlow => "one-flow",
+            Paths::PerProbe => "per-probe",
+            Paths::All { .. } => "multipath",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -29,6 +80,7 @@ impl Default for Settings {
             timeout: Duration::from_millis(2000),
             max_in_flight: 1024,
             pacing: true,
+            paths: Paths::OneFlow,
         }
     }
 }

@@ -257,6 +257,7 @@ fn another_runs_answer_is_not_ours() {
         ttl: 1,
         key: ProbeKey::new(0).unwrap(),
         dst_port: 80,
+        flow: other.flow(),
     });
     let te = answer::time_exceeded(ip(R1), &foreign, 8).unwrap();
     assert_eq!(

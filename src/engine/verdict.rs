@@ -58,6 +58,9 @@ pub enum Ignored {
     Late,
     /// The probe's trace had already ended below its TTL.
     BeyondEnd,
+    /// The probe was sent again: another SYN of its flow reached the
+    /// destination first.
+    Superseded,
 }
 
 impl fmt::Display for Ignored {
@@ -69,6 +72,7 @@ impl fmt::Display for Ignored {
             Ignored::Duplicate => f.write_str("duplicate: probe already answered"),
             Ignored::Late => f.write_str("late: after the probe's timeout"),
             Ignored::BeyondEnd => f.write_str("beyond the end of its trace"),
+            Ignored::Superseded => f.write_str("superseded: its probe was sent again"),
         }
     }
 }

@@ -6,14 +6,14 @@
 
 pub mod pcapng;
 
-use crate::engine::Settings;
+use crate::engine::{Confidence, Paths, Settings};
 use crate::error::{Error, Result};
 use crate::report::Format;
 use crate::trace::TraceSpec;
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use std::time::Duration;
-use tracetcp_strategies::{Instance, Protocol, Session};
+use tracetcp_strategies::{Flow, Instance, Protocol, Session};
 
 /// A live session's file, written by the capture thread.
 pub type Recorder = pcapng::Writer<std::io::BufWriter<std::fs::File>>;
@@ -38,10 +38,17 @@ pub fn create(
 
 /// A session description that is ours but cannot be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Damaged;
+pub enum Unreadable {
+    Damaged,
+    /// Written in an older format (its number).
+    OldFormat(u64),
+}
 
-/// Marks the section comment as a tracetcp session.
+/// Marks the section comment as a tracetcp session; its value is the
+/// format. Format 2 keeps one flow per trace (format 1 varied the source
+/// port per probe and put the key there).
 const MAGIC: &str = "tracetcp-session";
+pub const FORMAT: u64 = 2;
 
 /// The session a recording holds: everything the engine and the report
 /// need, as the live run had it.
@@ -58,11 +65,12 @@ impl SessionInfo {
     pub fn to_json(&self) -> String {
         let s = &self.settings;
         json!({
-            MAGIC: 1,
+            MAGIC: FORMAT,
             "host": self.host,
             "address": self.session.dst().to_string(),
             "source": self.session.src().to_string(),
             "instance": self.session.instance().get(),
+            "flow": self.session.flow().get(),
             "traces": runs(&self.specs).iter().map(|(p, from, to)| json!({
                 "protocol": p.name(), "from": from, "to": to,
             })).collect::<Vec<_>>(),
@@ -71,6 +79,11 @@ impl SessionInfo {
                 "probes_per_hop": s.probes_per_hop,
                 "timeout_ms": s.timeout.as_millis() as u64,
                 "max_in_flight": s.max_in_flight, "pacing": s.pacing,
+                "paths": s.paths.name(),
+                "confidence": match s.paths {
+                    Paths::All { confidence } => Some(confidence.percent()),
+                    _ => None,
+                },
             },
             "format": match self.format {
                 Format::Classic => "classic",
@@ -84,10 +97,14 @@ impl SessionInfo {
 
     /// The session in a section comment; `None` if it is not ours, and
     /// an error if it is ours but damaged.
-    pub fn from_json(text: &str) -> Option<std::result::Result<SessionInfo, Damaged>> {
+    pub fn from_json(text: &str) -> Option<std::result::Result<SessionInfo, Unreadable>> {
         let v: Value = serde_json::from_str(text).ok()?;
-        v.get(MAGIC)?;
-        Some(parse(&v).ok_or(Damaged))
+        let format = v.get(MAGIC)?.as_u64();
+        Some(match format {
+            Some(FORMAT) => parse(&v).ok_or(Unreadable::Damaged),
+            Some(old) if old < FORMAT => Err(Unreadable::OldFormat(old)),
+            _ => Err(Unreadable::Damaged),
+        })
     }
 }
 
@@ -96,7 +113,8 @@ fn parse(v: &Value) -> Option<SessionInfo> {
     let num = |v: &Value, k: &str| v[k].as_u64();
     let small = |v: &Value, k: &str| num(v, k).and_then(|n| u8::try_from(n).ok());
     let instance = Instance::new(u16::try_from(num(v, "instance")?).ok()?)?;
-    let session = Session::new(addr("source")?, addr("address")?, instance)?;
+    let flow = Flow::new(u16::try_from(num(v, "flow")?).ok()?);
+    let session = Session::new(addr("source")?, addr("address")?, instance)?.with_flow(flow);
     let mut specs = Vec::new();
     for t in v["traces"].as_array()? {
         let protocol: Protocol = t["protocol"].as_str()?.parse().ok()?;
@@ -115,6 +133,14 @@ fn parse(v: &Value) -> Option<SessionInfo> {
         timeout: Duration::from_millis(num(s, "timeout_ms")?),
         max_in_flight: usize::try_from(num(s, "max_in_flight")?).ok()?,
         pacing: s["pacing"].as_bool()?,
+        paths: match s["paths"].as_str()? {
+            "one-flow" => Paths::OneFlow,
+            "per-probe" => Paths::PerProbe,
+            "multipath" => Paths::All {
+                confidence: Confidence::from_percent(small(s, "confidence")?)?,
+            },
+            _ => return None,
+        },
     };
     let format = match v["format"].as_str()? {
         "condensed" => Format::Condensed,

@@ -102,10 +102,11 @@ pub fn render(run: &RunInfo, results: &[TraceResult], names: &Names) -> String {
         .map(|n| format!(" [{n}]"))
         .unwrap_or_default();
     let mut out = format!(
-        "Comparing {} on the route to {}{host}\nOver a maximum of {} hops.\n",
+        "Comparing {} on the route to {}{host}\nOver a maximum of {} hops.\n{}",
         titles.join(", "),
         run.address,
-        run.settings.max_hops
+        run.settings.max_hops,
+        run.flow_line()
     );
     let last = results
         .iter()

@@ -6,6 +6,7 @@
 
 use super::{Names, RunInfo};
 use crate::diagnosis::Finding;
+use crate::engine::Paths;
 use crate::trace::{HopResult, Outcome, ProbeResult, TraceEnd, TraceResult};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -143,7 +144,13 @@ pub fn document(
             "probes_per_hop": s.probes_per_hop,
             "timeout_ms": s.timeout.as_millis() as u64,
             "pacing": s.pacing,
+            "paths": s.paths.name(),
+            "confidence": match s.paths {
+                Paths::All { confidence } => Some(confidence.percent()),
+                _ => None,
+            },
         },
+        "flow": run.flow.get(),
         "traces": results.iter().map(|r| trace(r, names)).collect::<Vec<_>>(),
         "diagnosis": findings.iter().map(|f| finding(f, results)).collect::<Vec<_>>(),
     })

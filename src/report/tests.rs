@@ -31,6 +31,7 @@ fn run(host: &str, address: &str, settings: Settings) -> RunInfo {
         host: host.to_string(),
         address: ip(address),
         source: ip("192.168.0.2"),
+        flow: tracetcp_strategies::Flow::new(45123),
         settings,
     }
 }
@@ -74,6 +75,7 @@ fn classic_matches_the_seed_trace_to_ebay() {
     let expected = "\
 Tracing route to 66.135.192.41 [www.ebay.co.uk] on port 80
 Over a maximum of 30 hops.
+All probes on one flow: 45123.
 1       1 ms    1 ms    2 ms    192.168.0.1     [wintermute]
 2       10 ms   9 ms    11 ms   10.78.128.1
 13      166 ms  169 ms  171 ms  66.135.207.174
@@ -90,7 +92,7 @@ fn classic_header_for_an_address_literal_udp_and_icmp() {
     let r = run("207.250.14.6", "207.250.14.6", Settings::default());
     assert_eq!(
         classic::header(&r, &tcp(21)),
-        "Tracing route to 207.250.14.6 on port 21\nOver a maximum of 30 hops.\n"
+        "Tracing route to 207.250.14.6 on port 21\nOver a maximum of 30 hops.\nAll probes on one flow: 45123.\n"
     );
     assert!(classic::header(&r, &TraceSpec::new(Protocol::Udp, 53))
         .starts_with("Tracing route to 207.250.14.6 on UDP port 53\n"));

@@ -3,7 +3,7 @@
 //! an independent decoder (`tcpdump -vvv -r FILE`).
 
 use std::io::Write;
-use tracetcp_strategies::{strategy_for, Instance, ProbeKey, ProbeSpec, Protocol, Session};
+use tracetcp_strategies::{strategy_for, Flow, Instance, ProbeKey, ProbeSpec, Protocol, Session};
 
 fn main() -> std::io::Result<()> {
     let path = std::env::args()
@@ -29,6 +29,7 @@ fn main() -> std::io::Result<()> {
                 ttl: 3,
                 key: ProbeKey::new(7).unwrap(),
                 dst_port: 80,
+                flow: Flow::new(0xc249),
             };
             let bytes = s.build_probe(&spec);
             let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();

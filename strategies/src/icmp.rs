@@ -1,9 +1,13 @@
-//! ICMP and ICMPv6 echo probes: identifier = instance, sequence = key.
+//! ICMP and ICMPv6 echo probes. The sequence number carries the probe's
+//! tag; the identifier is chosen so that identifier and sequence add up
+//! to the flow, which keeps the checksum (hashed by load balancers) the
+//! same for every probe of a flow.
 //!
 //! Implements ProbeFormat; must not depend on the other probe kinds.
 
-use crate::probe::{NotOurs, ProbeKey, ProbeSpec, Protocol, ReplyKind, Session};
-use crate::strategy::{icmp_protocol, pseudo_sum, ProbeFormat};
+use crate::flow::{self, Flow};
+use crate::probe::{NotOurs, ProbeSpec, Protocol, ReplyKind, Session};
+use crate::strategy::{icmp_protocol, pseudo_sum, Ident, ProbeFormat};
 use crate::wire::icmp::{v4, v6};
 use crate::wire::{IcmpMessage, IcmpView, IpView};
 
@@ -19,14 +23,16 @@ fn echo_types(v6: bool) -> (u8, u8) {
     }
 }
 
-fn key_of(s: &Session, m: &IcmpView, want_type: u8) -> Result<ProbeKey, NotOurs> {
+fn ident(s: &Session, m: &IcmpView, want_type: u8) -> Result<Ident, NotOurs> {
     if m.icmp_type != want_type {
         return Err(NotOurs::NotAProbe);
     }
-    if m.echo_id() != s.instance().get() {
-        return Err(NotOurs::OtherInstance);
-    }
-    ProbeKey::new(m.echo_seq()).ok_or(NotOurs::OtherInstance)
+    let key = flow::key_of_tag(s.instance(), m.echo_seq()).ok_or(NotOurs::OtherInstance)?;
+    Ok(Ident {
+        key,
+        dst_port: 0,
+        flow: Flow::of_echo(m.echo_id(), m.echo_seq()),
+    })
 }
 
 impl ProbeFormat for IcmpEcho {
@@ -38,8 +44,9 @@ impl ProbeFormat for IcmpEcho {
 
     fn build_l4(s: &Session, spec: &ProbeSpec) -> Vec<u8> {
         let (request, _) = echo_types(s.is_v6());
-        let [id_hi, id_lo] = s.instance().get().to_be_bytes();
-        let [seq_hi, seq_lo] = spec.key.get().to_be_bytes();
+        let sequence = flow::tag(s.instance(), spec.key);
+        let [id_hi, id_lo] = spec.flow.echo_identifier(sequence).to_be_bytes();
+        let [seq_hi, seq_lo] = sequence.to_be_bytes();
         IcmpMessage {
             icmp_type: request,
             code: 0,
@@ -55,19 +62,19 @@ impl ProbeFormat for IcmpEcho {
         })
     }
 
-    fn outgoing(s: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs> {
+    fn outgoing(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {
         Self::quoted(s, l4)
     }
 
-    fn quoted(s: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs> {
+    fn quoted(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {
         let (request, _) = echo_types(s.is_v6());
-        Ok((key_of(s, &IcmpView::parse(l4)?, request)?, 0))
+        ident(s, &IcmpView::parse(l4)?, request)
     }
 
-    fn direct(s: &Session, ip: &IpView) -> Result<(ProbeKey, u16, ReplyKind), NotOurs> {
+    fn direct(s: &Session, ip: &IpView) -> Result<(Ident, ReplyKind), NotOurs> {
         let (_, reply) = echo_types(s.is_v6());
-        let key = key_of(s, &IcmpView::parse(ip.payload)?, reply)?;
-        Ok((key, 0, ReplyKind::EchoReply))
+        let id = ident(s, &IcmpView::parse(ip.payload)?, reply)?;
+        Ok((id, ReplyKind::EchoReply))
     }
 
     fn filter(s: &Session) -> String {

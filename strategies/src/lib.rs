@@ -9,6 +9,7 @@
 //! The crate knows nothing of pcap, sockets or clocks.
 
 pub mod answer;
+mod flow;
 mod icmp;
 mod probe;
 mod strategy;
@@ -16,6 +17,7 @@ mod tcp;
 mod udp;
 pub mod wire;
 
+pub use flow::Flow;
 pub use probe::{
     Classification, IcmpCode, Instance, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind,
     SeenProbe, Session, Unreachable, KEY_SPAN,

@@ -2,6 +2,7 @@
 //!
 //! Plain data; depends only on the wire module.
 
+use crate::flow::Flow;
 use crate::wire::WireError;
 use std::fmt;
 use std::net::IpAddr;
@@ -107,12 +108,24 @@ pub struct Session {
     src: IpAddr,
     dst: IpAddr,
     instance: Instance,
+    flow: Flow,
 }
 
 impl Session {
-    /// A session; `None` when the two addresses are of different families.
+    /// A session whose traces keep the flow its instance picks; `None`
+    /// when the two addresses are of different families.
     pub fn new(src: IpAddr, dst: IpAddr, instance: Instance) -> Option<Self> {
-        (src.is_ipv6() == dst.is_ipv6()).then_some(Session { src, dst, instance })
+        (src.is_ipv6() == dst.is_ipv6()).then_some(Session {
+            src,
+            dst,
+            instance,
+            flow: Flow::ephemeral(instance),
+        })
+    }
+
+    /// The same session with its traces on `flow` (`--flow`).
+    pub fn with_flow(self, flow: Flow) -> Self {
+        Session { flow, ..self }
     }
 
     pub fn src(&self) -> IpAddr {
@@ -127,19 +140,13 @@ impl Session {
         self.instance
     }
 
+    /// The flow every probe of a trace keeps (unless told otherwise).
+    pub fn flow(&self) -> Flow {
+        self.flow
+    }
+
     pub fn is_v6(&self) -> bool {
         self.dst.is_ipv6()
-    }
-
-    /// The source port of the probe with this key (TCP and UDP).
-    pub fn probe_port(&self, key: ProbeKey) -> u16 {
-        0x8000 | (key.0.wrapping_add(self.instance.0) % KEY_SPAN)
-    }
-
-    /// The key whose probe leaves from `port`, if any.
-    pub fn key_for_port(&self, port: u16) -> Option<ProbeKey> {
-        (port & 0x8000 != 0)
-            .then(|| ProbeKey((port & 0x7fff).wrapping_sub(self.instance.0) % KEY_SPAN))
     }
 }
 
@@ -150,6 +157,7 @@ pub struct ProbeSpec {
     pub key: ProbeKey,
     /// Destination port (ignored by ICMP).
     pub dst_port: u16,
+    pub flow: Flow,
 }
 
 /// An ICMP type and code as received.
@@ -258,6 +266,7 @@ pub struct SeenProbe {
     pub key: ProbeKey,
     pub ttl: u8,
     pub dst_port: u16,
+    pub flow: Flow,
 }
 
 /// An answer to one of our probes.
@@ -267,6 +276,8 @@ pub struct Reply {
     pub key: ProbeKey,
     /// The destination port of the probe answered (0 for ICMP).
     pub dst_port: u16,
+    /// The flow of the probe answered.
+    pub flow: Flow,
     /// Who answered.
     pub from: IpAddr,
     pub kind: ReplyKind,
@@ -341,20 +352,7 @@ mod tests {
     }
 
     #[test]
-    fn probe_ports_round_trip() {
-        let s = Session::new(
-            "198.18.0.1".parse().unwrap(),
-            "198.18.0.2".parse().unwrap(),
-            Instance::new(0xfffe).unwrap(),
-        )
-        .unwrap();
-        for k in [0u16, 1, 0x1234, KEY_SPAN - 1] {
-            let key = ProbeKey::new(k).unwrap();
-            let port = s.probe_port(key);
-            assert!(port >= 0x8000);
-            assert_eq!(s.key_for_port(port), Some(key));
-        }
-        assert_eq!(s.key_for_port(80), None);
+    fn keys_wrap_at_the_span() {
         assert_eq!(ProbeKey::for_index(u64::from(KEY_SPAN) + 5).get(), 5);
         assert!(ProbeKey::new(KEY_SPAN).is_none());
     }

@@ -5,6 +5,7 @@
 //! Must not depend on the probe kinds (tcp, udp, icmp): they depend on it,
 //! and the crate root picks among them.
 
+use crate::flow::Flow;
 use crate::probe::{
     Classification, IcmpCode, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind, SeenProbe,
     Session, Unreachable,
@@ -30,6 +31,15 @@ pub trait Strategy: Send + Sync + fmt::Debug {
     fn classify(&self, packet: &[u8]) -> Classification;
 }
 
+/// Which probe a packet is or answers: its key, destination port (0 for
+/// ICMP) and flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ident {
+    pub key: ProbeKey,
+    pub dst_port: u16,
+    pub flow: Flow,
+}
+
 /// What differs between TCP, UDP and ICMP probes.
 pub(crate) trait ProbeFormat: Send + Sync + 'static {
     const PROTOCOL: Protocol;
@@ -40,15 +50,15 @@ pub(crate) trait ProbeFormat: Send + Sync + 'static {
     /// The upper-layer bytes of a probe, checksum included.
     fn build_l4(session: &Session, spec: &ProbeSpec) -> Vec<u8>;
 
-    /// Key and destination port of an outgoing probe (a whole segment).
-    fn outgoing(session: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs>;
+    /// The identity of an outgoing probe (a whole segment).
+    fn outgoing(session: &Session, l4: &[u8]) -> Result<Ident, NotOurs>;
 
-    /// Key and destination port of a probe from the (at least 8) bytes
-    /// an ICMP error quotes.
-    fn quoted(session: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs>;
+    /// The identity of a probe from the (at least 8) bytes an ICMP error
+    /// quotes.
+    fn quoted(session: &Session, l4: &[u8]) -> Result<Ident, NotOurs>;
 
     /// A direct answer from the destination: SYN-ACK, RST, echo reply.
-    fn direct(session: &Session, ip: &IpView) -> Result<(ProbeKey, u16, ReplyKind), NotOurs>;
+    fn direct(session: &Session, ip: &IpView) -> Result<(Ident, ReplyKind), NotOurs>;
 
     /// BPF for outgoing probes and direct answers (ICMP errors are added).
     fn filter(session: &Session) -> String;
@@ -88,7 +98,7 @@ impl<F: ProbeFormat> Strategy for Prober<F> {
     fn build_probe(&self, spec: &ProbeSpec) -> Vec<u8> {
         let l4 = F::build_l4(&self.session, spec);
         let protocol = F::ip_protocol(self.session.is_v6());
-        ip_packet(&self.session, spec.ttl, spec.key.get(), protocol, &l4)
+        ip_packet(&self.session, spec, protocol, &l4)
     }
 
     fn filter(&self) -> String {
@@ -119,11 +129,12 @@ fn classify<F: ProbeFormat>(s: &Session, packet: &[u8]) -> Result<Classification
     }
     let protocol = F::ip_protocol(s.is_v6());
     if ip.src == s.src() && ip.dst == s.dst() && ip.protocol == protocol {
-        let (key, dst_port) = F::outgoing(s, ip.payload)?;
+        let id = F::outgoing(s, ip.payload)?;
         return Ok(Classification::Probe(SeenProbe {
-            key,
+            key: id.key,
             ttl: ip.ttl,
-            dst_port,
+            dst_port: id.dst_port,
+            flow: id.flow,
         }));
     }
     if ip.dst != s.src() {
@@ -147,10 +158,11 @@ fn classify<F: ProbeFormat>(s: &Session, packet: &[u8]) -> Result<Classification
     } else if ip.protocol != protocol {
         return Err(NotOurs::OtherProtocol);
     }
-    let (key, dst_port, kind) = F::direct(s, &ip)?;
+    let (id, kind) = F::direct(s, &ip)?;
     Ok(Classification::Reply(Reply {
-        key,
-        dst_port,
+        key: id.key,
+        dst_port: id.dst_port,
+        flow: id.flow,
         from: ip.src,
         kind,
         icmp,
@@ -172,10 +184,11 @@ fn quoted_reply<F: ProbeFormat>(
     if quoted.protocol != F::ip_protocol(s.is_v6()) {
         return Err(NotOurs::OtherProtocol);
     }
-    let (key, dst_port) = F::quoted(s, quoted.payload)?;
+    let id = F::quoted(s, quoted.payload)?;
     Ok(Reply {
-        key,
-        dst_port,
+        key: id.key,
+        dst_port: id.dst_port,
+        flow: id.flow,
         from: ip.src,
         kind,
         icmp: Some(IcmpCode {
@@ -229,13 +242,13 @@ fn error_kind(v6: bool, m: &IcmpView) -> Option<ReplyKind> {
 }
 
 /// An IPv4 or IPv6 packet around `l4`.
-fn ip_packet(s: &Session, ttl: u8, ident: u16, protocol: u8, l4: &[u8]) -> Vec<u8> {
+fn ip_packet(s: &Session, spec: &ProbeSpec, protocol: u8, l4: &[u8]) -> Vec<u8> {
     IpHeader {
-        ident,
-        // A flow label fixed for the session keeps flow-hashing routers
-        // on one path for all of its probes.
-        flow: u32::from(s.instance().get()),
-        ..IpHeader::plain(s.src(), s.dst(), protocol, ttl)
+        ident: spec.key.get(),
+        // The flow label follows the flow, so that routers hashing it
+        // keep every probe of a flow on one path.
+        flow: u32::from(spec.flow.get()),
+        ..IpHeader::plain(s.src(), s.dst(), protocol, spec.ttl)
     }
     .packet(l4)
 }

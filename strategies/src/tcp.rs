@@ -1,12 +1,13 @@
-//! TCP SYN probes. The key travels in the source port and in the sequence
-//! number (instance in the high half, key in the low half): both are in
-//! the first 8 bytes that every ICMP error quotes, and a SYN-ACK or RST
-//! acknowledges the sequence number plus one.
+//! TCP SYN probes. The flow is the source port; the key travels in the
+//! sequence number (instance in the high half, key in the low half), which
+//! is in the first 8 bytes that every ICMP error quotes and which a
+//! SYN-ACK or RST acknowledges plus one.
 //!
 //! Implements ProbeFormat; must not depend on the other probe kinds.
 
+use crate::flow::Flow;
 use crate::probe::{NotOurs, ProbeKey, ProbeSpec, Protocol, ReplyKind, Session};
-use crate::strategy::{pseudo_sum, ProbeFormat};
+use crate::strategy::{pseudo_sum, Ident, ProbeFormat};
 use crate::wire::{proto, tcp_option, IpView, TcpFlags, TcpHeader, TcpOption, TcpView};
 
 pub(crate) struct TcpSyn;
@@ -20,14 +21,17 @@ fn sequence(s: &Session, key: ProbeKey) -> u32 {
     (u32::from(s.instance().get()) << 16) | u32::from(key.get())
 }
 
-/// The key of a probe with this source port and sequence number.
-fn key_of(s: &Session, src_port: u16, seq: u32) -> Result<ProbeKey, NotOurs> {
-    let key = s.key_for_port(src_port).ok_or(NotOurs::OtherInstance)?;
-    if sequence(s, key) == seq {
-        Ok(key)
-    } else {
-        Err(NotOurs::OtherInstance)
+/// The probe with this source port, sequence number and destination port.
+fn ident(s: &Session, src_port: u16, seq: u32, dst_port: u16) -> Result<Ident, NotOurs> {
+    if seq >> 16 != u32::from(s.instance().get()) {
+        return Err(NotOurs::OtherInstance);
     }
+    let key = ProbeKey::new(seq as u16).ok_or(NotOurs::OtherInstance)?;
+    Ok(Ident {
+        key,
+        dst_port,
+        flow: Flow::new(src_port),
+    })
 }
 
 impl ProbeFormat for TcpSyn {
@@ -52,7 +56,7 @@ impl ProbeFormat for TcpSyn {
             opt(tcp_option::WINDOW_SCALE, &[7]),
         ];
         TcpHeader {
-            src_port: s.probe_port(spec.key),
+            src_port: spec.flow.get(),
             dst_port: spec.dst_port,
             seq,
             ack: 0,
@@ -64,21 +68,21 @@ impl ProbeFormat for TcpSyn {
         .segment(&[], |len| pseudo_sum(s, proto::TCP, len))
     }
 
-    fn outgoing(s: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs> {
+    fn outgoing(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {
         let tcp = TcpView::parse(l4)?;
         let flags = tcp.flags.unwrap_or(TcpFlags(0));
         if !flags.has(TcpFlags::SYN) || flags.has(TcpFlags::ACK) {
             return Err(NotOurs::NotAProbe);
         }
-        Ok((key_of(s, tcp.src_port, tcp.seq)?, tcp.dst_port))
+        ident(s, tcp.src_port, tcp.seq, tcp.dst_port)
     }
 
-    fn quoted(s: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs> {
+    fn quoted(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {
         let tcp = TcpView::parse_quoted(l4)?;
-        Ok((key_of(s, tcp.src_port, tcp.seq)?, tcp.dst_port))
+        ident(s, tcp.src_port, tcp.seq, tcp.dst_port)
     }
 
-    fn direct(s: &Session, ip: &IpView) -> Result<(ProbeKey, u16, ReplyKind), NotOurs> {
+    fn direct(s: &Session, ip: &IpView) -> Result<(Ident, ReplyKind), NotOurs> {
         if ip.src != s.dst() {
             return Err(NotOurs::OtherHosts);
         }
@@ -91,12 +95,16 @@ impl ProbeFormat for TcpSyn {
         } else {
             return Err(NotOurs::NotAProbe);
         };
-        let key = match (flags.has(TcpFlags::ACK), tcp.ack) {
-            (true, Some(ack)) => key_of(s, tcp.dst_port, ack.wrapping_sub(1))?,
-            // A bare RST acknowledges nothing: the port is all we have.
-            _ => s.key_for_port(tcp.dst_port).ok_or(NotOurs::OtherInstance)?,
-        };
-        Ok((key, tcp.src_port, kind))
+        // Only the acknowledgment number says which probe is answered: a
+        // bare RST acknowledges nothing, and with one flow per trace the
+        // ports no longer tell probes apart.
+        match (flags.has(TcpFlags::ACK), tcp.ack) {
+            (true, Some(ack)) => Ok((
+                ident(s, tcp.dst_port, ack.wrapping_sub(1), tcp.src_port)?,
+                kind,
+            )),
+            _ => Err(NotOurs::NotAProbe),
+        }
     }
 
     fn filter(s: &Session) -> String {

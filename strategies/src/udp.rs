@@ -1,22 +1,24 @@
-//! UDP probes. The key travels in the source port; the instance is the
-//! UDP checksum itself, made so by two adjustment bytes of payload. Both
-//! are in the 8 bytes every ICMP error quotes.
+//! UDP probes. The flow is the source port; the key travels in the UDP
+//! checksum itself, made so by two adjustment bytes of payload (Paris
+//! traceroute's way). Both are in the 8 bytes every ICMP error quotes.
 //!
 //! Implements ProbeFormat; must not depend on the other probe kinds.
 
-use crate::probe::{NotOurs, ProbeKey, ProbeSpec, Protocol, ReplyKind, Session};
-use crate::strategy::{pseudo_sum, ProbeFormat};
+use crate::flow::{self, Flow};
+use crate::probe::{NotOurs, ProbeSpec, Protocol, ReplyKind, Session};
+use crate::strategy::{pseudo_sum, Ident, ProbeFormat};
 use crate::wire::{checksum, proto, IpView, UdpHeader, UdpView};
 
 pub(crate) struct UdpDatagram;
 
-fn key_of(s: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs> {
+fn ident(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {
     let udp = UdpView::parse(l4)?;
-    let key = s.key_for_port(udp.src_port).ok_or(NotOurs::OtherInstance)?;
-    if udp.checksum != s.instance().get() {
-        return Err(NotOurs::OtherInstance);
-    }
-    Ok((key, udp.dst_port))
+    let key = flow::key_of_tag(s.instance(), udp.checksum).ok_or(NotOurs::OtherInstance)?;
+    Ok(Ident {
+        key,
+        dst_port: udp.dst_port,
+        flow: Flow::new(udp.src_port),
+    })
 }
 
 impl ProbeFormat for UdpDatagram {
@@ -28,27 +30,27 @@ impl ProbeFormat for UdpDatagram {
 
     fn build_l4(s: &Session, spec: &ProbeSpec) -> Vec<u8> {
         let header = UdpHeader {
-            src_port: s.probe_port(spec.key),
+            src_port: spec.flow.get(),
             dst_port: spec.dst_port,
         };
-        // The checksum field holds the instance; the two data bytes are
-        // chosen so that it is the datagram's real checksum.
-        let target = s.instance().get();
+        // The checksum field holds the probe's tag; the two data bytes
+        // are chosen so that it is the datagram's real checksum.
+        let target = flow::tag(s.instance(), spec.key);
         let draft = header.datagram_with_checksum(&[0, 0], target);
         let acc = checksum::sum(pseudo_sum(s, proto::UDP, draft.len()), &draft[..6]);
         let word = checksum::word_for_target(acc, target);
         header.datagram_with_checksum(&word.to_be_bytes(), target)
     }
 
-    fn outgoing(s: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs> {
-        key_of(s, l4)
+    fn outgoing(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {
+        ident(s, l4)
     }
 
-    fn quoted(s: &Session, l4: &[u8]) -> Result<(ProbeKey, u16), NotOurs> {
-        key_of(s, l4)
+    fn quoted(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {
+        ident(s, l4)
     }
 
-    fn direct(_s: &Session, _ip: &IpView) -> Result<(ProbeKey, u16, ReplyKind), NotOurs> {
+    fn direct(_s: &Session, _ip: &IpView) -> Result<(Ident, ReplyKind), NotOurs> {
         // A datagram back from the service says nothing a trace uses.
         Err(NotOurs::OtherProtocol)
     }

@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use tracetcp_strategies::wire::checksum;
 use tracetcp_strategies::{
-    strategy_for, Classification, IcmpCode, Instance, NotOurs, ProbeKey, Protocol, Reply,
-    ReplyKind, SeenProbe, Session, Unreachable,
+    strategy_for, Classification, Flow, IcmpCode, Instance, NotOurs, ProbeKey, ProbeSpec, Protocol,
+    Reply, ReplyKind, SeenProbe, Session, Unreachable,
 };
 
 fn reply(c: Classification) -> Reply {
@@ -38,6 +38,39 @@ fn builds_exact_bytes_with_valid_checksums() {
     }
 }
 
+/// The bytes load balancers hash stay the same for every probe of a flow
+/// (Paris traceroute), and each probe is still told apart by its key.
+#[test]
+fn probes_of_one_flow_hash_alike_and_stay_apart() {
+    for (protocol, v6, _) in cases() {
+        let s = session(v6);
+        let strategy = strategy_for(protocol, s);
+        let header = if v6 { 40 } else { 20 };
+        let mut hashed = None;
+        for k in [0u16, 1, 7, 300, 0x7fff] {
+            let spec = ProbeSpec {
+                key: ProbeKey::new(k).unwrap(),
+                ..spec()
+            };
+            let bytes = strategy.build_probe(&spec);
+            // addresses, protocol, flow label; ports or type/code/checksum
+            let flow_label = if v6 { bytes[1..4].to_vec() } else { vec![] };
+            let fields = (flow_label, bytes[header..header + 4].to_vec());
+            assert_eq!(
+                *hashed.get_or_insert(fields.clone()),
+                fields,
+                "{protocol} v6={v6} key {k}"
+            );
+            match strategy.classify(&bytes) {
+                Classification::Probe(p) => {
+                    assert_eq!((p.key.get(), p.flow), (k, Flow::new(0xc249)))
+                }
+                other => panic!("{protocol} v6={v6}: {other:?}"),
+            }
+        }
+    }
+}
+
 #[test]
 fn tcp_syn_carries_os_like_options() {
     let b = hex(V4_TCP);
@@ -59,7 +92,8 @@ fn own_probes_are_recognised_leaving() {
             Classification::Probe(SeenProbe {
                 key: ProbeKey::new(7).unwrap(),
                 ttl: 3,
-                dst_port: port
+                dst_port: port,
+                flow: Flow::new(0xc249),
             }),
             "{protocol} v6={v6}"
         );
@@ -155,7 +189,13 @@ fn echo_reply_from_the_destination() {
         let r = reply(strategy_for(Protocol::Icmp, s).classify(&packet));
         assert_eq!((r.kind, r.key.get()), (ReplyKind::EchoReply, 7));
         assert_eq!(r.icmp.map(|c| c.icmp_type), Some(m[0]));
-        m[4] = 0x11; // another identifier
+        assert_eq!(r.flow, Flow::new(0xc249));
+        m[4] ^= 0x11; // another identifier: another flow
+        let other = ip_packet(s.dst(), s.src(), proto, &m);
+        let r = reply(strategy_for(Protocol::Icmp, s).classify(&other));
+        assert_ne!(r.flow, Flow::new(0xc249));
+        m[6] = 0x80; // a sequence number no probe of ours carries
+        m[7] = 0x01;
         let other = ip_packet(s.dst(), s.src(), proto, &m);
         assert_eq!(
             strategy_for(Protocol::Icmp, s).classify(&other),

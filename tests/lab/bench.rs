@@ -409,6 +409,7 @@ fn synthetic_recording(path: &Path, ports: u16) {
             ttl: 128,
             key: ProbeKey::for_index(i as u64),
             dst_port: port,
+            flow: session.flow(),
         });
         let reply =
             answer::tcp_answer(&probe, if port % 100 == 0 { 0x02 } else { 0x04 }).expect("answer");

@@ -203,15 +203,27 @@ pub const ALL: &[Scenario] = &[
     },
     Scenario {
         name: "ecmp",
-        about: "two equal-cost links between r1 and r2: hop 2 has two responders",
+        about: "two equal-cost links between r1 and r2, a new flow per probe (--no-paris): hop 2 has two responders",
+        build: || {
+            let lab = plain();
+            lab.add_parallel_link(1);
+            lab
+        },
+        args: |lab| with(lab, 80, "-m 8 -p 6 --no-paris"),
+        shows: |out| out.contains("\n\t"),
+        expect: &["load-balancing"],
+    },
+    Scenario {
+        name: "ecmp-one-flow",
+        about: "the same two links, one flow per trace (the default): every hop has one responder",
         build: || {
             let lab = plain();
             lab.add_parallel_link(1);
             lab
         },
         args: |lab| with(lab, 80, "-m 8 -p 6"),
-        shows: |out| out.contains("\n\t"),
-        expect: &["load-balancing"],
+        shows: |out| !out.contains("\n\t") && out.contains("Trace Complete"),
+        expect: &["reached"],
     },
     Scenario {
         name: "compare-blocked-port",
