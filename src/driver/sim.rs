@@ -31,9 +31,15 @@ pub enum Hop {
     Router(&'static str),
     /// Answers from one of two routers, alternating per probe.
     Balanced(&'static str, &'static str),
+    /// Answers from one of these routers, picked by hashing the probe's
+    /// flow and this TTL (a per-flow load balancer before the hop).
+    PerFlow(&'static [&'static str]),
     Silent,
     Unreachable(&'static str, u8),
-    /// The destination: SYN-ACK (open), RST (closed) or nothing.
+    /// The destination: SYN-ACK (open), RST (closed) or nothing. An open
+    /// port holds a SYN-RECEIVED state per 4-tuple until the client's RST
+    /// to its SYN-ACK arrives; a SYN of that 4-tuple meanwhile goes
+    /// unanswered (Linux answers a bare ACK, which is no probe's answer).
     Open,
     Closed,
     Mute,
@@ -66,6 +72,9 @@ struct Wire {
     seq: u64,
     /// Probes seen per TTL, so that balanced hops alternate.
     per_ttl: HashMap<u8, u64>,
+    /// Open port: until when the SYN-RECEIVED state of each pair of
+    /// ports lasts.
+    syn_received: HashMap<u32, Timestamp>,
     current: Vec<u8>,
     log: Vec<(Timestamp, Vec<u8>)>,
 }
@@ -76,7 +85,7 @@ impl Wire {
         self.queue.push(Reverse((at, self.seq, bytes)));
     }
 
-    fn answer(&self, ttl: u8, probe: &[u8], nth: u64) -> Option<Vec<u8>> {
+    fn answer(&mut self, ttl: u8, probe: &[u8], nth: u64, seen: Timestamp) -> Option<Vec<u8>> {
         // Every TTL at or beyond the last hop reaches the destination.
         let hop = *self.path.get(usize::from(ttl) - 1).or(self.path.last())?;
         match hop {
@@ -84,9 +93,28 @@ impl Wire {
             Hop::Balanced(a, b) => {
                 answer::time_exceeded(ip(if nth.is_multiple_of(2) { a } else { b }), probe, 8)
             }
+            Hop::PerFlow(routers) => {
+                let pick = flow_hash(probe, ttl) % routers.len() as u64;
+                answer::time_exceeded(ip(routers[pick as usize]), probe, 8)
+            }
             Hop::Silent | Hop::Mute => None,
             Hop::Unreachable(a, code) => answer::unreachable(ip(a), probe, code),
-            Hop::Open => answer::tcp_answer(probe, 0x02),
+            Hop::Open => {
+                // The SYN reaches the server half a path's RTT after it
+                // left; the RST to the SYN-ACK a whole RTT after that.
+                let hops = self.path.len() as u32;
+                let arrives = seen.after(self.rtt * hops / 2);
+                let ports = IpView::parse(probe, Quoting::Whole)
+                    .ok()
+                    .and_then(|v| v.payload.get(..4).map(|p| [p[0], p[1], p[2], p[3]]))
+                    .map_or(0, u32::from_be_bytes);
+                if self.syn_received.get(&ports).is_some_and(|&t| t > arrives) {
+                    return None;
+                }
+                self.syn_received
+                    .insert(ports, arrives.after(self.rtt * hops));
+                answer::tcp_answer(probe, 0x02)
+            }
             Hop::Closed => answer::tcp_answer(probe, 0x04),
         }
     }
@@ -99,14 +127,40 @@ impl Wire {
             let nth = self.per_ttl.entry(ttl).or_default();
             let n = *nth;
             *nth += 1;
-            let answer = self.answer(ttl, &probe, n);
+            let answer = self.answer(ttl, &probe, n, seen);
             self.push(seen, probe);
             if let Some(a) = answer {
                 self.push(seen.after(self.rtt * u32::from(ttl)), a);
             }
         }
     }
+}
 
+/// What a load balancer hashing the 5-tuple (and `salt`, standing for
+/// the router) makes of a probe: its source port (TCP, UDP) or its ICMP
+/// identifier and sequence, which are what vary between flows.
+fn flow_hash(probe: &[u8], salt: u8) -> u64 {
+    let Ok(ip) = IpView::parse(probe, Quoting::Whole) else {
+        return 0;
+    };
+    let flow = match ip.payload {
+        [a, b, _, _, c, d, e, f, ..] if ip.protocol == ip.icmp_protocol() => {
+            u64::from(u16::from_be_bytes([*c, *d]).wrapping_add(u16::from_be_bytes([*e, *f])))
+                | u64::from(*a) << 16
+                | u64::from(*b) << 24
+        }
+        [a, b, ..] => u64::from(u16::from_be_bytes([*a, *b])),
+        _ => 0,
+    };
+    if salt == 0 {
+        return flow;
+    }
+    (flow ^ u64::from(salt) << 32)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .rotate_left(23)
+}
+
+impl Wire {
     fn deliver(&mut self) -> Input<'_> {
         let Some(Reverse((t, _, bytes))) = self.queue.pop() else {
             return Input::Idle;
@@ -215,6 +269,7 @@ impl Sim {
             queue: BinaryHeap::new(),
             seq: 0,
             per_ttl: HashMap::new(),
+            syn_received: HashMap::new(),
             current: Vec::new(),
             log: Vec::new(),
         };

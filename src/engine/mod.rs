@@ -64,12 +64,17 @@ struct TraceState {
     /// How many hops have been reported final.
     emitted: usize,
     done: bool,
+    /// When its latest probe was handed to the sender.
+    last_sent: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Planned {
     trace: usize,
     index: u8,
+    /// Not to be sent before this (a SYN sent again waits until the
+    /// server has forgotten the 4-tuple; see `supersede`).
+    not_before: Timestamp,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +117,11 @@ impl Engine {
             let queue = e.plan.entry(ttl).or_default();
             for index in 0..s.probes_per_hop {
                 for trace in 0..e.traces.len() {
-                    queue.push_back(Planned { trace, index });
+                    queue.push_back(Planned {
+                        trace,
+                        index,
+                        not_before: Timestamp::default(),
+                    });
                 }
             }
         }
@@ -149,6 +158,7 @@ impl Engine {
                     end: None,
                     emitted: 0,
                     done: false,
+                    last_sent: Timestamp::default(),
                 })
                 .collect(),
             pacer: Pacer::new(settings.pacing),
@@ -215,7 +225,7 @@ impl Engine {
             };
             let protocol = self.traces[planned.trace].spec.protocol;
             let responder = self.responder(ttl, protocol);
-            let ready = self.pacer.ready_at(responder, now);
+            let ready = self.pacer.ready_at(responder, now).max(planned.not_before);
             if ready > now {
                 self.next_send = Some(self.next_send.map_or(ready, |t| t.min(ready)));
                 continue;
@@ -255,6 +265,7 @@ impl Engine {
         let id = self.probes.len();
         let key = ProbeKey::for_index(id as u64);
         let spec = self.traces[planned.trace].spec;
+        self.traces[planned.trace].last_sent = now;
         let flow = match self.settings.paths {
             Paths::PerProbe => Flow::per_probe(self.session.instance(), key),
             Paths::OneFlow | Paths::All { .. } => self.session.flow(),

@@ -6,6 +6,7 @@ use super::{Engine, Ignored, Mode, Paths, Planned, ProbeRecord, ProbeState, Verd
 use crate::time::Timestamp;
 use crate::trace::{Answer, TraceSpec};
 use std::cmp::Reverse;
+use std::time::Duration;
 use tracetcp_strategies::{
     Classification, Flow, NotOurs, ProbeKey, Protocol, Reply, ReplyKind, SeenProbe,
 };
@@ -143,7 +144,7 @@ impl Engine {
         if reply.kind.is_destination() {
             self.destination_ttl = Some(self.destination_ttl.map_or(ttl, |d| d.min(ttl)));
         }
-        if reply.kind == ReplyKind::SynAck && self.settings.paths != Paths::PerProbe {
+        if reply.kind == ReplyKind::SynAck && self.settings.paths == Paths::OneFlow {
             self.supersede(id);
         }
         if reply.kind.ends_trace() {
@@ -162,13 +163,21 @@ impl Engine {
     /// that were already on their way to the same hop meet a server in
     /// SYN-RECEIVED for this 4-tuple, which answers them with a bare ACK
     /// or not at all. Their results would be false losses, so they are
-    /// dropped from the hop and (live) sent again: they leave after this
-    /// SYN-ACK and our kernel's RST to it, and find the server clean.
+    /// dropped from the hop and (live) sent again once the server has
+    /// forgotten the 4-tuple: our kernel's RST to the SYN-ACK of the last
+    /// SYN sent reaches it within about 1.5 round trips of that SYN.
     fn supersede(&mut self, answered: usize) {
-        let (trace, ttl, flow) = {
+        let (trace, ttl, flow, rtt) = {
             let p = &self.probes[answered];
-            (p.trace, p.ttl, p.flow)
+            let rtt = match p.state {
+                ProbeState::Answered(a) => a.at.since(p.sent_or_requested()),
+                _ => Duration::ZERO,
+            };
+            (p.trace, p.ttl, p.flow, rtt)
         };
+        let not_before = self.traces[trace]
+            .last_sent
+            .after(rtt * 2 + Duration::from_millis(1));
         let offset = usize::from(ttl - self.settings.first_ttl);
         let mut again = Vec::new();
         let probes = &mut self.probes;
@@ -185,7 +194,11 @@ impl Engine {
         if self.mode == Mode::Live {
             let queue = self.plan.entry(ttl).or_default();
             for &index in again.iter().rev() {
-                queue.push_front(Planned { trace, index });
+                queue.push_front(Planned {
+                    trace,
+                    index,
+                    not_before,
+                });
             }
         }
     }

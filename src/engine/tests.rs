@@ -83,6 +83,38 @@ fn clean_path_reaches_the_destination() {
     assert!(sim.elapsed() < ms(100), "took {:?}", sim.elapsed());
 }
 
+/// One flow per trace: the SYNs of the destination's hop share a 4-tuple,
+/// and the server (SYN-RECEIVED after the first) leaves the others
+/// unanswered. They are sent again after the server has forgotten the
+/// 4-tuple, so the hop ends with every probe answered, not "* *".
+#[test]
+fn every_probe_at_an_open_port_is_answered_despite_one_flow() {
+    let (r, sim) = trace(vec![Hop::Router(R1), Hop::Router(R2), Hop::Open], 30);
+    let last = r.hops.last().unwrap();
+    assert_eq!(last.ttl, 3);
+    assert_eq!(last.probes.len(), 3);
+    for p in &last.probes {
+        let (a, _) = p.answer().expect("answered");
+        assert_eq!(a.kind, ReplyKind::SynAck);
+    }
+    assert!(sim.elapsed() < ms(100), "took {:?}", sim.elapsed());
+    // Every probe kept one source port.
+    let ports: std::collections::BTreeSet<u16> = sim
+        .log
+        .iter()
+        .filter(|(_, b)| b[12..16] == ip_octets(SRC))
+        .map(|(_, b)| u16::from_be_bytes([b[20], b[21]]))
+        .collect();
+    assert_eq!(ports.len(), 1, "{ports:?}");
+}
+
+fn ip_octets(s: &str) -> [u8; 4] {
+    match ip(s) {
+        IpAddr::V4(a) => a.octets(),
+        IpAddr::V6(_) => unreachable!(),
+    }
+}
+
 #[test]
 fn rst_means_port_closed() {
     let (r, _) = trace(vec![Hop::Router(R1), Hop::Closed], 30);
