@@ -13,6 +13,7 @@ pub mod driver;
 pub mod engine;
 pub mod error;
 pub mod live;
+pub mod multipath;
 pub mod output;
 pub mod record;
 pub mod replay;

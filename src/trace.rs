@@ -5,7 +5,7 @@
 use crate::time::Timestamp;
 use std::net::IpAddr;
 use std::time::Duration;
-use tracetcp_strategies::{IcmpCode, Protocol, ReplyKind, Unreachable};
+use tracetcp_strategies::{Flow, IcmpCode, Protocol, ReplyKind, Unreachable};
 
 /// One trace of a run: a probe kind and, for TCP and UDP, a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,6 +57,8 @@ pub struct ProbeResult {
     pub index: u8,
     /// When it was seen leaving (or, failing that, handed to the sender).
     pub sent: Timestamp,
+    /// The flow it took.
+    pub flow: Flow,
     pub outcome: Outcome,
 }
 
@@ -177,6 +179,7 @@ pub mod testing {
         ProbeResult {
             index,
             sent,
+            flow: Flow::new(45123),
             outcome: Outcome::Answered {
                 answer: Answer {
                     at: sent.after(rtt),
@@ -198,6 +201,7 @@ pub mod testing {
         ProbeResult {
             index,
             sent: Timestamp::from_nanos(T0),
+            flow: Flow::new(45123),
             outcome: Outcome::Lost,
         }
     }

@@ -6,6 +6,7 @@
 //! reads no clock; must not depend on the driver, capture, sending,
 //! reports or the command line.
 
+mod discover;
 mod pacing;
 mod receive;
 mod results;
@@ -15,6 +16,7 @@ mod verdict;
 pub use settings::{Confidence, Paths, Settings};
 pub use verdict::{Event, Ignored, Transmit, Verdict};
 
+use crate::multipath::Discovery;
 use crate::time::Timestamp;
 use crate::trace::{Answer, TraceSpec};
 use pacing::{Pacer, Responder};
@@ -75,6 +77,8 @@ struct Planned {
     /// Not to be sent before this (a SYN sent again waits until the
     /// server has forgotten the 4-tuple; see `supersede`).
     not_before: Timestamp,
+    /// The flow multipath discovery asked for.
+    flow: Option<Flow>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,12 +110,18 @@ pub struct Engine {
     events: VecDeque<Event>,
     interrupted: bool,
     mode: Mode,
+    /// Multipath discovery (`--multipath`), which then plans the probes.
+    discovery: Option<Discovery>,
 }
 
 impl Engine {
     /// An engine that plans and sends its probes.
     pub fn live(settings: Settings, session: Session, specs: Vec<TraceSpec>) -> Self {
         let mut e = Self::new(settings, session, specs, Mode::Live);
+        if e.discovery.is_some() {
+            e.refill();
+            return e;
+        }
         let s = &e.settings;
         for ttl in s.first_ttl..=s.last_ttl() {
             let queue = e.plan.entry(ttl).or_default();
@@ -121,6 +131,7 @@ impl Engine {
                         trace,
                         index,
                         not_before: Timestamp::default(),
+                        flow: None,
                     });
                 }
             }
@@ -144,7 +155,18 @@ impl Engine {
         protocols.dedup();
         let hops = usize::from(settings.last_ttl() - settings.first_ttl) + 1;
         let trace_of = specs.iter().enumerate().map(|(i, s)| (*s, i)).collect();
+        let discovery = match settings.paths {
+            Paths::All { confidence } => Some(Discovery::new(
+                confidence,
+                settings.first_ttl,
+                settings.last_ttl(),
+                session.flow(),
+                specs.len(),
+            )),
+            _ => None,
+        };
         Engine {
+            discovery,
             trace_of,
             strategies: protocols
                 .into_iter()
@@ -225,12 +247,19 @@ impl Engine {
             };
             let protocol = self.traces[planned.trace].spec.protocol;
             let responder = self.responder(ttl, protocol);
-            let ready = self.pacer.ready_at(responder, now).max(planned.not_before);
+            let width = self
+                .discovery
+                .as_ref()
+                .map_or(1, |d| d.width(planned.trace, ttl));
+            let ready = self
+                .pacer
+                .ready_at(responder, width, now)
+                .max(planned.not_before);
             if ready > now {
                 self.next_send = Some(self.next_send.map_or(ready, |t| t.min(ready)));
                 continue;
             }
-            self.pacer.take(responder);
+            self.pacer.take(responder, width);
             if let Some(q) = self.plan.get_mut(&ttl) {
                 q.pop_front();
             }
@@ -266,14 +295,23 @@ impl Engine {
         let key = ProbeKey::for_index(id as u64);
         let spec = self.traces[planned.trace].spec;
         self.traces[planned.trace].last_sent = now;
-        let flow = match self.settings.paths {
-            Paths::PerProbe => Flow::per_probe(self.session.instance(), key),
-            Paths::OneFlow | Paths::All { .. } => self.session.flow(),
+        let flow = match (planned.flow, self.settings.paths) {
+            (Some(flow), _) => flow,
+            (None, Paths::PerProbe) => Flow::per_probe(self.session.instance(), key),
+            (None, _) => self.session.flow(),
+        };
+        let index = match planned.flow {
+            // Multipath: probes of a hop are numbered as they go.
+            Some(_) => {
+                let offset = usize::from(ttl - self.settings.first_ttl);
+                self.traces[planned.trace].hops[offset].len().min(255) as u8
+            }
+            None => planned.index,
         };
         self.probes.push(ProbeRecord {
             trace: planned.trace,
             ttl,
-            index: planned.index,
+            index,
             flow,
             requested: Some(now),
             sent: None,
@@ -294,7 +332,7 @@ impl Engine {
         Transmit {
             trace: planned.trace,
             ttl,
-            index: planned.index,
+            index,
             destination: self.session.dst(),
             packet,
         }
@@ -328,7 +366,24 @@ impl Engine {
         let first = self.settings.first_ttl;
         let per_hop = usize::from(self.settings.probes_per_hop);
         let eof = self.mode == Mode::Replay { eof: true };
+        let discovered = self.discovery_end(trace);
         let t = &mut self.traces[trace];
+        if self.discovery.is_some() {
+            // Multipath: every hop is final at once, when nothing more is
+            // needed.
+            let Some(end) = discovered else { return };
+            if !t.done {
+                t.end = end;
+                let last = end.unwrap_or(first.saturating_sub(1));
+                for ttl in first + t.emitted as u8..=last {
+                    self.events.push_back(Event::Hop { trace, ttl });
+                }
+                t.emitted = usize::from(last.saturating_sub(first)) + 1;
+                t.done = true;
+                self.events.push_back(Event::TraceDone { trace });
+            }
+            return;
+        }
         let last = t.end.unwrap_or(self.settings.last_ttl());
         while !t.done {
             let ttl = usize::from(first) + t.emitted;
@@ -366,6 +421,9 @@ impl Engine {
             self.probes[id].state = ProbeState::Lost;
             self.in_flight -= 1;
             let trace = self.probes[id].trace;
+            if self.discovery.is_some() {
+                self.discovered(id);
+            }
             self.advance(trace);
         }
     }

@@ -102,15 +102,16 @@ impl Pacer {
     }
 
     /// When a probe toward `responder` may be sent (at or before `now`
-    /// means at once).
-    pub fn ready_at(&mut self, responder: Responder, now: Timestamp) -> Timestamp {
+    /// means at once). `width` routers share its probes (a load-balanced
+    /// hop: each has its own limit).
+    pub fn ready_at(&mut self, responder: Responder, width: usize, now: Timestamp) -> Timestamp {
         if !self.enabled {
             return now;
         }
         let global = self.global.get_or_insert_with(|| Bucket::full(GLOBAL, now));
         global.refill(GLOBAL, now);
         let mut at = global.ready_at(GLOBAL);
-        if let Some(limit) = limit_of(responder) {
+        if let Some(limit) = limit_of(responder, width) {
             let b = self
                 .responders
                 .entry(responder)
@@ -123,22 +124,27 @@ impl Pacer {
 
     /// Records a probe sent toward `responder`; call only when `ready_at`
     /// said it may go.
-    pub fn take(&mut self, responder: Responder) {
+    pub fn take(&mut self, responder: Responder, width: usize) {
         if !self.enabled {
             return;
         }
         if let Some(g) = self.global.as_mut() {
             g.take(GLOBAL);
         }
-        if let (Some(limit), Some(b)) = (limit_of(responder), self.responders.get_mut(&responder)) {
+        let limit = limit_of(responder, width);
+        if let (Some(limit), Some(b)) = (limit, self.responders.get_mut(&responder)) {
             b.take(limit);
         }
     }
 }
 
-fn limit_of(responder: Responder) -> Option<Limit> {
+fn limit_of(responder: Responder, width: usize) -> Option<Limit> {
+    let width = width.clamp(1, 64) as u32;
     match responder {
-        Responder::Router(_) | Responder::DestinationIcmp => Some(ROUTER),
+        Responder::Router(_) | Responder::DestinationIcmp => Some(Limit {
+            burst: ROUTER.burst * u64::from(width),
+            per_token: ROUTER.per_token / width,
+        }),
         Responder::DestinationFree => None,
     }
 }
@@ -156,12 +162,12 @@ mod tests {
         let mut p = Pacer::new(true);
         let r = Responder::Router(3);
         for _ in 0..6 {
-            assert!(p.ready_at(r, at_ms(0)) <= at_ms(0));
-            p.take(r);
+            assert!(p.ready_at(r, 1, at_ms(0)) <= at_ms(0));
+            p.take(r, 1);
         }
-        assert_eq!(p.ready_at(r, at_ms(0)), at_ms(1000));
-        assert!(p.ready_at(Responder::Router(4), at_ms(0)) <= at_ms(0));
-        assert!(p.ready_at(r, at_ms(1000)) <= at_ms(1000));
+        assert_eq!(p.ready_at(r, 1, at_ms(0)), at_ms(1000));
+        assert!(p.ready_at(Responder::Router(4), 1, at_ms(0)) <= at_ms(0));
+        assert!(p.ready_at(r, 1, at_ms(1000)) <= at_ms(1000));
     }
 
     #[test]
@@ -169,13 +175,13 @@ mod tests {
         let mut p = Pacer::new(true);
         for i in 0..64 {
             assert!(
-                p.ready_at(Responder::DestinationFree, at_ms(0)) <= at_ms(0),
+                p.ready_at(Responder::DestinationFree, 1, at_ms(0)) <= at_ms(0),
                 "probe {i}"
             );
-            p.take(Responder::DestinationFree);
+            p.take(Responder::DestinationFree, 1);
         }
         // the global bucket is empty now: 250 us per probe
-        let next = p.ready_at(Responder::DestinationFree, at_ms(0));
+        let next = p.ready_at(Responder::DestinationFree, 1, at_ms(0));
         assert_eq!(next.since(at_ms(0)), Duration::from_micros(250));
     }
 
@@ -183,8 +189,8 @@ mod tests {
     fn disabled_pacing_never_waits() {
         let mut p = Pacer::new(false);
         for _ in 0..100 {
-            assert_eq!(p.ready_at(Responder::Router(1), at_ms(5)), at_ms(5));
-            p.take(Responder::Router(1));
+            assert_eq!(p.ready_at(Responder::Router(1), 1, at_ms(5)), at_ms(5));
+            p.take(Responder::Router(1), 1);
         }
     }
 }

@@ -93,20 +93,24 @@ impl Engine {
             return Err(Ignored::BeyondEnd);
         }
         let index = t.hops[usize::from(ttl - self.settings.first_ttl)].len();
-        if index >= usize::from(self.settings.probes_per_hop) {
+        let multipath = self.discovery.is_some();
+        if index >= usize::from(self.settings.probes_per_hop) && !multipath {
             return Err(Ignored::NoSuchTrace);
         }
         let id = self.probes.len();
         self.probes.push(ProbeRecord {
             trace,
             ttl,
-            index: index as u8,
+            index: index.min(255) as u8,
             flow,
             requested: None,
             sent: Some(ts),
             state: ProbeState::Pending,
         });
         self.register(id, key);
+        if let Some(d) = self.discovery.as_mut() {
+            d.sent(trace, ttl, flow);
+        }
         Ok(id)
     }
 
@@ -147,7 +151,9 @@ impl Engine {
         if reply.kind == ReplyKind::SynAck && self.settings.paths == Paths::OneFlow {
             self.supersede(id);
         }
-        if reply.kind.ends_trace() {
+        if self.discovery.is_some() {
+            self.discovered(id);
+        } else if reply.kind.ends_trace() {
             self.end_trace_at(trace, ttl);
         }
         self.advance(trace);
@@ -198,6 +204,7 @@ impl Engine {
                     trace,
                     index,
                     not_before,
+                    flow: None,
                 });
             }
         }

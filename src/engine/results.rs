@@ -27,6 +27,7 @@ impl Engine {
                 ProbeResult {
                     index: p.index,
                     sent,
+                    flow: p.flow,
                     outcome,
                 }
             })

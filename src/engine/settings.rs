@@ -1,6 +1,7 @@
 //! What the traces of a run are asked to do (the engine's settings).
 //! Owned by the engine; built by the command line, stored in recordings.
 
+pub use crate::multipath::Confidence;
 use std::time::Duration;
 
 /// Settings shared by every trace of a run.
@@ -34,30 +35,6 @@ pub enum Paths {
     /// Every path: flows are varied under the Multipath Detection
     /// Algorithm's stopping rule at this confidence (`--multipath`).
     All { confidence: Confidence },
-}
-
-/// The confidence of multipath discovery's stopping rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Confidence {
-    Percent95,
-    Percent99,
-}
-
-impl Confidence {
-    pub fn percent(self) -> u8 {
-        match self {
-            Confidence::Percent95 => 95,
-            Confidence::Percent99 => 99,
-        }
-    }
-
-    pub fn from_percent(percent: u8) -> Option<Self> {
-        match percent {
-            95 => Some(Confidence::Percent95),
-            99 => Some(Confidence::Percent99),
-            _ => None,
-        }
-    }
 }
 
 impl Paths {

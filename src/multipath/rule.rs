@@ -1,0 +1,210 @@
+//! The stopping rule, hop by hop: which hops are worked on, which flows
+//! pass which vertex, and the probes each vertex still needs.
+
+use super::{Discovery, HopState, Seen, Via, BATCH, GAP_LIMIT, LOOKAHEAD};
+use std::collections::HashSet;
+use std::net::IpAddr;
+use tracetcp_strategies::Flow;
+
+impl Discovery {
+    pub(super) fn hop_state(&self, trace: usize, ttl: u8) -> HopState {
+        if ttl == self.first_ttl {
+            return HopState::Open;
+        }
+        let routers_from = |from: u8| {
+            (from..=self.last_ttl).any(|t| {
+                self.hop(trace, t)
+                    .is_some_and(|h| h.values().any(|s| s.router().is_some()))
+            })
+        };
+        // A router answered here, before (at the previous hop) or beyond:
+        // the path goes through this hop.
+        if routers_from(ttl - 1) {
+            return HopState::Open;
+        }
+        let prev = self.hop(trace, ttl - 1);
+        let settled = |h: Option<&std::collections::HashMap<Flow, Seen>>| {
+            h.is_some_and(|h| !h.is_empty() && h.values().all(|s| *s != Seen::Pending))
+        };
+        let ended = prev.is_some_and(|h| h.values().any(|s| matches!(s, Seen::End(_))));
+        if ended && settled(prev) {
+            return HopState::Closed;
+        }
+        let silent = |t: u8| {
+            settled(self.hop(trace, t))
+                && self
+                    .hop(trace, t)
+                    .is_some_and(|h| h.values().all(|s| *s == Seen::Lost))
+        };
+        let gap = (self.first_ttl..ttl)
+            .rev()
+            .take_while(|&t| silent(t))
+            .count();
+        if gap > 0 && usize::from(GAP_LIMIT) > gap && silent(ttl - 1) {
+            return HopState::Open;
+        }
+        let farthest_router = (self.first_ttl..=self.last_ttl)
+            .rev()
+            .find(|&t| routers_from(t))
+            .unwrap_or(self.first_ttl - 1);
+        if gap == 0 && u16::from(ttl) <= u16::from(farthest_router) + u16::from(LOOKAHEAD) + 1 {
+            HopState::Speculative
+        } else {
+            HopState::Closed
+        }
+    }
+
+    /// The flows whose path ended (destination, unreachable) below `ttl`.
+    pub(super) fn ended_below(&self, trace: usize, ttl: u8, flow: Flow) -> bool {
+        (self.first_ttl..ttl).any(|t| matches!(self.seen(trace, t, flow), Some(Seen::End(_))))
+    }
+
+    /// The vertices of the previous hop and the flows known to pass each.
+    fn groups(&self, trace: usize, ttl: u8) -> Vec<(Via, Vec<Flow>)> {
+        let flows: Vec<Flow> = self.traces[trace]
+            .flows
+            .iter()
+            .copied()
+            .filter(|&f| !self.ended_below(trace, ttl, f))
+            .collect();
+        if ttl == self.first_ttl {
+            return vec![(Via::Any, flows)];
+        }
+        let mut vertices: Vec<IpAddr> = Vec::new();
+        for &f in &flows {
+            if let Some(a) = self.seen(trace, ttl - 1, f).and_then(Seen::router) {
+                if !vertices.contains(&a) {
+                    vertices.push(a);
+                }
+            }
+        }
+        if vertices.len() <= 1 {
+            return vec![(Via::Any, flows)];
+        }
+        vertices
+            .into_iter()
+            .map(|a| {
+                let through = flows
+                    .iter()
+                    .copied()
+                    .filter(|&f| self.seen(trace, ttl - 1, f) == Some(Seen::Router(a)))
+                    .collect();
+                (Via::Interface(a), through)
+            })
+            .collect()
+    }
+
+    /// Asks for what the stopping rule still needs at `ttl`, vertex by
+    /// vertex of the hop before.
+    pub(super) fn needs_at(&mut self, trace: usize, ttl: u8, out: &mut Vec<(u8, Flow)>) {
+        for (via, flows) in self.groups(trace, ttl) {
+            let probed: Vec<Flow> = flows
+                .iter()
+                .copied()
+                .filter(|&f| self.has(trace, ttl, f))
+                .collect();
+            let successors: HashSet<IpAddr> = probed
+                .iter()
+                .filter_map(|&f| self.seen(trace, ttl, f).and_then(Seen::responder))
+                .collect();
+            let need = self.confidence.probes_needed(successors.len());
+            let Some(mut deficit) = need.checked_sub(probed.len()).filter(|&d| d > 0) else {
+                continue;
+            };
+            for f in flows.iter().copied().filter(|f| !probed.contains(f)) {
+                if deficit == 0 {
+                    break;
+                }
+                self.ask(trace, ttl, f, out);
+                deficit -= 1;
+            }
+            if deficit == 0 {
+                continue;
+            }
+            match via {
+                Via::Any => {
+                    for _ in 0..deficit.min(BATCH) {
+                        let Some(f) = self.new_flow(trace) else { break };
+                        self.ask(trace, ttl, f, out);
+                    }
+                }
+                Via::Interface(a) => self.flows_through(trace, ttl - 1, a, deficit, out),
+            }
+        }
+    }
+
+    /// Tries new flows at `ttl` (and the hop after) hoping that `wanted`
+    /// of them pass interface `a` there; flows still pending at `ttl`
+    /// count for their expected share.
+    fn flows_through(
+        &mut self,
+        trace: usize,
+        ttl: u8,
+        a: IpAddr,
+        wanted: usize,
+        out: &mut Vec<(u8, Flow)>,
+    ) {
+        let Some(hop) = self.hop(trace, ttl) else {
+            return;
+        };
+        let answered = hop.values().filter(|s| s.router().is_some()).count();
+        let through = hop.values().filter(|s| **s == Seen::Router(a)).count();
+        // The shares are estimated once the hop has settled: while probes
+        // there are pending (its own stopping rule, or an earlier batch of
+        // new flows), they may yet pass `a`.
+        let pending = hop.values().any(|s| *s == Seen::Pending);
+        if pending || answered == 0 || through == 0 {
+            return;
+        }
+        // expected passes = tries * through / answered
+        let tries = (wanted * answered).div_ceil(through).min(BATCH);
+        for _ in 0..tries {
+            let Some(f) = self.new_flow(trace) else { break };
+            self.ask(trace, ttl, f, out);
+            self.ask(trace, ttl + 1, f, out);
+        }
+    }
+
+    /// A link A -> B is claimed only from one flow seen at A and then at
+    /// B. For every interface at `ttl` that no flow links to the hop
+    /// before yet, one of its flows is also probed there.
+    pub(super) fn confirm_links(&mut self, trace: usize, ttl: u8, out: &mut Vec<(u8, Flow)>) {
+        if ttl == self.first_ttl {
+            return;
+        }
+        let Some(hop) = self.hop(trace, ttl) else {
+            return;
+        };
+        let mut by_interface: Vec<(IpAddr, Vec<Flow>)> = Vec::new();
+        for (&f, s) in hop {
+            if self.ended_below(trace, ttl, f) {
+                continue;
+            }
+            if let Some(a) = s.responder() {
+                match by_interface.iter_mut().find(|(b, _)| *b == a) {
+                    Some((_, list)) => list.push(f),
+                    None => by_interface.push((a, vec![f])),
+                }
+            }
+        }
+        let prev_answers = self
+            .hop(trace, ttl - 1)
+            .is_some_and(|h| h.values().any(|s| s.router().is_some()));
+        if !prev_answers {
+            return;
+        }
+        for (_, mut flows) in by_interface {
+            flows.sort();
+            let before = |f: &Flow| self.seen(trace, ttl - 1, *f);
+            let linked = flows
+                .iter()
+                .any(|f| matches!(before(f), Some(Seen::Router(_) | Seen::Pending)));
+            if linked {
+                continue;
+            }
+            if let Some(&f) = flows.iter().find(|f| before(f).is_none()) {
+                self.ask(trace, ttl - 1, f, out);
+            }
+        }
+    }
+}
