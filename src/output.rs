@@ -56,7 +56,12 @@ impl<W: Write> LivePrinter<W> {
         self.resolver.names()
     }
 
+    /// The hop-by-hop text report, if this run prints one (a multipath
+    /// report is whole at the end).
     fn text(&self) -> Option<Text> {
+        if self.run.multipath() {
+            return None;
+        }
         match self.format {
             Format::Classic => Some(Text::Classic),
             Format::Condensed => Some(Text::Condensed),

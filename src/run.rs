@@ -30,6 +30,11 @@ impl RunInfo {
         (!literal).then_some(self.host.as_str())
     }
 
+    /// Whether the run looked for every path (`--multipath`).
+    pub fn multipath(&self) -> bool {
+        matches!(self.settings.paths, Paths::All { .. })
+    }
+
     /// Which flows the probes took, as a line of the report's header.
     pub fn flow_line(&self) -> String {
         match self.settings.paths {

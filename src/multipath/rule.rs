@@ -133,9 +133,11 @@ impl Discovery {
         }
     }
 
-    /// Tries new flows at `ttl` (and the hop after) hoping that `wanted`
-    /// of them pass interface `a` there; flows still pending at `ttl`
-    /// count for their expected share.
+    /// Tries new flows at `ttl` hoping that `wanted` of them pass
+    /// interface `a` there. Those that do are probed at the hop after in
+    /// the next round (as flows known to pass `a`), so the hop after,
+    /// often one router behind a whole diamond and the slowest to answer
+    /// under its ICMP rate limit, gets only the probes it must.
     fn flows_through(
         &mut self,
         trace: usize,
@@ -161,7 +163,6 @@ impl Discovery {
         for _ in 0..tries {
             let Some(f) = self.new_flow(trace) else { break };
             self.ask(trace, ttl, f, out);
-            self.ask(trace, ttl + 1, f, out);
         }
     }
 

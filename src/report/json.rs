@@ -7,6 +7,7 @@
 use super::{Names, RunInfo};
 use crate::diagnosis::Finding;
 use crate::engine::Paths;
+use crate::multipath::Topology;
 use crate::trace::{HopResult, Outcome, ProbeResult, TraceEnd, TraceResult};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -44,6 +45,7 @@ fn probe(ttl: u8, p: &ProbeResult) -> Value {
     json!({
         "ttl": ttl,
         "index": p.index,
+        "flow": p.flow.get(),
         "sent_ns": p.sent.as_nanos(),
         "reply": reply,
     })
@@ -101,14 +103,44 @@ fn end(e: &TraceEnd) -> Value {
     }
 }
 
-pub fn trace(r: &TraceResult, names: &Names) -> Value {
-    json!({
+pub fn trace(r: &TraceResult, names: &Names, multipath: bool) -> Value {
+    let mut v = json!({
         "protocol": r.spec.protocol.name(),
         "port": r.spec.protocol.has_port().then_some(r.spec.port),
         "end": end(&r.end),
         "hops": r.hops.iter().map(|h| hop(h, names)).collect::<Vec<_>>(),
         "probes": r.hops.iter().flat_map(|h| h.probes.iter().map(move |p| probe(h.ttl, p))).collect::<Vec<_>>(),
-    })
+    });
+    if multipath {
+        let t = Topology::of(r);
+        v["interfaces"] = t
+            .hops
+            .iter()
+            .map(|(ttl, interfaces)| {
+                json!({
+                    "ttl": ttl,
+                    "interfaces": interfaces.iter().map(|i| json!({
+                        "address": i.addr.to_string(),
+                        "name": name(i.addr, names),
+                        "flows": i.flows.iter().map(|f| f.get()).collect::<Vec<_>>(),
+                        "from": i.from.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+                        "end": i.end,
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        v["links"] = t
+            .links
+            .iter()
+            .map(|l| json!({ "from": l.from.to_string(), "to": l.to.to_string(), "ttl": l.ttl }))
+            .collect();
+        v["diamonds"] = t
+            .diamonds()
+            .iter()
+            .map(|&(from, to, width)| json!({ "first_ttl": from, "last_ttl": to, "width": width }))
+            .collect();
+    }
+    v
 }
 
 fn finding(f: &Finding, results: &[TraceResult]) -> Value {
@@ -151,7 +183,7 @@ pub fn document(
             },
         },
         "flow": run.flow.get(),
-        "traces": results.iter().map(|r| trace(r, names)).collect::<Vec<_>>(),
+        "traces": results.iter().map(|r| trace(r, names, run.multipath())).collect::<Vec<_>>(),
         "diagnosis": findings.iter().map(|f| finding(f, results)).collect::<Vec<_>>(),
     })
 }

@@ -9,6 +9,7 @@ pub mod classic;
 pub mod compare;
 pub mod condensed;
 pub mod json;
+pub mod multipath;
 pub mod packets;
 
 use crate::diagnosis;
@@ -95,6 +96,7 @@ pub fn render(
     };
     let report = match format {
         Format::Json => return json::render(run, results, names, &findings),
+        _ if run.multipath() => multipath::render(run, results, names),
         Format::Compare => compare::render(run, results, names),
         Format::Classic => Text::Classic.render(run, results, names),
         Format::Condensed => Text::Condensed.render(run, results, names),

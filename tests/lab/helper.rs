@@ -72,6 +72,36 @@ fn demo() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Runs tracetcp (with the given arguments, `SERVER` standing for the
+/// server's IPv4 address and `SERVER6` for its IPv6 one) in the
+/// load-balanced lab.
+fn diamonds(args: &[String]) -> ExitCode {
+    if let Some(why) = lab::unavailable() {
+        eprintln!("lab: {why}");
+        return ExitCode::FAILURE;
+    }
+    let mut d = lab::diamond::Diamonds::new();
+    d.lab.listen(d.lab.server().to_string().as_str(), &[80]);
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            a.replace("SERVER6", &lab::diamond::Diamonds::server(true).to_string())
+                .replace("SERVER", &lab::diamond::Diamonds::server(false).to_string())
+        })
+        .collect();
+    let status = d
+        .lab
+        .command(tracetcp().to_str().unwrap())
+        .args(&args)
+        .status()
+        .expect("tracetcp");
+    if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 /// The report formats a fixture's expected outputs are kept in.
 const FORMATS: [(&str, &[&str]); 3] = [
     ("classic", &["--classic"]),
@@ -185,11 +215,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("demo") => demo(),
+        Some("diamonds") => diamonds(&args[2..]),
         Some("record-fixtures") => {
             record_fixtures(Path::new(args.get(2).map_or("captures", String::as_str)))
         }
         _ => {
-            eprintln!("usage: lab demo | lab record-fixtures [DIR]");
+            eprintln!("usage: lab demo | lab record-fixtures [DIR] | lab diamonds TRACETCP-ARGS");
             ExitCode::from(2)
         }
     }

@@ -75,41 +75,9 @@ impl Lab {
     /// A chain with `routers` routers, ICMP rate limits off in the routers
     /// (so that tests running one after another lose nothing).
     pub fn new(routers: usize) -> Lab {
-        let id = format!(
-            "tt{}x{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut names = vec![format!("{id}c")];
-        names.extend((1..=routers).map(|k| format!("{id}r{k}")));
-        names.push(format!("{id}s"));
-        let lab = Lab {
-            names,
-            routers,
-            listeners: Vec::new(),
-        };
-        for n in &lab.names {
-            run(Command::new("ip").args(["netns", "add", n]));
-            lab.sh(n, "ip link set lo up; echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad");
-        }
+        let lab = Lab::nodes(routers + 2);
         for i in 0..=routers {
-            let (a, b) = (&lab.names[i], &lab.names[i + 1]);
-            run(Command::new("ip").args([
-                "link", "add", "name", "east", "netns", a, "type", "veth", "peer", "name", "west",
-                "netns", b,
-            ]));
-            lab.sh(a, &format!("ip addr add 198.18.{i}.1/24 dev east; ip -6 addr add 2001:db8:{i}::1/64 dev east nodad; ip link set east up"));
-            lab.sh(b, &format!("ip addr add 198.18.{i}.2/24 dev west; ip -6 addr add 2001:db8:{i}::2/64 dev west nodad; ip link set west up"));
-        }
-        // Permanent neighbour entries on every link: IPv6 interfaces finish
-        // coming up asynchronously, and a neighbour solicitation sent in
-        // that window goes unanswered for a second.
-        for i in 0..=routers {
-            let (a, b) = (&lab.names[i], &lab.names[i + 1]);
-            let east = lab.mac(a, "east");
-            let west = lab.mac(b, "west");
-            lab.sh(a, &format!("ip neigh replace 198.18.{i}.2 lladdr {west} dev east nud permanent; ip -6 neigh replace 2001:db8:{i}::2 lladdr {west} dev east nud permanent"));
-            lab.sh(b, &format!("ip neigh replace 198.18.{i}.1 lladdr {east} dev west nud permanent; ip -6 neigh replace 2001:db8:{i}::1 lladdr {east} dev west nud permanent"));
+            lab.link(i, i + 1, i, "east", "west");
         }
         for j in 0..=routers + 1 {
             let mut s = String::new();
@@ -133,6 +101,53 @@ impl Lab {
         lab
     }
 
+    /// Namespaces only, uniquely named: node 0 is the client, the last
+    /// the server, those between routers (nothing configured yet).
+    pub fn nodes(count: usize) -> Lab {
+        let id = format!(
+            "tt{}x{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        );
+        let routers = count - 2;
+        let mut names = vec![format!("{id}c")];
+        names.extend((1..=routers).map(|k| format!("{id}r{k}")));
+        names.push(format!("{id}s"));
+        let lab = Lab {
+            names,
+            routers,
+            listeners: Vec::new(),
+        };
+        for n in &lab.names {
+            run(Command::new("ip").args(["netns", "add", n]));
+            lab.sh(n, "ip link set lo up; echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad");
+        }
+        lab
+    }
+
+    /// Link `n` (198.18.n.0/24, 2001:db8:n::/64) between nodes `a` (.1,
+    /// interface `dev_a`) and `b` (.2, `dev_b`), with permanent neighbour
+    /// entries: IPv6 interfaces finish coming up asynchronously, and a
+    /// neighbour solicitation sent in that window goes unanswered for a
+    /// second.
+    pub fn link(&self, a: usize, b: usize, n: usize, dev_a: &str, dev_b: &str) {
+        let (na, nb) = (&self.names[a], &self.names[b]);
+        run(Command::new("ip").args([
+            "link", "add", "name", dev_a, "netns", na, "type", "veth", "peer", "name", dev_b,
+            "netns", nb,
+        ]));
+        self.sh(na, &format!("ip addr add 198.18.{n}.1/24 dev {dev_a}; ip -6 addr add 2001:db8:{n}::1/64 dev {dev_a} nodad; ip link set {dev_a} up"));
+        self.sh(nb, &format!("ip addr add 198.18.{n}.2/24 dev {dev_b}; ip -6 addr add 2001:db8:{n}::2/64 dev {dev_b} nodad; ip link set {dev_b} up"));
+        let (mac_a, mac_b) = (self.mac(na, dev_a), self.mac(nb, dev_b));
+        self.sh(na, &format!("ip neigh replace 198.18.{n}.2 lladdr {mac_b} dev {dev_a} nud permanent; ip -6 neigh replace 2001:db8:{n}::2 lladdr {mac_b} dev {dev_a} nud permanent"));
+        self.sh(nb, &format!("ip neigh replace 198.18.{n}.1 lladdr {mac_a} dev {dev_b} nud permanent; ip -6 neigh replace 2001:db8:{n}::1 lladdr {mac_a} dev {dev_b} nud permanent"));
+    }
+
+    /// The namespace of node `k` (0 the client).
+    pub fn node(&self, k: usize) -> &str {
+        &self.names[k]
+    }
+
     /// A fresh namespace's global ICMP limiter (burst 50) starts with no
     /// credit, and two CPUs sending their first ICMP errors at once can
     /// both miss its refill: one answer is lost (OutRateLimitGlobal in
@@ -141,20 +156,27 @@ impl Lab {
     /// the server (and the server from r1), never from the client, whose
     /// per-peer ICMP budgets at each router must stay untouched.
     fn prime_icmp_credit(&self) {
-        let poke = |from: &str, to: &[usize]| {
-            let mut script = String::new();
-            for &k in to {
-                for v6 in [false, true] {
-                    script += &format!("echo > /dev/udp/{}/9 || true; ", self.router_addr(k, v6));
-                }
+        let at = |k: usize| (k, [self.router_addr(k, false), self.router_addr(k, true)]);
+        self.prime_from(
+            self.routers + 1,
+            &(1..=self.routers).map(at).collect::<Vec<_>>(),
+        );
+        self.prime_from(1, &[at(self.routers + 1)]);
+    }
+
+    /// Has node `from` ask each (node, its IPv4 and IPv6 addresses) for a
+    /// port-unreachable, and waits until they are sent.
+    pub fn prime_from(&self, from: usize, to: &[(usize, [IpAddr; 2])]) {
+        let mut script = String::new();
+        for (_, addrs) in to {
+            for a in addrs {
+                script += &format!("echo > /dev/udp/{a}/9 || true; ");
             }
-            run(Command::new("ip").args(["netns", "exec", from, "bash", "-c", &script]));
-            for &k in to {
-                self.await_port_unreachables(&self.names[k]);
-            }
-        };
-        poke(self.server(), &(1..=self.routers).collect::<Vec<_>>());
-        poke(self.router(1), &[self.routers + 1]);
+        }
+        run(Command::new("ip").args(["netns", "exec", &self.names[from], "bash", "-c", &script]));
+        for &(k, _) in to {
+            self.await_port_unreachables(&self.names[k]);
+        }
     }
 
     /// Waits until `ns` has sent its priming port-unreachables, IPv4 and
@@ -351,6 +373,7 @@ impl Drop for Lab {
     }
 }
 
+pub mod diamond;
 pub mod scenarios;
 
 /// nftables rulesets for the lab's scenarios.
