@@ -6,10 +6,16 @@
 
 use super::{hops_back, reach, stopped_by_place, Finding, Kind};
 use crate::trace::{TraceEnd, TraceResult};
+use std::net::IpAddr;
 
 /// Findings that need two traces: blocked ports and transparent proxies.
-pub(super) fn across(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
-    blocked(results, names, out);
+pub(super) fn across(
+    results: &[TraceResult],
+    names: &[String],
+    multipath: bool,
+    out: &mut Vec<Finding>,
+) {
+    blocked(results, names, multipath, out);
     let Some((j, b_hop)) = furthest(results) else {
         return;
     };
@@ -76,7 +82,7 @@ pub(super) fn furthest(results: &[TraceResult]) -> Option<(usize, u8)> {
 
 /// Traces that go silent while another kind gets further, grouped by where
 /// they stop: "tcp:135, tcp:137 stop after hop 2 (...) while tcp:80 ...".
-fn blocked(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
+fn blocked(results: &[TraceResult], names: &[String], multipath: bool, out: &mut Vec<Finding>) {
     let Some((far, far_reach)) = furthest(results) else {
         return;
     };
@@ -98,17 +104,41 @@ fn blocked(results: &[TraceResult], names: &[String], out: &mut Vec<Finding>) {
             Some((t, addr)) => format!("after hop {t} ({addr})"),
             None => "before the first hop".to_string(),
         };
+        let paths = if multipath {
+            " on every path found".to_string()
+        } else {
+            list.iter()
+                .find_map(|&i| diverges(&results[i], &results[far], k))
+                .map(|(t, a, b)| {
+                    format!(
+                        " (but from hop {t} they took different load-balanced paths, {a} and {b}: \
+                         the stop may belong to that path, not to the port; --multipath or another \
+                         --flow tells)"
+                    )
+                })
+                .unwrap_or_default()
+        };
         out.push(Finding {
             kind: Kind::BlockedPort,
             hop: stop.map(|(t, _)| t),
             address: stop.map(|(_, a)| a),
             traces: list,
             text: format!(
-                "{} {verb} {at} while {} gets through to hop {far_reach}: {pronoun} blocked just past hop {k}.",
+                "{} {verb} {at}{paths} while {} gets through to hop {far_reach}: {pronoun} blocked just past hop {k}.",
                 who.join(", "),
                 names[far]
             ),
             evidence: format!("{}: silent from hop {}; {}: answers up to hop {far_reach}", who.join(", "), k + 1, names[far]),
         });
     }
+}
+
+/// The first hop, up to `upto`, where two traces got their answers from
+/// different addresses (and which): they hashed to different paths.
+fn diverges(a: &TraceResult, b: &TraceResult, upto: u8) -> Option<(u8, IpAddr, IpAddr)> {
+    a.hops.iter().filter(|h| h.ttl <= upto).find_map(|ha| {
+        let hb = b.hops.iter().find(|h| h.ttl == ha.ttl)?;
+        let (x, y) = (ha.first_responder()?, hb.first_responder()?);
+        (x != y).then_some((ha.ttl, x, y))
+    })
 }

@@ -149,7 +149,7 @@ pub fn diagnose(run: &RunInfo, results: &[TraceResult]) -> Vec<Finding> {
         single::single(run, i, r, &names[i], &mut out);
     }
     silent_tails(run, results, &names, &mut out);
-    across::across(results, &names, &mut out);
+    across::across(results, &names, run.multipath(), &mut out);
     if results.len() > MAX_REACHED_LINES {
         summarise_reached(run, results, &mut out);
     }

@@ -3,6 +3,7 @@
 //! only; must not depend on the reports.
 
 use super::{hop_range, hops_back, thin, unreachable_meaning, what_reached, Finding, Kind};
+use crate::engine::Paths;
 use crate::run::RunInfo;
 use crate::trace::{TraceEnd, TraceResult};
 
@@ -109,21 +110,29 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
                     evidence: format!("{lost}/{} lost at hop {}{}", hop.probes.len(), hop.ttl, thin(run)),
                 });
             }
-            let responders = hop.responders();
-            if responders.len() > 1 {
-                let list: Vec<String> = responders.iter().map(|(a, _)| a.to_string()).collect();
+            let mut addrs = hop.addresses();
+            addrs.sort();
+            if addrs.len() > 1 {
+                let list: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+                let (ttl, n, list) = (hop.ttl, list.len(), list.join(", "));
+                let text = match run.settings.paths {
+                    Paths::All { .. } => format!("Hop {ttl}: {n} routers share the load ({list})."),
+                    Paths::OneFlow => format!(
+                        "Hop {ttl} answers from {n} addresses ({list}) although every probe of the trace \
+                         kept one flow: per-packet load balancing, or the route changed during the trace."
+                    ),
+                    Paths::PerProbe => format!(
+                        "Hop {ttl} answers from {n} addresses ({list}): load balancing over equal-cost \
+                         paths (each probe took a flow of its own), or a route change."
+                    ),
+                };
                 out.push(Finding {
                     kind: Kind::LoadBalancing,
-                    hop: Some(hop.ttl),
-                    address: Some(responders[0].0),
+                    hop: Some(ttl),
+                    address: Some(addrs[0]),
                     traces: vec![i],
-                    text: format!(
-                        "Hop {} answers from {} addresses ({}): load balancing over equal-cost paths, or a route change.",
-                        hop.ttl,
-                        list.len(),
-                        list.join(", ")
-                    ),
-                    evidence: format!("{} responders at hop {}", list.len(), hop.ttl),
+                    text,
+                    evidence: format!("{n} responders at hop {ttl}"),
                 });
             }
         }

@@ -34,6 +34,10 @@ pub enum Hop {
     /// Answers from one of these routers, picked by hashing the probe's
     /// flow and this TTL (a per-flow load balancer before the hop).
     PerFlow(&'static [&'static str]),
+    /// Like `PerFlow`, but every such hop hashes alike (one function and
+    /// seed, as Linux routers share): the way a flow goes at one decides
+    /// the way it goes at the next.
+    PerFlowAlike(&'static [&'static str]),
     Silent,
     Unreachable(&'static str, u8),
     /// The destination: SYN-ACK (open), RST (closed) or nothing. An open
@@ -95,6 +99,10 @@ impl Wire {
             }
             Hop::PerFlow(routers) => {
                 let pick = flow_hash(probe, ttl) % routers.len() as u64;
+                answer::time_exceeded(ip(routers[pick as usize]), probe, 8)
+            }
+            Hop::PerFlowAlike(routers) => {
+                let pick = flow_hash(probe, 1) % routers.len() as u64;
                 answer::time_exceeded(ip(routers[pick as usize]), probe, 8)
             }
             Hop::Silent | Hop::Mute => None,

@@ -49,7 +49,11 @@ impl Engine {
     /// it ends.
     pub(super) fn discovery_end(&self, trace: usize) -> Option<Option<u8>> {
         let d = self.discovery.as_ref()?;
-        let over = self.mode == (Mode::Replay { eof: true });
-        (over || d.idle(trace)).then(|| d.last_hop(trace))
+        let finished = match self.mode {
+            Mode::Live => d.idle(trace),
+            // A recording is finished when it has nothing more.
+            Mode::Replay { eof } => eof,
+        };
+        finished.then(|| d.last_hop(trace))
     }
 }

@@ -111,7 +111,12 @@ impl Discovery {
             let Some(mut deficit) = need.checked_sub(probed.len()).filter(|&d| d > 0) else {
                 continue;
             };
-            for f in flows.iter().copied().filter(|f| !probed.contains(f)) {
+            let unprobed: Vec<Flow> = flows
+                .iter()
+                .copied()
+                .filter(|f| !probed.contains(f))
+                .collect();
+            for f in self.diverse(trace, ttl, unprobed) {
                 if deficit == 0 {
                     break;
                 }
@@ -131,6 +136,43 @@ impl Discovery {
                 Via::Interface(a) => self.flows_through(trace, ttl - 1, a, deficit, out),
             }
         }
+    }
+
+    /// `flows` reordered to take turns among the interfaces they passed
+    /// at the nearest load-balanced hop before `ttl`. Load balancers on
+    /// one path may hash alike (the same function and seed: Linux routers
+    /// do), so that which way a flow went at one diamond decides which way
+    /// it goes at the next; flows from every branch of the first find
+    /// every branch of the second.
+    fn diverse(&self, trace: usize, ttl: u8, flows: Vec<Flow>) -> Vec<Flow> {
+        let balanced = (self.first_ttl..ttl).rev().find(|&t| {
+            let mut seen: Vec<IpAddr> = self
+                .hop(trace, t)
+                .map(|h| h.values().filter_map(|s| s.router()).collect())
+                .unwrap_or_default();
+            seen.sort();
+            seen.dedup();
+            seen.len() > 1
+        });
+        let Some(t) = balanced else {
+            return flows;
+        };
+        let mut buckets: Vec<(Option<IpAddr>, Vec<Flow>)> = Vec::new();
+        for f in flows {
+            let via = self.seen(trace, t, f).and_then(Seen::router);
+            match buckets.iter_mut().find(|(v, _)| *v == via) {
+                Some((_, list)) => list.push(f),
+                None => buckets.push((via, vec![f])),
+            }
+        }
+        // Flows of unknown way last.
+        buckets.sort_by_key(|(v, _)| v.is_none());
+        let mut out = Vec::new();
+        let longest = buckets.iter().map(|(_, l)| l.len()).max().unwrap_or(0);
+        for i in 0..longest {
+            out.extend(buckets.iter().filter_map(|(_, l)| l.get(i)));
+        }
+        out
     }
 
     /// Tries new flows at `ttl` hoping that `wanted` of them pass

@@ -114,6 +114,28 @@ fn finds_every_interface_and_only_true_links() {
     assert!(sim.sent < 200, "{} probes", sim.sent);
 }
 
+/// Balancers that hash alike send the flows of half the first diamond
+/// down one branch of the second: flows from every branch of the first
+/// are tried there, so neither branch is missed.
+#[test]
+fn balancers_that_hash_alike_still_show_every_branch() {
+    let path = vec![
+        Hop::Router("198.18.1.1"),
+        Hop::PerFlowAlike(A),
+        Hop::Router("198.18.3.1"),
+        Hop::Router("198.18.4.1"),
+        Hop::PerFlowAlike(B),
+        Hop::Router("198.18.6.1"),
+        Hop::Open,
+    ];
+    for protocol in [Protocol::Tcp, Protocol::Udp] {
+        let (t, _) = discover(path.clone(), false, protocol);
+        let want: Vec<IpAddr> = B.iter().map(|a| ip(a)).collect();
+        assert_eq!(interfaces(&t, 5), want, "{protocol}");
+        assert_eq!(interfaces(&t, 2).len(), 4, "{protocol}");
+    }
+}
+
 #[test]
 #[ignore]
 fn probe_breakdown() {

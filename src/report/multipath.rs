@@ -2,15 +2,15 @@
 //! interfaces of the hop before that lead to it, and the load-balanced
 //! stretches (diamonds) with their width.
 //!
-//! ```text
+//! ```text (columns are separated by tabs)
 //! Tracing route to 198.18.14.2 on port 80
 //! Over a maximum of 30 hops.
 //! Every path: flows from 45123 on, 95% confidence.
-//! 1	198.18.0.2	0.05 ms	6 flows
-//! 2	198.18.1.2	0.04 ms	7 flows	from 198.18.0.2
-//! 	198.18.2.2	0.05 ms	6 flows	from 198.18.0.2
-//! 3	198.18.5.2	0.06 ms	26 flows	from 198.18.1.2, 198.18.2.2
-//! 4	198.18.14.2	0.07 ms	6 flows	from 198.18.5.2	destination: port open
+//! 1  198.18.0.2  0.05 ms  6 flows
+//! 2  198.18.1.2  0.04 ms  7 flows  from 198.18.0.2
+//!   198.18.2.2  0.05 ms  6 flows  from 198.18.0.2
+//! 3  198.18.5.2  0.06 ms  26 flows  from 198.18.1.2, 198.18.2.2
+//! 4  198.18.14.2  0.07 ms  6 flows  from 198.18.5.2  destination: port open
 //! Trace Complete. 2 paths; load balanced at hop 2 (2 interfaces).
 //! ```
 //!

@@ -62,105 +62,103 @@ fn distances(from: usize) -> Vec<usize> {
     d
 }
 
-pub struct Diamonds {
-    pub lab: Lab,
-}
-
-impl Diamonds {
-    pub fn new() -> Diamonds {
-        let lab = Lab::nodes(NODES);
-        for (n, &(a, b)) in LINKS.iter().enumerate() {
-            lab.link(a, b, n, &format!("l{n}"), &format!("l{n}"));
-        }
-        let dist: Vec<Vec<usize>> = (0..NODES).map(distances).collect();
-        for u in 0..NODES {
-            let primary = LINKS.iter().position(|&(a, b)| a == u || b == u).unwrap();
-            let mut script = String::new();
-            if u != 0 && u != NODES - 1 {
-                script += "echo 1 > /proc/sys/net/ipv4/ip_forward; echo 1 > /proc/sys/net/ipv6/conf/all/forwarding; \
+/// The load-balanced lab, its server listening on port 80.
+pub fn diamonds() -> Lab {
+    let mut lab = Lab::nodes(NODES);
+    lab.server_addrs = Some([server(false), server(true)]);
+    for (n, &(a, b)) in LINKS.iter().enumerate() {
+        lab.link(a, b, n, &format!("l{n}"), &format!("l{n}"));
+    }
+    let dist: Vec<Vec<usize>> = (0..NODES).map(distances).collect();
+    for u in 0..NODES {
+        let primary = LINKS.iter().position(|&(a, b)| a == u || b == u).unwrap();
+        let mut script = String::new();
+        if u != 0 && u != NODES - 1 {
+            script += "echo 1 > /proc/sys/net/ipv4/ip_forward; echo 1 > /proc/sys/net/ipv6/conf/all/forwarding; \
                     echo 0 > /proc/sys/net/ipv4/icmp_ratelimit; echo 0 > /proc/sys/net/ipv6/icmp/ratelimit; \
                     echo 1 > /proc/sys/net/ipv4/fib_multipath_hash_policy; echo 1 > /proc/sys/net/ipv6/fib_multipath_hash_policy; \
                     echo 0 > /proc/sys/net/ipv4/conf/all/rp_filter; echo 0 > /proc/sys/net/ipv4/conf/default/rp_filter; ";
-            }
-            for (n, &(a, b)) in LINKS.iter().enumerate() {
-                if a == u || b == u {
-                    continue;
-                }
-                // The next hops on the shortest paths to the nearer end.
-                let to = |x: usize| dist[x][a].min(dist[x][b]);
-                let mut hops: Vec<(usize, usize)> = Vec::new();
-                for (m, &(p, q)) in LINKS.iter().enumerate() {
-                    let next = if p == u {
-                        q
-                    } else if q == u {
-                        p
-                    } else {
-                        continue;
-                    };
-                    if to(next) + 1 == to(u) {
-                        hops.push((m, next));
-                    }
-                }
-                for v6 in [false, true] {
-                    let (ip, prefix) = if v6 {
-                        ("ip -6", format!("2001:db8:{n}::/64"))
-                    } else {
-                        ("ip", format!("198.18.{n}.0/24"))
-                    };
-                    let via: Vec<String> = hops
-                        .iter()
-                        .map(|&(m, next)| format!("nexthop via {}", addr(m, next, v6)))
-                        .collect();
-                    let src = addr(primary, u, v6);
-                    script += &format!("{ip} route add {prefix} src {src} {}; ", via.join(" "));
-                }
-            }
-            lab.sh(lab.node(u), &script);
         }
-        let at = |k: usize| (k, [Self::address(k, false), Self::address(k, true)]);
-        lab.prime_from(NODES - 1, &(1..NODES - 1).map(at).collect::<Vec<_>>());
-        lab.prime_from(1, &[at(NODES - 1)]);
-        Diamonds { lab }
-    }
-
-    /// The address every router (or the server) answers from.
-    pub fn address(node: usize, v6: bool) -> IpAddr {
-        let primary = LINKS
-            .iter()
-            .position(|&(a, b)| a == node || b == node)
-            .unwrap();
-        addr(primary, node, v6).parse().unwrap()
-    }
-
-    pub fn server(v6: bool) -> IpAddr {
-        // The server's only link is the last.
-        addr(LINKS.len() - 1, NODES - 1, v6).parse().unwrap()
-    }
-
-    /// The interfaces of each hop (TTL 1..=7) and the true links.
-    pub fn truth(v6: bool) -> (Vec<Vec<IpAddr>>, Vec<(IpAddr, IpAddr)>) {
-        let hops: [&[usize]; 7] = [&[1], &[2, 3, 4, 5], &[6], &[7], &[8, 9], &[10], &[11]];
-        let at = |n: usize| {
-            if n == NODES - 1 {
-                Self::server(v6)
-            } else {
-                Self::address(n, v6)
+        for (n, &(a, b)) in LINKS.iter().enumerate() {
+            if a == u || b == u {
+                continue;
             }
-        };
-        let interfaces = hops
-            .iter()
-            .map(|nodes| {
-                let mut v: Vec<IpAddr> = nodes.iter().map(|&n| at(n)).collect();
-                v.sort();
-                v
-            })
-            .collect();
-        let mut links: Vec<(IpAddr, IpAddr)> = LINKS
-            .iter()
-            .filter(|(a, _)| *a != 0)
-            .map(|&(a, b)| (at(a), at(b)))
-            .collect();
-        links.sort();
-        (interfaces, links)
+            // The next hops on the shortest paths to the nearer end.
+            let to = |x: usize| dist[x][a].min(dist[x][b]);
+            let mut hops: Vec<(usize, usize)> = Vec::new();
+            for (m, &(p, q)) in LINKS.iter().enumerate() {
+                let next = if p == u {
+                    q
+                } else if q == u {
+                    p
+                } else {
+                    continue;
+                };
+                if to(next) + 1 == to(u) {
+                    hops.push((m, next));
+                }
+            }
+            for v6 in [false, true] {
+                let (ip, prefix) = if v6 {
+                    ("ip -6", format!("2001:db8:{n}::/64"))
+                } else {
+                    ("ip", format!("198.18.{n}.0/24"))
+                };
+                let via: Vec<String> = hops
+                    .iter()
+                    .map(|&(m, next)| format!("nexthop via {}", addr(m, next, v6)))
+                    .collect();
+                let src = addr(primary, u, v6);
+                script += &format!("{ip} route add {prefix} src {src} {}; ", via.join(" "));
+            }
+        }
+        lab.sh(lab.node(u), &script);
     }
+    let at = |k: usize| (k, [address(k, false), address(k, true)]);
+    lab.prime_from(NODES - 1, &(1..NODES - 1).map(at).collect::<Vec<_>>());
+    lab.prime_from(1, &[at(NODES - 1)]);
+    let s = lab.server().to_string();
+    lab.listen(&s, &[80]);
+    lab
+}
+
+/// The address every router (or the server) answers from.
+pub fn address(node: usize, v6: bool) -> IpAddr {
+    let primary = LINKS
+        .iter()
+        .position(|&(a, b)| a == node || b == node)
+        .unwrap();
+    addr(primary, node, v6).parse().unwrap()
+}
+
+pub fn server(v6: bool) -> IpAddr {
+    // The server's only link is the last.
+    addr(LINKS.len() - 1, NODES - 1, v6).parse().unwrap()
+}
+
+/// The interfaces of each hop (TTL 1..=7) and the true links.
+pub fn truth(v6: bool) -> (Vec<Vec<IpAddr>>, Vec<(IpAddr, IpAddr)>) {
+    let hops: [&[usize]; 7] = [&[1], &[2, 3, 4, 5], &[6], &[7], &[8, 9], &[10], &[11]];
+    let at = |n: usize| {
+        if n == NODES - 1 {
+            server(v6)
+        } else {
+            address(n, v6)
+        }
+    };
+    let interfaces = hops
+        .iter()
+        .map(|nodes| {
+            let mut v: Vec<IpAddr> = nodes.iter().map(|&n| at(n)).collect();
+            v.sort();
+            v
+        })
+        .collect();
+    let mut links: Vec<(IpAddr, IpAddr)> = LINKS
+        .iter()
+        .filter(|(a, _)| *a != 0)
+        .map(|&(a, b)| (at(a), at(b)))
+        .collect();
+    links.sort();
+    (interfaces, links)
 }

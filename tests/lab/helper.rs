@@ -80,17 +80,15 @@ fn diamonds(args: &[String]) -> ExitCode {
         eprintln!("lab: {why}");
         return ExitCode::FAILURE;
     }
-    let mut d = lab::diamond::Diamonds::new();
-    d.lab.listen(d.lab.server().to_string().as_str(), &[80]);
+    let lab = lab::diamond::diamonds();
     let args: Vec<String> = args
         .iter()
         .map(|a| {
-            a.replace("SERVER6", &lab::diamond::Diamonds::server(true).to_string())
-                .replace("SERVER", &lab::diamond::Diamonds::server(false).to_string())
+            a.replace("SERVER6", &lab.server_addr(true).to_string())
+                .replace("SERVER", &lab.server_addr(false).to_string())
         })
         .collect();
-    let status = d
-        .lab
+    let status = lab
         .command(tracetcp().to_str().unwrap())
         .args(&args)
         .status()

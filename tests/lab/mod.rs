@@ -59,6 +59,8 @@ pub struct Lab {
     names: Vec<String>,
     routers: usize,
     listeners: Vec<TcpListener>,
+    /// The server's addresses (IPv4, IPv6) when the lab is not a chain.
+    server_addrs: Option<[IpAddr; 2]>,
 }
 
 fn run(cmd: &mut Command) -> Output {
@@ -117,6 +119,7 @@ impl Lab {
             names,
             routers,
             listeners: Vec::new(),
+            server_addrs: None,
         };
         for n in &lab.names {
             run(Command::new("ip").args(["netns", "add", n]));
@@ -233,7 +236,16 @@ impl Lab {
     }
 
     pub fn server_addr(&self, v6: bool) -> IpAddr {
-        self.router_addr(self.routers + 1, v6)
+        match self.server_addrs {
+            Some([v4, v6_addr]) => {
+                if v6 {
+                    v6_addr
+                } else {
+                    v4
+                }
+            }
+            None => self.router_addr(self.routers + 1, v6),
+        }
     }
 
     /// Runs a shell command inside a namespace; panics if it fails.

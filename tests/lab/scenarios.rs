@@ -226,6 +226,22 @@ pub const ALL: &[Scenario] = &[
         expect: &["reached"],
     },
     Scenario {
+        name: "multipath",
+        about: "per-flow ECMP, diamonds of width 4 (hop 2) and 2 (hop 5): --multipath finds every interface and link",
+        build: super::diamond::diamonds,
+        args: |lab| with(lab, 80, "--multipath -F"),
+        shows: |out| out.contains("load balanced at hop 2 (4 interfaces), hop 5 (2 interfaces)"),
+        expect: &["load-balancing", "reached"],
+    },
+    Scenario {
+        name: "diamonds-one-flow",
+        about: "the same diamonds, one flow per trace (the default): one address per hop, a path that exists",
+        build: super::diamond::diamonds,
+        args: |lab| with(lab, 80, "-p 6"),
+        shows: |out| !out.contains("\n\t") && out.contains("Trace Complete"),
+        expect: &["reached"],
+    },
+    Scenario {
         name: "compare-blocked-port",
         about: "--compare with r2 dropping TCP port 135: tcp:135 stops after hop 2, the others get through",
         build: || {
