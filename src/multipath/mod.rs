@@ -127,6 +127,9 @@ enum Via {
     /// answered): every flow passes it.
     Any,
     Interface(IpAddr),
+    /// Several interfaces, none seen to lead to more than one next hop:
+    /// the hop-level rule (MDA-Lite) counts their flows together.
+    Spread,
 }
 
 impl Discovery {

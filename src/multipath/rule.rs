@@ -78,7 +78,19 @@ impl Discovery {
                 }
             }
         }
-        if vertices.len() <= 1 {
+        if vertices.is_empty() {
+            // Nothing answered before (a silent hop): any flow will do.
+            return vec![(Via::Any, flows)];
+        }
+        if vertices.len() == 1 {
+            // Every flow passes the one interface before; those seen there
+            // first, so that what they find here also proves the link.
+            let mut flows = flows;
+            flows.sort_by_key(|&f| {
+                self.seen(trace, ttl - 1, f)
+                    .and_then(Seen::router)
+                    .is_none()
+            });
             return vec![(Via::Any, flows)];
         }
         vertices
@@ -94,47 +106,113 @@ impl Discovery {
             .collect()
     }
 
-    /// Asks for what the stopping rule still needs at `ttl`, vertex by
-    /// vertex of the hop before.
+    /// Asks for what the stopping rule still needs at `ttl`.
+    ///
+    /// After one interface the rule is per hop (MDA-Lite, Vermeulen et
+    /// al. 2018): n_k probes at the hop, on flows that take turns among
+    /// the interfaces before it, at least one through each (so that every
+    /// link shows). When one interface before is seen to lead to two or
+    /// more here (meshing, or an uneven split), the full rule runs: n_k
+    /// probes through every interface before, each on its own.
     pub(super) fn needs_at(&mut self, trace: usize, ttl: u8, out: &mut Vec<(u8, Flow)>) {
-        for (via, flows) in self.groups(trace, ttl) {
-            let probed: Vec<Flow> = flows
-                .iter()
-                .copied()
-                .filter(|&f| self.has(trace, ttl, f))
-                .collect();
-            let successors: HashSet<IpAddr> = probed
+        let groups = self.groups(trace, ttl);
+        if groups.len() < 2 || self.meshed(trace, ttl, &groups) {
+            for (via, flows) in groups {
+                self.fill(trace, ttl, via, flows, out);
+            }
+            return;
+        }
+        for (via, flows) in &groups {
+            if flows.iter().any(|&f| self.has(trace, ttl, f)) {
+                continue;
+            }
+            match flows.iter().find(|&&f| !self.has(trace, ttl, f)) {
+                Some(&f) => self.ask(trace, ttl, f, out),
+                None => {
+                    if let Via::Interface(a) = via {
+                        self.flows_through(trace, ttl - 1, *a, 1, out);
+                    }
+                }
+            }
+        }
+        let all = groups.into_iter().flat_map(|(_, f)| f).collect();
+        self.fill(trace, ttl, Via::Spread, all, out);
+    }
+
+    fn pending_at(&self, trace: usize, ttl: u8) -> bool {
+        self.hop(trace, ttl)
+            .is_some_and(|h| h.values().any(|s| *s == Seen::Pending))
+    }
+
+    /// Whether an interface before `ttl` leads to several here.
+    fn meshed(&self, trace: usize, ttl: u8, groups: &[(Via, Vec<Flow>)]) -> bool {
+        groups.iter().any(|(_, flows)| {
+            let mut next: Vec<IpAddr> = flows
                 .iter()
                 .filter_map(|&f| self.seen(trace, ttl, f).and_then(Seen::responder))
                 .collect();
-            let need = self.confidence.probes_needed(successors.len());
-            let Some(mut deficit) = need.checked_sub(probed.len()).filter(|&d| d > 0) else {
-                continue;
-            };
-            let unprobed: Vec<Flow> = flows
-                .iter()
-                .copied()
-                .filter(|f| !probed.contains(f))
-                .collect();
-            for f in self.diverse(trace, ttl, unprobed) {
-                if deficit == 0 {
-                    break;
-                }
-                self.ask(trace, ttl, f, out);
-                deficit -= 1;
-            }
+            next.sort();
+            next.dedup();
+            next.len() > 1
+        })
+    }
+
+    /// Asks for the probes that `flows` (those through `via`) still need
+    /// at `ttl`: n_k of them, k the interfaces they found there.
+    fn fill(
+        &mut self,
+        trace: usize,
+        ttl: u8,
+        via: Via,
+        flows: Vec<Flow>,
+        out: &mut Vec<(u8, Flow)>,
+    ) {
+        let probed: Vec<Flow> = flows
+            .iter()
+            .copied()
+            .filter(|&f| self.has(trace, ttl, f))
+            .collect();
+        let successors: HashSet<IpAddr> = probed
+            .iter()
+            .filter_map(|&f| self.seen(trace, ttl, f).and_then(Seen::responder))
+            .collect();
+        let need = self.confidence.probes_needed(successors.len());
+        let Some(mut deficit) = need.checked_sub(probed.len()).filter(|&d| d > 0) else {
+            return;
+        };
+        let unprobed: Vec<Flow> = flows
+            .iter()
+            .copied()
+            .filter(|f| !probed.contains(f))
+            .collect();
+        for f in self.diverse(trace, ttl, unprobed) {
             if deficit == 0 {
-                continue;
+                return;
             }
-            match via {
-                Via::Any => {
-                    for _ in 0..deficit.min(BATCH) {
-                        let Some(f) = self.new_flow(trace) else { break };
-                        self.ask(trace, ttl, f, out);
-                    }
+            self.ask(trace, ttl, f, out);
+            deficit -= 1;
+        }
+        if deficit == 0 {
+            return;
+        }
+        match via {
+            Via::Any => {
+                for _ in 0..deficit.min(BATCH) {
+                    let Some(f) = self.new_flow(trace) else { break };
+                    self.ask(trace, ttl, f, out);
                 }
-                Via::Interface(a) => self.flows_through(trace, ttl - 1, a, deficit, out),
             }
+            // New flows must show which way they went before, too; none
+            // while flows there may yet add to these.
+            Via::Spread if self.pending_at(trace, ttl - 1) => {}
+            Via::Spread => {
+                for _ in 0..deficit.min(BATCH) {
+                    let Some(f) = self.new_flow(trace) else { break };
+                    self.ask(trace, ttl - 1, f, out);
+                    self.ask(trace, ttl, f, out);
+                }
+            }
+            Via::Interface(a) => self.flows_through(trace, ttl - 1, a, deficit, out),
         }
     }
 
@@ -196,8 +274,7 @@ impl Discovery {
         // The shares are estimated once the hop has settled: while probes
         // there are pending (its own stopping rule, or an earlier batch of
         // new flows), they may yet pass `a`.
-        let pending = hop.values().any(|s| *s == Seen::Pending);
-        if pending || answered == 0 || through == 0 {
+        if self.pending_at(trace, ttl) || answered == 0 || through == 0 {
             return;
         }
         // expected passes = tries * through / answered

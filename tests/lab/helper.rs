@@ -88,8 +88,15 @@ fn diamonds(args: &[String]) -> ExitCode {
                 .replace("SERVER", &lab.server_addr(false).to_string())
         })
         .collect();
+    // "--" runs another program instead (a peer, for comparison).
+    let (program, args) = match args.split_first() {
+        Some((first, rest)) if first == "--" && !rest.is_empty() => {
+            (rest[0].clone(), rest[1..].to_vec())
+        }
+        _ => (tracetcp().to_str().unwrap().to_string(), args),
+    };
     let status = lab
-        .command(tracetcp().to_str().unwrap())
+        .command(&program)
         .args(&args)
         .status()
         .expect("tracetcp");
