@@ -199,6 +199,7 @@ impl Discovery {
                 }
                 HopState::Open => {
                     self.needs_at(trace, ttl, &mut out);
+                    self.cover_branches(trace, ttl, &mut out);
                     self.confirm_links(trace, ttl, &mut out);
                 }
             }

@@ -223,16 +223,7 @@ impl Discovery {
     /// it goes at the next; flows from every branch of the first find
     /// every branch of the second.
     fn diverse(&self, trace: usize, ttl: u8, flows: Vec<Flow>) -> Vec<Flow> {
-        let balanced = (self.first_ttl..ttl).rev().find(|&t| {
-            let mut seen: Vec<IpAddr> = self
-                .hop(trace, t)
-                .map(|h| h.values().filter_map(|s| s.router()).collect())
-                .unwrap_or_default();
-            seen.sort();
-            seen.dedup();
-            seen.len() > 1
-        });
-        let Some(t) = balanced else {
+        let Some((t, _)) = self.balanced_before(trace, ttl) else {
             return flows;
         };
         let mut buckets: Vec<(Option<IpAddr>, Vec<Flow>)> = Vec::new();
@@ -251,6 +242,53 @@ impl Discovery {
             out.extend(buckets.iter().filter_map(|(_, l)| l.get(i)));
         }
         out
+    }
+
+    /// The nearest hop before `ttl` where several routers answered, with
+    /// them.
+    fn balanced_before(&self, trace: usize, ttl: u8) -> Option<(u8, Vec<IpAddr>)> {
+        (self.first_ttl..ttl).rev().find_map(|t| {
+            let mut seen: Vec<IpAddr> = self
+                .hop(trace, t)
+                .map(|h| h.values().filter_map(|s| s.router()).collect())
+                .unwrap_or_default();
+            seen.sort();
+            seen.dedup();
+            (seen.len() > 1).then_some((t, seen))
+        })
+    }
+
+    /// For the same reason, some flow from every branch of the nearest
+    /// diamond before `ttl` is probed at `ttl` before the hop counts as
+    /// done.
+    pub(super) fn cover_branches(&mut self, trace: usize, ttl: u8, out: &mut Vec<(u8, Flow)>) {
+        let Some((t, branches)) = self.balanced_before(trace, ttl) else {
+            return;
+        };
+        for branch in branches {
+            let flows: Vec<Flow> = self.traces[trace]
+                .flows
+                .iter()
+                .copied()
+                .filter(|&f| self.seen(trace, t, f) == Some(Seen::Router(branch)))
+                .filter(|&f| !self.ended_below(trace, ttl, f))
+                .collect();
+            if flows.iter().any(|&f| self.has(trace, ttl, f)) {
+                continue;
+            }
+            // One that passed the hop before, if any (it proves a link).
+            let pick = flows
+                .iter()
+                .find(|&&f| {
+                    self.seen(trace, ttl - 1, f)
+                        .and_then(Seen::router)
+                        .is_some()
+                })
+                .or(flows.first());
+            if let Some(&f) = pick {
+                self.ask(trace, ttl, f, out);
+            }
+        }
     }
 
     /// Tries new flows at `ttl` hoping that `wanted` of them pass

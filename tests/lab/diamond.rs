@@ -119,6 +119,12 @@ pub fn diamonds() -> Lab {
     lab.prime_from(1, &[at(NODES - 1)]);
     let s = lab.server().to_string();
     lab.listen(&s, &[80]);
+    // Peers want a default route and look names up.
+    lab.sh(
+        lab.client(),
+        "ip route add default via 198.18.0.2; ip -6 route add default via 2001:db8:0::2",
+    );
+    lab.no_dns();
     lab
 }
 

@@ -360,6 +360,15 @@ impl Lab {
             hosts += &format!("{} server.lab\n", self.server_addr(v6));
         }
         std::fs::write(format!("{dir}/hosts"), hosts).expect("hosts");
+        self.no_dns();
+    }
+
+    /// A resolv.conf for the client that asks no DNS server outside the
+    /// lab (peers look names up; `ip netns exec` mounts
+    /// /etc/netns/NAME/* over /etc).
+    pub fn no_dns(&self) {
+        let dir = format!("/etc/netns/{}", self.client());
+        std::fs::create_dir_all(&dir).expect("/etc/netns");
         std::fs::write(
             format!("{dir}/resolv.conf"),
             "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
