@@ -195,6 +195,10 @@ fn measure(lab: &Lab, runs: usize, script: &str, parse: fn(&str) -> Found) -> Ve
         .collect()
 }
 
+/// Name, program (to check it is installed), shell script, how to read
+/// its output, runs.
+type Tool<'a> = (&'a str, &'a str, String, fn(&str) -> Found, usize);
+
 fn available(program: &str) -> bool {
     Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
@@ -221,7 +225,7 @@ fn main() {
         "cd {} && dublin-traceroute {server} >/dev/null 2>&1; cat trace.json",
         dir.display()
     );
-    let tools: Vec<(&str, &str, String, fn(&str) -> Found, usize)> = vec![
+    let tools: Vec<Tool> = vec![
         (
             "tracetcp --multipath",
             bin,
