@@ -68,6 +68,11 @@ fn one_flow_per_trace_shows_one_real_path_for_every_kind_and_family() {
                 assert_eq!(seen.len(), 1, "{kind} v6={v6} hop {}: {seen:?}", ttl + 1);
                 assert!(all.contains(&seen[0]), "{kind} v6={v6} hop {}", ttl + 1);
             }
+            let last = &doc["traces"][0]["hops"][6];
+            assert_eq!(
+                last["lost"], 0,
+                "{kind} v6={v6}: every probe at the destination answered"
+            );
             for pair in hops.windows(2) {
                 assert!(
                     links.contains(&(pair[0][0], pair[1][0])),
@@ -78,6 +83,10 @@ fn one_flow_per_trace_shows_one_real_path_for_every_kind_and_family() {
             }
         }
     }
+    // Six SYNs of one 4-tuple reached the server per trace; our kernel
+    // reset every SYN-ACK: no half-open connection is left.
+    let out = lab.sh(lab.server(), "ss -Htan state syn-recv | wc -l");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
 }
 
 #[test]
@@ -135,16 +144,24 @@ fn multipath_finds_every_interface_and_only_true_links() {
     let lab = diamonds();
     for v6 in [false, true] {
         let want = truth(v6);
-        // -F: the lab's routers have no ICMP rate limit.
-        let doc = json(
-            &lab,
-            &[
+        // -F: the lab's routers have no ICMP rate limit. The stopping rule
+        // is a confidence, not a certainty: a run may miss a branch (at
+        // 99%, rarely), so a second run must then find it all.
+        let run = || {
+            let args = [
                 &target(&lab, v6, Some(80)),
                 "--multipath",
+                "--confidence",
+                "99",
                 "-F",
-                "--compare=tcp:80,udp",
-            ],
-        );
+            ];
+            json(&lab, &[args.as_slice(), &["--compare=tcp:80,udp"]].concat())
+        };
+        let mut doc = run();
+        if (0..2).any(|t| topology(&doc, t) != want) {
+            eprintln!("v6={v6}: first run missed part of the topology; running again");
+            doc = run();
+        }
         for t in 0..2 {
             assert_eq!(topology(&doc, t), want, "v6={v6} trace {t}");
         }

@@ -3,8 +3,9 @@
 //! told to it, and a trace ends when it needs nothing more.
 
 use super::{Engine, Mode, Planned, ProbeState};
-use crate::multipath::Seen;
+use crate::multipath::{Seen, Topology};
 use crate::time::Timestamp;
+use crate::trace::{TraceEnd, TraceResult};
 
 impl Engine {
     /// Live: queues every probe the discovery now needs.
@@ -54,6 +55,19 @@ impl Engine {
             // A recording is finished when it has nothing more.
             Mode::Replay { eof } => eof,
         };
-        finished.then(|| d.last_hop(trace))
+        finished.then(|| self.discovered_end(trace, d.last_probed(trace)))
+    }
+
+    /// Where a finished multipath trace ends: the farthest hop that shows
+    /// something by the topology's rules, else the farthest probed.
+    fn discovered_end(&self, trace: usize, last_probed: Option<u8>) -> Option<u8> {
+        let last = last_probed?;
+        let first = self.settings.first_ttl;
+        let probed = TraceResult {
+            spec: self.traces[trace].spec,
+            hops: (first..=last).map(|ttl| self.hop(trace, ttl)).collect(),
+            end: TraceEnd::MaxHops,
+        };
+        Topology::of(&probed).last_answered().or(Some(last))
     }
 }

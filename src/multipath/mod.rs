@@ -234,20 +234,13 @@ impl Discovery {
         seen.len().max(1)
     }
 
-    /// The highest TTL that says something about the path: the farthest
-    /// answer (beyond it, probes only went unanswered or repeated the
-    /// end of every flow's path).
-    pub fn last_hop(&self, trace: usize) -> Option<u8> {
+    /// The highest TTL probed, if any.
+    pub fn last_probed(&self, trace: usize) -> Option<u8> {
         let t = &self.traces[trace];
-        let answered = (0..t.hops.len()).rev().find(|&i| {
-            let ttl = self.first_ttl + i as u8;
-            t.hops[i]
-                .iter()
-                .any(|(&f, s)| s.responder().is_some() && !self.ended_below(trace, ttl, f))
-        });
-        // Nothing answered: every TTL probed, all silent.
-        let probed = || (0..t.hops.len()).rev().find(|&i| !t.hops[i].is_empty());
-        answered.or_else(probed).map(|i| self.first_ttl + i as u8)
+        (0..t.hops.len())
+            .rev()
+            .find(|&i| !t.hops[i].is_empty())
+            .map(|i| self.first_ttl + i as u8)
     }
 
     /// The `n`-th flow of the trace, creating it (and those before it).

@@ -136,6 +136,37 @@ fn balancers_that_hash_alike_still_show_every_branch() {
     }
 }
 
+/// An uneven split (three flows in four to one router) and a diamond
+/// nested right after another (hop 2 then hop 3, each of its own width):
+/// every interface is still found, and only links one flow proves.
+#[test]
+fn uneven_and_back_to_back_diamonds() {
+    const UNEVEN: &[&str] = &["198.18.2.1", "198.18.2.1", "198.18.2.1", "198.18.2.2"];
+    const NEXT: &[&str] = &["198.18.3.1", "198.18.3.2", "198.18.3.3"];
+    let path = vec![
+        Hop::Router("198.18.1.1"),
+        Hop::PerFlow(UNEVEN),
+        Hop::PerFlow(NEXT),
+        Hop::Router("198.18.4.1"),
+        Hop::Open,
+    ];
+    let (t, _) = discover(path, false, Protocol::Tcp);
+    assert_eq!(interfaces(&t, 2), vec![ip("198.18.2.1"), ip("198.18.2.2")]);
+    assert_eq!(interfaces(&t, 3).len(), 3);
+    // Hop 3 is hashed on its own: each interface of hop 2 leads to every
+    // one of hop 3 (a mesh); every link claimed was seen by one flow.
+    for l in &t.links {
+        let from = t.hops.iter().find(|(h, _)| *h == l.ttl).unwrap();
+        assert!(from.1.iter().any(|i| i.addr == l.from));
+    }
+    assert_eq!(
+        t.links.iter().filter(|l| l.ttl == 2).count(),
+        6,
+        "{:?}",
+        t.links
+    );
+}
+
 #[test]
 #[ignore]
 fn probe_breakdown() {

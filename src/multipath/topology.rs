@@ -42,7 +42,11 @@ pub struct Topology {
 
 impl Topology {
     /// The topology a trace's probes show. A flow that ended (the
-    /// destination, an unreachable) says nothing about later TTLs.
+    /// destination, an unreachable) says nothing about later TTLs; nor
+    /// does a destination's answer beyond the lowest TTL it answered at,
+    /// unless the same flow showed a router just before (a longer path):
+    /// a probe sent ahead of the answers, on a flow whose own answer at
+    /// the destination's hop was lost, reaches it too.
     pub fn of(result: &TraceResult) -> Topology {
         // (ttl, flow) -> (responder, ends)
         let mut seen: BTreeMap<(u8, Flow), (IpAddr, bool)> = BTreeMap::new();
@@ -60,6 +64,22 @@ impl Topology {
                     }
                 }
             }
+        }
+        let first_end = seen
+            .iter()
+            .filter(|(_, (_, end))| *end)
+            .map(|((t, _), _)| *t)
+            .min();
+        let beyond: Vec<(u8, Flow)> = seen
+            .iter()
+            .filter(|&(&(ttl, flow), &(_, end))| {
+                end && first_end.is_some_and(|e| ttl > e)
+                    && !matches!(seen.get(&(ttl - 1, flow)), Some((_, false)))
+            })
+            .map(|(&k, _)| k)
+            .collect();
+        for k in beyond {
+            seen.remove(&k);
         }
         let mut links = BTreeSet::new();
         for (&(ttl, flow), &(to, _)) in &seen {
@@ -108,6 +128,15 @@ impl Topology {
             hops,
             links: links.into_iter().collect(),
         }
+    }
+
+    /// The highest TTL where something answered.
+    pub fn last_answered(&self) -> Option<u8> {
+        self.hops
+            .iter()
+            .rev()
+            .find(|(_, i)| !i.is_empty())
+            .map(|(t, _)| *t)
     }
 
     /// The most interfaces any hop has.
