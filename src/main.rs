@@ -3,6 +3,7 @@
 
 use clap::error::ErrorKind;
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -54,16 +55,17 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
-            print!("{e}");
+            // Help into a closed pipe (`tracetcp -? | true`) is no error.
+            let _ = write!(std::io::stdout(), "{e}");
             return ExitCode::from(exit::OK);
         }
         Err(e) => {
             let text = e.render().to_string();
             let first = text.lines().next().unwrap_or("bad command line");
-            eprintln!(
-                "tracetcp: {} (see tracetcp -?)",
+            say(&format!(
+                "{} (see tracetcp -?)",
                 first.trim_start_matches("error: ")
-            );
+            ));
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -73,11 +75,17 @@ fn main() -> ExitCode {
             ExitCode::from(exit::OK)
         }
         Err(e) => {
-            eprintln!("tracetcp: {e:#}");
+            say(&format!("{e:#}"));
             let code = e.downcast_ref::<Error>().map_or(exit::RUNTIME, exit_code);
             ExitCode::from(code)
         }
     }
+}
+
+/// The one error line on stderr. A stderr that cannot be written
+/// (`2>/dev/full`, closed) loses the line, never the exit code.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "tracetcp: {line}");
 }
 
 fn run(cli: &Cli) -> anyhow::Result<u8> {
@@ -89,6 +97,9 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         Mode::Live(config) => {
             let interrupted = Arc::new(AtomicBool::new(false));
             let flag = interrupted.clone();
+            // Ctrl-C, SIGTERM (timeout, systemd) and SIGHUP (a closed
+            // terminal) all stop the run the same way: what was found is
+            // printed, the recording closed properly.
             ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
             live::run(&config, &interrupted, std::io::stdout().lock())?
         }

@@ -501,6 +501,12 @@ fn names_come_from_reverse_dns_unless_n() {
 /// tracetcp with `args`, stopped by SIGINT (Ctrl-C) as soon as it has
 /// printed its first hop.
 fn interrupted(lab: &Lab, args: &[&str]) -> Run {
+    stopped(lab, args, libc::SIGINT)
+}
+
+/// tracetcp with `args`, sent `signal` as soon as it has printed its
+/// first hop.
+fn stopped(lab: &Lab, args: &[&str], signal: i32) -> Run {
     use std::io::Read;
     let mut child = lab
         .command(BIN)
@@ -526,7 +532,7 @@ fn interrupted(lab: &Lab, args: &[&str]) -> Run {
         .recv_timeout(Duration::from_secs(30))
         .expect("tracetcp printed its first hop");
     // ip netns exec runs tracetcp in place (exec), so the pid is its own.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(child.id() as i32, signal) };
     let mut out = child.wait_with_output().unwrap();
     out.stdout = reader.join().unwrap();
     finish(out)
@@ -538,14 +544,18 @@ fn ctrl_c_prints_what_was_found_and_exits_130() {
     let lab = lab3();
     lab.nft(lab.router(2), &rules::block_port(80));
     let server = lab.server_addr(false).to_string();
-    let run = interrupted(&lab, &[&server, "-n", "-t", "10000"]);
-    assert_eq!(run.code, 130, "{}", run.stderr);
-    assert!(run.stdout.contains("\n1\t"), "{}", run.stdout);
-    assert!(
-        run.stdout.ends_with("Trace interrupted.\n"),
-        "{}",
-        run.stdout
-    );
+    // SIGTERM (timeout, systemd, kill) and SIGHUP (the terminal went away)
+    // stop a run as Ctrl-C does.
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        let run = stopped(&lab, &[&server, "-n", "-t", "10000"], signal);
+        assert_eq!(run.code, 130, "signal {signal}: {}", run.stderr);
+        assert!(run.stdout.contains("\n1\t"), "{}", run.stdout);
+        assert!(
+            run.stdout.ends_with("Trace interrupted.\n"),
+            "signal {signal}: {}",
+            run.stdout
+        );
+    }
 }
 
 #[test]
