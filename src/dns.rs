@@ -4,6 +4,7 @@
 //! Owns reverse lookups (the only name resolution of a live run); must not
 //! depend on the reports or the engine.
 
+use crate::run::printable;
 use crate::run::Names;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -50,7 +51,8 @@ impl Resolver {
             .spawn(move || {
                 let name = dns_lookup::lookup_addr(&addr)
                     .ok()
-                    .filter(|n| n.parse::<IpAddr>().is_err());
+                    .filter(|n| n.parse::<IpAddr>().is_err())
+                    .map(|n| printable(&n));
                 let (lock, cvar) = &*state;
                 if let Ok(mut map) = lock.lock() {
                     map.insert(addr, Lookup::Done(name));

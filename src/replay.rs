@@ -9,6 +9,7 @@ use crate::engine::{Engine, Verdict};
 use crate::error::{Error, Result};
 use crate::record::{pcapng, Closing, SessionInfo, Unreadable};
 use crate::report::{self, packets, Format, Names, RunInfo};
+use crate::run::printable;
 use crate::time::Timestamp;
 use crate::trace::TraceSpec;
 use pcap::{Capture, Offline, Precision};
@@ -105,7 +106,11 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
     let names: Names = if config.numeric {
         Names::new()
     } else {
-        annotations.names.into_iter().collect()
+        annotations
+            .names
+            .into_iter()
+            .map(|(addr, name)| (addr, printable(&name)))
+            .collect()
     };
     let format = config.format.unwrap_or(info.format);
     let report = report::render(format, &run, &engine.results(), &names, config.diagnosis);

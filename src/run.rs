@@ -48,3 +48,39 @@ impl RunInfo {
         }
     }
 }
+
+/// A string from outside (a reverse DNS answer, a recording's host or
+/// names) made safe to print: control characters, which could move the
+/// cursor or recolour a terminal (ESC sequences), become `\xNN` escapes,
+/// and a backslash `\\`.
+pub fn printable(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let code = c as u32;
+                if code <= 0xff {
+                    out.push_str(&format!("\\x{code:02x}"));
+                } else {
+                    out.push_str(&format!("\\u{{{code:x}}}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("r1.lab"), "r1.lab");
+        assert_eq!(printable("evil\x1b[2Jname"), "evil\\x1b[2Jname");
+        assert_eq!(printable("a\nb\tc\\"), "a\\x0ab\\x09c\\\\");
+        assert_eq!(printable("caf\u{e9}\u{85}"), "caf\u{e9}\\x85");
+    }
+}

@@ -265,3 +265,42 @@ fn a_recording_opens_in_tcpdump_and_tshark() {
         );
     }
 }
+
+/// A recording's host and names come from whoever made the file: control
+/// characters in them (terminal escapes) are printed as escapes.
+#[test]
+fn hostile_names_in_a_recording_print_as_escapes() {
+    let path = captures().join("tcp-open.pcap");
+    let good = std::fs::read(&path).unwrap();
+    let comment = pcapng::annotations(&good).unwrap().section_comment.unwrap();
+    let mut session: serde_json::Value = serde_json::from_str(&comment).unwrap();
+    session["host"] = "evil\u{1b}[2J.lab".into();
+    let mut w = pcapng::Writer::new(Vec::new(), 1, 65535, &session.to_string()).unwrap();
+    let mut cap = pcap::Capture::from_file(&path).unwrap();
+    while let Ok(p) = cap.next_packet() {
+        let ts = p.header.ts.tv_sec as u64 * 1_000_000_000 + p.header.ts.tv_usec as u64 * 1000;
+        w.packet(ts, p.data).unwrap();
+    }
+    let router: std::net::IpAddr = "198.18.0.2".parse().unwrap();
+    let bytes = w
+        .finish(&[(router, "r1\u{1b}]0;pwned\u{7}".into())], "{}")
+        .unwrap();
+    let hostile = temp("hostile", &bytes);
+    let out = Command::new(BIN)
+        .args(["--replay"])
+        .arg(&hostile)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("[evil\\x1b[2J.lab]"), "{text}");
+    assert!(text.contains("r1\\x1b]0;pwned\\x07"), "{text}");
+}

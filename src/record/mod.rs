@@ -9,6 +9,7 @@ pub mod pcapng;
 use crate::engine::{Confidence, Paths, Settings};
 use crate::error::{Error, Result};
 use crate::report::Format;
+use crate::run::printable;
 use crate::trace::TraceSpec;
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -149,7 +150,7 @@ fn parse(v: &Value) -> Option<SessionInfo> {
         _ => Format::Classic,
     };
     (!specs.is_empty()).then_some(SessionInfo {
-        host: v["host"].as_str()?.to_string(),
+        host: printable(v["host"].as_str()?),
         session,
         specs,
         settings,
