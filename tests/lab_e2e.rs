@@ -205,6 +205,46 @@ fn unreachable_answers_end_the_trace_with_their_flag() {
     let lab = lab3();
     lab.nft(lab.router(2), &rules::reject_port(8081, "admin-prohibited"));
     lab.nft(lab.router(2), &rules::reject_port(8082, "no-route"));
+    lab.nft(lab.router(2), &rules::reject_port(8443, "port-unreachable"));
+    lab.nft(lab.router(2), &rules::reset_port(8444));
+    for v6 in [false, true] {
+        let server = lab.server_addr(v6);
+        let r2 = lab.router_addr(2, v6).to_string();
+        // A port unreachable from a router is a reject there, not the
+        // target's closed port.
+        let p = json(&lab, &[&target(server, 8443)]);
+        assert_eq!(
+            end(&p, 0),
+            ("unreachable".into(), 3, "!U".into()),
+            "v6={v6}"
+        );
+        assert_eq!(p["traces"][0]["end"]["address"], r2.as_str());
+        let text = p["diagnosis"][0]["text"].as_str().unwrap();
+        assert!(
+            text.starts_with(&format!("A firewall at hop 3 ({r2}) rejects tcp:8443")),
+            "{text}"
+        );
+        // A reset in the target's name from router 2: a middlebox.
+        let r = json(&lab, &[&target(server, 8444)]);
+        let kinds: Vec<&str> = r["diagnosis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|f| f["kind"].as_str())
+            .collect();
+        assert!(
+            kinds.contains(&"transparent-proxy"),
+            "v6={v6}: {:#}",
+            r["diagnosis"]
+        );
+        assert!(!kinds.contains(&"reached"), "v6={v6}: {:#}", r["diagnosis"]);
+        let word = if v6 { "hop limit" } else { "TTL" };
+        assert!(
+            r["diagnosis"].to_string().contains(word),
+            "{:#}",
+            r["diagnosis"]
+        );
+    }
     for v6 in [false, true] {
         let server = lab.server_addr(v6);
         let r2 = lab.router_addr(2, v6).to_string();

@@ -4,7 +4,7 @@
 //!
 //! Reads results only; must not depend on the reports.
 
-use super::{hops_back, reach, stopped_by_place, Finding, Kind};
+use super::{about_hops, hops_back, reach, stopped_by_place, ttl_word, Finding, Kind};
 use crate::trace::{TraceEnd, TraceResult};
 use std::net::IpAddr;
 
@@ -50,9 +50,10 @@ pub(super) fn across(
             .and_then(|h| h.destination())
             .map(|(x, _)| {
                 format!(
-                    "; its answer came with TTL {} (about {} hops back)",
+                    "; its answer came with {} {} ({})",
+                    ttl_word(x.from),
                     x.reply_ttl,
-                    hops_back(x.reply_ttl)
+                    about_hops(hops_back(x.reply_ttl))
                 )
             })
             .unwrap_or_default();

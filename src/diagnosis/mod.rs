@@ -104,6 +104,25 @@ fn hops_back(ttl: u8) -> u8 {
     (initial - u16::from(ttl) + 1) as u8
 }
 
+/// "about 1 hop back", "about 5 hops back".
+fn about_hops(n: u8) -> String {
+    if n == 1 {
+        "about 1 hop back".into()
+    } else {
+        format!("about {n} hops back")
+    }
+}
+
+/// What the field an answer arrives with is called: TTL (IPv4) or hop
+/// limit (IPv6).
+fn ttl_word(from: IpAddr) -> &'static str {
+    if from.is_ipv6() {
+        "hop limit"
+    } else {
+        "TTL"
+    }
+}
+
 fn what_reached(kind: ReplyKind) -> &'static str {
     match kind {
         ReplyKind::SynAck => "the port is open (SYN-ACK)",
@@ -116,7 +135,7 @@ fn what_reached(kind: ReplyKind) -> &'static str {
 
 fn unreachable_meaning(u: Unreachable) -> &'static str {
     match u {
-        Unreachable::AdminProhibited => "a firewall there rejects these probes",
+        Unreachable::AdminProhibited | Unreachable::Port => "a firewall there rejects these probes",
         Unreachable::Network => "it has no route onward to the destination's network",
         Unreachable::Host => "it cannot reach the destination host (down, or not on its link)",
         Unreachable::Protocol => "the destination does not speak this protocol",

@@ -2,15 +2,17 @@
 //! routers, partial loss, load balancing, unreachables. Reads results
 //! only; must not depend on the reports.
 
-use super::{hop_range, hops_back, thin, unreachable_meaning, what_reached, Finding, Kind};
+use super::{
+    about_hops, hop_range, hops_back, thin, ttl_word, unreachable_meaning, what_reached, Finding,
+    Kind,
+};
 use crate::engine::Paths;
 use crate::run::RunInfo;
 use crate::trace::{TraceEnd, TraceResult};
+use tracetcp_strategies::{ReplyKind, Unreachable};
 
 /// Findings from one trace alone.
 pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: &mut Vec<Finding>) {
-    let dst = run.address;
-    let last = r.last_answer();
     match r.end {
         TraceEnd::Reached { ttl, kind, from } => {
             let answer = r
@@ -18,15 +20,39 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
                 .iter()
                 .find(|h| h.ttl == ttl)
                 .and_then(|h| h.destination());
+            let ttl_word = ttl_word(from);
             let ttl_note = answer
                 .map(|(a, _)| {
                     format!(
-                        "; its answer arrived with TTL {} (about {} hops back)",
+                        "; its answer arrived with {ttl_word} {} ({})",
                         a.reply_ttl,
-                        hops_back(a.reply_ttl)
+                        about_hops(hops_back(a.reply_ttl))
                     )
                 })
                 .unwrap_or_default();
+            // An answer in the target's name that came back from fewer
+            // hops than it took to get it: something before the target
+            // answered for it (a firewall's TCP reset, a proxy).
+            let closer = answer
+                .map(|(a, _)| hops_back(a.reply_ttl))
+                .filter(|&back| back < ttl && kind != ReplyKind::EchoReply);
+            if let Some(back) = closer {
+                out.push(Finding {
+                    kind: Kind::TransparentProxy,
+                    hop: Some(ttl),
+                    address: Some(from),
+                    traces: vec![i],
+                    text: format!(
+                        "{name} 'reaches' {from} at hop {ttl}, but its {} came back from {}: \
+                         something at about hop {back} answers in the target's name (a firewall \
+                         rejecting with a TCP reset, or a proxy), so the target's own answer is unknown.",
+                        kind.name(),
+                        about_hops(back)
+                    ),
+                    evidence: format!("{} at hop {ttl}{ttl_note}", kind.name()),
+                });
+                return single_rest(run, i, r, out);
+            }
             out.push(Finding {
                 kind: Kind::Reached,
                 hop: Some(ttl),
@@ -44,12 +70,19 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
             hop: Some(ttl),
             address: Some(from),
             traces: vec![i],
-            text: format!(
-                "{name} stops at hop {ttl}: {from} answers {} ({}): {}.",
-                reason.describe(),
-                reason.flag(),
-                unreachable_meaning(reason)
-            ),
+            text: match reason {
+                Unreachable::Port | Unreachable::AdminProhibited => format!(
+                    "A firewall at hop {ttl} ({from}) rejects {name}: it answers {} ({}).",
+                    reason.describe(),
+                    reason.flag()
+                ),
+                _ => format!(
+                    "{name} stops at hop {ttl}: {from} answers {} ({}): {}.",
+                    reason.describe(),
+                    reason.flag(),
+                    unreachable_meaning(reason)
+                ),
+            },
             evidence: format!(
                 "ICMP destination unreachable {} from {from} at hop {ttl}",
                 reason.flag()
@@ -58,6 +91,13 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
         TraceEnd::MaxHops => {}
         TraceEnd::Interrupted => {}
     }
+    single_rest(run, i, r, out);
+}
+
+/// Silent routers, partial loss and load balancing along one trace.
+fn single_rest(run: &RunInfo, i: usize, r: &TraceResult, out: &mut Vec<Finding>) {
+    let dst = run.address;
+    let last = r.last_answer();
     let upto = last.map_or(0, |(t, _)| t);
     let mut h = 0;
     while h < r.hops.len() {

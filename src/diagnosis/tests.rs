@@ -179,6 +179,80 @@ fn a_destination_closer_on_one_port_is_a_proxy() {
     assert!(f[0].evidence.contains("TTL 250"), "{}", f[0].evidence);
 }
 
+/// A reset in the target's name that came back from fewer hops than it
+/// took to get it is a middlebox answering for the target, not the
+/// target's closed port; the counts say "1 hop" and IPv6 says "hop limit".
+#[test]
+fn a_reset_from_closer_than_the_target_is_a_middlebox() {
+    let mut hop3 = router(3, DST, &[1]);
+    let rst = |ttl: u8| {
+        let mut p = answered(0, DST, 100, ReplyKind::Rst);
+        if let crate::trace::Outcome::Answered { answer, .. } = &mut p.outcome {
+            answer.reply_ttl = ttl;
+        }
+        p
+    };
+    hop3.probes = vec![rst(63)];
+    let end = TraceEnd::Reached {
+        ttl: 3,
+        kind: ReplyKind::Rst,
+        from: ip(DST),
+    };
+    let r = trace(
+        Protocol::Tcp,
+        8443,
+        vec![
+            router(1, "198.18.0.2", &[1]),
+            router(2, "198.18.1.2", &[1]),
+            hop3.clone(),
+        ],
+        end,
+    );
+    let f = diagnose(&run(30), &[r]);
+    assert_eq!(kinds(&f)[0], Kind::TransparentProxy, "{f:?}");
+    assert!(
+        f[0].text.contains("came back from about 2 hops back"),
+        "{}",
+        f[0].text
+    );
+    assert!(!f.iter().any(|x| x.kind == Kind::Reached));
+    // From the target's own distance, it is the target's RST.
+    hop3.probes = vec![rst(62)];
+    let r = trace(
+        Protocol::Tcp,
+        8443,
+        vec![
+            router(1, "198.18.0.2", &[1]),
+            router(2, "198.18.1.2", &[1]),
+            hop3,
+        ],
+        end,
+    );
+    let f = diagnose(&run(30), &[r]);
+    assert!(f
+        .iter()
+        .any(|x| x.kind == Kind::Reached && x.text.contains("closed")));
+    let r = trace(
+        Protocol::Tcp,
+        80,
+        vec![HopResult {
+            ttl: 1,
+            probes: vec![rst(64)],
+        }],
+        TraceEnd::Reached {
+            ttl: 1,
+            kind: ReplyKind::Rst,
+            from: ip(DST),
+        },
+    );
+    let f = diagnose(&run(30), &[r]);
+    assert!(
+        f[0].evidence.contains("(about 1 hop back)"),
+        "{}",
+        f[0].evidence
+    );
+}
+
 #[test]
 fn partial_loss_load_balancing_and_unreachables() {
     let busy = HopResult {
@@ -218,9 +292,10 @@ fn partial_loss_load_balancing_and_unreachables() {
         kinds(&f),
         vec![Kind::Unreachable, Kind::PartialLoss, Kind::LoadBalancing]
     );
-    assert!(f[0]
-        .text
-        .contains("(!X): a firewall there rejects these probes"));
+    assert_eq!(
+        f[0].text,
+        "A firewall at hop 4 (198.18.3.1) rejects tcp:8081: it answers administratively prohibited (!X)."
+    );
     assert!(f[1]
         .text
         .starts_with("Hop 2 (198.18.1.2) left 2 of 3 probes unanswered"));

@@ -182,6 +182,9 @@ pub enum Unreachable {
     AdminProhibited,
     HostPrecedence,
     PrecedenceCutoff,
+    /// A port unreachable from a hop that is not the target: a firewall
+    /// rejecting the probe (`reject with icmp port-unreachable`).
+    Port,
     Other(u8),
 }
 
@@ -197,6 +200,7 @@ impl Unreachable {
             Unreachable::AdminProhibited => "!X".into(),
             Unreachable::HostPrecedence => "!V".into(),
             Unreachable::PrecedenceCutoff => "!C".into(),
+            Unreachable::Port => "!U".into(),
             Unreachable::Other(code) => format!("!<{code}>"),
         }
     }
@@ -211,6 +215,7 @@ impl Unreachable {
             Unreachable::AdminProhibited => "administratively prohibited",
             Unreachable::HostPrecedence => "host precedence violation",
             Unreachable::PrecedenceCutoff => "precedence cutoff",
+            Unreachable::Port => "port unreachable",
             Unreachable::Other(_) => "unreachable",
         }
     }

@@ -185,6 +185,14 @@ fn quoted_reply<F: ProbeFormat>(
         return Err(NotOurs::OtherProtocol);
     }
     let id = F::quoted(s, quoted.payload)?;
+    // Only the target's port unreachable says its port is closed; from
+    // any other hop (or for probes without ports) it is a reject.
+    let kind = match kind {
+        ReplyKind::PortUnreachable if ip.src != s.dst() || !F::PROTOCOL.has_port() => {
+            ReplyKind::Unreachable(Unreachable::Port)
+        }
+        other => other,
+    };
     Ok(Reply {
         key: id.key,
         dst_port: id.dst_port,

@@ -439,6 +439,18 @@ pub mod rules {
         )
     }
 
+    /// A router that rejects one TCP port with a TCP reset in the
+    /// target's name.
+    pub fn reset_port(port: u16) -> String {
+        format!(
+            "table inet reset{port} {{
+  chain transit {{ type filter hook forward priority 0;
+    tcp dport {port} reject with tcp reset
+  }}
+}}"
+        )
+    }
+
     /// A host that silently drops one TCP port addressed to it.
     pub fn drop_input_port(port: u16) -> String {
         format!(
