@@ -103,7 +103,7 @@ impl<W: Write> LivePrinter<W> {
             if !self.done[i] {
                 break;
             }
-            write!(self.out, "{}", text.trace_end(&engine.result(i).end))?;
+            write!(self.out, "{}", text.trace_end(&self.run, &engine.result(i)))?;
             self.cursor += 1;
             self.started = false;
         }
@@ -142,7 +142,7 @@ impl<W: Write> LivePrinter<W> {
                     text.hop(&self.run, &r.spec, h, &resolver.names())
                 )?;
             }
-            write!(self.out, "{}", text.trace_end(&r.end))?;
+            write!(self.out, "{}", text.trace_end(&self.run, r))?;
             self.started = false;
         }
         self.cursor = results.len();

@@ -26,6 +26,8 @@ pub enum Kind {
     PartialLoss,
     LoadBalancing,
     Unreachable,
+    /// Answers up to the last hop asked for: the trace ended at -m.
+    MaxHops,
 }
 
 impl Kind {
@@ -40,7 +42,8 @@ impl Kind {
             Kind::SilentRouter => 5,
             Kind::PartialLoss => 6,
             Kind::LoadBalancing => 7,
-            Kind::Reached => 8,
+            Kind::MaxHops => 8,
+            Kind::Reached => 9,
         }
     }
 
@@ -55,6 +58,7 @@ impl Kind {
             Kind::PartialLoss => "partial-loss",
             Kind::LoadBalancing => "load-balancing",
             Kind::Unreachable => "unreachable",
+            Kind::MaxHops => "max-hops",
         }
     }
 }
@@ -163,6 +167,10 @@ fn hop_range(a: u8, b: u8) -> String {
 /// Every finding about these traces of one run, in a stable order.
 pub fn diagnose(run: &RunInfo, results: &[TraceResult]) -> Vec<Finding> {
     let mut out: Vec<Finding> = Vec::new();
+    if scan::is_scan(run) {
+        scan::scan(run, results, &mut out);
+        return out;
+    }
     let names: Vec<String> = results.iter().map(|r| r.spec.name()).collect();
     for (i, r) in results.iter().enumerate() {
         single::single(run, i, r, &names[i], &mut out);
@@ -344,6 +352,7 @@ pub fn render(findings: &[Finding]) -> String {
 }
 
 mod across;
+mod scan;
 mod single;
 
 #[cfg(test)]

@@ -88,7 +88,25 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
                 reason.flag()
             ),
         }),
-        TraceEnd::MaxHops => {}
+        TraceEnd::MaxHops => {
+            if let Some((t, a)) = r
+                .last_answer()
+                .filter(|&(t, _)| t == run.settings.last_ttl())
+            {
+                out.push(Finding {
+                    kind: Kind::MaxHops,
+                    hop: Some(t),
+                    address: Some(a),
+                    traces: vec![i],
+                    text: format!(
+                        "{name} stopped at the maximum of {} hops (-m) with answers to the last, \
+                         {a} at hop {t}: {} is further away.",
+                        run.settings.max_hops, run.address
+                    ),
+                    evidence: format!("an answer at hop {t}, the last probed"),
+                });
+            }
+        }
         TraceEnd::Interrupted => {}
     }
     single_rest(run, i, r, out);

@@ -89,7 +89,8 @@ fn a_silent_tail_is_a_firewall_unless_the_trace_ran_out_of_hops() {
     assert_eq!(kinds(&f), vec![Kind::NoAnswerPast]);
     assert_eq!((f[0].hop, f[0].address), (Some(2), Some(ip("198.18.1.2"))));
     assert_eq!(f[0].evidence, "hops 3-4 silent");
-    // -m 2: every probed hop answered; nothing to say about silence.
+    // -m 2: every probed hop answered; nothing to say about silence, but
+    // that the trace stopped at the maximum asked for.
     let f = diagnose(
         &run(2),
         &[trace(
@@ -99,7 +100,10 @@ fn a_silent_tail_is_a_firewall_unless_the_trace_ran_out_of_hops() {
             TraceEnd::MaxHops,
         )],
     );
-    assert!(f.is_empty(), "{f:?}");
+    assert_eq!(kinds(&f), vec![Kind::MaxHops], "{f:?}");
+    assert!(f[0]
+        .text
+        .starts_with("tcp:135 stopped at the maximum of 2 hops"));
 }
 
 #[test]
@@ -315,13 +319,24 @@ fn a_scan_gets_one_summary_instead_of_a_line_per_port() {
             trace(Protocol::Tcp, port, vec![dest], end)
         })
         .collect();
+    let mut results = results;
+    results.push(trace(
+        Protocol::Tcp,
+        21,
+        vec![silent(1, 1)],
+        TraceEnd::MaxHops,
+    ));
     let f = diagnose(&run(1), &results);
     assert_eq!(kinds(&f), vec![Kind::Reached]);
     assert_eq!(
         f[0].text,
-        "20 of 20 traces reach 198.18.3.2 at hop 1; open: tcp:5, tcp:10, tcp:15, tcp:20."
+        "Scan of 198.18.3.2 (21 ports): open: tcp:5, tcp:10, tcp:15, tcp:20; closed: tcp:1, tcp:2, \
+         tcp:3, tcp:4, tcp:6, tcp:7, tcp:8, tcp:9, tcp:11, tcp:12, tcp:13, tcp:14, tcp:16, tcp:17, \
+         tcp:18, tcp:19; filtered (no answer: dropped by a firewall, or nothing there): tcp:21. \
+         Its answers arrived with TTL 250 (about 6 hops back)."
     );
-    assert_eq!(f[0].traces.len(), 20);
+    assert!(!f[0].text.contains("hop 1"));
+    assert_eq!(f[0].traces.len(), 21);
 }
 
 #[test]

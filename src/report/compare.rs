@@ -15,6 +15,7 @@
 //! Renders from data alone; never resolves names, never reads the engine.
 
 use super::{Names, RunInfo};
+use crate::engine::Settings;
 use crate::trace::{HopResult, TraceEnd, TraceResult};
 use tracetcp_strategies::ReplyKind;
 
@@ -58,8 +59,9 @@ fn cell(h: &HopResult, names: &Names) -> String {
     s
 }
 
-/// How far a column got, and why it stopped.
-pub fn summary(r: &TraceResult) -> String {
+/// How far a column got, and why it stopped, by the run's settings.
+pub fn summary(r: &TraceResult, settings: &Settings) -> String {
+    let last_ttl = settings.last_ttl();
     match r.end {
         TraceEnd::Reached { ttl, kind, from } => {
             let how = match kind {
@@ -85,6 +87,10 @@ pub fn summary(r: &TraceResult) -> String {
                 "silent"
             };
             match last {
+                Some((t, a)) if t == last_ttl && r.end == TraceEnd::MaxHops => format!(
+                    "stopped at the maximum of {} hops; last answer from {a} at hop {t}",
+                    settings.max_hops
+                ),
                 Some((t, a)) => format!(
                     "{why} from hop {} on; last answer from {a} at hop {t}",
                     t + 1
@@ -144,7 +150,7 @@ pub fn render(run: &RunInfo, results: &[TraceResult], names: &Names) -> String {
     }
     let name_width = titles.iter().map(String::len).max().unwrap_or(0);
     for (title, r) in titles.iter().zip(results) {
-        out += &format!("{title:<name_width$}  {}\n", summary(r));
+        out += &format!("{title:<name_width$}  {}\n", summary(r, &run.settings));
     }
     out
 }

@@ -59,9 +59,13 @@ impl Text {
         }
     }
 
-    pub fn trace_end(self, end: &TraceEnd) -> String {
+    pub fn trace_end(self, run: &RunInfo, r: &TraceResult) -> String {
         match self {
-            Text::Classic => classic::footer(end).to_string(),
+            Text::Classic => classic::footer(&r.end).to_string(),
+            // A port an interrupted range never got to.
+            Text::Condensed if r.hops.is_empty() && r.end == TraceEnd::Interrupted => {
+                format!("{}  not probed\n", condensed::label(run.address, &r.spec))
+            }
             Text::Condensed => String::new(),
         }
     }
@@ -74,7 +78,7 @@ impl Text {
             for h in &r.hops {
                 out.push_str(&self.hop(run, &r.spec, h, names));
             }
-            out.push_str(&self.trace_end(&r.end));
+            out.push_str(&self.trace_end(run, r));
         }
         out
     }
@@ -117,15 +121,14 @@ pub fn rtt(d: Duration) -> String {
     }
 }
 
-/// A probe's cell in a hop line: its RTT (with an unreachable flag), or
-/// "*" when it was lost.
+/// A probe's cell in a hop line: its RTT (with an unreachable flag), "*"
+/// when it was lost, or "not sent" when it never went out (an
+/// interrupted run).
 fn cell(hop: &HopResult, index: u8) -> String {
-    match hop
-        .probes
-        .iter()
-        .find(|p| p.index == index)
-        .and_then(|p| p.answer())
-    {
+    let Some(probe) = hop.probes.iter().find(|p| p.index == index) else {
+        return "not sent".to_string();
+    };
+    match probe.answer() {
         Some((a, t)) => match a.kind {
             ReplyKind::Unreachable(u) => format!("{} {}", rtt(t), u.flag()),
             _ => rtt(t),

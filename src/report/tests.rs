@@ -305,3 +305,60 @@ fn json_carries_every_probe_and_hop() {
     assert_eq!(probes[3]["reply"], serde_json::Value::Null);
     assert_eq!(probes[6]["reply"]["rtt_ms"], 0.5);
 }
+
+/// With -m 3 and answers up to hop 3, a comparison says the trace stopped
+/// at the maximum asked for, not that it went silent after it.
+#[test]
+fn compare_summary_of_a_trace_cut_by_max_hops() {
+    let settings = Settings {
+        max_hops: 3,
+        ..Settings::default()
+    };
+    let r = TraceResult {
+        spec: tcp(80),
+        hops: vec![
+            router(1, "198.18.0.2", &[1]),
+            router(2, "198.18.1.2", &[1]),
+            router(3, "198.18.2.2", &[1]),
+        ],
+        end: TraceEnd::MaxHops,
+    };
+    assert_eq!(
+        compare::summary(&r, &settings),
+        "stopped at the maximum of 3 hops; last answer from 198.18.2.2 at hop 3"
+    );
+    let mut short = r.clone();
+    short.hops[2] = silent(3, 1);
+    assert_eq!(
+        compare::summary(&short, &settings),
+        "silent from hop 3 on; last answer from 198.18.1.2 at hop 2"
+    );
+}
+
+/// An interrupted port range: probes and ports never sent say so, and are
+/// never shown as lost.
+#[test]
+fn an_interrupted_range_shows_what_was_not_probed() {
+    let settings = Settings {
+        max_hops: 1,
+        first_ttl: 1,
+        ..Settings::default()
+    };
+    let r = run("198.18.9.2", "198.18.9.2", settings);
+    let started = TraceResult {
+        spec: tcp(80),
+        hops: vec![router(1, "198.18.0.2", &[1])],
+        end: TraceEnd::Interrupted,
+    };
+    let never = TraceResult {
+        spec: tcp(81),
+        hops: vec![],
+        end: TraceEnd::Interrupted,
+    };
+    let text = Text::Condensed.render(&r, &[started, never], &Names::new());
+    assert_eq!(
+        text,
+        "[198.18.9.2:80]  1\t1 ms\tnot sent\tnot sent\t198.18.0.2\n[198.18.9.2:81]  not probed\n"
+    );
+    assert!(!text.contains('*'));
+}
