@@ -137,17 +137,21 @@ pub struct Cli {
     pub write: Option<PathBuf>,
 
     /// Replay a recorded session from FILE (no privileges, no network)
-    #[arg(long = "replay", value_name = "FILE", conflicts_with_all = ["write", "target"])]
+    #[arg(long = "replay", value_name = "FILE", conflicts_with_all = [
+        "write", "target", "start_hop", "max_hops", "probes", "range", "scan", "timeout_ms",
+        "gateway", "raw", "inject", "no_pacing", "ipv4", "ipv6", "protocol", "interface",
+        "source", "compare", "flow", "no_paris", "multipath", "confidence",
+    ])]
     pub replay: Option<PathBuf>,
 
     /// With --replay: show every packet and what the tracer made of it
-    #[arg(long = "show-packets", requires = "replay")]
+    #[arg(long = "show-packets")]
     pub show_packets: bool,
 
     /// Trace several probe kinds at once and compare them side by side;
     /// --compare=tcp:80,tcp:135,udp,icmp (default: tcp on the port, udp, icmp)
     #[arg(long = "compare", value_name = "SPEC", num_args = 0..=1, default_missing_value = "", require_equals = true,
-          conflicts_with_all = ["range", "scan", "protocol"])]
+          conflicts_with_all = ["range", "scan", "protocol", "condensed"])]
     pub compare: Option<String>,
 
     /// Do not print the diagnosis after the report
@@ -193,6 +197,11 @@ pub enum Mode {
 
 impl Cli {
     pub fn mode(&self) -> Result<Mode> {
+        if self.show_packets && self.replay.is_none() {
+            return Err(Error::Usage(
+                "--show-packets shows a replay's packets: use it with --replay FILE".into(),
+            ));
+        }
         match &self.replay {
             Some(path) => Ok(Mode::Replay(ReplayConfig {
                 path: path.clone(),
@@ -225,6 +234,12 @@ impl Cli {
                 compare_specs(spec, target.port.as_deref())?,
                 Format::Compare,
             );
+        }
+        if let (Some(port), Some(r)) = (&target.port, self.range.as_ref().or(self.scan.as_ref())) {
+            return Err(Error::Usage(format!(
+                "the port in host:{port} and the range {} {} both choose ports: give one",
+                r[0], r[1]
+            )));
         }
         let ports = match (&self.range, &self.scan, &target.port) {
             (Some(r), _, _) | (None, Some(r), _) => port_range(r)?,
@@ -503,6 +518,48 @@ mod tests {
             vec!["tracetcp", "--bogus", "x"],
         ] {
             assert!(Cli::try_parse_from(args.clone()).is_err(), "{args:?}");
+        }
+    }
+
+    /// Options that do not fit together are refused, never ignored.
+    #[test]
+    fn conflicting_options_are_refused() {
+        let refused = |args: &[&str]| {
+            let mut all = vec!["tracetcp"];
+            all.extend_from_slice(args);
+            match Cli::try_parse_from(all) {
+                Err(_) => true,
+                Ok(cli) => cli.mode().is_err(),
+            }
+        };
+        for args in [
+            &["--show-packets", "host"][..],
+            &["--replay", "f.pcap", "-m", "3"],
+            &["--replay", "f.pcap", "-P", "udp"],
+            &["--replay", "f.pcap", "-r", "1", "2"],
+            &["--replay", "f.pcap", "--compare"],
+            &["--replay", "f.pcap", "--multipath"],
+            &["--replay", "f.pcap", "-t", "100"],
+            &["host", "--compare", "-c"],
+            &["host:443", "-r", "80", "81"],
+            &["host:443", "-s", "80", "81"],
+            &["host", "--confidence", "99"],
+            &["host", "--multipath", "--no-paris"],
+        ] {
+            assert!(refused(args), "{args:?} was accepted");
+        }
+        for args in [
+            &["--replay", "f.pcap", "-n", "-c", "--show-packets"][..],
+            &[
+                "host",
+                "--multipath",
+                "--confidence",
+                "99",
+                "--compare=tcp,udp",
+            ],
+            &["host", "--flow", "40000"],
+        ] {
+            assert!(!refused(args), "{args:?} was refused");
         }
     }
 }

@@ -72,7 +72,7 @@ pub fn session_for(config: &Config) -> Result<(Session, RunInfo)> {
 pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result<Ending> {
     log::debug!("start");
     let (session, run) = session_for(config)?;
-    let device = route::device_for(session.src(), config.interface.as_deref())?;
+    let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
     log::debug!("target, source and device found");
     let mut engine = Engine::live(config.settings.clone(), session, config.specs.clone());
     let cap = capture::open(&device, &engine.filter())?;

@@ -23,16 +23,34 @@ pub fn source_for(dst: IpAddr) -> Result<IpAddr> {
     Ok(local.ip())
 }
 
-/// The capture device: the one named, or the one holding `src`.
-pub fn device_for(src: IpAddr, name: Option<&str>) -> Result<String> {
+/// The capture device: the one named, or the one holding `src`; for a
+/// target on this host (its own address, or loopback), the loopback
+/// device, where the kernel hands such packets.
+pub fn device_for(src: IpAddr, dst: IpAddr, name: Option<&str>) -> Result<String> {
     let devices =
         pcap::Device::list().map_err(|e| Error::Capture(format!("listing interfaces: {e}")))?;
-    match name {
-        Some(n) => devices
+    let local = dst.is_loopback()
+        || devices
             .iter()
-            .find(|d| d.name == n)
-            .map(|d| d.name.clone())
-            .ok_or_else(|| Error::NoSuchInterface(n.to_string())),
+            .any(|d| d.addresses.iter().any(|a| a.addr == dst));
+    let loopback = || devices.iter().find(|d| d.flags.is_loopback());
+    match name {
+        Some(n) => {
+            let d = devices
+                .iter()
+                .find(|d| d.name == n)
+                .ok_or_else(|| Error::NoSuchInterface(n.to_string()))?;
+            if d.flags.is_loopback() && !local {
+                return Err(Error::Usage(format!(
+                    "-i {n}: the loopback device carries only this host's own traffic, \
+                     and {dst} is not on this host"
+                )));
+            }
+            Ok(d.name.clone())
+        }
+        None if local => loopback().map(|d| d.name.clone()).ok_or_else(|| {
+            Error::Network(format!("{dst} is on this host, but no loopback device"))
+        }),
         None => devices
             .iter()
             .find(|d| d.addresses.iter().any(|a| a.addr == src))

@@ -80,9 +80,20 @@ pub fn resolve_port(s: &str, protocol: Protocol) -> Result<u16> {
         "tcp"
     };
     let services = std::fs::read_to_string("/etc/services").unwrap_or_default();
-    service_port(&services, s, proto)
-        .or_else(|| service_port(FALLBACK_SERVICES, s, proto))
-        .ok_or_else(|| Error::Usage(format!("unknown service '{s}' (not in /etc/services)")))
+    let lookup = |proto| {
+        service_port(&services, s, proto).or_else(|| service_port(FALLBACK_SERVICES, s, proto))
+    };
+    if let Some(port) = lookup(proto) {
+        return Ok(port);
+    }
+    // Known, but for the other protocol: say exactly that.
+    let other = if proto == "udp" { "tcp" } else { "udp" };
+    Err(Error::Usage(match lookup(other) {
+        Some(port) => format!(
+            "service '{s}' has no {proto} port (it is {port}/{other}); give the port as a number"
+        ),
+        None => format!("unknown service '{s}' (not in /etc/services)"),
+    }))
 }
 
 /// Common services, for systems without /etc/services.
@@ -190,6 +201,16 @@ mod tests {
             Some(7)
         );
         assert_eq!(resolve_port("ftp", Protocol::Tcp).unwrap(), 21);
+        // A service with a port for the other protocol only says so.
+        let e = resolve_port("ssh", Protocol::Udp).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "service 'ssh' has no udp port (it is 22/tcp); give the port as a number"
+        );
+        assert!(resolve_port("no-such-service", Protocol::Udp)
+            .unwrap_err()
+            .to_string()
+            .contains("unknown service"));
     }
 
     #[test]

@@ -725,3 +725,27 @@ fn an_interrupted_recording_is_valid_and_replays_as_interrupted() {
     assert_eq!(replayed.stdout, live.stdout);
     let _ = std::fs::remove_file(file);
 }
+
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn tracing_this_host_says_what_it_is() {
+    let lab = lab3();
+    let own = lab.router_addr(1, false); // r1's address on the client's link
+    let client = match own {
+        IpAddr::V4(a) => IpAddr::from([a.octets()[0], a.octets()[1], a.octets()[2], 1]),
+        v6 => v6,
+    };
+    for dst in [client.to_string(), "127.0.0.1".into(), "::1".into()] {
+        let doc = json(&lab, &[&dst, "-t", "500"]);
+        let hops = hops(&doc, 0);
+        assert_eq!(hops.len(), 1, "{dst}: {hops:?}");
+        assert_eq!(end(&doc, 0).0, "reached", "{dst}");
+        let text = doc["diagnosis"][0]["text"].as_str().unwrap();
+        assert!(text.contains("is this host"), "{dst}: {text}");
+    }
+    // The loopback device carries nothing to another host.
+    let server = lab.server_addr(false).to_string();
+    let run = tracetcp(&lab, &[&server, "-i", "lo"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("not on this host"), "{}", run.stderr);
+}

@@ -53,15 +53,24 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
                 });
                 return single_rest(run, i, r, out);
             }
+            let this_host = from == run.source || from.is_loopback();
             out.push(Finding {
                 kind: Kind::Reached,
                 hop: Some(ttl),
                 address: Some(from),
                 traces: vec![i],
-                text: format!(
-                    "{name} reaches {from} at hop {ttl}: {}.",
-                    what_reached(kind)
-                ),
+                text: if this_host {
+                    format!(
+                        "{from} is this host: the probes went over the loopback device and no \
+                         router, so there is no path to trace; {name}: {}.",
+                        what_reached(kind)
+                    )
+                } else {
+                    format!(
+                        "{name} reaches {from} at hop {ttl}: {}.",
+                        what_reached(kind)
+                    )
+                },
                 evidence: format!("{} at hop {ttl}{ttl_note}", kind.name()),
             });
         }

@@ -129,13 +129,20 @@ fn classify<F: ProbeFormat>(s: &Session, packet: &[u8]) -> Result<Classification
     }
     let protocol = F::ip_protocol(s.is_v6());
     if ip.src == s.src() && ip.dst == s.dst() && ip.protocol == protocol {
-        let id = F::outgoing(s, ip.payload)?;
-        return Ok(Classification::Probe(SeenProbe {
-            key: id.key,
-            ttl: ip.ttl,
-            dst_port: id.dst_port,
-            flow: id.flow,
-        }));
+        match F::outgoing(s, ip.payload) {
+            Ok(id) => {
+                return Ok(Classification::Probe(SeenProbe {
+                    key: id.key,
+                    ttl: ip.ttl,
+                    dst_port: id.dst_port,
+                    flow: id.flow,
+                }))
+            }
+            // Tracing this host's own address, answers go the same way
+            // as probes: read it as an answer.
+            Err(NotOurs::NotAProbe) if s.src() == s.dst() => {}
+            Err(e) => return Err(e),
+        }
     }
     if ip.dst != s.src() {
         return Err(NotOurs::OtherHosts);
