@@ -4,7 +4,6 @@
 
 use super::{Engine, Mode, Planned, ProbeState};
 use crate::multipath::{Seen, Topology};
-use crate::time::Timestamp;
 use crate::trace::{TraceEnd, TraceResult};
 
 impl Engine {
@@ -21,7 +20,6 @@ impl Engine {
                 self.plan.entry(ttl).or_default().push_back(Planned {
                     trace,
                     index: 0,
-                    not_before: Timestamp::default(),
                     flow: Some(flow),
                 });
             }

@@ -12,6 +12,7 @@ mod receive;
 mod results;
 mod settings;
 mod verdict;
+mod window;
 
 pub use settings::{Confidence, Paths, Settings};
 pub use verdict::{Event, Ignored, Transmit, Verdict};
@@ -23,6 +24,7 @@ use pacing::{Pacer, Responder};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use tracetcp_strategies::{strategy_for, Flow, ProbeKey, ProbeSpec, Protocol, Session, Strategy};
+use window::Window;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ProbeState {
@@ -66,17 +68,15 @@ struct TraceState {
     /// How many hops have been reported final.
     emitted: usize,
     done: bool,
-    /// When its latest probe was handed to the sender.
-    last_sent: Timestamp,
+    /// The hop whose other probes a SYN-ACK made moot (see `supersede`):
+    /// final with fewer probes than asked.
+    short_hop: Option<u8>,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Planned {
     trace: usize,
     index: u8,
-    /// Not to be sent before this (a SYN sent again waits until the
-    /// server has forgotten the 4-tuple; see `supersede`).
-    not_before: Timestamp,
     /// The flow multipath discovery asked for.
     flow: Option<Flow>,
 }
@@ -103,6 +103,7 @@ pub struct Engine {
     plan: BTreeMap<u8, VecDeque<Planned>>,
     deadlines: BinaryHeap<Reverse<(Timestamp, usize)>>,
     pacer: Pacer,
+    window: Window,
     next_send: Option<Timestamp>,
     in_flight: usize,
     /// Lowest TTL at which the destination answered, in any trace.
@@ -130,7 +131,6 @@ impl Engine {
                     queue.push_back(Planned {
                         trace,
                         index,
-                        not_before: Timestamp::default(),
                         flow: None,
                     });
                 }
@@ -180,10 +180,15 @@ impl Engine {
                     end: None,
                     emitted: 0,
                     done: false,
-                    last_sent: Timestamp::default(),
+                    short_hop: None,
                 })
                 .collect(),
             pacer: Pacer::new(settings.pacing),
+            // Multipath discovery keeps its own window.
+            window: Window::new(
+                settings.pacing && !matches!(settings.paths, Paths::All { .. }),
+                settings.first_ttl,
+            ),
             settings,
             session,
             probes: Vec::new(),
@@ -245,16 +250,18 @@ impl Engine {
                 self.plan.remove(&ttl);
                 continue;
             };
+            if let Err(at) = self.window.admits(ttl, now) {
+                // Higher TTLs wait too.
+                self.next_send = Some(self.next_send.map_or(at, |t| t.min(at)));
+                break;
+            }
             let protocol = self.traces[planned.trace].spec.protocol;
             let responder = self.responder(ttl, protocol);
             let width = self
                 .discovery
                 .as_ref()
                 .map_or(1, |d| d.width(planned.trace, ttl));
-            let ready = self
-                .pacer
-                .ready_at(responder, width, now)
-                .max(planned.not_before);
+            let ready = self.pacer.ready_at(responder, width, now);
             if ready > now {
                 self.next_send = Some(self.next_send.map_or(ready, |t| t.min(ready)));
                 continue;
@@ -294,7 +301,6 @@ impl Engine {
         let id = self.probes.len();
         let key = ProbeKey::for_index(id as u64);
         let spec = self.traces[planned.trace].spec;
-        self.traces[planned.trace].last_sent = now;
         let flow = match (planned.flow, self.settings.paths) {
             (Some(flow), _) => flow,
             (None, Paths::PerProbe) => Flow::per_probe(self.session.instance(), key),
@@ -393,7 +399,7 @@ impl Engine {
                 break;
             }
             let ids = &t.hops[t.emitted];
-            let complete = ids.len() >= per_hop || eof;
+            let complete = ids.len() >= per_hop || eof || t.short_hop == Some(ttl as u8);
             let settled = ids
                 .iter()
                 .all(|&id| self.probes[id].state != ProbeState::Pending);

@@ -2,11 +2,10 @@
 //! strategies, matched to its probe (or, in a replay, learnt as a probe),
 //! and an answer that ends a trace.
 
-use super::{Engine, Ignored, Mode, Paths, Planned, ProbeRecord, ProbeState, Verdict};
+use super::{Engine, Ignored, Mode, Paths, ProbeRecord, ProbeState, Verdict};
 use crate::time::Timestamp;
 use crate::trace::{Answer, TraceSpec};
 use std::cmp::Reverse;
-use std::time::Duration;
 use tracetcp_strategies::{
     Classification, Flow, NotOurs, ProbeKey, Protocol, Reply, ReplyKind, SeenProbe,
 };
@@ -145,6 +144,8 @@ impl Engine {
         });
         self.in_flight -= 1;
         let (trace, ttl, index) = (p.trace, p.ttl, p.index);
+        let rtt = ts.since(p.sent_or_requested());
+        self.window.answered(ttl, ts, rtt);
         if reply.kind.is_destination() {
             self.destination_ttl = Some(self.destination_ttl.map_or(ttl, |d| d.min(ttl)));
         }
@@ -166,48 +167,35 @@ impl Engine {
     }
 
     /// A SYN-ACK answered probe `answered`. The other SYNs of its flow
-    /// that were already on their way to the same hop meet a server in
-    /// SYN-RECEIVED for this 4-tuple, which answers them with a bare ACK
-    /// or not at all. Their results would be false losses, so they are
-    /// dropped from the hop and (live) sent again once the server has
-    /// forgotten the 4-tuple: our kernel's RST to the SYN-ACK of the last
-    /// SYN sent reaches it within about 1.5 round trips of that SYN.
+    /// already on their way to the same hop met a server in SYN-RECEIVED
+    /// for this 4-tuple, which answers them with a bare ACK or not at all:
+    /// their results would be false losses, and any more SYNs of the flow
+    /// would meet the same. They are dropped from the hop, which keeps the
+    /// one probe that tells the port is open (a hop line shows one time
+    /// for the destination anyway), and the target gets no more SYNs.
     fn supersede(&mut self, answered: usize) {
-        let (trace, ttl, flow, rtt) = {
+        let (trace, ttl, flow) = {
             let p = &self.probes[answered];
-            let rtt = match p.state {
-                ProbeState::Answered(a) => a.at.since(p.sent_or_requested()),
-                _ => Duration::ZERO,
-            };
-            (p.trace, p.ttl, p.flow, rtt)
+            (p.trace, p.ttl, p.flow)
         };
-        let not_before = self.traces[trace]
-            .last_sent
-            .after(rtt * 2 + Duration::from_millis(1));
         let offset = usize::from(ttl - self.settings.first_ttl);
-        let mut again = Vec::new();
         let probes = &mut self.probes;
+        let mut dropped = 0;
         self.traces[trace].hops[offset].retain(|&id| {
             let p = &mut probes[id];
             let collides = id != answered && p.flow == flow && p.state == ProbeState::Pending;
             if collides {
                 p.state = ProbeState::Superseded;
-                again.push(p.index);
+                dropped += 1;
             }
             !collides
         });
-        self.in_flight -= again.len();
-        if self.mode == Mode::Live {
-            let queue = self.plan.entry(ttl).or_default();
-            for &index in again.iter().rev() {
-                queue.push_front(Planned {
-                    trace,
-                    index,
-                    not_before,
-                    flow: None,
-                });
-            }
+        self.in_flight -= dropped;
+        // Nor are the SYNs of this hop not sent yet.
+        if let Some(queue) = self.plan.get_mut(&ttl) {
+            queue.retain(|p| p.trace != trace);
         }
+        self.traces[trace].short_hop = Some(ttl);
     }
 
     /// Nothing beyond `ttl` is sent or shown for this trace any more.

@@ -37,10 +37,65 @@ struct Sample {
     rss_kb: u64,
     out: String,
     ok: bool,
+    /// TCP SYNs that reached the server.
+    syns_at_target: usize,
+}
+
+/// Starts counting the TCP SYNs that reach the server (tcpdump in its
+/// namespace, once it says it listens).
+fn count_syns(lab: &Lab, file: &Path) -> std::process::Child {
+    let filter = format!(
+        "dst host {} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn",
+        lab.server_addr(false)
+    );
+    let mut dump = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            lab.server(),
+            "tcpdump",
+            "-i",
+            "west",
+            "-nn",
+            "-U",
+        ])
+        .args(["--immediate-mode", "-w"])
+        .arg(file)
+        .arg(&filter)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tcpdump");
+    let mut stderr = std::io::BufReader::new(dump.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while std::io::BufRead::read_line(&mut stderr, &mut line).unwrap_or(0) > 0 {
+        if line.contains("listening on") {
+            break;
+        }
+        line.clear();
+    }
+    dump
+}
+
+/// Stops the count and reads it.
+fn counted(mut dump: std::process::Child, file: &Path) -> usize {
+    std::thread::sleep(Duration::from_millis(300));
+    unsafe { libc::kill(dump.id() as i32, libc::SIGINT) };
+    let _ = dump.wait();
+    let read = Command::new("tcpdump")
+        .args(["-nn", "-r"])
+        .arg(file)
+        .stderr(std::process::Stdio::null())
+        .output()
+        .expect("tcpdump -r");
+    let _ = std::fs::remove_file(file);
+    String::from_utf8_lossy(&read.stdout).lines().count()
 }
 
 /// Runs `program args` in the client namespace under GNU time.
 fn timed(lab: &Lab, program: &str, args: &[String]) -> Sample {
+    let syn_file = std::env::temp_dir().join(format!("bench-syns-{}.pcap", std::process::id()));
+    let dump = count_syns(lab, &syn_file);
     let rss_file = std::env::temp_dir().join(format!("bench-rss-{}", std::process::id()));
     let started = Instant::now();
     let out = Command::new("ip")
@@ -70,6 +125,7 @@ fn timed(lab: &Lab, program: &str, args: &[String]) -> Sample {
     Sample {
         secs,
         rss_kb,
+        syns_at_target: counted(dump, &syn_file),
         ok: out.status.success(),
         out: String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr),
@@ -107,6 +163,8 @@ struct Row {
     runs: usize,
     /// Runs that exited with an error (or were cut off at 180 s).
     failed: usize,
+    /// TCP SYNs that reached the server (the most of any run).
+    syns: usize,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -128,8 +186,10 @@ fn measure(
     let mut rss = 0;
     let mut lost_counts = Vec::new();
     let mut failed = 0;
+    let mut syns = 0;
     for _ in 0..runs {
         let s = timed(lab, program, &args);
+        syns = syns.max(s.syns_at_target);
         if !s.ok {
             failed += 1;
             eprintln!(
@@ -159,6 +219,7 @@ fn measure(
         median: median(secs),
         rss_kb: rss,
         lost,
+        syns,
     }
 }
 
@@ -460,8 +521,16 @@ fn main() {
     let floor = 2.0 * DELAY.as_secs_f64() * 7.0;
     println!("lab: client - r1..r7 - server (8 hops), {} ms per router each way: floor (RTT to the server) {:.0} ms\n", DELAY.as_millis(), floor * 1000.0);
     println!(
-        "{:<28} {:<30} {:>10} {:>8} {:>11} {:>6} {:>5} {:>6}",
-        "scenario", "tool", "median s", "ratio", "peak RSS MB", "lost", "runs", "failed"
+        "{:<28} {:<30} {:>10} {:>8} {:>11} {:>6} {:>5} {:>6} {:>12}",
+        "scenario",
+        "tool",
+        "median s",
+        "ratio",
+        "peak RSS MB",
+        "lost",
+        "runs",
+        "failed",
+        "SYNs@target"
     );
     type Scenario = fn() -> Vec<Row>;
     let all: [(&str, Scenario); 5] = [
@@ -480,7 +549,7 @@ fn main() {
         let base = rows.first().map_or(1.0, |r| r.median);
         for r in &rows {
             println!(
-                "{:<28} {:<30} {:>10.3} {:>8.2} {:>11.1} {:>6} {:>5} {:>6}",
+                "{:<28} {:<30} {:>10.3} {:>8.2} {:>11.1} {:>6} {:>5} {:>6} {:>12}",
                 r.scenario,
                 r.tool,
                 r.median,
@@ -488,7 +557,8 @@ fn main() {
                 r.rss_kb as f64 / 1024.0,
                 r.lost,
                 r.runs,
-                r.failed
+                r.failed,
+                r.syns
             );
         }
     }

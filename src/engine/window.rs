@@ -1,0 +1,103 @@
+//! The TTL window: go easy on the target. Probes whose TTL is more than a
+//! few hops beyond the farthest answer wait: each of them would reach the
+//! target if it were nearer than that, and with one flow per trace they
+//! would all be one connection to it. The window moves with every answer;
+//! when no answer has moved it for a few round trips (a silent stretch,
+//! a silent target), the rest goes at once, so a silent tail still costs
+//! about one timeout. Off with -F (every probe at once).
+//!
+//! Part of the engine: no I/O, no clock.
+
+use crate::time::Timestamp;
+use std::time::Duration;
+
+/// TTLs probed beyond the farthest answer: with 3 probes a hop, at most
+/// 15 probes can reach a target nearer than expected (traceroute -T
+/// keeps 16 in flight).
+const AHEAD: u8 = 5;
+
+/// The least time without progress before the rest goes.
+const QUIET_FLOOR: Duration = Duration::from_millis(50);
+
+#[derive(Debug)]
+pub struct Window {
+    enabled: bool,
+    /// The farthest TTL that answered (first TTL - 1 before any answer).
+    reach: u8,
+    /// When the window last moved (or the first probe went).
+    moved_at: Option<Timestamp>,
+    /// The longest round trip seen.
+    longest_rtt: Duration,
+}
+
+impl Window {
+    pub fn new(enabled: bool, first_ttl: u8) -> Self {
+        Window {
+            enabled,
+            reach: first_ttl.saturating_sub(1),
+            moved_at: None,
+            longest_rtt: Duration::ZERO,
+        }
+    }
+
+    /// How long without progress before the rest goes: a few of the
+    /// longest round trips seen.
+    fn quiet(&self) -> Duration {
+        (self.longest_rtt * 3).max(QUIET_FLOOR)
+    }
+
+    /// When the rest goes, unless an answer moves the window first.
+    fn lifted_at(&self) -> Option<Timestamp> {
+        self.moved_at.map(|t| t.after(self.quiet()))
+    }
+
+    /// Whether a probe with `ttl` may go at `now`; if not, when to ask
+    /// again.
+    pub fn admits(&mut self, ttl: u8, now: Timestamp) -> Result<(), Timestamp> {
+        if !self.enabled || u16::from(ttl) <= u16::from(self.reach) + u16::from(AHEAD) {
+            self.moved_at.get_or_insert(now);
+            return Ok(());
+        }
+        match self.lifted_at() {
+            Some(at) if at <= now => Ok(()),
+            Some(at) => Err(at),
+            None => Ok(()),
+        }
+    }
+
+    /// An answer from `ttl` arrived at `at`, `rtt` after its probe left.
+    pub fn answered(&mut self, ttl: u8, at: Timestamp, rtt: Duration) {
+        self.longest_rtt = self.longest_rtt.max(rtt);
+        if ttl > self.reach {
+            self.reach = ttl;
+            self.moved_at = Some(at);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at_ms(ms: u64) -> Timestamp {
+        Timestamp::from_nanos(1_000_000_000_000 + ms * 1_000_000)
+    }
+
+    #[test]
+    fn probes_go_a_few_hops_ahead_of_the_answers() {
+        let mut w = Window::new(true, 1);
+        assert!(w.admits(5, at_ms(0)).is_ok());
+        assert_eq!(w.admits(6, at_ms(0)), Err(at_ms(50)));
+        w.answered(3, at_ms(20), Duration::from_millis(20));
+        assert!(w.admits(8, at_ms(20)).is_ok());
+        assert_eq!(w.admits(9, at_ms(20)), Err(at_ms(80)));
+        // Nothing moved it for three round trips: the rest goes.
+        assert!(w.admits(30, at_ms(80)).is_ok());
+    }
+
+    #[test]
+    fn off_with_f() {
+        let mut w = Window::new(false, 1);
+        assert!(w.admits(30, at_ms(0)).is_ok());
+    }
+}
