@@ -84,6 +84,7 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
             session.src(),
             session.dst(),
             gateway,
+            interrupted,
         )?),
     };
     log::info!(

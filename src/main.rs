@@ -44,6 +44,7 @@ fn exit_code(e: &Error) -> u8 {
         | Error::Capture(_)
         | Error::Output(_) => exit::RUNTIME,
         Error::OutputClosed => exit::OK,
+        Error::Interrupted(_) => exit::INTERRUPTED,
     }
 }
 

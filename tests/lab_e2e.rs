@@ -749,3 +749,33 @@ fn tracing_this_host_says_what_it_is() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("not on this host"), "{}", run.stderr);
 }
+
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_dead_gateway_gets_one_line_and_ctrl_c_stops_the_wait() {
+    let lab = lab3();
+    for (dst, gateway) in [
+        (lab.server_addr(false), "198.18.0.99"),
+        (lab.server_addr(true), "2001:db8::99"),
+    ] {
+        let started = Instant::now();
+        let run = tracetcp(&lab, &[&dst.to_string(), "-g", gateway, "-n"]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(run.stderr.contains("did not answer ARP"), "{}", run.stderr);
+        assert!(started.elapsed() < Duration::from_secs(6));
+    }
+    // Ctrl-C while it asks: stops at once, exit 130.
+    let mut child = lab
+        .command(BIN)
+        .args([&lab.server_addr(false).to_string(), "-g", "198.18.0.99"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let asked = Instant::now();
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(asked.elapsed() < Duration::from_millis(500));
+}

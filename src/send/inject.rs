@@ -11,6 +11,7 @@ use crate::capture::check_device;
 use crate::error::{Error, Result};
 use pcap::{Active, Capture};
 use std::net::IpAddr;
+use std::sync::atomic::AtomicBool;
 
 pub struct InjectSender {
     cap: Capture<Active>,
@@ -19,11 +20,19 @@ pub struct InjectSender {
 
 impl InjectSender {
     /// A sender on `device` toward `dst` from `src`, through `gateway` if given.
-    pub fn open(device: &str, src: IpAddr, dst: IpAddr, gateway: Option<IpAddr>) -> Result<Self> {
+    /// Asking for the next hop's MAC address stops when `interrupted`.
+    pub fn open(
+        device: &str,
+        src: IpAddr,
+        dst: IpAddr,
+        gateway: Option<IpAddr>,
+        interrupted: &AtomicBool,
+    ) -> Result<Self> {
         let what = format!("injecting on {device}");
         check_device(device, &what)?;
         let mut cap = Capture::from_device(device)
-            .and_then(|c| c.immediate_mode(true).timeout(50).open())
+            // Non-blocking: asking for the gateway's MAC address polls.
+            .and_then(|c| c.immediate_mode(true).timeout(50).open()?.setnonblock())
             .map_err(|e| Error::Capture(format!("{what}: {e}")))?;
         if cap.get_datalink().0 != crate::capture::link::linktype::ETHERNET {
             return Err(Error::Usage(format!(
@@ -35,7 +44,7 @@ impl InjectSender {
             Some(g) => g,
             None => neighbor::next_hop(dst)?,
         };
-        let theirs = neighbor::resolve(&mut cap, device, own, src, next_hop)?;
+        let theirs = neighbor::resolve(&mut cap, device, own, src, next_hop, interrupted)?;
         let mut header = [0u8; 14];
         header[..6].copy_from_slice(&theirs);
         header[6..12].copy_from_slice(&own);

@@ -8,6 +8,7 @@ use pcap::{Active, Capture};
 use std::net::IpAddr;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tracetcp_strategies::wire::neighbor::{
     ethertype, Arp, EthernetHeader, EthernetView, Mac, Neighbor, BROADCAST,
@@ -68,6 +69,7 @@ pub fn resolve(
     own: Mac,
     src: IpAddr,
     addr: IpAddr,
+    interrupted: &AtomicBool,
 ) -> Result<Mac> {
     let text = ip_command(&["neigh", "show", "to", &addr.to_string(), "dev", device])?;
     let known = text
@@ -79,11 +81,23 @@ pub fn resolve(
     if let Some(mac) = known {
         return Ok(mac);
     }
-    solicit(cap, own, src, addr)
+    solicit(cap, own, src, addr, interrupted)
 }
 
-/// ARP request (IPv4) or neighbour solicitation (IPv6), three tries.
-fn solicit(cap: &mut Capture<Active>, own: Mac, src: IpAddr, target: IpAddr) -> Result<Mac> {
+/// How often a wait for an answer looks at the capture (and at Ctrl-C).
+const POLL: Duration = Duration::from_millis(10);
+
+/// ARP request (IPv4) or neighbour solicitation (IPv6), three tries a
+/// second apart. `cap` must be non-blocking (libpcap in immediate mode
+/// may wait forever for a packet on a quiet link): a gateway that never
+/// answers costs three seconds, and Ctrl-C stops it.
+fn solicit(
+    cap: &mut Capture<Active>,
+    own: Mac,
+    src: IpAddr,
+    target: IpAddr,
+    interrupted: &AtomicBool,
+) -> Result<Mac> {
     let filter = if target.is_ipv6() {
         "icmp6 and ip6[40] == 136"
     } else {
@@ -105,13 +119,20 @@ fn solicit(cap: &mut Capture<Active>, own: Mac, src: IpAddr, target: IpAddr) -> 
             .map_err(|e| Error::Network(format!("asking for the gateway's MAC address: {e}")))?;
         let until = Instant::now() + Duration::from_secs(1);
         while Instant::now() < until {
+            if interrupted.load(Ordering::SeqCst) {
+                return Err(Error::Interrupted(format!(
+                    "interrupted while asking {target} for its MAC address"
+                )));
+            }
             match cap.next_packet() {
                 Ok(p) => {
                     if let Some(mac) = answer_mac(p.data, target) {
                         return Ok(mac);
                     }
                 }
-                Err(pcap::Error::TimeoutExpired) => {}
+                Err(pcap::Error::TimeoutExpired | pcap::Error::NoMorePackets) => {
+                    std::thread::sleep(POLL)
+                }
                 Err(e) => {
                     return Err(Error::Capture(format!(
                         "waiting for the gateway's MAC address: {e}"
@@ -121,7 +142,8 @@ fn solicit(cap: &mut Capture<Active>, own: Mac, src: IpAddr, target: IpAddr) -> 
         }
     }
     Err(Error::Network(format!(
-        "{target} did not answer ARP / neighbour discovery (use -R or -g)"
+        "{target} did not answer ARP / neighbour discovery after 3 tries in 3 s \
+         (a dead gateway? give another with -g, or send with -R)"
     )))
 }
 
