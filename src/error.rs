@@ -97,8 +97,8 @@ fn privilege_text(what: &str) -> String {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "tracetcp".into());
     format!(
-        "{what} needs the CAP_NET_RAW and CAP_NET_ADMIN capabilities: run as root, \
-         or grant them once with: sudo setcap cap_net_raw,cap_net_admin+eip {exe}"
+        "{what} needs the CAP_NET_RAW capability: run as root, or grant it once with: \
+         sudo setcap cap_net_raw+ep {exe} (cap_net_raw,cap_net_admin+eip works too)"
     )
 }
 

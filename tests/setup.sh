@@ -14,7 +14,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     libpcap-dev iproute2 nftables util-linux bash ca-certificates curl gcc libc6-dev \
-    tcpdump tshark >/dev/null
+    tcpdump tshark libcap2-bin >/dev/null
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
