@@ -38,8 +38,6 @@ pub enum Error {
     Network(String),
     /// The live capture failed.
     Capture(String),
-    /// Ctrl-C (or SIGTERM, SIGHUP) before the trace began.
-    Interrupted(String),
     /// Whoever read our output went away (`| head`): stop quietly.
     OutputClosed,
     /// Our output could not be written (a full disk on stdout, ...).
@@ -116,7 +114,6 @@ impl fmt::Display for Error {
                 f,
                 "{path} holds no tracetcp session (record one with -w FILE)"
             ),
-            Error::Interrupted(what) => f.write_str(what),
             Error::Damaged { path, reason } => {
                 write!(f, "{path} is damaged or truncated: {reason}")
             }

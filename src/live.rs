@@ -69,6 +69,11 @@ pub fn session_for(config: &Config) -> Result<(Session, RunInfo)> {
     Ok((session, run))
 }
 
+/// Set while the session driver runs: before it, nothing has been found
+/// that an interruption should print, and a blocking stage (a name
+/// lookup, a gateway's MAC address) may simply be abandoned.
+pub static TRACING: AtomicBool = AtomicBool::new(false);
+
 pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result<Ending> {
     log::debug!("start");
     let (session, run) = session_for(config)?;
@@ -84,7 +89,6 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
             session.src(),
             session.dst(),
             gateway,
-            interrupted,
         )?),
     };
     log::info!(
@@ -127,7 +131,10 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         clock: &WallClock,
         sender: sender.as_mut(),
     };
-    let finish = match driver::run(&mut engine, io, &mut printer, interrupted) {
+    TRACING.store(true, std::sync::atomic::Ordering::SeqCst);
+    let finished = driver::run(&mut engine, io, &mut printer, interrupted);
+    TRACING.store(false, std::sync::atomic::Ordering::SeqCst);
+    let finish = match finished {
         Ok(finish) => finish,
         // The capture thread's own error says more than "it stopped".
         Err(e) => return Err(capture.stop().err().unwrap_or(e)),

@@ -44,7 +44,6 @@ fn exit_code(e: &Error) -> u8 {
         | Error::Capture(_)
         | Error::Output(_) => exit::RUNTIME,
         Error::OutputClosed => exit::OK,
-        Error::Interrupted(_) => exit::INTERRUPTED,
     }
 }
 
@@ -106,8 +105,16 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             let flag = interrupted.clone();
             // Ctrl-C, SIGTERM (timeout, systemd) and SIGHUP (a closed
             // terminal) all stop the run the same way: what was found is
-            // printed, the recording closed properly.
-            ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+            // printed, the recording closed properly. Before the trace
+            // starts (a slow name lookup, ...) there is nothing to print:
+            // it stops at once.
+            ctrlc::set_handler(move || {
+                flag.store(true, Ordering::SeqCst);
+                if !live::TRACING.load(Ordering::SeqCst) {
+                    say("interrupted before the trace began");
+                    std::process::exit(i32::from(exit::INTERRUPTED));
+                }
+            })?;
             live::run(&config, &interrupted, std::io::stdout().lock())?
         }
     };

@@ -11,7 +11,6 @@ use crate::capture::check_device;
 use crate::error::{Error, Result};
 use pcap::{Active, Capture};
 use std::net::IpAddr;
-use std::sync::atomic::AtomicBool;
 
 pub struct InjectSender {
     cap: Capture<Active>,
@@ -20,14 +19,7 @@ pub struct InjectSender {
 
 impl InjectSender {
     /// A sender on `device` toward `dst` from `src`, through `gateway` if given.
-    /// Asking for the next hop's MAC address stops when `interrupted`.
-    pub fn open(
-        device: &str,
-        src: IpAddr,
-        dst: IpAddr,
-        gateway: Option<IpAddr>,
-        interrupted: &AtomicBool,
-    ) -> Result<Self> {
+    pub fn open(device: &str, src: IpAddr, dst: IpAddr, gateway: Option<IpAddr>) -> Result<Self> {
         let what = format!("injecting on {device}");
         check_device(device, &what)?;
         let mut cap = Capture::from_device(device)
@@ -44,7 +36,7 @@ impl InjectSender {
             Some(g) => g,
             None => neighbor::next_hop(dst)?,
         };
-        let theirs = neighbor::resolve(&mut cap, device, own, src, next_hop, interrupted)?;
+        let theirs = neighbor::resolve(&mut cap, device, own, src, next_hop)?;
         let mut header = [0u8; 14];
         header[..6].copy_from_slice(&theirs);
         header[6..12].copy_from_slice(&own);

@@ -8,7 +8,6 @@ use pcap::{Active, Capture};
 use std::net::IpAddr;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tracetcp_strategies::wire::neighbor::{
     ethertype, Arp, EthernetHeader, EthernetView, Mac, Neighbor, BROADCAST,
@@ -69,7 +68,6 @@ pub fn resolve(
     own: Mac,
     src: IpAddr,
     addr: IpAddr,
-    interrupted: &AtomicBool,
 ) -> Result<Mac> {
     let text = ip_command(&["neigh", "show", "to", &addr.to_string(), "dev", device])?;
     let known = text
@@ -81,23 +79,17 @@ pub fn resolve(
     if let Some(mac) = known {
         return Ok(mac);
     }
-    solicit(cap, own, src, addr, interrupted)
+    solicit(cap, own, src, addr)
 }
 
-/// How often a wait for an answer looks at the capture (and at Ctrl-C).
+/// How often a wait for an answer looks at the capture.
 const POLL: Duration = Duration::from_millis(10);
 
 /// ARP request (IPv4) or neighbour solicitation (IPv6), three tries a
 /// second apart. `cap` must be non-blocking (libpcap in immediate mode
 /// may wait forever for a packet on a quiet link): a gateway that never
-/// answers costs three seconds, and Ctrl-C stops it.
-fn solicit(
-    cap: &mut Capture<Active>,
-    own: Mac,
-    src: IpAddr,
-    target: IpAddr,
-    interrupted: &AtomicBool,
-) -> Result<Mac> {
+/// answers costs three seconds.
+fn solicit(cap: &mut Capture<Active>, own: Mac, src: IpAddr, target: IpAddr) -> Result<Mac> {
     let filter = if target.is_ipv6() {
         "icmp6 and ip6[40] == 136"
     } else {
@@ -119,11 +111,6 @@ fn solicit(
             .map_err(|e| Error::Network(format!("asking for the gateway's MAC address: {e}")))?;
         let until = Instant::now() + Duration::from_secs(1);
         while Instant::now() < until {
-            if interrupted.load(Ordering::SeqCst) {
-                return Err(Error::Interrupted(format!(
-                    "interrupted while asking {target} for its MAC address"
-                )));
-            }
             match cap.next_packet() {
                 Ok(p) => {
                     if let Some(mac) = answer_mac(p.data, target) {
