@@ -25,6 +25,9 @@ pub enum Error {
     /// A capture whose blocks or session description are damaged, or that
     /// ends in the middle of a packet.
     Damaged { path: String, reason: String },
+    /// A recording whose session description claims what no live run
+    /// does, or contradicts itself.
+    Refused { path: String, reason: String },
     /// A recording made by an older tracetcp whose session format this
     /// one no longer reads.
     OldRecording { path: String, format: u64 },
@@ -117,6 +120,7 @@ impl fmt::Display for Error {
             Error::Damaged { path, reason } => {
                 write!(f, "{path} is damaged or truncated: {reason}")
             }
+            Error::Refused { path, reason } => write!(f, "{path} is refused: {reason}"),
             Error::OldRecording { path, format } => write!(
                 f,
                 "{path} was recorded by an older tracetcp (session format {format}, \

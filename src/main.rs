@@ -36,6 +36,7 @@ fn exit_code(e: &Error) -> u8 {
         | Error::NoSession { .. }
         | Error::Damaged { .. }
         | Error::OldRecording { .. }
+        | Error::Refused { .. }
         | Error::UnsupportedLinkType { .. } => exit::USAGE,
         Error::Privileges { .. } => exit::PRIVILEGES,
         Error::DiskFull { .. }

@@ -11,7 +11,7 @@ use crate::record::{pcapng, Closing, SessionInfo, Unreadable};
 use crate::report::{self, packets, Format, Names, RunInfo};
 use crate::run::printable;
 use crate::time::Timestamp;
-use crate::trace::TraceSpec;
+use crate::trace::{TraceResult, TraceSpec};
 use pcap::{Capture, Offline, Precision};
 use std::io::Write;
 use std::path::PathBuf;
@@ -45,6 +45,12 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
             return Err(Error::Damaged {
                 path: shown.to_string(),
                 reason: "its session description cannot be read".into(),
+            })
+        }
+        Some(Err(Unreadable::Refused(reason))) => {
+            return Err(Error::Refused {
+                path: shown.to_string(),
+                reason,
             })
         }
         Some(Err(Unreadable::OldFormat(format))) => {
@@ -113,9 +119,29 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
             .collect()
     };
     let format = config.format.unwrap_or(info.format);
-    let report = report::render(format, &run, &engine.results(), &names, config.diagnosis);
+    let report = report::render(format, &run, &recorded(&engine), &names, config.diagnosis);
     out.write_all(report.as_bytes()).map_err(Error::output)?;
     out.flush().map_err(Error::output)
+}
+
+/// The results of the traces the recording has packets of. A session
+/// description may claim more (every port, 255 hops): traces no packet
+/// speaks of cost nothing and are left out, with a note on stderr.
+fn recorded(engine: &Engine) -> Vec<TraceResult> {
+    let all = engine.specs().len();
+    let probed: Vec<usize> = (0..all).filter(|&t| engine.probed(t)).collect();
+    if probed.is_empty() {
+        return engine.results();
+    }
+    if probed.len() < all {
+        let _ = writeln!(
+            std::io::stderr(),
+            "tracetcp: note: {} of the {all} traces the recording describes have no packet in it; \
+             they are left out",
+            all - probed.len()
+        );
+    }
+    probed.into_iter().map(|t| engine.result(t)).collect()
 }
 
 /// A recording as the driver's packet source.

@@ -266,28 +266,41 @@ fn a_recording_opens_in_tcpdump_and_tshark() {
     }
 }
 
-/// A recording's host and names come from whoever made the file: control
-/// characters in them (terminal escapes) are printed as escapes.
-#[test]
-fn hostile_names_in_a_recording_print_as_escapes() {
-    let path = captures().join("tcp-open.pcap");
+/// The fixture `name` with its session description changed by `edit`
+/// and its names block replaced by `names`, as a temporary file.
+fn rewritten(
+    name: &str,
+    edit: impl Fn(&mut serde_json::Value),
+    names: &[(std::net::IpAddr, String)],
+) -> PathBuf {
+    let path = captures().join(name);
     let good = std::fs::read(&path).unwrap();
     let comment = pcapng::annotations(&good).unwrap().section_comment.unwrap();
     let mut session: serde_json::Value = serde_json::from_str(&comment).unwrap();
-    session["host"] = "evil\u{1b}[2J.lab".into();
+    edit(&mut session);
     let mut w = pcapng::Writer::new(Vec::new(), 1, 65535, &session.to_string()).unwrap();
     let mut cap = pcap::Capture::from_file(&path).unwrap();
     while let Ok(p) = cap.next_packet() {
         let ts = p.header.ts.tv_sec as u64 * 1_000_000_000 + p.header.ts.tv_usec as u64 * 1000;
         w.packet(ts, p.data).unwrap();
     }
+    let bytes = w.finish(names, "{}").unwrap();
+    let stem = format!("{}-{}", name, session.to_string().len());
+    temp(&stem, &bytes)
+}
+
+/// A recording's host and names come from whoever made the file: control
+/// characters in them (terminal escapes) are printed as escapes.
+#[test]
+fn hostile_names_in_a_recording_print_as_escapes() {
     let router: std::net::IpAddr = "198.18.0.2".parse().unwrap();
-    let bytes = w
-        .finish(&[(router, "r1\u{1b}]0;pwned\u{7}".into())], "{}")
-        .unwrap();
-    let hostile = temp("hostile", &bytes);
+    let hostile = rewritten(
+        "tcp-open.pcap",
+        |s| s["host"] = "evil\u{1b}[2J.lab".into(),
+        &[(router, "r1\u{1b}]0;pwned\u{7}".into())],
+    );
     let out = Command::new(BIN)
-        .args(["--replay"])
+        .arg("--replay")
         .arg(&hostile)
         .output()
         .unwrap();
@@ -303,4 +316,84 @@ fn hostile_names_in_a_recording_print_as_escapes() {
     );
     assert!(text.contains("[evil\\x1b[2J.lab]"), "{text}");
     assert!(text.contains("r1\\x1b]0;pwned\\x07"), "{text}");
+}
+
+/// Memory and time follow the packets, not the claims: a recording of one
+/// 4-hop trace whose description claims every TCP port, 255 hops and 10
+/// probes a hop replays at once, in a few MB, showing the one trace.
+#[test]
+fn a_recording_claiming_every_port_replays_what_it_holds() {
+    let claims = rewritten(
+        "tcp-open.pcap",
+        |s| {
+            s["traces"] = serde_json::json!([{ "protocol": "tcp", "from": 1, "to": 65535 }]);
+            s["settings"]["max_hops"] = 255.into();
+            s["settings"]["probes_per_hop"] = 10.into();
+        },
+        &[],
+    );
+    let started = std::time::Instant::now();
+    let out = Command::new(BIN)
+        .args(["--replay"])
+        .arg(&claims)
+        .args(["-n", "-c"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.starts_with("[198.18.3.2:80]  1\t"),
+        "{}",
+        &stdout[..stdout.len().min(500)]
+    );
+    assert!(stdout.len() < 2000, "{} bytes of report", stdout.len());
+    assert!(stderr.contains("65534 of the 65535 traces"), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert!(
+        usage.ru_maxrss < 200 * 1024,
+        "peak RSS {} KB",
+        usage.ru_maxrss
+    );
+}
+
+/// What no live run records is refused with one line: too many probes a
+/// hop, a trace listed twice.
+#[test]
+fn contradicting_or_impossible_claims_are_refused() {
+    let many = rewritten(
+        "tcp-open.pcap",
+        |s| s["settings"]["probes_per_hop"] = 200.into(),
+        &[],
+    );
+    let twice = rewritten(
+        "tcp-open.pcap",
+        |s| {
+            s["traces"] = serde_json::json!([
+                { "protocol": "tcp", "from": 80, "to": 80 },
+                { "protocol": "tcp", "from": 79, "to": 81 }
+            ]);
+        },
+        &[],
+    );
+    for (file, needle) in [
+        (many, "claims 200 probes a hop"),
+        (twice, "lists the trace tcp:80 twice"),
+    ] {
+        let out = Command::new(BIN)
+            .arg("--replay")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("is refused: ") && stderr.contains(needle),
+            "{stderr}"
+        );
+    }
 }

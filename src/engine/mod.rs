@@ -7,6 +7,7 @@
 //! reports or the command line.
 
 mod discover;
+mod duplicates;
 mod pacing;
 mod receive;
 mod results;
@@ -73,6 +74,28 @@ struct TraceState {
     short_hop: Option<u8>,
 }
 
+impl TraceState {
+    /// The probes of the hop at `offset` (`ttl - first_ttl`); none for a
+    /// hop no probe was sent (or recorded) at.
+    fn ids(&self, offset: usize) -> &[usize] {
+        self.hops.get(offset).map_or(&[], Vec::as_slice)
+    }
+
+    /// The probes of the hop at `offset`, growing the hops to hold it:
+    /// memory follows the probes, not the hops a session may probe.
+    fn ids_mut(&mut self, offset: usize) -> &mut Vec<usize> {
+        if self.hops.len() <= offset {
+            self.hops.resize_with(offset + 1, Vec::new);
+        }
+        &mut self.hops[offset]
+    }
+
+    /// The highest TTL any probe went to, if any did.
+    fn probed_until(&self, first_ttl: u8) -> Option<u8> {
+        (!self.hops.is_empty()).then(|| first_ttl + (self.hops.len() - 1) as u8)
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Planned {
     trace: usize,
@@ -113,6 +136,9 @@ pub struct Engine {
     mode: Mode,
     /// Multipath discovery (`--multipath`), which then plans the probes.
     discovery: Option<Discovery>,
+    /// Packets captured in the last millisecond, to count a packet
+    /// captured twice once.
+    recent: duplicates::Recent,
 }
 
 impl Engine {
@@ -153,7 +179,6 @@ impl Engine {
         let mut protocols: Vec<Protocol> = specs.iter().map(|s| s.protocol).collect();
         protocols.sort();
         protocols.dedup();
-        let hops = usize::from(settings.last_ttl() - settings.first_ttl) + 1;
         let trace_of = specs.iter().enumerate().map(|(i, s)| (*s, i)).collect();
         let discovery = match settings.paths {
             Paths::All { confidence } => Some(Discovery::new(
@@ -166,6 +191,7 @@ impl Engine {
             _ => None,
         };
         Engine {
+            recent: duplicates::Recent::default(),
             discovery,
             trace_of,
             strategies: protocols
@@ -176,7 +202,7 @@ impl Engine {
                 .into_iter()
                 .map(|spec| TraceState {
                     spec,
-                    hops: vec![Vec::new(); hops],
+                    hops: Vec::new(),
                     end: None,
                     emitted: 0,
                     done: false,
@@ -310,7 +336,7 @@ impl Engine {
             // Multipath: probes of a hop are numbered as they go.
             Some(_) => {
                 let offset = usize::from(ttl - self.settings.first_ttl);
-                self.traces[planned.trace].hops[offset].len().min(255) as u8
+                self.traces[planned.trace].ids(offset).len().min(255) as u8
             }
             None => planned.index,
         };
@@ -348,7 +374,7 @@ impl Engine {
     fn register(&mut self, id: usize, key: ProbeKey) {
         let p = &self.probes[id];
         let offset = usize::from(p.ttl - self.settings.first_ttl);
-        self.traces[p.trace].hops[offset].push(id);
+        self.traces[p.trace].ids_mut(offset).push(id);
         self.by_key.insert(key, id);
         self.deadlines.push(Reverse((self.deadline(id), id)));
         self.in_flight += 1;
@@ -390,7 +416,19 @@ impl Engine {
             }
             return;
         }
-        let last = t.end.unwrap_or(self.settings.last_ttl());
+        let mut last = t.end.unwrap_or(self.settings.last_ttl());
+        if eof {
+            // A recording says nothing of hops (or traces) no probe went
+            // to: they end where its probes do.
+            match t.probed_until(first) {
+                Some(probed) => last = last.min(probed),
+                None => {
+                    t.done = true;
+                    self.events.push_back(Event::TraceDone { trace });
+                    return;
+                }
+            }
+        }
         while !t.done {
             let ttl = usize::from(first) + t.emitted;
             if ttl > usize::from(last) {
@@ -398,7 +436,7 @@ impl Engine {
                 self.events.push_back(Event::TraceDone { trace });
                 break;
             }
-            let ids = &t.hops[t.emitted];
+            let ids = t.ids(t.emitted);
             let complete = ids.len() >= per_hop || eof || t.short_hop == Some(ttl as u8);
             let settled = ids
                 .iter()
@@ -446,6 +484,11 @@ impl Engine {
 
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// Whether any probe of `trace` was sent (or recorded).
+    pub fn probed(&self, trace: usize) -> bool {
+        !self.traces[trace].hops.is_empty()
     }
 
     pub fn is_finished(&self) -> bool {

@@ -13,6 +13,9 @@ use tracetcp_strategies::{
 impl Engine {
     /// Takes in one captured IP packet with its capture timestamp.
     pub fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {
+        if self.recent.seen_again(ts, packet) {
+            return Verdict::Ignored(Ignored::DuplicatePacket);
+        }
         let mut first_reason = None;
         for s in &self.strategies {
             match s.classify(packet) {
@@ -91,7 +94,7 @@ impl Engine {
         if t.done || t.end.is_some_and(|end| ttl > end) {
             return Err(Ignored::BeyondEnd);
         }
-        let index = t.hops[usize::from(ttl - self.settings.first_ttl)].len();
+        let index = t.ids(usize::from(ttl - self.settings.first_ttl)).len();
         let multipath = self.discovery.is_some();
         if index >= usize::from(self.settings.probes_per_hop) && !multipath {
             return Err(Ignored::NoSuchTrace);
@@ -181,7 +184,7 @@ impl Engine {
         let offset = usize::from(ttl - self.settings.first_ttl);
         let probes = &mut self.probes;
         let mut dropped = 0;
-        self.traces[trace].hops[offset].retain(|&id| {
+        self.traces[trace].ids_mut(offset).retain(|&id| {
             let p = &mut probes[id];
             let collides = id != answered && p.flow == flow && p.state == ProbeState::Pending;
             if collides {

@@ -41,13 +41,18 @@ impl Engine {
     pub fn result(&self, trace: usize) -> TraceResult {
         let t = &self.traces[trace];
         let first = self.settings.first_ttl;
+        let emitted = (t.emitted > 0).then(|| first + (t.emitted - 1) as u8);
         let last_shown = if t.done {
-            t.end.unwrap_or(self.settings.last_ttl())
+            emitted.unwrap_or(first.saturating_sub(1))
         } else {
-            let answered = (first..=t.end.unwrap_or(self.settings.last_ttl()))
+            // Only hops a probe went to can have answered.
+            let until = t
+                .end
+                .unwrap_or(self.settings.last_ttl())
+                .min(t.probed_until(first).unwrap_or(first));
+            let answered = (first..=until)
                 .filter(|&ttl| !self.hop(trace, ttl).all_lost())
                 .max();
-            let emitted = (t.emitted > 0).then(|| first + (t.emitted - 1) as u8);
             answered.max(emitted).unwrap_or(first.saturating_sub(1))
         };
         let hops: Vec<HopResult> = (first..=last_shown)

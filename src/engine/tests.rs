@@ -246,6 +246,31 @@ fn one_probe() -> (Engine, Transmit, Timestamp) {
     (e, tx, t0)
 }
 
+/// A recording with every packet written twice (a capture on "any")
+/// replays as if each was written once: no probe turns into "*".
+#[test]
+fn a_recording_with_every_packet_twice_replays_the_same() {
+    let (live, sim) = trace(vec![Hop::Router(R1), Hop::Router(R2), Hop::Closed], 30);
+    let mut doubled = Vec::new();
+    for (ts, bytes) in &sim.log {
+        doubled.push((*ts, bytes.clone()));
+        doubled.push((ts.after(Duration::from_micros(20)), bytes.clone()));
+    }
+    let mut e = Engine::replay(
+        settings(30),
+        session(),
+        vec![TraceSpec::new(Protocol::Tcp, 80)],
+    );
+    let mut source = Script::new(doubled);
+    let io = Io {
+        source: &mut source,
+        clock: &PacketClock::default(),
+        sender: &mut NoSender,
+    };
+    driver::run(&mut e, io, &mut (), &AtomicBool::new(false)).unwrap();
+    assert_eq!(e.result(0), live);
+}
+
 #[test]
 fn a_duplicate_answer_counts_once() {
     let (mut e, tx, t0) = one_probe();
@@ -254,8 +279,14 @@ fn a_duplicate_answer_counts_once() {
         e.handle_packet(t0.after(ms(1)), &te),
         Verdict::Answer { .. }
     ));
+    // The same bytes again within a millisecond: the packet captured twice.
     assert_eq!(
-        e.handle_packet(t0.after(ms(2)), &te),
+        e.handle_packet(t0.after(Duration::from_micros(1500)), &te),
+        Verdict::Ignored(Ignored::DuplicatePacket)
+    );
+    // Later: a second answer to an answered probe.
+    assert_eq!(
+        e.handle_packet(t0.after(ms(5)), &te),
         Verdict::Ignored(Ignored::Duplicate)
     );
     let hop = e.hop(0, 1);

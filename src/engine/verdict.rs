@@ -61,6 +61,9 @@ pub enum Ignored {
     /// The probe was sent again: another SYN of its flow reached the
     /// destination first.
     Superseded,
+    /// The same bytes were captured within the last millisecond (a
+    /// capture on "any", a duplicating tap): counted once.
+    DuplicatePacket,
 }
 
 impl fmt::Display for Ignored {
@@ -73,6 +76,9 @@ impl fmt::Display for Ignored {
             Ignored::Late => f.write_str("late: after the probe's timeout"),
             Ignored::BeyondEnd => f.write_str("beyond the end of its trace"),
             Ignored::Superseded => f.write_str("superseded: its probe was sent again"),
+            Ignored::DuplicatePacket => {
+                f.write_str("the same packet again within 1 ms (captured twice): counted once")
+            }
         }
     }
 }

@@ -38,11 +38,13 @@ pub fn create(
 }
 
 /// A session description that is ours but cannot be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unreadable {
     Damaged,
     /// Written in an older format (its number).
     OldFormat(u64),
+    /// Claims what no live run does (why), or contradicts itself.
+    Refused(String),
 }
 
 /// Marks the section comment as a tracetcp session; its value is the
@@ -63,6 +65,42 @@ pub struct SessionInfo {
 }
 
 impl SessionInfo {
+    /// What a live run could not have recorded is refused: more probes a
+    /// hop, a longer timeout, more in flight than its options allow, or
+    /// a trace listed twice.
+    fn check(&self) -> std::result::Result<(), Unreadable> {
+        let s = &self.settings;
+        let refuse = |why: String| Err(Unreadable::Refused(why));
+        if !(1..=16).contains(&s.probes_per_hop) {
+            return refuse(format!(
+                "its session claims {} probes a hop (a live run sends 1 to 16)",
+                s.probes_per_hop
+            ));
+        }
+        if s.first_ttl == 0 || s.max_hops == 0 {
+            return refuse("its session claims no hop to probe".into());
+        }
+        if s.timeout.is_zero() || s.timeout > Duration::from_secs(600) {
+            return refuse(format!(
+                "its session claims a timeout of {} ms (a live run waits 1 to 600,000)",
+                s.timeout.as_millis()
+            ));
+        }
+        if !(1..=usize::from(tracetcp_strategies::KEY_SPAN) / 2).contains(&s.max_in_flight) {
+            return refuse(format!(
+                "its session claims {} probes in flight",
+                s.max_in_flight
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for spec in &self.specs {
+            if !seen.insert(*spec) {
+                return refuse(format!("its session lists the trace {} twice", spec.name()));
+            }
+        }
+        Ok(())
+    }
+
     pub fn to_json(&self) -> String {
         let s = &self.settings;
         json!({
@@ -102,7 +140,9 @@ impl SessionInfo {
         let v: Value = serde_json::from_str(text).ok()?;
         let format = v.get(MAGIC)?.as_u64();
         Some(match format {
-            Some(FORMAT) => parse(&v).ok_or(Unreadable::Damaged),
+            Some(FORMAT) => parse(&v)
+                .ok_or(Unreadable::Damaged)
+                .and_then(|info| info.check().map(|()| info)),
             Some(old) if old < FORMAT => Err(Unreadable::OldFormat(old)),
             _ => Err(Unreadable::Damaged),
         })
@@ -121,7 +161,12 @@ fn parse(v: &Value) -> Option<SessionInfo> {
         let protocol: Protocol = t["protocol"].as_str()?.parse().ok()?;
         let from = u16::try_from(num(t, "from")?).ok()?;
         let to = u16::try_from(num(t, "to")?).ok()?;
-        if from > to {
+        if from > to || (protocol.has_port() && from == 0) || (!protocol.has_port() && to > 0) {
+            return None;
+        }
+        // More than every port of every kind can only repeat traces,
+        // which check() refuses; stop before building them.
+        if specs.len() + usize::from(to - from) >= 3 * 65536 {
             return None;
         }
         specs.extend((from..=to).map(|port| TraceSpec::new(protocol, port)));
