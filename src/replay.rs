@@ -3,18 +3,18 @@
 //! timestamps as clock and no sender. No privileges, no network. Owns the
 //! replay's settings (ReplayConfig); must not depend on the command line.
 
-use crate::capture::{link, timestamp};
+use crate::capture::link;
 use crate::driver::{self, Input, Io, NoSender, Observer, Packet, PacketClock, PacketSource};
 use crate::engine::{Engine, Verdict};
 use crate::error::{Error, Result};
-use crate::record::{pcapng, Closing, SessionInfo, Unreadable};
+use crate::record::reader::{NotARecording, Reader};
+use crate::record::{Closing, SessionInfo, Unreadable};
 use crate::report::{self, packets, Format, Names, RunInfo};
 use crate::run::printable;
 use crate::time::Timestamp;
 use crate::trace::{TraceResult, TraceSpec};
-use pcap::{Capture, Offline, Precision};
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 /// A replay: the session comes from the file; only the view is chosen.
@@ -28,64 +28,71 @@ pub struct ReplayConfig {
     pub diagnosis: bool,
 }
 
+/// The stream a replay reads: the file, or standard input for "-".
+fn input(path: &Path) -> Result<Box<dyn Read>> {
+    if path == Path::new("-") {
+        return Ok(Box::new(std::io::stdin()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+    Ok(Box::new(file))
+}
+
 /// Replays the recording and prints its report. An interrupted session
-/// replays as interrupted, but the replay itself completed: no error.
+/// replays as interrupted, but the replay itself completed: no error. The
+/// recording is read once, front to back, so that pipes and standard
+/// input replay too.
 pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
     let path = &config.path;
-    let shown = path.display();
-    let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
-    let annotations = pcapng::annotations_of(std::io::BufReader::new(file)).unwrap_or_default();
-    let info = match annotations
-        .section_comment
-        .as_deref()
-        .and_then(SessionInfo::from_json)
-    {
-        Some(Ok(info)) => info,
-        Some(Err(Unreadable::Damaged)) => {
-            return Err(Error::Damaged {
-                path: shown.to_string(),
-                reason: "its session description cannot be read".into(),
-            })
-        }
-        Some(Err(Unreadable::Refused(reason))) => {
-            return Err(Error::Refused {
-                path: shown.to_string(),
+    let shown = if path == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    };
+    let mut reader = match Reader::open(input(path)?) {
+        Ok(r) => r,
+        Err(NotARecording::OtherCapture) => return Err(Error::NoSession { path: shown }),
+        Err(NotARecording::NotACapture(reason)) => {
+            return Err(Error::NotACapture {
+                path: shown,
                 reason,
             })
         }
-        Some(Err(Unreadable::OldFormat(format))) => {
+        Err(NotARecording::Io(_, reason)) => {
+            return Err(Error::Damaged {
+                path: shown,
+                reason,
+            })
+        }
+    };
+    let info = match reader
+        .section_comment
+        .as_deref()
+        .map(SessionInfo::from_json)
+    {
+        Some(Some(Ok(info))) => info,
+        Some(Some(Err(Unreadable::Damaged))) => {
+            return Err(Error::Damaged {
+                path: shown,
+                reason: "its session description cannot be read".into(),
+            })
+        }
+        Some(Some(Err(Unreadable::Refused(reason)))) => {
+            return Err(Error::Refused {
+                path: shown,
+                reason,
+            })
+        }
+        Some(Some(Err(Unreadable::OldFormat(format)))) => {
             return Err(Error::OldRecording {
-                path: shown.to_string(),
+                path: shown,
                 format,
             })
         }
-        None => {
-            // Let libpcap say what is wrong with files that are not captures.
-            open(config)?;
-            return Err(Error::NoSession {
-                path: shown.to_string(),
-            });
-        }
+        Some(None) | None => return Err(Error::NoSession { path: shown }),
     };
-    let closing = annotations
-        .closing_comment
-        .as_deref()
-        .and_then(Closing::from_json);
-    let cap = open(config)?;
-    let linktype = cap.get_datalink().0;
-    if !link::is_supported(linktype) {
-        return Err(Error::UnsupportedLinkType {
-            what: shown.to_string(),
-            linktype,
-        });
-    }
     let mut source = Recording {
-        cap,
-        linktype,
-        interrupted_at: closing
-            .filter(|c| c.interrupted)
-            .map(|c| Timestamp::from_nanos(c.expired_until_ns)),
-        path: shown.to_string(),
+        reader: &mut reader,
+        path: shown.clone(),
     };
     let mut engine = Engine::replay(info.settings.clone(), info.session, info.specs.clone());
     let mut view = PacketLines {
@@ -99,6 +106,13 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
         sender: &mut NoSender,
     };
     driver::run(&mut engine, io, &mut view, &AtomicBool::new(false))?;
+    if let Some(packets) = reader.ended_early() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "tracetcp: note: {shown} ends early, in the middle of a block (a cut or \
+             unfinished recording): replayed its {packets} complete packets"
+        );
+    }
     if config.show_packets {
         out.write_all(b"\n").map_err(Error::output)?;
     }
@@ -112,10 +126,11 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
     let names: Names = if config.numeric {
         Names::new()
     } else {
-        annotations
+        reader
+            .annotations()
             .names
-            .into_iter()
-            .map(|(addr, name)| (addr, printable(&name)))
+            .iter()
+            .map(|(addr, name)| (*addr, printable(name)))
             .collect()
     };
     let format = config.format.unwrap_or(info.format);
@@ -144,34 +159,55 @@ fn recorded(engine: &Engine) -> Vec<TraceResult> {
     probed.into_iter().map(|t| engine.result(t)).collect()
 }
 
-/// A recording as the driver's packet source.
-struct Recording {
-    cap: Capture<Offline>,
-    linktype: i32,
-    /// When the recorded run was stopped by the user, if it was.
-    interrupted_at: Option<Timestamp>,
+/// A recording as the driver's packet source. At its end, the closing
+/// block (read by then) says whether the live run was interrupted.
+struct Recording<'r> {
+    reader: &'r mut Reader<Box<dyn Read>>,
     path: String,
 }
 
-impl PacketSource for Recording {
+impl PacketSource for Recording<'_> {
     fn next(&mut self, _until: Option<Timestamp>) -> Result<Input<'_>> {
         self.poll()
     }
 
     fn poll(&mut self) -> Result<Input<'_>> {
-        match self.cap.next_packet() {
-            Ok(p) => Ok(Input::Packet(Packet {
-                ts: timestamp(p.header),
-                ip_offset: link::ip_offset(self.linktype, p.data),
-                frame: p.data,
-            })),
-            Err(pcap::Error::NoMorePackets) => Ok(Input::End {
-                interrupted_at: self.interrupted_at,
-            }),
-            Err(e) => Err(Error::Damaged {
-                path: self.path.clone(),
-                reason: e.to_string(),
-            }),
+        let damaged = |e: std::io::Error| Error::Damaged {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        };
+        let more = self.reader.advance().map_err(damaged)?;
+        if let Some(linktype) = self.reader.linktype().map(i32::from) {
+            if !link::is_supported(linktype) {
+                return Err(Error::UnsupportedLinkType {
+                    what: self.path.clone(),
+                    linktype,
+                });
+            }
+        }
+        match more {
+            true => {
+                let (ts, linktype, frame) = self.reader.packet();
+                let linktype = i32::from(linktype);
+                Ok(Input::Packet(Packet {
+                    ts: Timestamp::from_nanos(ts),
+                    ip_offset: link::ip_offset(linktype, frame),
+                    frame,
+                }))
+            }
+            false => {
+                let closing = self
+                    .reader
+                    .annotations()
+                    .closing_comment
+                    .as_deref()
+                    .and_then(Closing::from_json);
+                Ok(Input::End {
+                    interrupted_at: closing
+                        .filter(|c| c.interrupted)
+                        .map(|c| Timestamp::from_nanos(c.expired_until_ns)),
+                })
+            }
         }
     }
 }
@@ -191,13 +227,4 @@ impl<W: Write> Observer<Engine> for PacketLines<'_, W> {
         }
         Ok(())
     }
-}
-
-fn open(config: &ReplayConfig) -> Result<Capture<Offline>> {
-    Capture::from_file_with_precision(&config.path, Precision::Nano).map_err(|e| {
-        Error::NotACapture {
-            path: config.path.display().to_string(),
-            reason: e.to_string(),
-        }
-    })
 }

@@ -5,6 +5,7 @@
 //! command line, the engine's internals or the reports.
 
 pub mod pcapng;
+pub mod reader;
 
 use crate::engine::{Confidence, Paths, Settings};
 use crate::error::{Error, Result};

@@ -9,18 +9,18 @@
 //!
 //! Pure file format: must not depend on anything else of the crate.
 
-use std::io::{self, BufReader, Read, Seek, Write};
+use std::io::{self, Write};
 use std::net::IpAddr;
 
-const SHB: u32 = 0x0A0D_0D0A;
-const IDB: u32 = 0x0000_0001;
-const EPB: u32 = 0x0000_0006;
-const NRB: u32 = 0x0000_0004;
-const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
+pub(super) const SHB: u32 = 0x0A0D_0D0A;
+pub(super) const IDB: u32 = 0x0000_0001;
+pub(super) const EPB: u32 = 0x0000_0006;
+pub(super) const NRB: u32 = 0x0000_0004;
+pub(super) const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
 const OPT_END: u16 = 0;
 const OPT_COMMENT: u16 = 1;
 const SHB_USERAPPL: u16 = 4;
-const IF_TSRESOL: u16 = 9;
+pub(super) const IF_TSRESOL: u16 = 9;
 const NRB_IPV4: u16 = 1;
 const NRB_IPV6: u16 = 2;
 
@@ -126,16 +126,16 @@ pub struct Annotations {
     pub closing_comment: Option<String>,
 }
 
-fn le16(b: &[u8], at: usize) -> Option<u16> {
+pub(super) fn le16(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
 }
 
-fn le32(b: &[u8], at: usize) -> Option<u32> {
+pub(super) fn le32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
 /// Options from `at` in a block body: (code, value) until the end marker.
-fn options(body: &[u8], mut at: usize) -> Vec<(u16, &[u8])> {
+pub(super) fn options(body: &[u8], mut at: usize) -> Vec<(u16, &[u8])> {
     let mut out = Vec::new();
     while let (Some(code), Some(len)) = (le16(body, at), le16(body, at + 2)) {
         if code == OPT_END {
@@ -156,53 +156,18 @@ fn text(v: &[u8]) -> String {
         .to_string()
 }
 
-/// Blocks larger than this are not ours to read (a damaged length).
-const MAX_BLOCK: usize = 16 << 20;
-
-/// Reads the annotations of a little-endian pcapng file (tracetcp writes
-/// no other), reading only the section header and name resolution blocks
-/// and seeking over packets; `None` for anything else, classic pcap
-/// included.
-pub fn annotations_of<R: Read + Seek>(mut r: BufReader<R>) -> Option<Annotations> {
-    let mut a = Annotations::default();
-    let mut first = true;
-    loop {
-        let mut head = [0u8; 8];
-        if r.read_exact(&mut head).is_err() {
-            break;
-        }
-        let (kind, total) = (le32(&head, 0)?, le32(&head, 4)? as usize);
-        if total < 12 || !total.is_multiple_of(4) || total > MAX_BLOCK || (first && kind != SHB) {
-            break;
-        }
-        if kind == SHB || kind == NRB {
-            let mut body = vec![0u8; total - 12];
-            let mut trailer = [0u8; 4];
-            if r.read_exact(&mut body)
-                .and_then(|_| r.read_exact(&mut trailer))
-                .is_err()
-            {
-                break;
-            }
-            if first && le32(&body, 0) != Some(BYTE_ORDER_MAGIC) {
-                return None;
-            }
-            annotate(&mut a, kind, &body);
-        } else if r.seek_relative(total as i64 - 8).is_err() {
-            break;
-        }
-        first = false;
-    }
-    (!first).then_some(a)
-}
-
-/// The annotations of a whole file in memory.
+/// The annotations of a whole recording in memory; `None` when it is not
+/// one.
 pub fn annotations(file: &[u8]) -> Option<Annotations> {
-    annotations_of(BufReader::new(std::io::Cursor::new(file)))
+    let mut r = super::reader::Reader::open(file).ok()?;
+    while let Ok(Some(_)) = r.next_packet() {}
+    let mut a = r.annotations().clone();
+    a.section_comment = r.section_comment.take();
+    Some(a)
 }
 
 /// Takes what a section header or name resolution block body says.
-fn annotate(a: &mut Annotations, kind: u32, body: &[u8]) {
+pub(super) fn annotate(a: &mut Annotations, kind: u32, body: &[u8]) {
     if kind == SHB {
         a.section_comment = comment(options(body, 16));
         return;
