@@ -35,6 +35,13 @@ pub enum Error {
     UnsupportedLinkType { what: String, linktype: i32 },
     /// The disk (or quota) is full while writing `path`.
     DiskFull { path: String },
+    /// The trace ran to its end, but its recording could not be written
+    /// whole (a full disk): the file holds the first `packets` packets.
+    RecordingIncomplete {
+        path: String,
+        packets: u64,
+        reason: String,
+    },
     /// A file could not be written, for another reason.
     CannotWrite { path: String, source: io::Error },
     /// The network failed: no route, no gateway, a send that failed.
@@ -132,6 +139,15 @@ impl fmt::Display for Error {
             }
             Error::DiskFull { path } => write!(f, "writing {path}: no space left on the device"),
             Error::CannotWrite { path, source } => write!(f, "cannot write {path}: {source}"),
+            Error::RecordingIncomplete {
+                path,
+                packets,
+                reason,
+            } => write!(
+                f,
+                "the recording stopped ({reason}): {path} holds the first {packets} packets \
+                 of the session and replays as cut short; the report above is whole"
+            ),
             Error::Capture(s) => write!(f, "capture: {s}"),
             Error::OutputClosed => f.write_str("output closed"),
             Error::Output(e) => write!(f, "writing output: {e}"),

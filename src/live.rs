@@ -9,7 +9,7 @@ use crate::driver::{self, Ending, Io, WallClock};
 use crate::engine::{Engine, Settings};
 use crate::error::{Error, Result};
 use crate::output::LivePrinter;
-use crate::record::{self, Closing, SessionInfo};
+use crate::record::{self, Closing, Recording, SessionInfo};
 use crate::report::Format;
 use crate::report::RunInfo;
 use crate::route;
@@ -107,12 +107,12 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
                 format: config.format,
             };
             let linktype = cap.get_datalink().0;
-            Some(record::create(
+            Some(Recording::Whole(record::create(
                 path,
                 linktype,
                 capture::SNAPLEN as u32,
                 &info,
-            )?)
+            )?))
         }
         None => None,
     };
@@ -153,8 +153,15 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
             interrupted: finish.ending == Ending::Interrupted,
             expired_until_ns: finish.expired_until.as_nanos(),
         };
-        r.finish(&names, &closing.to_json())
-            .map_err(|e| Error::write(path_of(config), e))?;
+        // The trace and its report are whole either way; only the file
+        // is not.
+        if let Err((packets, error)) = r.close(&names, &closing) {
+            return Err(Error::RecordingIncomplete {
+                path: path_of(config).display().to_string(),
+                packets,
+                reason: Error::write(path_of(config), error).to_string(),
+            });
+        }
     }
     Ok(finish.ending)
 }

@@ -23,6 +23,8 @@ mod exit {
     /// Missing privileges (raw sockets and capture need them).
     pub const PRIVILEGES: u8 = 3;
     /// Stopped by Ctrl-C, after printing what was found.
+    /// The trace ran and reported, but its recording is incomplete.
+    pub const RECORDING_INCOMPLETE: u8 = 4;
     pub const INTERRUPTED: u8 = 130;
 }
 
@@ -44,6 +46,7 @@ fn exit_code(e: &Error) -> u8 {
         | Error::Network(_)
         | Error::Capture(_)
         | Error::Output(_) => exit::RUNTIME,
+        Error::RecordingIncomplete { .. } => exit::RECORDING_INCOMPLETE,
         Error::OutputClosed => exit::OK,
     }
 }

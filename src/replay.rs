@@ -90,7 +90,7 @@ pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
         }
         Some(None) | None => return Err(Error::NoSession { path: shown }),
     };
-    let mut source = Recording {
+    let mut source = Playback {
         reader: &mut reader,
         path: shown.clone(),
     };
@@ -161,12 +161,12 @@ fn recorded(engine: &Engine) -> Vec<TraceResult> {
 
 /// A recording as the driver's packet source. At its end, the closing
 /// block (read by then) says whether the live run was interrupted.
-struct Recording<'r> {
+struct Playback<'r> {
     reader: &'r mut Reader<Box<dyn Read>>,
     path: String,
 }
 
-impl PacketSource for Recording<'_> {
+impl PacketSource for Playback<'_> {
     fn next(&mut self, _until: Option<Timestamp>) -> Result<Input<'_>> {
         self.poll()
     }

@@ -820,3 +820,58 @@ fn a_dead_gateway_gets_one_line_and_ctrl_c_stops_the_wait() {
     assert_eq!(status.code(), Some(130));
     assert!(asked.elapsed() < Duration::from_millis(500));
 }
+
+/// A disk that fills up while recording: the trace finishes and reports,
+/// the recording stops with one line naming the file and its packets,
+/// the file replays (complete blocks only), and the exit code is 4.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_full_disk_stops_the_recording_not_the_trace() {
+    let lab = lab3();
+    let dir = std::env::temp_dir().join(format!("tracetcp-full-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=8k", "tmpfs"])
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(mounted.success(), "mount tmpfs");
+    let file = dir.join("rec.pcapng");
+    let server = lab.server_addr(false).to_string();
+    let run = tracetcp(
+        &lab,
+        &[
+            &server,
+            "-r",
+            "80",
+            "99",
+            "-m",
+            "5",
+            "-p",
+            "1",
+            "-F",
+            "-t",
+            "300",
+            "-n",
+            "-w",
+            file.to_str().unwrap(),
+        ],
+    );
+    let replayed = replay_unprivileged(&file);
+    let _ = Command::new("umount").arg(&dir).status();
+    let _ = std::fs::remove_dir(&dir);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no space left") && run.stderr.contains("holds the first"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("on port 99\n"), "{}", run.stdout);
+    assert_eq!(replayed.code, 0, "{}", replayed.stderr);
+    assert!(
+        replayed.stdout.contains("on port 80\n"),
+        "{}",
+        replayed.stdout
+    );
+}

@@ -10,7 +10,7 @@ pub mod link;
 
 use crate::driver::{Input, Packet, PacketSource};
 use crate::error::{Error, Result};
-use crate::record::Recorder;
+use crate::record::Recording;
 use crate::time::Timestamp;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use pcap::{Active, Capture, Precision};
@@ -170,7 +170,7 @@ fn has_cap_net_raw() -> bool {
 pub struct CaptureThread {
     stop: Arc<AtomicBool>,
     breaker: pcap::BreakLoop,
-    handle: Option<JoinHandle<Result<Option<Recorder>>>>,
+    handle: Option<JoinHandle<Result<Option<Recording>>>>,
     pub linktype: i32,
 }
 
@@ -179,7 +179,7 @@ impl CaptureThread {
     /// channel, and go to `recorder` first when there is one.
     pub fn start(
         mut cap: Capture<Active>,
-        mut recorder: Option<Recorder>,
+        mut recorder: Option<Recording>,
     ) -> (CaptureThread, CaptureSource) {
         let (tx, rx) = crossbeam_channel::unbounded();
         let stop = Arc::new(AtomicBool::new(false));
@@ -207,8 +207,8 @@ impl CaptureThread {
         )
     }
 
-    /// Stops the thread at once; gives the recorder back to be closed.
-    pub fn stop(mut self) -> Result<Option<Recorder>> {
+    /// Stops the thread at once; gives the recording back to be closed.
+    pub fn stop(mut self) -> Result<Option<Recording>> {
         self.stop.store(true, Ordering::SeqCst);
         self.breaker.breakloop();
         match self.handle.take().map(JoinHandle::join) {
@@ -231,15 +231,16 @@ fn read_loop(
     linktype: i32,
     stop: &AtomicBool,
     tx: &Sender<Frame>,
-    mut recorder: Option<&mut Recorder>,
+    mut recorder: Option<&mut Recording>,
 ) -> Result<()> {
     while !stop.load(Ordering::SeqCst) {
         match cap.next_packet() {
             Ok(p) => {
                 let ts = timestamp(p.header);
+                // A recording that cannot be written any more (a full
+                // disk) stops; the trace goes on.
                 if let Some(r) = recorder.as_deref_mut() {
-                    r.packet(ts.as_nanos(), p.data)
-                        .map_err(|e| Error::write(std::path::Path::new("the recording"), e))?;
+                    r.packet(ts.as_nanos(), p.data);
                 }
                 let Some(ip_offset) = link::ip_offset(linktype, p.data) else {
                     continue;

@@ -20,6 +20,62 @@ use tracetcp_strategies::{Flow, Instance, Protocol, Session};
 /// A live session's file, written by the capture thread.
 pub type Recorder = pcapng::Writer<std::io::BufWriter<std::fs::File>>;
 
+/// How a live session's recording ended up.
+pub enum Recording {
+    /// Every packet is in it: close it with the names and how it ended.
+    Whole(Recorder),
+    /// A write failed (a full disk): the file holds the first `packets`
+    /// packets as complete blocks, and no closing block.
+    Stopped { packets: u64, error: std::io::Error },
+}
+
+impl Recording {
+    /// Writes a packet; when that fails, cuts the file back to its last
+    /// complete block and stops, so that it stays readable.
+    pub fn packet(&mut self, ts_ns: u64, data: &[u8]) {
+        if let Recording::Whole(r) = self {
+            if let Err(error) = r.packet(ts_ns, data) {
+                self.stop(error);
+            }
+        }
+    }
+
+    /// Closes the file with the names and how the session ended; `Err`
+    /// with the packets it holds and why, when it could not be written
+    /// whole.
+    pub fn close(
+        mut self,
+        names: &[(IpAddr, String)],
+        closing: &Closing,
+    ) -> std::result::Result<(), (u64, std::io::Error)> {
+        if let Recording::Whole(r) = &mut self {
+            match r.close(names, &closing.to_json()) {
+                Ok(()) => return Ok(()),
+                Err(error) => self.stop(error),
+            }
+        }
+        match self {
+            Recording::Whole(_) => Ok(()),
+            Recording::Stopped { packets, error } => Err((packets, error)),
+        }
+    }
+
+    /// Cuts the file back to its last complete block after `error`.
+    fn stop(&mut self, error: std::io::Error) {
+        let placeholder = Recording::Stopped {
+            packets: 0,
+            error: std::io::Error::other("stopped"),
+        };
+        let Recording::Whole(r) = std::mem::replace(self, placeholder) else {
+            return;
+        };
+        let (good, packets) = (r.written(), r.packets());
+        let (file, _unwritten) = r.into_inner().into_parts();
+        let error = file.set_len(good).map_or_else(|e| e, |()| error);
+        *self = Recording::Stopped { packets, error };
+    }
+}
+
 /// Creates `path` and writes the session's header blocks.
 pub fn create(
     path: &std::path::Path,

@@ -54,6 +54,9 @@ fn end_options(out: &mut Vec<u8>) {
 /// Writes a pcapng file: one section, one interface, nanosecond timestamps.
 pub struct Writer<W: Write> {
     out: W,
+    /// Bytes of complete blocks written, and packets among them.
+    written: u64,
+    packets: u64,
 }
 
 impl<W: Write> Writer<W> {
@@ -75,9 +78,31 @@ impl<W: Write> Writer<W> {
         idb.extend_from_slice(&snaplen.to_le_bytes());
         option(&mut idb, IF_TSRESOL, &[9]);
         end_options(&mut idb);
-        out.write_all(&block(IDB, &idb))?;
+        let (shb, idb) = (block(SHB, &shb), block(IDB, &idb));
+        out.write_all(&shb)?;
+        out.write_all(&idb)?;
         out.flush()?;
-        Ok(Writer { out })
+        Ok(Writer {
+            out,
+            written: (shb.len() + idb.len()) as u64,
+            packets: 0,
+        })
+    }
+
+    /// Bytes of complete blocks written so far: where a file whose last
+    /// write failed must be cut to stay readable.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Packets written so far.
+    pub fn packets(&self) -> u64 {
+        self.packets
+    }
+
+    /// The underlying writer.
+    pub fn into_inner(self) -> W {
+        self.out
     }
 
     /// One packet, stamped in nanoseconds since the Unix epoch.
@@ -89,12 +114,23 @@ impl<W: Write> Writer<W> {
         epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
         epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
         epb.extend_from_slice(data);
-        self.out.write_all(&block(EPB, &epb))?;
-        self.out.flush()
+        let epb = block(EPB, &epb);
+        self.out.write_all(&epb)?;
+        self.out.flush()?;
+        self.written += epb.len() as u64;
+        self.packets += 1;
+        Ok(())
     }
 
     /// Closes the session: the names resolved, and a comment on its end.
     pub fn finish(mut self, names: &[(IpAddr, String)], comment: &str) -> io::Result<W> {
+        self.close(names, comment)?;
+        Ok(self.out)
+    }
+
+    /// Writes the closing block, keeping the writer (to cut the file back
+    /// if it fails).
+    pub fn close(&mut self, names: &[(IpAddr, String)], comment: &str) -> io::Result<()> {
         let mut nrb = Vec::new();
         for (addr, name) in names {
             let mut value = match addr {
@@ -109,9 +145,11 @@ impl<W: Write> Writer<W> {
         end_options(&mut nrb);
         option(&mut nrb, OPT_COMMENT, comment.as_bytes());
         end_options(&mut nrb);
-        self.out.write_all(&block(NRB, &nrb))?;
+        let nrb = block(NRB, &nrb);
+        self.out.write_all(&nrb)?;
         self.out.flush()?;
-        Ok(self.out)
+        self.written += nrb.len() as u64;
+        Ok(())
     }
 }
 
