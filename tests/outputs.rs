@@ -29,6 +29,23 @@ fn fixture() -> String {
     format!("{}/captures/tcp-open.pcap", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Every output format: (recording, flags).
+fn formats() -> Vec<(String, Vec<&'static str>)> {
+    let compare = format!(
+        "{}/captures/compare-blocked-port.pcap",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let multipath = format!("{}/captures/multipath.pcap", env!("CARGO_MANIFEST_DIR"));
+    vec![
+        (fixture(), vec!["--classic"]),
+        (fixture(), vec!["-c"]),
+        (fixture(), vec!["--json"]),
+        (fixture(), vec!["--show-packets"]),
+        (compare, vec![]),
+        (multipath, vec![]),
+    ]
+}
+
 #[test]
 fn help_into_a_closed_pipe_exits_0_without_a_panic() {
     for flag in ["-?", "--help", "-v"] {
@@ -46,15 +63,18 @@ fn help_into_a_closed_pipe_exits_0_without_a_panic() {
 
 #[test]
 fn a_report_into_a_closed_pipe_exits_0() {
-    let out = Command::new(BIN)
-        .args(["--replay", &fixture(), "-n"])
-        .stdout(closed_pipe())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for (file, flags) in formats() {
+        let out = Command::new(BIN)
+            .args(["--replay", &file, "-n"])
+            .args(&flags)
+            .stdout(closed_pipe())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{flags:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{file} {flags:?}: {stderr}");
+    }
 }
 
 #[test]
@@ -77,14 +97,26 @@ fn errors_into_a_full_stderr_keep_their_exit_code() {
 
 #[test]
 fn a_report_onto_a_full_disk_is_a_runtime_error() {
-    let out = Command::new(BIN)
-        .args(["--replay", &fixture(), "-n"])
-        .stdout(full())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    for (file, flags) in formats() {
+        let out = Command::new(BIN)
+            .args(["--replay", &file, "-n"])
+            .args(&flags)
+            .stdout(full())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{flags:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(1), "{file} {flags:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        // With stderr full too: the same exit code, and no panic.
+        let both = Command::new(BIN)
+            .args(["--replay", &file, "-n"])
+            .args(&flags)
+            .stdout(full())
+            .stderr(full())
+            .status()
+            .unwrap();
+        assert_eq!(both.code(), Some(1), "{file} {flags:?}");
+    }
 }
