@@ -41,14 +41,26 @@ fn input(path: &Path) -> Result<Box<dyn Read>> {
 /// replays as interrupted, but the replay itself completed: no error. The
 /// recording is read once, front to back, so that pipes and standard
 /// input replay too.
-pub fn run(config: &ReplayConfig, mut out: impl Write) -> Result<()> {
+pub fn run(config: &ReplayConfig, out: impl Write) -> Result<()> {
     let path = &config.path;
     let shown = if path == Path::new("-") {
         "standard input".to_string()
     } else {
         path.display().to_string()
     };
-    let mut reader = match Reader::open(input(path)?) {
+    run_stream(input(path)?, &shown, config, out)
+}
+
+/// Replays the recording read from `stream` (`shown` names it in
+/// messages); `config.path` is not opened.
+pub fn run_stream(
+    stream: Box<dyn Read>,
+    shown: &str,
+    config: &ReplayConfig,
+    mut out: impl Write,
+) -> Result<()> {
+    let shown = shown.to_string();
+    let mut reader = match Reader::open(stream) {
         Ok(r) => r,
         Err(NotARecording::OtherCapture) => return Err(Error::NoSession { path: shown }),
         Err(NotARecording::NotACapture(reason)) => {

@@ -510,7 +510,33 @@ fn replay() -> Vec<Row> {
             5,
             None,
         ),
+        measure(
+            "replay tcp-open (8 KB)",
+            &lab,
+            "tracetcp --replay",
+            bin.to_str().unwrap(),
+            s(&["--replay", &fixture("captures/tcp-open.pcap"), "-n"]),
+            5,
+            None,
+        ),
+        measure(
+            "replay hostile (4 KB)",
+            &lab,
+            "claims every port, 255 hops",
+            bin.to_str().unwrap(),
+            s(&[
+                "--replay",
+                &fixture("fuzz/corpus/recording/claims-every-port.pcapng"),
+                "-n",
+            ]),
+            5,
+            None,
+        ),
     ]
+}
+
+fn fixture(relative: &str) -> String {
+    format!("{}/{relative}", env!("CARGO_MANIFEST_DIR"))
 }
 
 fn main() {
