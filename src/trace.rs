@@ -150,6 +150,11 @@ pub struct TraceResult {
     pub spec: TraceSpec,
     pub hops: Vec<HopResult>,
     pub end: TraceEnd,
+    /// When the trace went silent where another kind of the run got
+    /// further along a path that had diverged from its own: probes of
+    /// its port on other flows, at the hop the other got an answer from
+    /// (is the stop the port, or only the path its flow hashes to?).
+    pub check: Option<HopResult>,
 }
 
 impl TraceResult {

@@ -213,3 +213,84 @@ fn a_blocked_port_behind_the_diamonds_is_still_found() {
     let text = doc["diagnosis"].to_string();
     assert!(text.contains("on every path found"), "{text}");
 }
+
+/// One flow per trace: tcp:135 hashes to the one branch of the diamond
+/// that drops it, while tcp:80 hashes to another. Before calling it a
+/// blocked port, the silent kind is tried on other flows at the hop the
+/// other got an answer from: they get through, so the diagnosis names
+/// the path, not the port.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_stop_on_one_branch_is_the_path_not_the_port() {
+    lab::require();
+    let lab = diamonds();
+    // a2 (node 3, hop 2) drops TCP port 135; the other three branches pass it.
+    lab.nft(lab.node(3), &rules::block_port(135));
+    let dst = target(&lab, false, None);
+    let mut found = None;
+    for flow in 40000..40060u16 {
+        let doc = json(
+            &lab,
+            &[
+                &dst,
+                "--compare=tcp:80,tcp:135",
+                "-m",
+                "9",
+                "--flow",
+                &flow.to_string(),
+            ],
+        );
+        if !doc["traces"][1]["check"].is_null() {
+            found = Some((flow, doc));
+            break;
+        }
+    }
+    let (flow, doc) =
+        found.expect("no flow sent tcp:135 down the dropping branch and tcp:80 another");
+    let check = &doc["traces"][1]["check"];
+    assert!(
+        check["lost"].as_u64().unwrap() < check["sent"].as_u64().unwrap(),
+        "{check:#}"
+    );
+    let findings = doc["diagnosis"].as_array().unwrap();
+    assert!(
+        !findings.iter().any(|f| f["kind"] == "blocked-port"),
+        "{:#}",
+        doc["diagnosis"]
+    );
+    assert!(
+        findings.iter().any(|f| f["text"]
+            .as_str()
+            .unwrap()
+            .contains("its port gets through")),
+        "{:#}",
+        doc["diagnosis"]
+    );
+    // Recorded, the check replays as it ran.
+    let file = std::env::temp_dir().join(format!("tracetcp-check-{}.pcapng", std::process::id()));
+    let flow = flow.to_string();
+    let live = json(
+        &lab,
+        &[
+            &dst,
+            "--compare=tcp:80,tcp:135",
+            "-m",
+            "9",
+            "--flow",
+            &flow,
+            "-w",
+            file.to_str().unwrap(),
+        ],
+    );
+    let out = std::process::Command::new(BIN)
+        .arg("--replay")
+        .arg(&file)
+        .args(["--json", "-n"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    let replayed: Value = serde_json::from_slice(&out.stdout).expect("replay JSON");
+    assert!(!live["traces"][1]["check"].is_null());
+    assert_eq!(replayed["traces"], live["traces"]);
+    assert_eq!(replayed["diagnosis"], live["diagnosis"]);
+}

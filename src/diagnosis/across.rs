@@ -5,7 +5,7 @@
 //! Reads results only; must not depend on the reports.
 
 use super::{about_hops, hops_back, reach, stopped_by_place, ttl_word, Finding, Kind};
-use crate::trace::{TraceEnd, TraceResult};
+use crate::trace::{HopResult, TraceEnd, TraceResult};
 use std::net::IpAddr;
 
 /// Findings that need two traces: blocked ports and transparent proxies.
@@ -88,7 +88,19 @@ fn blocked(results: &[TraceResult], names: &[String], multipath: bool, out: &mut
         return;
     };
     let groups = stopped_by_place(results, |stop| stop.map_or(0, |(t, _)| t) < far_reach);
-    for (stop, list) in groups {
+    for (stop, mut list) in groups {
+        // Traces the flow check showed getting further on other flows:
+        // their stop is their flow's path, not their port.
+        list.retain(|&i| match &results[i].check {
+            Some(check) if !check.responders().is_empty() => {
+                out.push(path_not_port(results, names, i, far, check));
+                false
+            }
+            _ => true,
+        });
+        if list.is_empty() {
+            continue;
+        }
         let who: Vec<&str> = list.iter().map(|&i| names[i].as_str()).collect();
         let (verb, pronoun) = if list.len() == 1 {
             ("stops", who[0].to_string())
@@ -105,8 +117,19 @@ fn blocked(results: &[TraceResult], names: &[String], multipath: bool, out: &mut
             Some((t, addr)) => format!("after hop {t} ({addr})"),
             None => "before the first hop".to_string(),
         };
+        let checked: Vec<&TraceResult> = list
+            .iter()
+            .map(|&i| &results[i])
+            .filter(|r| r.check.is_some())
+            .collect();
         let paths = if multipath {
             " on every path found".to_string()
+        } else if let Some(check) = checked.first().and_then(|r| r.check.as_ref()) {
+            format!(
+                " (and on {} other flows tried at hop {}: none got an answer)",
+                check.probes.len(),
+                check.ttl
+            )
         } else {
             list.iter()
                 .find_map(|&i| diverges(&results[i], &results[far], k))
@@ -131,6 +154,44 @@ fn blocked(results: &[TraceResult], names: &[String], multipath: bool, out: &mut
             ),
             evidence: format!("{}: silent from hop {}; {}: answers up to hop {far_reach}", who.join(", "), k + 1, names[far]),
         });
+    }
+}
+
+/// Trace `i` went silent on its flow where trace `far` got further, but
+/// its flow check got answers on other flows: the stop is the path.
+fn path_not_port(
+    results: &[TraceResult],
+    names: &[String],
+    i: usize,
+    far: usize,
+    check: &HopResult,
+) -> Finding {
+    let answered = check.probes.len() - check.lost();
+    let via = diverges(&results[i], &results[far], check.ttl)
+        .map(|(t, a, b)| {
+            format!(
+                " (from hop {t}, {} went via {a}, {} via {b})",
+                names[i], names[far]
+            )
+        })
+        .unwrap_or_default();
+    Finding {
+        kind: Kind::LoadBalancing,
+        hop: Some(check.ttl),
+        address: check.first_responder(),
+        traces: vec![i, far],
+        text: format!(
+            "{} goes silent on its own flow, but {answered} of {} other flows of it got answers at hop {}: \
+             its port gets through; the load-balanced path its flow hashes to is what stops it{via}.",
+            names[i],
+            check.probes.len(),
+            check.ttl
+        ),
+        evidence: format!(
+            "flow check at hop {}: {answered}/{} answered",
+            check.ttl,
+            check.probes.len()
+        ),
     }
 }
 

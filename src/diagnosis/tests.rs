@@ -27,6 +27,7 @@ fn trace(protocol: Protocol, port: u16, hops: Vec<HopResult>, end: TraceEnd) -> 
         spec: TraceSpec::new(protocol, port),
         hops,
         end,
+        check: None,
     }
 }
 

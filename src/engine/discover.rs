@@ -21,6 +21,7 @@ impl Engine {
                     trace,
                     index: 0,
                     flow: Some(flow),
+                    check: false,
                 });
             }
         }
@@ -65,6 +66,7 @@ impl Engine {
             spec: self.traces[trace].spec,
             hops: (first..=last).map(|ttl| self.hop(trace, ttl)).collect(),
             end: TraceEnd::MaxHops,
+            check: None,
         };
         Topology::of(&probed).last_answered().or(Some(last))
     }

@@ -6,6 +6,7 @@
 //! reads no clock; must not depend on the driver, capture, sending,
 //! reports or the command line.
 
+mod check;
 mod discover;
 mod duplicates;
 mod pacing;
@@ -46,6 +47,8 @@ struct ProbeRecord {
     ttl: u8,
     index: u8,
     flow: Flow,
+    /// A probe of the flow check (see `check.rs`), not of its hop.
+    check: bool,
     /// When it was handed to the sender (live only).
     requested: Option<Timestamp>,
     /// When the capture saw it leave.
@@ -72,6 +75,10 @@ struct TraceState {
     /// The hop whose other probes a SYN-ACK made moot (see `supersede`):
     /// final with fewer probes than asked.
     short_hop: Option<u8>,
+    /// The hop its flow check probes (see `check.rs`), once planned.
+    check: Option<u8>,
+    /// The flow check's probes.
+    checks: Vec<usize>,
 }
 
 impl TraceState {
@@ -100,8 +107,10 @@ impl TraceState {
 struct Planned {
     trace: usize,
     index: u8,
-    /// The flow multipath discovery asked for.
+    /// The flow multipath discovery (or a flow check) asked for.
     flow: Option<Flow>,
+    /// A probe of the flow check.
+    check: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +167,7 @@ impl Engine {
                         trace,
                         index,
                         flow: None,
+                        check: false,
                     });
                 }
             }
@@ -207,6 +217,8 @@ impl Engine {
                     emitted: 0,
                     done: false,
                     short_hop: None,
+                    check: None,
+                    checks: Vec::new(),
                 })
                 .collect(),
             pacer: Pacer::new(settings.pacing),
@@ -333,6 +345,7 @@ impl Engine {
             (None, _) => self.session.flow(),
         };
         let index = match planned.flow {
+            Some(_) if planned.check => planned.index,
             // Multipath: probes of a hop are numbered as they go.
             Some(_) => {
                 let offset = usize::from(ttl - self.settings.first_ttl);
@@ -345,6 +358,7 @@ impl Engine {
             ttl,
             index,
             flow,
+            check: planned.check,
             requested: Some(now),
             sent: None,
             state: ProbeState::Pending,
@@ -374,7 +388,11 @@ impl Engine {
     fn register(&mut self, id: usize, key: ProbeKey) {
         let p = &self.probes[id];
         let offset = usize::from(p.ttl - self.settings.first_ttl);
-        self.traces[p.trace].ids_mut(offset).push(id);
+        if p.check {
+            self.traces[p.trace].checks.push(id);
+        } else {
+            self.traces[p.trace].ids_mut(offset).push(id);
+        }
         self.by_key.insert(key, id);
         self.deadlines.push(Reverse((self.deadline(id), id)));
         self.in_flight += 1;
@@ -429,11 +447,11 @@ impl Engine {
                 }
             }
         }
+        let mut finishing = false;
         while !t.done {
             let ttl = usize::from(first) + t.emitted;
             if ttl > usize::from(last) {
-                t.done = true;
-                self.events.push_back(Event::TraceDone { trace });
+                finishing = true;
                 break;
             }
             let ids = t.ids(t.emitted);
@@ -450,6 +468,33 @@ impl Engine {
             });
             t.emitted += 1;
         }
+        if finishing {
+            self.finish_trace(trace);
+        }
+    }
+
+    /// Every hop of `trace` is final: it is done, unless its flow check is
+    /// needed or still waits for answers.
+    fn finish_trace(&mut self, trace: usize) {
+        if self.traces[trace].check.is_none() {
+            if let Some(ttl) = self.check_hop(trace) {
+                match self.mode {
+                    Mode::Live => self.plan_check(trace, ttl),
+                    // The live run checked here: the recording holds the
+                    // check's probes, to its end.
+                    Mode::Replay { .. } => self.traces[trace].check = Some(ttl),
+                }
+            }
+        }
+        let waiting = match self.mode {
+            Mode::Live => self.check_pending(trace),
+            Mode::Replay { eof } => !eof && self.traces[trace].check.is_some(),
+        };
+        if waiting {
+            return;
+        }
+        self.traces[trace].done = true;
+        self.events.push_back(Event::TraceDone { trace });
     }
 
     /// Gives up on every probe whose timeout passed before `now`.

@@ -94,10 +94,24 @@ impl Engine {
         if t.done || t.end.is_some_and(|end| ttl > end) {
             return Err(Ignored::BeyondEnd);
         }
-        let index = t.ids(usize::from(ttl - self.settings.first_ttl)).len();
-        let multipath = self.discovery.is_some();
-        if index >= usize::from(self.settings.probes_per_hop) && !multipath {
-            return Err(Ignored::NoSuchTrace);
+        // With one flow per trace, a probe on another flow is the flow
+        // check's (see check.rs).
+        let check = self.settings.paths == Paths::OneFlow && flow != self.session.flow();
+        let index = if check {
+            if t.checks.len() >= usize::from(super::check::CHECK_FLOWS) {
+                return Err(Ignored::NoSuchTrace);
+            }
+            t.checks.len()
+        } else {
+            let index = t.ids(usize::from(ttl - self.settings.first_ttl)).len();
+            let multipath = self.discovery.is_some();
+            if index >= usize::from(self.settings.probes_per_hop) && !multipath {
+                return Err(Ignored::NoSuchTrace);
+            }
+            index
+        };
+        if check {
+            self.traces[trace].check = Some(ttl);
         }
         let id = self.probes.len();
         self.probes.push(ProbeRecord {
@@ -105,6 +119,7 @@ impl Engine {
             ttl,
             index: index.min(255) as u8,
             flow,
+            check,
             requested: None,
             sent: Some(ts),
             state: ProbeState::Pending,
@@ -147,6 +162,17 @@ impl Engine {
         });
         self.in_flight -= 1;
         let (trace, ttl, index) = (p.trace, p.ttl, p.index);
+        if p.check {
+            // A check's answer says something of another flow's path, not
+            // of this trace's hops.
+            self.advance(trace);
+            return Verdict::Answer {
+                trace,
+                ttl,
+                index,
+                reply,
+            };
+        }
         let rtt = ts.since(p.sent_or_requested());
         self.window.answered(ttl, ts, rtt);
         if reply.kind.is_destination() {

@@ -9,11 +9,13 @@ impl Engine {
     /// The result of one hop as it stands.
     pub fn hop(&self, trace: usize, ttl: u8) -> HopResult {
         let offset = usize::from(ttl.saturating_sub(self.settings.first_ttl));
-        let mut probes: Vec<ProbeResult> = self.traces[trace]
-            .hops
-            .get(offset)
-            .into_iter()
-            .flatten()
+        self.hop_of(ttl, self.traces[trace].ids(offset))
+    }
+
+    /// The probes `ids`, all sent with `ttl`, as a hop.
+    pub(super) fn hop_of(&self, ttl: u8, ids: &[usize]) -> HopResult {
+        let mut probes: Vec<ProbeResult> = ids
+            .iter()
             .map(|&id| {
                 let p = &self.probes[id];
                 let sent = p.sent_or_requested();
@@ -67,6 +69,7 @@ impl Engine {
             spec: t.spec,
             hops,
             end,
+            check: self.check_result(trace),
         }
     }
 

@@ -111,6 +111,7 @@ pub fn trace(r: &TraceResult, names: &Names, multipath: bool) -> Value {
         "hops": r.hops.iter().map(|h| hop(h, names)).collect::<Vec<_>>(),
         "probes": r.hops.iter().flat_map(|h| h.probes.iter().map(move |p| probe(h.ttl, p))).collect::<Vec<_>>(),
     });
+    v["check"] = r.check.as_ref().map_or(Value::Null, |h| hop(h, names));
     if multipath {
         let t = Topology::of(r);
         v["interfaces"] = t

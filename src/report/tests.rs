@@ -65,6 +65,7 @@ fn classic_matches_the_seed_trace_to_ebay() {
             kind: ReplyKind::SynAck,
             from: ip(dst),
         },
+        check: None,
     };
     let names: Names = [(ip("192.168.0.1"), "wintermute".to_string())].into();
     let text = Text::Classic.render(
@@ -180,6 +181,7 @@ fn condensed_matches_the_seed_port_range() {
             None => silent(3, 1),
         }],
         end: TraceEnd::MaxHops,
+        check: None,
     })
     .collect();
     let expected = "\
@@ -214,11 +216,13 @@ fn condensed_separates_multi_hop_traces_and_reports_open_ports() {
             kind: ReplyKind::SynAck,
             from: ip("192.168.0.1"),
         },
+        check: None,
     };
     let filtered = TraceResult {
         spec: tcp(20),
         hops: vec![silent(1, 3), silent(2, 3)],
         end: TraceEnd::MaxHops,
+        check: None,
     };
     let expected = "\
 [192.168.0.1:20]  1     *       *       *       Request timed out.
@@ -279,6 +283,7 @@ fn json_carries_every_probe_and_hop() {
             kind: ReplyKind::SynAck,
             from: ip("198.18.9.2"),
         },
+        check: None,
     };
     let r = run("server.lab", "198.18.9.2", Settings::default());
     let doc: serde_json::Value =
@@ -322,6 +327,7 @@ fn compare_summary_of_a_trace_cut_by_max_hops() {
             router(3, "198.18.2.2", &[1]),
         ],
         end: TraceEnd::MaxHops,
+        check: None,
     };
     assert_eq!(
         compare::summary(&r, &settings),
@@ -349,11 +355,13 @@ fn an_interrupted_range_shows_what_was_not_probed() {
         spec: tcp(80),
         hops: vec![router(1, "198.18.0.2", &[1])],
         end: TraceEnd::Interrupted,
+        check: None,
     };
     let never = TraceResult {
         spec: tcp(81),
         hops: vec![],
         end: TraceEnd::Interrupted,
+        check: None,
     };
     let text = Text::Condensed.render(&r, &[started, never], &Names::new());
     assert_eq!(
