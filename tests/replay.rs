@@ -7,7 +7,7 @@ mod lab;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tracetcp::error::Error;
-use tracetcp::record::{pcapng, SessionInfo};
+use tracetcp::record::{pcapng, reader, SessionInfo};
 use tracetcp::replay::ReplayConfig;
 use tracetcp::report::Format;
 
@@ -215,7 +215,7 @@ fn bad_recordings_get_one_clear_error() {
     assert!(line.contains("holds no tracetcp session"));
 
     // A session on a link type tracetcp cannot read.
-    let info = pcapng::annotations(&good).unwrap().section_comment.unwrap();
+    let info = reader::annotations(&good).unwrap().section_comment.unwrap();
     assert!(SessionInfo::from_json(&info).is_some());
     let w = pcapng::Writer::new(Vec::new(), 147, 512, &info).unwrap();
     let odd = temp("linktype", &w.finish(&[], "{}").unwrap());
@@ -353,7 +353,7 @@ fn rewritten(
 ) -> PathBuf {
     let path = captures().join(name);
     let good = std::fs::read(&path).unwrap();
-    let comment = pcapng::annotations(&good).unwrap().section_comment.unwrap();
+    let comment = reader::annotations(&good).unwrap().section_comment.unwrap();
     let mut session: serde_json::Value = serde_json::from_str(&comment).unwrap();
     edit(&mut session);
     let mut w = pcapng::Writer::new(Vec::new(), 1, 65535, &session.to_string()).unwrap();

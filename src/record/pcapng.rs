@@ -194,16 +194,6 @@ fn text(v: &[u8]) -> String {
         .to_string()
 }
 
-/// The annotations of a whole recording in memory; `None` when it is not
-/// one.
-pub fn annotations(file: &[u8]) -> Option<Annotations> {
-    let mut r = super::reader::Reader::open(file).ok()?;
-    while let Ok(Some(_)) = r.next_packet() {}
-    let mut a = r.annotations().clone();
-    a.section_comment = r.section_comment.take();
-    Some(a)
-}
-
 /// Takes what a section header or name resolution block body says.
 pub(super) fn annotate(a: &mut Annotations, kind: u32, body: &[u8]) {
     if kind == SHB {
@@ -249,30 +239,6 @@ fn comment(options: Vec<(u16, &[u8])>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn round_trip_of_annotations() {
-        let mut w = Writer::new(Vec::new(), 1, 512, "{\"session\":1}").unwrap();
-        w.packet(1_700_000_000_123_456_789, &[0xaa; 17]).unwrap();
-        let names = vec![
-            ("198.18.0.2".parse().unwrap(), "r1.lab".to_string()),
-            ("2001:db8::2".parse().unwrap(), "r1.lab".to_string()),
-        ];
-        let file = w.finish(&names, "{\"interrupted\":false}").unwrap();
-        assert_eq!(file.len() % 4, 0);
-        let a = annotations(&file).unwrap();
-        assert_eq!(a.section_comment.as_deref(), Some("{\"session\":1}"));
-        assert_eq!(a.names, names);
-        assert_eq!(
-            a.closing_comment.as_deref(),
-            Some("{\"interrupted\":false}")
-        );
-        // Truncated anywhere: never a panic, the header still reads.
-        for len in 0..file.len() {
-            let _ = annotations(&file[..len]);
-        }
-        assert!(annotations(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]).is_none());
-    }
 
     #[test]
     fn packet_block_layout() {

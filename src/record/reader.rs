@@ -180,6 +180,16 @@ impl<R: Read> Reader<R> {
     }
 }
 
+/// The annotations of a whole recording in memory; `None` when it is not
+/// one.
+pub fn annotations(file: &[u8]) -> Option<Annotations> {
+    let mut r = Reader::open(file).ok()?;
+    while let Ok(Some(_)) = r.next_packet() {}
+    let mut a = r.annotations().clone();
+    a.section_comment = r.section_comment.take();
+    Some(a)
+}
+
 /// Reads until `buf` is full or the stream ends; how much was read.
 fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
@@ -222,6 +232,30 @@ mod tests {
         w.packet(1_700_000_000_223_456_789, &[0xbb; 40]).unwrap();
         let names = vec![("198.18.0.2".parse().unwrap(), "r1.lab".to_string())];
         w.finish(&names, "{\"closing\":1}").unwrap()
+    }
+
+    #[test]
+    fn round_trip_of_annotations() {
+        let mut w = Writer::new(Vec::new(), 1, 512, "{\"session\":1}").unwrap();
+        w.packet(1_700_000_000_123_456_789, &[0xaa; 17]).unwrap();
+        let names = vec![
+            ("198.18.0.2".parse().unwrap(), "r1.lab".to_string()),
+            ("2001:db8::2".parse().unwrap(), "r1.lab".to_string()),
+        ];
+        let file = w.finish(&names, "{\"interrupted\":false}").unwrap();
+        assert_eq!(file.len() % 4, 0);
+        let a = annotations(&file).unwrap();
+        assert_eq!(a.section_comment.as_deref(), Some("{\"session\":1}"));
+        assert_eq!(a.names, names);
+        assert_eq!(
+            a.closing_comment.as_deref(),
+            Some("{\"interrupted\":false}")
+        );
+        // Truncated anywhere: never a panic, the header still reads.
+        for len in 0..file.len() {
+            let _ = annotations(&file[..len]);
+        }
+        assert!(annotations(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]).is_none());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //!
 //! Depends only on the probe vocabulary.
 
-use crate::probe::{Instance, ProbeKey, KEY_SPAN};
+use crate::ident::{Instance, ProbeKey, KEY_SPAN};
 use std::fmt;
 
 /// One flow, as load balancers see it.

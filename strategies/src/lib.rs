@@ -11,6 +11,7 @@
 pub mod answer;
 mod flow;
 mod icmp;
+mod ident;
 mod probe;
 mod strategy;
 mod tcp;

@@ -1,0 +1,114 @@
+//! The engine's progress: hops reported final in order, traces done (after
+//! their flow check, if they need one), probes given up at their timeout.
+
+use super::{Engine, Event, Mode, ProbeState};
+use crate::time::Timestamp;
+use std::cmp::Reverse;
+
+impl Engine {
+    /// Reports the hops of `trace` that have become final, in order.
+    pub(super) fn advance(&mut self, trace: usize) {
+        let first = self.settings.first_ttl;
+        let per_hop = usize::from(self.settings.probes_per_hop);
+        let eof = self.mode == Mode::Replay { eof: true };
+        let discovered = self.discovery_end(trace);
+        let t = &mut self.traces[trace];
+        if self.discovery.is_some() {
+            // Multipath: every hop is final at once, when nothing more is
+            // needed.
+            let Some(end) = discovered else { return };
+            if !t.done {
+                t.end = end;
+                let last = end.unwrap_or(first.saturating_sub(1));
+                for ttl in first + t.emitted as u8..=last {
+                    self.events.push_back(Event::Hop { trace, ttl });
+                }
+                t.emitted = usize::from(last.saturating_sub(first)) + 1;
+                t.done = true;
+                self.events.push_back(Event::TraceDone { trace });
+            }
+            return;
+        }
+        let mut last = t.end.unwrap_or(self.settings.last_ttl());
+        if eof {
+            // A recording says nothing of hops (or traces) no probe went
+            // to: they end where its probes do.
+            match t.probed_until(first) {
+                Some(probed) => last = last.min(probed),
+                None => {
+                    t.done = true;
+                    self.events.push_back(Event::TraceDone { trace });
+                    return;
+                }
+            }
+        }
+        let mut finishing = false;
+        while !t.done {
+            let ttl = usize::from(first) + t.emitted;
+            if ttl > usize::from(last) {
+                finishing = true;
+                break;
+            }
+            let ids = t.ids(t.emitted);
+            let complete = ids.len() >= per_hop || eof || t.short_hop == Some(ttl as u8);
+            let settled = ids
+                .iter()
+                .all(|&id| self.probes[id].state != ProbeState::Pending);
+            if !(complete && settled) {
+                break;
+            }
+            self.events.push_back(Event::Hop {
+                trace,
+                ttl: ttl as u8,
+            });
+            t.emitted += 1;
+        }
+        if finishing {
+            self.finish_trace(trace);
+        }
+    }
+
+    /// Every hop of `trace` is final: it is done, unless its flow check is
+    /// needed or still waits for answers.
+    pub(super) fn finish_trace(&mut self, trace: usize) {
+        if self.traces[trace].check.is_none() {
+            if let Some(ttl) = self.check_hop(trace) {
+                match self.mode {
+                    Mode::Live => self.plan_check(trace, ttl),
+                    // The live run checked here: the recording holds the
+                    // check's probes, to its end.
+                    Mode::Replay { .. } => self.traces[trace].check = Some(ttl),
+                }
+            }
+        }
+        let waiting = match self.mode {
+            Mode::Live => self.check_pending(trace),
+            Mode::Replay { eof } => !eof && self.traces[trace].check.is_some(),
+        };
+        if waiting {
+            return;
+        }
+        self.traces[trace].done = true;
+        self.events.push_back(Event::TraceDone { trace });
+    }
+
+    /// Gives up on every probe whose timeout passed before `now`.
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        while let Some(&Reverse((deadline, id))) = self.deadlines.peek() {
+            if deadline >= now {
+                break;
+            }
+            self.deadlines.pop();
+            if self.probes[id].state != ProbeState::Pending || self.deadline(id) != deadline {
+                continue;
+            }
+            self.probes[id].state = ProbeState::Lost;
+            self.in_flight -= 1;
+            let trace = self.probes[id].trace;
+            if self.discovery.is_some() {
+                self.discovered(id);
+            }
+            self.advance(trace);
+        }
+    }
+}
