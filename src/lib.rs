@@ -15,6 +15,7 @@ pub mod error;
 pub mod live;
 pub mod multipath;
 pub mod output;
+pub mod quotes;
 pub mod record;
 pub mod replay;
 pub mod report;

@@ -9,6 +9,7 @@ use crate::dns::Resolver;
 use crate::driver::Observer;
 use crate::engine::{Engine, Event, Verdict};
 use crate::error::{Error, Result};
+use crate::quotes;
 use crate::report::{self, Format, Names, RunInfo, Text};
 use crate::time::Timestamp;
 use std::io::{self, Write};
@@ -93,10 +94,11 @@ impl<W: Write> LivePrinter<W> {
                 let ttl = engine.settings().first_ttl + self.printed[i] as u8;
                 let hop = engine.hop(i, ttl);
                 resolver.wait(&hop.addresses());
+                let marks = quotes::marks(&quotes::changes(&engine.result(i)), ttl);
                 write!(
                     self.out,
                     "{}",
-                    text.hop(&self.run, &spec, &hop, &resolver.names())
+                    text.hop(&self.run, &spec, &hop, &resolver.names(), &marks)
                 )?;
                 self.printed[i] += 1;
             }
@@ -135,11 +137,13 @@ impl<W: Write> LivePrinter<W> {
             if !self.started {
                 write!(self.out, "{}", text.trace_start(&self.run, i, &r.spec))?;
             }
+            let changes = quotes::changes(r);
             for h in r.hops.iter().skip(self.printed[i]) {
+                let marks = quotes::marks(&changes, h.ttl);
                 write!(
                     self.out,
                     "{}",
-                    text.hop(&self.run, &r.spec, h, &resolver.names())
+                    text.hop(&self.run, &r.spec, h, &resolver.names(), &marks)
                 )?;
             }
             write!(self.out, "{}", text.trace_end(&self.run, r))?;

@@ -5,7 +5,7 @@
 use crate::time::Timestamp;
 use std::net::IpAddr;
 use std::time::Duration;
-use tracetcp_strategies::{Flow, IcmpCode, Protocol, ReplyKind, Unreachable};
+use tracetcp_strategies::{Fields, Flow, IcmpCode, Protocol, ReplyKind, Unreachable};
 
 /// One trace of a run: a probe kind and, for TCP and UDP, a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -42,6 +42,8 @@ pub struct Answer {
     pub reply_ttl: u8,
     /// TTL left in our probe, as the ICMP error quoted it.
     pub quoted_ttl: Option<u8>,
+    /// Our probe's fields as the ICMP error quoted them.
+    pub quote: Option<Fields>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,8 @@ pub struct ProbeResult {
     pub sent: Timestamp,
     /// The flow it took.
     pub flow: Flow,
+    /// Its fields as it left (to compare with the quotes of it).
+    pub fields: Option<Fields>,
     pub outcome: Outcome,
 }
 
@@ -185,6 +189,7 @@ pub mod testing {
             index,
             sent,
             flow: Flow::new(45123),
+            fields: None,
             outcome: Outcome::Answered {
                 answer: Answer {
                     at: sent.after(rtt),
@@ -196,6 +201,7 @@ pub mod testing {
                     }),
                     reply_ttl: 250,
                     quoted_ttl: Some(1),
+                    quote: None,
                 },
                 rtt,
             },
@@ -207,6 +213,7 @@ pub mod testing {
             index,
             sent: Timestamp::from_nanos(T0),
             flow: Flow::new(45123),
+            fields: None,
             outcome: Outcome::Lost,
         }
     }

@@ -875,3 +875,75 @@ fn a_full_disk_stops_the_recording_not_the_trace() {
         replayed.stdout
     );
 }
+
+/// What the path does to the probe: a router that clamps the MSS of
+/// forwarded SYNs and rewrites DSCP shows in the quotes of the hops after
+/// it, placed between its hop and the next; a clean path shows nothing.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn quotes_show_an_mss_clamp_and_a_dscp_rewrite_at_the_right_hop() {
+    let lab = lab3();
+    for v6 in [false, true] {
+        let server = lab.server_addr(v6);
+        let clean = json(&lab, &[&target(server, 80), "-t", "500"]);
+        assert_eq!(
+            clean["traces"][0]["changes"],
+            serde_json::json!([]),
+            "v6={v6}"
+        );
+    }
+    lab.nft(lab.router(2), rules::MANGLE);
+    for v6 in [false, true] {
+        let server = lab.server_addr(v6);
+        let doc = json(&lab, &[&target(server, 80), "-t", "500"]);
+        let changes = doc["traces"][0]["changes"].as_array().unwrap().clone();
+        let find = |field: &str| {
+            changes
+                .iter()
+                .find(|c| c["field"] == field)
+                .unwrap_or_else(|| panic!("v6={v6}: no {field} change in {changes:?}"))
+                .clone()
+        };
+        let mss = find("MSS");
+        assert_eq!(
+            (
+                mss["seen"].as_str(),
+                mss["after_hop"].as_u64(),
+                mss["at_hop"].as_u64()
+            ),
+            (Some("1200"), Some(2), Some(3)),
+            "v6={v6}"
+        );
+        let dscp = find("DSCP");
+        assert_eq!(
+            (
+                dscp["sent"].as_str(),
+                dscp["seen"].as_str(),
+                dscp["at_hop"].as_u64()
+            ),
+            (Some("0"), Some("8"), Some(3)),
+            "v6={v6}"
+        );
+        assert_eq!(changes.len(), 2, "v6={v6}: {changes:?}");
+        let text = doc["diagnosis"].to_string();
+        assert!(
+            text.contains("clamps the MSS 1460 -> 1200")
+                || text.contains("clamps the MSS 1440 -> 1200"),
+            "{text}"
+        );
+        let classic = tracetcp(&lab, &[&target(server, 80), "-t", "500", "-n"]);
+        let line = classic
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("3\t"))
+            .unwrap_or_default();
+        assert!(
+            line.contains("[MSS ") && line.contains("[DSCP 0->8]"),
+            "{}",
+            classic.stdout
+        );
+        // UDP probes show the DSCP rewrite too.
+        let udp = json(&lab, &[&server.to_string(), "-P", "udp", "-t", "500"]);
+        assert_eq!(udp["traces"][0]["changes"][0]["field"], "DSCP", "v6={v6}");
+    }
+}

@@ -28,6 +28,8 @@ pub enum Kind {
     Unreachable,
     /// Answers up to the last hop asked for: the trace ended at -m.
     MaxHops,
+    /// The quotes show the path rewriting a field of the probes.
+    PathRewrite,
 }
 
 impl Kind {
@@ -41,6 +43,7 @@ impl Kind {
             Kind::NoAnswerPast => 4,
             Kind::SilentRouter => 5,
             Kind::PartialLoss => 6,
+            Kind::PathRewrite => 7,
             Kind::LoadBalancing => 7,
             Kind::MaxHops => 8,
             Kind::Reached => 9,
@@ -59,6 +62,7 @@ impl Kind {
             Kind::LoadBalancing => "load-balancing",
             Kind::Unreachable => "unreachable",
             Kind::MaxHops => "max-hops",
+            Kind::PathRewrite => "path-rewrite",
         }
     }
 }
@@ -174,6 +178,7 @@ pub fn diagnose(run: &RunInfo, results: &[TraceResult]) -> Vec<Finding> {
     let names: Vec<String> = results.iter().map(|r| r.spec.name()).collect();
     for (i, r) in results.iter().enumerate() {
         single::single(run, i, r, &names[i], &mut out);
+        rewrites::rewrites(i, r, &names[i], &mut out);
     }
     silent_tails(run, results, &names, &mut out);
     across::across(results, &names, run.multipath(), &mut out);
@@ -352,6 +357,7 @@ pub fn render(findings: &[Finding]) -> String {
 }
 
 mod across;
+mod rewrites;
 mod scan;
 mod single;
 

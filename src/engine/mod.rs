@@ -27,7 +27,7 @@ use crate::trace::{Answer, TraceSpec};
 use pacing::{Pacer, Responder};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
-use tracetcp_strategies::{strategy_for, Flow, ProbeKey, Protocol, Session, Strategy};
+use tracetcp_strategies::{strategy_for, Fields, Flow, ProbeKey, Protocol, Session, Strategy};
 use window::Window;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +51,8 @@ struct ProbeRecord {
     flow: Flow,
     /// A probe of the flow check (see `check.rs`), not of its hop.
     check: bool,
+    /// Its fields as it left.
+    fields: Option<Fields>,
     /// When it was handed to the sender (live only).
     requested: Option<Timestamp>,
     /// When the capture saw it leave.

@@ -6,8 +6,9 @@ use super::{Engine, Ignored, Mode, Paths, ProbeRecord, ProbeState, Verdict};
 use crate::time::Timestamp;
 use crate::trace::{Answer, TraceSpec};
 use std::cmp::Reverse;
+use tracetcp_strategies::wire::Quoting;
 use tracetcp_strategies::{
-    Classification, Flow, NotOurs, ProbeKey, Protocol, Reply, ReplyKind, SeenProbe,
+    Classification, Fields, Flow, NotOurs, ProbeKey, Protocol, Reply, ReplyKind, SeenProbe,
 };
 
 impl Engine {
@@ -24,7 +25,14 @@ impl Engine {
                 }
                 Classification::Probe(seen) => {
                     let protocol = s.protocol();
-                    return self.on_probe(ts, protocol, seen);
+                    let verdict = self.on_probe(ts, protocol, seen);
+                    // The probe as it left, to compare its quotes with.
+                    if let Some(&id) = self.by_key.get(&seen.key) {
+                        if matches!(verdict, Verdict::Probe { .. }) {
+                            self.probes[id].fields = Fields::of(packet, Quoting::Whole);
+                        }
+                    }
+                    return verdict;
                 }
                 Classification::Reply(reply) => {
                     let protocol = s.protocol();
@@ -120,6 +128,7 @@ impl Engine {
             index: index.min(255) as u8,
             flow,
             check,
+            fields: None,
             requested: None,
             sent: Some(ts),
             state: ProbeState::Pending,
@@ -159,6 +168,7 @@ impl Engine {
             icmp: reply.icmp,
             reply_ttl: reply.ttl,
             quoted_ttl: reply.quoted_ttl,
+            quote: reply.quote,
         });
         self.in_flight -= 1;
         let (trace, ttl, index) = (p.trace, p.ttl, p.index);

@@ -30,6 +30,7 @@ impl Engine {
                     index: p.index,
                     sent,
                     flow: p.flow,
+                    fields: p.fields,
                     outcome,
                 }
             })

@@ -94,6 +94,7 @@ impl Engine {
             index,
             flow,
             check: planned.check,
+            fields: None,
             requested: Some(now),
             sent: None,
             state: ProbeState::Pending,

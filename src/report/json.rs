@@ -8,6 +8,7 @@ use super::{Names, RunInfo};
 use crate::diagnosis::Finding;
 use crate::engine::Paths;
 use crate::multipath::Topology;
+use crate::quotes;
 use crate::trace::{HopResult, Outcome, ProbeResult, TraceEnd, TraceResult};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -112,6 +113,15 @@ pub fn trace(r: &TraceResult, names: &Names, multipath: bool) -> Value {
         "probes": r.hops.iter().flat_map(|h| h.probes.iter().map(move |p| probe(h.ttl, p))).collect::<Vec<_>>(),
     });
     v["check"] = r.check.as_ref().map_or(Value::Null, |h| hop(h, names));
+    v["changes"] = quotes::changes(r)
+        .iter()
+        .map(|c| {
+            json!({
+                "field": c.field.name(), "sent": c.sent, "seen": c.seen,
+                "after_hop": c.after, "at_hop": c.at, "partial": c.partial,
+            })
+        })
+        .collect();
     if multipath {
         let t = Topology::of(r);
         v["interfaces"] = t

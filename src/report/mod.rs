@@ -13,6 +13,7 @@ pub mod multipath;
 pub mod packets;
 
 use crate::diagnosis;
+use crate::quotes;
 pub use crate::run::{Names, RunInfo};
 use crate::trace::TraceSpec;
 use crate::trace::{HopResult, TraceEnd, TraceResult};
@@ -52,11 +53,24 @@ impl Text {
         }
     }
 
-    pub fn hop(self, run: &RunInfo, spec: &TraceSpec, hop: &HopResult, names: &Names) -> String {
-        match self {
+    /// A hop's lines; `marks` (what the path rewrote, first seen at this
+    /// hop: " [MSS 1460->1200]") end its first line.
+    pub fn hop(
+        self,
+        run: &RunInfo,
+        spec: &TraceSpec,
+        hop: &HopResult,
+        names: &Names,
+        marks: &str,
+    ) -> String {
+        let mut text = match self {
             Text::Classic => classic::hop(hop, run.settings.probes_per_hop, names),
             Text::Condensed => condensed::hop(run, spec, hop, names),
+        };
+        if let Some(end) = text.find('\n') {
+            text.insert_str(end, marks);
         }
+        text
     }
 
     pub fn trace_end(self, run: &RunInfo, r: &TraceResult) -> String {
@@ -75,8 +89,10 @@ impl Text {
         let mut out = String::new();
         for (i, r) in results.iter().enumerate() {
             out.push_str(&self.trace_start(run, i, &r.spec));
+            let changes = quotes::changes(r);
             for h in &r.hops {
-                out.push_str(&self.hop(run, &r.spec, h, names));
+                let marks = quotes::marks(&changes, h.ttl);
+                out.push_str(&self.hop(run, &r.spec, h, names, &marks));
             }
             out.push_str(&self.trace_end(run, r));
         }

@@ -9,6 +9,7 @@
 //! The crate knows nothing of pcap, sockets or clocks.
 
 pub mod answer;
+mod fields;
 mod flow;
 mod icmp;
 mod ident;
@@ -18,6 +19,7 @@ mod tcp;
 mod udp;
 pub mod wire;
 
+pub use fields::Fields;
 pub use flow::Flow;
 pub use probe::{
     Classification, IcmpCode, Instance, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind,

@@ -2,6 +2,7 @@
 //!
 //! Plain data; depends only on the wire module.
 
+use crate::fields::Fields;
 use crate::flow::Flow;
 pub use crate::ident::{Instance, ProbeKey, KEY_SPAN};
 use crate::wire::WireError;
@@ -245,6 +246,8 @@ pub struct Reply {
     pub ttl: u8,
     /// TTL left in the probe as quoted by an ICMP error.
     pub quoted_ttl: Option<u8>,
+    /// The probe's fields as the ICMP error quotes them.
+    pub quote: Option<Fields>,
 }
 
 /// Why a captured packet is not a probe of this session or an answer to one.

@@ -5,6 +5,7 @@
 //! Must not depend on the probe kinds (tcp, udp, icmp): they depend on it,
 //! and the crate root picks among them.
 
+use crate::fields::Fields;
 use crate::flow::Flow;
 use crate::probe::{
     Classification, IcmpCode, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind, SeenProbe,
@@ -175,6 +176,7 @@ fn classify<F: ProbeFormat>(s: &Session, packet: &[u8]) -> Result<Classification
         icmp,
         ttl: ip.ttl,
         quoted_ttl: None,
+        quote: None,
     }))
 }
 
@@ -212,6 +214,7 @@ fn quoted_reply<F: ProbeFormat>(
         }),
         ttl: ip.ttl,
         quoted_ttl: Some(quoted.ttl),
+        quote: Fields::of(message.body, Quoting::Quoted),
     })
 }
 

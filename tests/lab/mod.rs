@@ -451,6 +451,16 @@ pub mod rules {
         )
     }
 
+    /// A router that clamps the MSS of forwarded SYNs to 1200 and sets
+    /// DSCP CS1 (8) on everything it forwards, IPv4 and IPv6.
+    pub const MANGLE: &str = "table inet mangle {
+  chain transit { type filter hook forward priority -150;
+    tcp flags syn tcp option maxseg size set 1200
+    ip dscp set cs1
+    ip6 dscp set cs1
+  }
+}";
+
     /// A host that silently drops one TCP port addressed to it.
     pub fn drop_input_port(port: u16) -> String {
         format!(

@@ -226,6 +226,18 @@ pub const ALL: &[Scenario] = &[
         expect: &["reached"],
     },
     Scenario {
+        name: "path-rewrite",
+        about: "r2 clamps the MSS of SYNs to 1200 and sets DSCP 8: the quotes from hop 3 on show both",
+        build: || {
+            let lab = plain();
+            lab.nft(lab.router(2), rules::MANGLE);
+            lab
+        },
+        args: |lab| with(lab, 80, "-m 8"),
+        shows: |out| out.contains("[MSS 1460->1200]") && out.contains("[DSCP 0->8]"),
+        expect: &["path-rewrite", "reached"],
+    },
+    Scenario {
         name: "multipath",
         about: "per-flow ECMP, diamonds of width 4 (hop 2) and 2 (hop 5): --multipath finds every interface and link",
         build: super::diamond::diamonds,

@@ -1,0 +1,141 @@
+//! What the path does to the probe: every ICMP error quotes the probe as
+//! the router received it, so comparing each quote with the probe as it
+//! left shows, hop by hop, where a field was rewritten (an MSS clamp, a
+//! DSCP rewrite, a NAT, a firewall's sequence-number randomisation). A
+//! change is placed between the last hop whose quote still shows the
+//! original and the first hop whose quote shows the change; a quote too
+//! short to hold a field says nothing about it.
+//!
+//! Reads the trace model only; used by the reports and the diagnosis.
+
+use crate::trace::{HopResult, TraceResult};
+use tracetcp_strategies::Fields;
+
+/// A field a path may rewrite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Dscp,
+    Ecn,
+    Source,
+    SourcePort,
+    Sequence,
+    Window,
+    Mss,
+    DontFragment,
+}
+
+impl Field {
+    const ALL: [Field; 8] = [
+        Field::Dscp,
+        Field::Ecn,
+        Field::Source,
+        Field::SourcePort,
+        Field::Sequence,
+        Field::Window,
+        Field::Mss,
+        Field::DontFragment,
+    ];
+
+    /// Its name in text and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Dscp => "DSCP",
+            Field::Ecn => "ECN",
+            Field::Source => "source",
+            Field::SourcePort => "source port",
+            Field::Sequence => "sequence",
+            Field::Window => "window",
+            Field::Mss => "MSS",
+            Field::DontFragment => "DF",
+        }
+    }
+
+    /// The field's value in `f`, as text; `None` when `f` does not hold
+    /// it (a short quote).
+    fn value(self, f: &Fields) -> Option<String> {
+        match self {
+            Field::Dscp => Some((f.tos >> 2).to_string()),
+            Field::Ecn => Some((f.tos & 3).to_string()),
+            Field::Source => Some(f.src.to_string()),
+            Field::SourcePort => f.src_port.map(|p| p.to_string()),
+            Field::Sequence => f.seq.map(|s| s.to_string()),
+            Field::Window => f.window.map(|w| w.to_string()),
+            Field::Mss => f.mss.map(|m| m.map_or("none".into(), |m| m.to_string())),
+            Field::DontFragment => Some(f.dont_fragment.to_string()),
+        }
+    }
+}
+
+/// One field rewritten on the way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub field: Field,
+    pub sent: String,
+    pub seen: String,
+    /// The last hop before `at` whose quote still showed the original.
+    pub after: Option<u8>,
+    /// The first hop whose quote showed the change.
+    pub at: u8,
+    /// Some answer up to `at` quoted too little to show the field.
+    pub partial: bool,
+}
+
+/// What one hop's quotes say of a field: (sent, seen) of the first quote
+/// that shows a change, or that all that hold it show the original.
+fn at_hop(hop: &HopResult, field: Field) -> (Option<(String, String)>, bool, bool) {
+    let (mut changed, mut original, mut short) = (None, false, false);
+    for p in &hop.probes {
+        let (Some(sent), Some((a, _))) = (p.fields, p.answer()) else {
+            continue;
+        };
+        let Some(quote) = a.quote else { continue };
+        match (field.value(&sent), field.value(&quote)) {
+            (Some(s), Some(q)) if s == q => original = true,
+            (Some(s), Some(q)) => {
+                changed.get_or_insert((s, q));
+            }
+            _ => short = true,
+        }
+    }
+    (changed, original, short)
+}
+
+/// Every field the path rewrites, where the change first shows.
+pub fn changes(r: &TraceResult) -> Vec<Change> {
+    let mut out = Vec::new();
+    for field in Field::ALL {
+        let (mut after, mut partial) = (None, false);
+        for hop in &r.hops {
+            let (changed, original, short) = at_hop(hop, field);
+            partial |= short;
+            if let Some((sent, seen)) = changed {
+                out.push(Change {
+                    field,
+                    sent,
+                    seen,
+                    after,
+                    at: hop.ttl,
+                    partial,
+                });
+                break;
+            }
+            if original {
+                after = Some(hop.ttl);
+            }
+        }
+    }
+    out
+}
+
+/// The short marks for the hop where changes first show:
+/// "[MSS 1460->1200]".
+pub fn marks(changes: &[Change], ttl: u8) -> String {
+    changes
+        .iter()
+        .filter(|c| c.at == ttl)
+        .map(|c| format!(" [{} {}->{}]", c.field.name(), c.sent, c.seen))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,99 @@
+use super::*;
+use crate::trace::testing::{answered, ip};
+use crate::trace::{Outcome, TraceEnd, TraceSpec};
+use tracetcp_strategies::{Protocol, ReplyKind};
+
+fn fields(mss: Option<Option<u16>>, tos: u8) -> Fields {
+    Fields {
+        tos,
+        total_len: 60,
+        dont_fragment: false,
+        src: ip("198.18.0.1"),
+        src_port: Some(45000),
+        seq: Some(7),
+        window: mss.map(|_| 64240),
+        mss,
+    }
+}
+
+/// A hop whose one probe left with `sent` and was quoted as `quote`.
+fn hop(ttl: u8, sent: Fields, quote: Option<Fields>) -> HopResult {
+    let mut p = answered(0, "198.18.1.1", 100, ReplyKind::TimeExceeded);
+    p.fields = Some(sent);
+    if let Outcome::Answered { answer, .. } = &mut p.outcome {
+        answer.quote = quote;
+    }
+    HopResult {
+        ttl,
+        probes: vec![p],
+    }
+}
+
+fn trace(hops: Vec<HopResult>) -> TraceResult {
+    TraceResult {
+        spec: TraceSpec::new(Protocol::Tcp, 80),
+        hops,
+        end: TraceEnd::MaxHops,
+        check: None,
+    }
+}
+
+#[test]
+fn a_clamp_is_placed_between_the_last_original_and_the_first_changed_quote() {
+    let sent = fields(Some(Some(1460)), 0);
+    let clamped = fields(Some(Some(1200)), 0);
+    let r = trace(vec![
+        hop(1, sent, Some(sent)),
+        hop(2, sent, Some(sent)),
+        hop(3, sent, Some(clamped)),
+        hop(4, sent, Some(clamped)),
+    ]);
+    let c = changes(&r);
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(
+        (
+            c[0].field,
+            c[0].sent.as_str(),
+            c[0].seen.as_str(),
+            c[0].after,
+            c[0].at,
+            c[0].partial
+        ),
+        (Field::Mss, "1460", "1200", Some(2), 3, false)
+    );
+    assert_eq!(marks(&c, 3), " [MSS 1460->1200]");
+    assert_eq!(marks(&c, 4), "");
+}
+
+#[test]
+fn a_short_quote_says_nothing_of_what_it_does_not_hold() {
+    let sent = fields(Some(Some(1460)), 0);
+    // 8-byte quotes: no window, no options.
+    let short = fields(None, 0);
+    let r = trace(vec![hop(1, sent, Some(short)), hop(2, sent, Some(short))]);
+    assert!(changes(&r).is_empty());
+    // A DSCP rewrite shows even in short quotes; the MSS is unknown there.
+    let remarked = fields(None, 8 << 2);
+    let r = trace(vec![
+        hop(1, sent, Some(short)),
+        hop(2, sent, Some(remarked)),
+    ]);
+    let c = changes(&r);
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(
+        (c[0].field, c[0].sent.as_str(), c[0].seen.as_str()),
+        (Field::Dscp, "0", "8")
+    );
+    assert_eq!((c[0].after, c[0].at), (Some(1), 2));
+}
+
+#[test]
+fn a_clean_path_has_no_change() {
+    let sent = fields(Some(Some(1460)), 0);
+    let r = trace(vec![
+        hop(1, sent, Some(sent)),
+        hop(2, sent, None),
+        hop(3, sent, Some(sent)),
+    ]);
+    assert!(changes(&r).is_empty());
+}
