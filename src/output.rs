@@ -94,7 +94,7 @@ impl<W: Write> LivePrinter<W> {
                 let ttl = engine.settings().first_ttl + self.printed[i] as u8;
                 let hop = engine.hop(i, ttl);
                 resolver.wait(&hop.addresses());
-                let marks = quotes::marks(&quotes::changes(&engine.result(i)), ttl);
+                let marks = report::hop_marks(&quotes::changes(&engine.result(i)), &hop);
                 write!(
                     self.out,
                     "{}",
@@ -139,7 +139,7 @@ impl<W: Write> LivePrinter<W> {
             }
             let changes = quotes::changes(r);
             for h in r.hops.iter().skip(self.printed[i]) {
-                let marks = quotes::marks(&changes, h.ttl);
+                let marks = report::hop_marks(&changes, h);
                 write!(
                     self.out,
                     "{}",

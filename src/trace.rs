@@ -5,7 +5,7 @@
 use crate::time::Timestamp;
 use std::net::IpAddr;
 use std::time::Duration;
-use tracetcp_strategies::{Fields, Flow, IcmpCode, Protocol, ReplyKind, Unreachable};
+use tracetcp_strategies::{Fields, Flow, IcmpCode, MplsStack, Protocol, ReplyKind, Unreachable};
 
 /// One trace of a run: a probe kind and, for TCP and UDP, a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,6 +44,8 @@ pub struct Answer {
     pub quoted_ttl: Option<u8>,
     /// Our probe's fields as the ICMP error quoted them.
     pub quote: Option<Fields>,
+    /// The MPLS label stack the router reported (RFC 4950), if any.
+    pub mpls: MplsStack,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +204,7 @@ pub mod testing {
                     reply_ttl: 250,
                     quoted_ttl: Some(1),
                     quote: None,
+                    mpls: MplsStack::default(),
                 },
                 rtt,
             },

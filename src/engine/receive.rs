@@ -169,6 +169,7 @@ impl Engine {
             reply_ttl: reply.ttl,
             quoted_ttl: reply.quoted_ttl,
             quote: reply.quote,
+            mpls: reply.mpls,
         });
         self.in_flight -= 1;
         let (trace, ttl, index) = (p.trace, p.ttl, p.index);

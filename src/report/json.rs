@@ -41,6 +41,9 @@ fn probe(ttl: u8, p: &ProbeResult) -> Value {
             "icmp_code": a.icmp.map(|c| c.code),
             "ttl": a.reply_ttl,
             "quoted_ttl": a.quoted_ttl,
+            "mpls": a.mpls.entries().map(|e| json!({
+                "label": e.label, "tc": e.tc, "s": e.bottom, "ttl": e.ttl,
+            })).collect::<Vec<_>>(),
         }),
     };
     json!({

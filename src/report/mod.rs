@@ -91,8 +91,7 @@ impl Text {
             out.push_str(&self.trace_start(run, i, &r.spec));
             let changes = quotes::changes(r);
             for h in &r.hops {
-                let marks = quotes::marks(&changes, h.ttl);
-                out.push_str(&self.hop(run, &r.spec, h, names, &marks));
+                out.push_str(&self.hop(run, &r.spec, h, names, &hop_marks(&changes, h)));
             }
             out.push_str(&self.trace_end(run, r));
         }
@@ -122,6 +121,29 @@ pub fn render(
         Format::Condensed => Text::Condensed.render(run, results, names),
     };
     report + &diagnosis::render(&findings)
+}
+
+/// What ends a hop's first line: the rewrites first seen at it
+/// (" [MSS 1460->1200]") and the MPLS label stack its router reported
+/// (" [MPLS: L=24001 TC=0 S=0 TTL=1]", one per entry).
+pub fn hop_marks(changes: &[quotes::Change], hop: &HopResult) -> String {
+    let mut marks = quotes::marks(changes, hop.ttl);
+    let stack = hop
+        .probes
+        .iter()
+        .filter_map(|p| p.answer())
+        .map(|(a, _)| a.mpls)
+        .find(|s| !s.is_empty());
+    for e in stack.iter().flat_map(|s| s.entries()) {
+        marks += &format!(
+            " [MPLS: L={} TC={} S={} TTL={}]",
+            e.label,
+            e.tc,
+            u8::from(e.bottom),
+            e.ttl
+        );
+    }
+    marks
 }
 
 /// A round-trip time the way people read them: whole milliseconds, but

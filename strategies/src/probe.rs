@@ -5,6 +5,7 @@
 use crate::fields::Fields;
 use crate::flow::Flow;
 pub use crate::ident::{Instance, ProbeKey, KEY_SPAN};
+use crate::wire::extension::MplsEntry;
 use crate::wire::WireError;
 use std::fmt;
 use std::net::IpAddr;
@@ -248,6 +249,35 @@ pub struct Reply {
     pub quoted_ttl: Option<u8>,
     /// The probe's fields as the ICMP error quotes them.
     pub quote: Option<Fields>,
+    /// The MPLS label stack an ICMP extension (RFC 4950) reports.
+    pub mpls: MplsStack,
+}
+
+/// An MPLS label stack as a router reports it (RFC 4950), the first
+/// `MplsStack::MAX` entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MplsStack {
+    entries: [Option<MplsEntry>; MplsStack::MAX],
+}
+
+impl MplsStack {
+    pub const MAX: usize = 4;
+
+    pub fn new(entries: impl IntoIterator<Item = MplsEntry>) -> Self {
+        let mut s = MplsStack::default();
+        for (slot, e) in s.entries.iter_mut().zip(entries) {
+            *slot = Some(e);
+        }
+        s
+    }
+
+    pub fn entries(&self) -> impl Iterator<Item = MplsEntry> + '_ {
+        self.entries.iter().flatten().copied()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries[0].is_none()
+    }
 }
 
 /// Why a captured packet is not a probe of this session or an answer to one.

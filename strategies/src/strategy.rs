@@ -8,8 +8,8 @@
 use crate::fields::Fields;
 use crate::flow::Flow;
 use crate::probe::{
-    Classification, IcmpCode, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind, SeenProbe,
-    Session, Unreachable,
+    Classification, IcmpCode, MplsStack, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind,
+    SeenProbe, Session, Unreachable,
 };
 use crate::wire::{checksum, icmp, proto, IcmpView, IpHeader, IpView, Quoting};
 use std::fmt;
@@ -177,6 +177,7 @@ fn classify<F: ProbeFormat>(s: &Session, packet: &[u8]) -> Result<Classification
         ttl: ip.ttl,
         quoted_ttl: None,
         quote: None,
+        mpls: MplsStack::default(),
     }))
 }
 
@@ -215,6 +216,14 @@ fn quoted_reply<F: ProbeFormat>(
         ttl: ip.ttl,
         quoted_ttl: Some(quoted.ttl),
         quote: Fields::of(message.body, Quoting::Quoted),
+        mpls: MplsStack::new(
+            message
+                .extensions(s.is_v6())
+                .into_iter()
+                .flat_map(|e| e.objects())
+                .filter_map(|o| o.mpls())
+                .flatten(),
+        ),
     })
 }
 

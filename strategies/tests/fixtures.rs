@@ -310,3 +310,61 @@ fn filters_name_both_directions() {
         "(icmp6 and src host 2001:db8::1 and dst host 2001:db8:9::2) or (icmp6 and dst host 2001:db8::1)"
     );
 }
+
+/// A router in an MPLS core appends its label stack (RFC 4884 / 4950)
+/// after a quote padded to 128 bytes: the stack is read, and the quote
+/// still identifies the probe and its fields, over IPv4 and IPv6.
+#[test]
+fn mpls_label_stacks_are_read_from_icmp_extensions() {
+    use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_MPLS};
+    use tracetcp_strategies::wire::{IcmpMessage, Quoting};
+    use tracetcp_strategies::Fields;
+    let stack = [
+        MplsEntry {
+            label: 24001,
+            tc: 0,
+            bottom: false,
+            ttl: 1,
+        },
+        MplsEntry {
+            label: 16,
+            tc: 5,
+            bottom: true,
+            ttl: 1,
+        },
+    ];
+    let ext = extension::emit(&[(CLASS_MPLS, 1, &extension::mpls_stack(&stack))]);
+    for (protocol, v6, fixture) in cases() {
+        let probe = hex(fixture);
+        let router = ip(if v6 { ROUTER_V6 } else { ROUTER_V4 });
+        let (rest, body) = IcmpMessage::extended_body(v6, [0; 4], &probe, &ext);
+        let (t, proto) = if v6 { (3, 58) } else { (11, 1) };
+        let m = IcmpMessage {
+            icmp_type: t,
+            code: 0,
+            rest,
+            body: &body,
+        }
+        .emit(|len| {
+            if v6 {
+                checksum::pseudo_header(router, session(v6).src(), proto, len)
+            } else {
+                0
+            }
+        });
+        let packet = ip_packet(router, session(v6).src(), proto, &m);
+        let r = reply(strategy_for(protocol, session(v6)).classify(&packet));
+        assert_eq!(r.key.get(), 7, "{protocol} v6={v6}");
+        assert_eq!(
+            r.mpls.entries().collect::<Vec<_>>(),
+            stack.to_vec(),
+            "{protocol} v6={v6}"
+        );
+        // The padding and the extension after the quote change no field.
+        assert_eq!(
+            r.quote,
+            Fields::of(&probe, Quoting::Whole),
+            "{protocol} v6={v6}"
+        );
+    }
+}
