@@ -6,8 +6,10 @@
 use super::{Finding, Kind};
 use crate::quotes::{self, Change, Field};
 use crate::trace::TraceResult;
+use tracetcp_strategies::ReplyKind;
 
 pub(super) fn rewrites(i: usize, r: &TraceResult, name: &str, out: &mut Vec<Finding>) {
+    quoted_ttl(i, r, name, out);
     for c in quotes::changes(r) {
         let responder = |ttl: u8| {
             r.hops
@@ -64,5 +66,33 @@ fn what(c: &Change) -> String {
         }
         Field::Window => format!("the TCP window is rewritten {s} -> {q}"),
         Field::DontFragment => format!("the don't-fragment flag is changed {s} -> {q}"),
+    }
+}
+
+/// A router quotes the probe as it received it, its TTL run down to 1 (0
+/// on some). Another value means the TTL was raised on the way, or the
+/// answer does not come from where the TTL ran out.
+fn quoted_ttl(i: usize, r: &TraceResult, name: &str, out: &mut Vec<Finding>) {
+    let odd = r.hops.iter().find_map(|h| {
+        h.probes
+            .iter()
+            .filter_map(|p| p.answer())
+            .find_map(|(a, _)| {
+                let ttl = a.quoted_ttl.filter(|&t| t > 1)?;
+                (a.kind == ReplyKind::TimeExceeded).then_some((h.ttl, a.from, ttl))
+            })
+    });
+    if let Some((hop, from, ttl)) = odd {
+        out.push(Finding {
+            kind: Kind::PathRewrite,
+            hop: Some(hop),
+            address: Some(from),
+            traces: vec![i],
+            text: format!(
+                "{name}: hop {hop} ({from}) quotes the probe with TTL {ttl}, not 1: a middlebox \
+                 raised its TTL on the way, or the answer does not come from where it ran out."
+            ),
+            evidence: format!("quoted TTL {ttl} in a time-exceeded from hop {hop}"),
+        });
     }
 }

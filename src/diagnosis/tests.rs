@@ -356,3 +356,35 @@ fn the_same_silent_hop_in_several_kinds_is_one_finding() {
     assert_eq!(silent.len(), 1);
     assert_eq!(silent[0].traces, vec![0, 1]);
 }
+
+/// A quoted TTL other than 1 (0 on some routers) is a finding; 1 is not.
+#[test]
+fn a_quoted_ttl_above_one_is_a_finding() {
+    let mut hop2 = router(2, "198.18.1.2", &[1]);
+    if let crate::trace::Outcome::Answered { answer, .. } = &mut hop2.probes[0].outcome {
+        answer.quoted_ttl = Some(5);
+    }
+    let r = trace(
+        Protocol::Tcp,
+        80,
+        vec![router(1, "198.18.0.2", &[1]), hop2],
+        TraceEnd::MaxHops,
+    );
+    let f = diagnose(&run(30), &[r]);
+    let odd: Vec<&Finding> = f.iter().filter(|x| x.kind == Kind::PathRewrite).collect();
+    assert_eq!(odd.len(), 1, "{f:?}");
+    assert!(
+        odd[0].text.contains("quotes the probe with TTL 5"),
+        "{}",
+        odd[0].text
+    );
+    let clean = trace(
+        Protocol::Tcp,
+        80,
+        vec![router(1, "198.18.0.2", &[1])],
+        TraceEnd::MaxHops,
+    );
+    assert!(!diagnose(&run(30), &[clean])
+        .iter()
+        .any(|x| x.kind == Kind::PathRewrite));
+}

@@ -141,7 +141,18 @@ impl Engine {
     }
 
     fn on_reply(&mut self, ts: Timestamp, protocol: Protocol, reply: Reply) -> Verdict {
-        let Some(id) = self.probe_for(reply.key, protocol, reply.dst_port, reply.flow) else {
+        // A NAT on the way rewrote the probe's source (and with it, maybe,
+        // the port that is its flow): its key alone says which it was.
+        let translated = reply.quote.is_some_and(|q| q.src != self.session.src());
+        let found = if translated {
+            self.by_key.get(&reply.key).copied().filter(|&id| {
+                let spec = self.traces[self.probes[id].trace].spec;
+                spec.protocol == protocol && spec.port == reply.dst_port
+            })
+        } else {
+            self.probe_for(reply.key, protocol, reply.dst_port, reply.flow)
+        };
+        let Some(id) = found else {
             return Verdict::Ignored(if self.by_key.contains_key(&reply.key) {
                 Ignored::NoSuchTrace
             } else {

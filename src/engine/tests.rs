@@ -478,3 +478,27 @@ fn the_target_gets_few_probes_and_a_silent_tail_one_timeout() {
         sim.elapsed()
     );
 }
+
+/// A NAT that does not write the quotes of ICMP errors back (RFC 5508):
+/// the quote shows another source, and another source port (the flow).
+/// The answer is still matched to its probe by its key, and the quote
+/// shows the rewrite.
+#[test]
+fn an_answer_quoting_a_translated_probe_is_still_ours() {
+    let (mut e, tx, t0) = one_probe();
+    let mut natted = tx.packet.clone();
+    natted[12..16].copy_from_slice(&[198, 18, 77, 1]);
+    natted[20..22].copy_from_slice(&40000u16.to_be_bytes());
+    let mut te = answer::time_exceeded(ip(R1), &natted, 28).unwrap();
+    // The NAT wrote the answer's destination back to us, not its quote.
+    te[16..20].copy_from_slice(&ip_octets(SRC));
+    assert!(matches!(
+        e.handle_packet(t0.after(ms(1)), &te),
+        Verdict::Answer { ttl: 1, .. }
+    ));
+    let r = e.result(0);
+    let changes = crate::quotes::changes(&r);
+    let fields: Vec<&str> = changes.iter().map(|c| c.field.name()).collect();
+    assert_eq!(fields, vec!["source", "source port"], "{changes:?}");
+    assert_eq!(changes[0].seen, "198.18.77.1");
+}

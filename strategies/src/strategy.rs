@@ -188,7 +188,10 @@ fn quoted_reply<F: ProbeFormat>(
     kind: ReplyKind,
 ) -> Result<Reply, NotOurs> {
     let quoted = IpView::parse(message.body, Quoting::Quoted)?;
-    if quoted.src != s.src() || quoted.dst != s.dst() {
+    // A quote of a probe whose source a NAT rewrote (and did not write
+    // back, as RFC 5508 asks) is still ours when its identity says so:
+    // the answer came to us, about our destination.
+    if quoted.dst != s.dst() || ip.dst != s.src() {
         return Err(NotOurs::OtherHosts);
     }
     if quoted.protocol != F::ip_protocol(s.is_v6()) {
