@@ -46,17 +46,24 @@ impl Engine {
     }
 
     /// The probe with `key`, if it belongs to a `protocol` trace to `port`
-    /// and went on `flow`.
-    fn probe_for(&self, key: ProbeKey, protocol: Protocol, port: u16, flow: Flow) -> Option<usize> {
+    /// and went on `flow` (any flow when `None`).
+    fn probe_for(
+        &self,
+        key: ProbeKey,
+        protocol: Protocol,
+        port: u16,
+        flow: Option<Flow>,
+    ) -> Option<usize> {
         let id = *self.by_key.get(&key)?;
         let p = &self.probes[id];
         let spec = self.traces[p.trace].spec;
-        (spec.protocol == protocol && spec.port == port && p.flow == flow).then_some(id)
+        let same_flow = flow.is_none_or(|f| f == p.flow);
+        (spec.protocol == protocol && spec.port == port && same_flow).then_some(id)
     }
 
     fn on_probe(&mut self, ts: Timestamp, protocol: Protocol, seen: SeenProbe) -> Verdict {
         let known = self
-            .probe_for(seen.key, protocol, seen.dst_port, seen.flow)
+            .probe_for(seen.key, protocol, seen.dst_port, Some(seen.flow))
             .filter(|&id| self.probes[id].ttl == seen.ttl && self.probes[id].sent.is_none());
         let id = match (known, self.mode) {
             (Some(id), _) => {
@@ -144,15 +151,8 @@ impl Engine {
         // A NAT on the way rewrote the probe's source (and with it, maybe,
         // the port that is its flow): its key alone says which it was.
         let translated = reply.quote.is_some_and(|q| q.src != self.session.src());
-        let found = if translated {
-            self.by_key.get(&reply.key).copied().filter(|&id| {
-                let spec = self.traces[self.probes[id].trace].spec;
-                spec.protocol == protocol && spec.port == reply.dst_port
-            })
-        } else {
-            self.probe_for(reply.key, protocol, reply.dst_port, reply.flow)
-        };
-        let Some(id) = found else {
+        let flow = (!translated).then_some(reply.flow);
+        let Some(id) = self.probe_for(reply.key, protocol, reply.dst_port, flow) else {
             return Verdict::Ignored(if self.by_key.contains_key(&reply.key) {
                 Ignored::NoSuchTrace
             } else {
