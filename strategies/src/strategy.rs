@@ -219,9 +219,11 @@ fn quoted_reply<F: ProbeFormat>(
         ttl: ip.ttl,
         quoted_ttl: Some(quoted.ttl),
         quote: Fields::of(message.body, Quoting::Quoted),
+        // A structure whose checksum is wrong says nothing.
         mpls: MplsStack::new(
             message
                 .extensions(s.is_v6())
+                .filter(|e| e.checksum_ok)
                 .into_iter()
                 .flat_map(|e| e.objects())
                 .filter_map(|o| o.mpls())
