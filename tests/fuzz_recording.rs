@@ -10,25 +10,16 @@
 //! reruns exactly that pass. A long run:
 //! `FUZZ_SECONDS=600 cargo test --release --test fuzz_recording -- --nocapture`
 
+#[path = "../strategies/tests/common/seeded.rs"]
+mod seeded;
+
+#[path = "support/replay_any.rs"]
+mod replay_any;
+
+use replay_any::replay_in_every_format;
+use seeded::{seed, Rng};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tracetcp::replay::{run_stream, ReplayConfig};
-use tracetcp::report::Format;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// The recordings of captures/ and the libFuzzer corpus (hostile ones
 /// included: every port claimed, cut in the middle of a packet).
@@ -95,41 +86,6 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
     b
 }
 
-fn seed() -> u64 {
-    let given = std::env::var("FUZZ_SEED").ok().and_then(|s| {
-        let s = s.trim();
-        match s.strip_prefix("0x") {
-            Some(hex) => u64::from_str_radix(hex, 16).ok(),
-            None => s.parse().ok(),
-        }
-    });
-    given.unwrap_or_else(|| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        (now.as_nanos() as u64) | 1
-    })
-}
-
-fn replay_all_formats(input: &[u8]) {
-    for format in [
-        Format::Classic,
-        Format::Condensed,
-        Format::Json,
-        Format::Compare,
-    ] {
-        let config = ReplayConfig {
-            path: PathBuf::from("fuzz"),
-            format: Some(format),
-            numeric: false,
-            show_packets: format == Format::Json,
-            diagnosis: true,
-        };
-        let stream: Box<dyn std::io::Read> = Box::new(std::io::Cursor::new(input.to_vec()));
-        let _ = run_stream(stream, "fuzz", &config, std::io::sink());
-    }
-}
-
 #[test]
 fn replay_never_panics_on_mutated_recordings() {
     let seed = seed();
@@ -139,12 +95,12 @@ fn replay_never_panics_on_mutated_recordings() {
         .ok()
         .and_then(|s| s.parse().ok())
         .map_or(Duration::from_millis(1500), Duration::from_secs);
-    let mut rng = Rng(seed.max(1));
+    let mut rng = Rng::new(seed);
     let start = Instant::now();
     let mut tried = 0u64;
     while tried < 100 || start.elapsed() < budget {
         let input = mutate(&mut rng, &seeds);
-        let caught = std::panic::catch_unwind(|| replay_all_formats(&input));
+        let caught = std::panic::catch_unwind(|| replay_in_every_format(&input));
         if caught.is_err() {
             let path = std::env::temp_dir().join(format!("tracetcp-fuzz-{seed:x}-{tried}.pcap"));
             let _ = std::fs::write(&path, &input);

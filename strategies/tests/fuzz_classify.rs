@@ -12,25 +12,11 @@
 
 mod common;
 
+use common::seeded::{seed, Rng};
+
 use common::*;
 use std::time::{Duration, Instant};
 use tracetcp_strategies::{strategy_for, Classification, Protocol, Strategy};
-
-/// xorshift64*: small, seedable, good enough to drive mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn seeds() -> Vec<Vec<u8>> {
     let mut seeds = Vec::new();
@@ -124,28 +110,11 @@ fn strategies() -> Vec<Box<dyn Strategy>> {
     all
 }
 
-/// The seed of this pass: FUZZ_SEED (decimal or 0x-hex), else a fresh one.
-fn seed() -> u64 {
-    let given = std::env::var("FUZZ_SEED").ok().and_then(|s| {
-        let s = s.trim();
-        match s.strip_prefix("0x") {
-            Some(hex) => u64::from_str_radix(hex, 16).ok(),
-            None => s.parse().ok(),
-        }
-    });
-    given.unwrap_or_else(|| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        (now.as_nanos() as u64 ^ u64::from(std::process::id()) << 32) | 1
-    })
-}
-
 fn run(seed: u64, budget: Duration, min_iterations: u64) -> (u64, u64) {
     let seeds = seeds();
     let strategies = strategies();
     // xorshift must not start at 0.
-    let mut rng = Rng(seed.max(1));
+    let mut rng = Rng::new(seed);
     let start = Instant::now();
     let (mut tried, mut claimed) = (0u64, 0u64);
     while tried < min_iterations || start.elapsed() < budget {

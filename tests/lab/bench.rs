@@ -13,6 +13,7 @@ mod delay;
 mod lab;
 
 use delay::DelayLine;
+use lab::tcpdump::Tcpdump;
 use lab::{rules, Lab};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -41,61 +42,18 @@ struct Sample {
     syns_at_target: usize,
 }
 
-/// Starts counting the TCP SYNs that reach the server (tcpdump in its
-/// namespace, once it says it listens).
-fn count_syns(lab: &Lab, file: &Path) -> std::process::Child {
+/// Starts counting the TCP SYNs that reach the server.
+fn count_syns(lab: &Lab) -> Tcpdump {
     let filter = format!(
         "dst host {} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn",
         lab.server_addr(false)
     );
-    let mut dump = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            lab.server(),
-            "tcpdump",
-            "-i",
-            "west",
-            "-nn",
-            "-U",
-        ])
-        .args(["--immediate-mode", "-w"])
-        .arg(file)
-        .arg(&filter)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("tcpdump");
-    let mut stderr = std::io::BufReader::new(dump.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    while std::io::BufRead::read_line(&mut stderr, &mut line).unwrap_or(0) > 0 {
-        if line.contains("listening on") {
-            break;
-        }
-        line.clear();
-    }
-    dump
-}
-
-/// Stops the count and reads it.
-fn counted(mut dump: std::process::Child, file: &Path) -> usize {
-    std::thread::sleep(Duration::from_millis(300));
-    unsafe { libc::kill(dump.id() as i32, libc::SIGINT) };
-    let _ = dump.wait();
-    let read = Command::new("tcpdump")
-        .args(["-nn", "-r"])
-        .arg(file)
-        .stderr(std::process::Stdio::null())
-        .output()
-        .expect("tcpdump -r");
-    let _ = std::fs::remove_file(file);
-    String::from_utf8_lossy(&read.stdout).lines().count()
+    Tcpdump::start(lab.server(), "west", &filter)
 }
 
 /// Runs `program args` in the client namespace under GNU time.
 fn timed(lab: &Lab, program: &str, args: &[String]) -> Sample {
-    let syn_file = std::env::temp_dir().join(format!("bench-syns-{}.pcap", std::process::id()));
-    let dump = count_syns(lab, &syn_file);
+    let dump = count_syns(lab);
     let rss_file = std::env::temp_dir().join(format!("bench-rss-{}", std::process::id()));
     let started = Instant::now();
     let out = Command::new("ip")
@@ -125,7 +83,7 @@ fn timed(lab: &Lab, program: &str, args: &[String]) -> Sample {
     Sample {
         secs,
         rss_kb,
-        syns_at_target: counted(dump, &syn_file),
+        syns_at_target: dump.count(),
         ok: out.status.success(),
         out: String::from_utf8_lossy(&out.stdout).into_owned()
             + &String::from_utf8_lossy(&out.stderr),

@@ -16,11 +16,12 @@ mod lab;
 
 use delay::DelayLine;
 use lab::diamond::{diamonds, truth};
+use lab::tcpdump::Tcpdump;
 use lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const DELAY: Duration = Duration::from_millis(5);
@@ -42,52 +43,17 @@ struct Sample {
 /// Runs `script` (sh) in the client namespace, counting the packets the
 /// client sends meanwhile (our kernel's RSTs to SYN-ACKs left out).
 fn run(lab: &Lab, script: &str) -> (f64, usize, String) {
-    let pcap = std::env::temp_dir().join(format!("bench-mp-{}.pcap", std::process::id()));
     let filter = format!("src host {CLIENT} and not (tcp and tcp[tcpflags] & tcp-rst != 0)");
-    let mut dump = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            lab.client(),
-            "tcpdump",
-            "-i",
-            "l0",
-            "-nn",
-            "-U",
-            "-w",
-        ])
-        .arg(&pcap)
-        .arg(&filter)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("tcpdump");
-    // tcpdump says "listening on l0" once it captures.
-    let mut stderr = std::io::BufReader::new(dump.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    while std::io::BufRead::read_line(&mut stderr, &mut line).unwrap_or(0) > 0 {
-        if line.contains("listening on") {
-            break;
-        }
-        line.clear();
-    }
+    let dump = Tcpdump::start(lab.client(), "l0", &filter);
     let started = Instant::now();
     let out = Command::new("ip")
         .args(["netns", "exec", lab.client(), "sh", "-c", script])
         .output()
         .expect("run");
     let secs = started.elapsed().as_secs_f64();
-    std::thread::sleep(Duration::from_millis(1200));
-    unsafe { libc::kill(dump.id() as i32, libc::SIGINT) };
-    let _ = dump.wait();
-    let read = Command::new("tcpdump")
-        .args(["-nn", "-r"])
-        .arg(&pcap)
-        .stderr(Stdio::null())
-        .output()
-        .expect("tcpdump -r");
-    let probes = String::from_utf8_lossy(&read.stdout).lines().count();
-    let _ = std::fs::remove_file(&pcap);
+    // Let the last answers' packets be written.
+    std::thread::sleep(Duration::from_millis(900));
+    let probes = dump.count();
     (
         secs,
         probes,

@@ -396,6 +396,7 @@ impl Drop for Lab {
 
 pub mod diamond;
 pub mod scenarios;
+pub mod tcpdump;
 
 /// nftables rulesets for the lab's scenarios.
 pub mod rules {

@@ -1,6 +1,8 @@
 //! Fixtures and answer builders shared by the strategy tests.
 #![allow(dead_code)]
 
+pub mod seeded;
+
 use std::net::IpAddr;
 use tracetcp_strategies::wire::checksum;
 use tracetcp_strategies::{Flow, Instance, ProbeKey, ProbeSpec, Protocol, Session};
