@@ -548,3 +548,18 @@ fn a_path_through_an_mpls_core_shows_its_labels() {
     // The padded quotes still hide no rewrite.
     assert!(!text.contains("->"), "{text}");
 }
+
+/// --show-packets compares every answer's quote with its probe, field by
+/// field.
+#[test]
+fn the_debug_view_shows_each_quote_against_its_probe() {
+    let text = replay(&captures().join("path-rewrite.pcap"), Format::Classic, true).unwrap();
+    let answer = |ttl: &str| {
+        text.lines()
+            .find(|l| l.contains(&format!("answer  tcp:80 ttl {ttl} #0: time-exceeded")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(answer("1").ends_with("; quote: unchanged"), "{text}");
+    assert!(answer("3").ends_with("; quote: DSCP 0->8, MSS 1460->1200"), "{text}");
+}

@@ -193,6 +193,7 @@ impl Engine {
                 ttl,
                 index,
                 reply,
+                sent: self.probes[id].fields,
             };
         }
         let rtt = ts.since(p.sent_or_requested());
@@ -214,6 +215,7 @@ impl Engine {
             ttl,
             index,
             reply,
+            sent: self.probes[id].fields,
         }
     }
 

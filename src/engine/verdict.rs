@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use tracetcp_strategies::{NotOurs, Reply};
+use tracetcp_strategies::{Fields, NotOurs, Reply};
 
 /// A probe to put on the wire now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +38,8 @@ pub enum Verdict {
         ttl: u8,
         index: u8,
         reply: Reply,
+        /// The probe's fields as it left, to compare with the quote.
+        sent: Option<Fields>,
     },
     Ignored(Ignored),
     /// A captured frame without an IP packet in it.

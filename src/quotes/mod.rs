@@ -127,6 +127,29 @@ pub fn changes(r: &TraceResult) -> Vec<Change> {
     out
 }
 
+/// One quote against its probe, field by field, for the debug view:
+/// "MSS 1460->1200, DSCP 0->8", "unchanged", and what it was too short
+/// to show: " (not quoted: window, MSS)".
+pub fn diff(sent: &Fields, quote: &Fields) -> String {
+    let (mut changed, mut unknown) = (Vec::new(), Vec::new());
+    for field in Field::ALL {
+        match (field.value(sent), field.value(quote)) {
+            (Some(s), Some(q)) if s != q => changed.push(format!("{} {s}->{q}", field.name())),
+            (Some(_), None) => unknown.push(field.name()),
+            _ => {}
+        }
+    }
+    let mut out = if changed.is_empty() {
+        "unchanged".to_string()
+    } else {
+        changed.join(", ")
+    };
+    if !unknown.is_empty() {
+        out += &format!(" (not quoted: {})", unknown.join(", "));
+    }
+    out
+}
+
 /// The short marks for the hop where changes first show:
 /// "[MSS 1460->1200]".
 pub fn marks(changes: &[Change], ttl: u8) -> String {

@@ -19,7 +19,7 @@ use crate::trace::TraceSpec;
 use crate::trace::{HopResult, TraceEnd, TraceResult};
 use std::net::IpAddr;
 use std::time::Duration;
-use tracetcp_strategies::{Protocol, ReplyKind};
+use tracetcp_strategies::{MplsStack, Protocol, ReplyKind};
 
 /// The report to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,16 +134,26 @@ pub fn hop_marks(changes: &[quotes::Change], hop: &HopResult) -> String {
         .filter_map(|p| p.answer())
         .map(|(a, _)| a.mpls)
         .find(|s| !s.is_empty());
-    for e in stack.iter().flat_map(|s| s.entries()) {
-        marks += &format!(
-            " [MPLS: L={} TC={} S={} TTL={}]",
-            e.label,
-            e.tc,
-            u8::from(e.bottom),
-            e.ttl
-        );
+    if let Some(stack) = stack {
+        marks += &mpls_marks(&stack);
     }
     marks
+}
+
+/// An MPLS label stack, one mark per entry: " [MPLS: L=24001 TC=0 S=1 TTL=1]".
+pub fn mpls_marks(stack: &MplsStack) -> String {
+    stack
+        .entries()
+        .map(|e| {
+            format!(
+                " [MPLS: L={} TC={} S={} TTL={}]",
+                e.label,
+                e.tc,
+                u8::from(e.bottom),
+                e.ttl
+            )
+        })
+        .collect()
 }
 
 /// A round-trip time the way people read them: whole milliseconds, but

@@ -3,6 +3,7 @@
 //! Renders from data alone.
 
 use crate::engine::Verdict;
+use crate::quotes;
 use crate::time::Timestamp;
 use crate::trace::TraceSpec;
 
@@ -23,6 +24,7 @@ pub fn line(ts: Timestamp, verdict: &Verdict, specs: &[TraceSpec]) -> String {
             ttl,
             index,
             reply,
+            sent,
         } => {
             let icmp = reply
                 .icmp
@@ -32,8 +34,13 @@ pub fn line(ts: Timestamp, verdict: &Verdict, specs: &[TraceSpec]) -> String {
                 tracetcp_strategies::ReplyKind::Unreachable(u) => format!(" {}", u.flag()),
                 _ => String::new(),
             };
+            let quote = match (sent, &reply.quote) {
+                (Some(sent), Some(quote)) => format!("; quote: {}", quotes::diff(sent, quote)),
+                _ => String::new(),
+            };
+            let mpls = super::mpls_marks(&reply.mpls);
             format!(
-                "answer  {} ttl {ttl} #{index}: {}{flag} from {}{icmp}",
+                "answer  {} ttl {ttl} #{index}: {}{flag} from {}{icmp}{mpls}{quote}",
                 trace_name(specs, *trace),
                 reply.kind.name(),
                 reply.from
