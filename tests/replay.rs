@@ -561,5 +561,8 @@ fn the_debug_view_shows_each_quote_against_its_probe() {
             .to_string()
     };
     assert!(answer("1").ends_with("; quote: unchanged"), "{text}");
-    assert!(answer("3").ends_with("; quote: DSCP 0->8, MSS 1460->1200"), "{text}");
+    assert!(
+        answer("3").ends_with("; quote: DSCP 0->8, MSS 1460->1200"),
+        "{text}"
+    );
 }

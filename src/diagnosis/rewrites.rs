@@ -65,6 +65,8 @@ fn what(c: &Change) -> String {
             format!("a stateful firewall rewrites the sequence numbers ({s} -> {q})")
         }
         Field::Window => format!("the TCP window is rewritten {s} -> {q}"),
+        Field::Options => format!("a middlebox changes the TCP options {s} -> {q}"),
+        Field::Flags => format!("a middlebox changes the TCP flags {s} -> {q}"),
         Field::DontFragment => format!("the don't-fragment flag is changed {s} -> {q}"),
     }
 }

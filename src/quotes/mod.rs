@@ -21,11 +21,13 @@ pub enum Field {
     Sequence,
     Window,
     Mss,
+    Options,
+    Flags,
     DontFragment,
 }
 
 impl Field {
-    const ALL: [Field; 8] = [
+    const ALL: [Field; 10] = [
         Field::Dscp,
         Field::Ecn,
         Field::Source,
@@ -33,6 +35,8 @@ impl Field {
         Field::Sequence,
         Field::Window,
         Field::Mss,
+        Field::Options,
+        Field::Flags,
         Field::DontFragment,
     ];
 
@@ -46,6 +50,8 @@ impl Field {
             Field::Sequence => "sequence",
             Field::Window => "window",
             Field::Mss => "MSS",
+            Field::Options => "TCP options",
+            Field::Flags => "TCP flags",
             Field::DontFragment => "DF",
         }
     }
@@ -61,8 +67,31 @@ impl Field {
             Field::Sequence => f.seq.map(|s| s.to_string()),
             Field::Window => f.window.map(|w| w.to_string()),
             Field::Mss => f.mss.map(|m| m.map_or("none".into(), |m| m.to_string())),
+            Field::Options => f.option_kinds.map(option_names),
+            Field::Flags => f.tcp_flags.map(|fl| format!("{fl:#04x}")),
             Field::DontFragment => Some(f.dont_fragment.to_string()),
         }
+    }
+}
+
+/// TCP option kinds by name: "MSS,SACK-permitted,timestamps,WS".
+fn option_names(kinds: u64) -> String {
+    let names: Vec<String> = (2..64u8)
+        .filter(|k| kinds & 1 << k != 0)
+        .map(|k| match k {
+            2 => "MSS".to_string(),
+            3 => "WS".to_string(),
+            4 => "SACK-permitted".to_string(),
+            8 => "timestamps".to_string(),
+            30 => "MPTCP".to_string(),
+            34 => "TFO".to_string(),
+            other => format!("kind {other}"),
+        })
+        .collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(",")
     }
 }
 

@@ -13,6 +13,8 @@ fn fields(mss: Option<Option<u16>>, tos: u8) -> Fields {
         seq: Some(7),
         window: mss.map(|_| 64240),
         mss,
+        option_kinds: mss.map(|m| if m.is_some() { 1 << 2 | 1 << 4 } else { 1 << 4 }),
+        tcp_flags: mss.map(|_| 0x02),
     }
 }
 
@@ -96,4 +98,25 @@ fn a_clean_path_has_no_change() {
         hop(3, sent, Some(sent)),
     ]);
     assert!(changes(&r).is_empty());
+}
+
+/// A middlebox that strips the MSS option: the MSS and the option list
+/// both change, between the same hops.
+#[test]
+fn a_stripped_option_shows_in_the_option_list() {
+    let sent = fields(Some(Some(1460)), 0);
+    let stripped = fields(Some(None), 0);
+    let r = trace(vec![hop(1, sent, Some(sent)), hop(2, sent, Some(stripped))]);
+    let c = changes(&r);
+    let names: Vec<(&str, &str, &str)> = c
+        .iter()
+        .map(|c| (c.field.name(), c.sent.as_str(), c.seen.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            ("MSS", "1460", "none"),
+            ("TCP options", "MSS,SACK-permitted", "SACK-permitted")
+        ]
+    );
 }

@@ -24,6 +24,11 @@ pub struct Fields {
     /// TCP MSS option, when the options were quoted (`Some(None)`: quoted,
     /// no MSS option in them).
     pub mss: Option<Option<u16>>,
+    /// The kinds of the TCP options (bit k: kind k, for kinds below 64),
+    /// when they were quoted.
+    pub option_kinds: Option<u64>,
+    /// TCP flags (a whole TCP header quoted).
+    pub tcp_flags: Option<u8>,
 }
 
 impl Fields {
@@ -39,6 +44,8 @@ impl Fields {
             seq: None,
             window: None,
             mss: None,
+            option_kinds: None,
+            tcp_flags: None,
         };
         match ip.protocol {
             proto::TCP => {
@@ -48,6 +55,13 @@ impl Fields {
                 f.seq = Some(tcp.seq);
                 if let Some(whole) = whole {
                     f.window = whole.window;
+                    f.tcp_flags = whole.flags.map(|fl| fl.0);
+                    f.option_kinds = Some(
+                        whole
+                            .options()
+                            .filter(|o| o.kind > tcp_option::NOP && o.kind < 64)
+                            .fold(0u64, |m, o| m | 1 << o.kind),
+                    );
                     f.mss = Some(
                         whole
                             .options()
