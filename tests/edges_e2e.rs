@@ -309,3 +309,35 @@ fn quotes_show_an_mss_clamp_and_a_dscp_rewrite_at_the_right_hop() {
         assert_eq!(udp["traces"][0]["changes"][0]["field"], "DSCP", "v6={v6}");
     }
 }
+
+/// A router that masquerades (source NAT) toward the server: Linux writes
+/// the quotes of the ICMP errors back (RFC 5508), so the hops behind it
+/// answer as usual and the quotes show no false rewrite, over IPv4 and
+/// IPv6, for TCP and UDP.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_nat_on_the_way_loses_no_hop_and_invents_no_rewrite() {
+    let lab = lab3();
+    lab.nft(
+        lab.router(1),
+        "table inet nat {
+  chain post { type nat hook postrouting priority 100;
+    oifname \"east\" masquerade
+  }
+}",
+    );
+    for v6 in [false, true] {
+        let server = lab.server_addr(v6);
+        for (kind, port) in [("tcp", 80), ("udp", 33434)] {
+            let doc = json(&lab, &[&target(server, port), "-P", kind, "-t", "500"]);
+            assert_eq!(end(&doc, 0).0, "reached", "{kind} v6={v6}");
+            let hops = hops(&doc, 0);
+            assert!(hops.iter().all(|h| h != "*"), "{kind} v6={v6}: {hops:?}");
+            assert_eq!(
+                doc["traces"][0]["changes"],
+                serde_json::json!([]),
+                "{kind} v6={v6}"
+            );
+        }
+    }
+}
