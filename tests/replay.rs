@@ -482,7 +482,7 @@ fn contradicting_or_impossible_claims_are_refused() {
 /// replays with the stacks on their hops, in text and JSON.
 #[test]
 fn a_path_through_an_mpls_core_shows_its_labels() {
-    use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_MPLS};
+    use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_INTERFACE, CLASS_MPLS};
     use tracetcp_strategies::wire::{IcmpMessage, IpView, Quoting};
     let path = captures().join("tcp-open.pcap");
     let good = std::fs::read(&path).unwrap();
@@ -513,7 +513,14 @@ fn a_path_through_an_mpls_core_shows_its_labels() {
             bottom: true,
             ttl: 1,
         }];
-        let ext = extension::emit(&[(CLASS_MPLS, 1, &extension::mpls_stack(&stack))]);
+        let (ctype, named) =
+            extension::interface_info(0, 7, "198.18.1.2".parse().unwrap(), "ge-0/0/1", 1500);
+        let mpls = extension::mpls_stack(&stack);
+        let ext = if label == 24001 {
+            extension::emit(&[(CLASS_MPLS, 1, &mpls), (CLASS_INTERFACE, ctype, &named)])
+        } else {
+            extension::emit(&[(CLASS_MPLS, 1, &mpls)])
+        };
         let (rest, body) = IcmpMessage::extended_body(false, icmp.rest, icmp.body, &ext);
         let m = IcmpMessage {
             icmp_type: icmp.icmp_type,
@@ -547,6 +554,12 @@ fn a_path_through_an_mpls_core_shows_its_labels() {
     assert!(json.contains("\"label\": 24001"), "{json}");
     // The padded quotes still hide no rewrite.
     assert!(!text.contains("->"), "{text}");
+    // The debug view names the interface hop 2's router gave (RFC 5837).
+    let packets = replay(&file, Format::Classic, true).unwrap();
+    assert!(
+        packets.contains("[IF: ge-0/0/1 198.18.1.2 ifIndex 7 MTU 1500 incoming]"),
+        "{packets}"
+    );
 }
 
 /// --show-packets compares every answer's quote with its probe, field by

@@ -27,6 +27,10 @@ pub enum Event {
 
 /// What the engine made of one captured packet (the debug view).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// One verdict lives at a time, per packet, on the stack: an answer's
+// reply is large (quote fields, MPLS stack, interface), boxing it would
+// allocate for every answer.
+#[allow(clippy::large_enum_variant)]
 pub enum Verdict {
     Probe {
         trace: usize,

@@ -19,7 +19,7 @@ use crate::trace::TraceSpec;
 use crate::trace::{HopResult, TraceEnd, TraceResult};
 use std::net::IpAddr;
 use std::time::Duration;
-use tracetcp_strategies::{MplsStack, Protocol, ReplyKind};
+use tracetcp_strategies::{MplsStack, NamedInterface, Protocol, ReplyKind};
 
 /// The report to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,16 +128,31 @@ pub fn render(
 /// (" [MPLS: L=24001 TC=0 S=0 TTL=1]", one per entry).
 pub fn hop_marks(changes: &[quotes::Change], hop: &HopResult) -> String {
     let mut marks = quotes::marks(changes, hop.ttl);
-    let stack = hop
-        .probes
-        .iter()
-        .filter_map(|p| p.answer())
-        .map(|(a, _)| a.mpls)
-        .find(|s| !s.is_empty());
-    if let Some(stack) = stack {
+    let answers = hop.probes.iter().filter_map(|p| p.answer()).map(|(a, _)| a);
+    if let Some(stack) = answers.map(|a| a.mpls).find(|s| !s.is_empty()) {
         marks += &mpls_marks(&stack);
     }
     marks
+}
+
+/// An interface a router named (RFC 5837), for the debug view:
+/// " [IF: ge-0/0/1 198.18.1.2 ifIndex 7 MTU 1500 incoming]".
+pub fn interface_mark(i: &NamedInterface) -> String {
+    let mut parts = Vec::new();
+    if let Some(name) = i.name() {
+        parts.push(crate::run::printable(&name));
+    }
+    if let Some(addr) = i.addr {
+        parts.push(addr.to_string());
+    }
+    if let Some(index) = i.if_index {
+        parts.push(format!("ifIndex {index}"));
+    }
+    if let Some(mtu) = i.mtu {
+        parts.push(format!("MTU {mtu}"));
+    }
+    parts.push(i.role_name().to_string());
+    format!(" [IF: {}]", parts.join(" "))
 }
 
 /// An MPLS label stack, one mark per entry: " [MPLS: L=24001 TC=0 S=1 TTL=1]".

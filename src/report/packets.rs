@@ -38,7 +38,11 @@ pub fn line(ts: Timestamp, verdict: &Verdict, specs: &[TraceSpec]) -> String {
                 (Some(sent), Some(quote)) => format!("; quote: {}", quotes::diff(sent, quote)),
                 _ => String::new(),
             };
-            let mpls = super::mpls_marks(&reply.mpls);
+            let mpls = super::mpls_marks(&reply.mpls)
+                + &reply
+                    .interface
+                    .map(|i| super::interface_mark(&i))
+                    .unwrap_or_default();
             format!(
                 "answer  {} ttl {ttl} #{index}: {}{flag} from {}{icmp}{mpls}{quote}",
                 trace_name(specs, *trace),

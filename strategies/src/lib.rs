@@ -22,8 +22,8 @@ pub mod wire;
 pub use fields::Fields;
 pub use flow::Flow;
 pub use probe::{
-    Classification, IcmpCode, Instance, MplsStack, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply,
-    ReplyKind, SeenProbe, Session, Unreachable, KEY_SPAN,
+    Classification, IcmpCode, Instance, MplsStack, NamedInterface, NotOurs, ProbeKey, ProbeSpec,
+    Protocol, Reply, ReplyKind, SeenProbe, Session, Unreachable, KEY_SPAN,
 };
 pub use strategy::Strategy;
 

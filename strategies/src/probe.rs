@@ -5,7 +5,7 @@
 use crate::fields::Fields;
 use crate::flow::Flow;
 pub use crate::ident::{Instance, ProbeKey, KEY_SPAN};
-use crate::wire::extension::MplsEntry;
+use crate::wire::extension::{InterfaceInfo, MplsEntry};
 use crate::wire::WireError;
 use std::fmt;
 use std::net::IpAddr;
@@ -251,6 +251,56 @@ pub struct Reply {
     pub quote: Option<Fields>,
     /// The MPLS label stack an ICMP extension (RFC 4950) reports.
     pub mpls: MplsStack,
+    /// The interface an ICMP extension (RFC 5837) names, if any.
+    pub interface: Option<NamedInterface>,
+}
+
+/// The interface a router names in an RFC 5837 extension: its role
+/// (0 incoming, 1 sub-IP of incoming, 2 outgoing, 3 next hop) and what it
+/// gives of ifIndex, address, name (the first `NamedInterface::NAME` bytes)
+/// and MTU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NamedInterface {
+    pub role: u8,
+    pub if_index: Option<u32>,
+    pub addr: Option<IpAddr>,
+    pub mtu: Option<u32>,
+    name: [u8; NamedInterface::NAME],
+    name_len: u8,
+}
+
+impl NamedInterface {
+    pub const NAME: usize = 32;
+
+    pub fn new(info: &InterfaceInfo) -> Self {
+        let mut name = [0u8; NamedInterface::NAME];
+        let given = info.name.unwrap_or_default();
+        let n = given.len().min(NamedInterface::NAME);
+        name[..n].copy_from_slice(&given[..n]);
+        NamedInterface {
+            role: info.role,
+            if_index: info.if_index,
+            addr: info.addr,
+            mtu: info.mtu,
+            name,
+            name_len: n as u8,
+        }
+    }
+
+    /// The name, bytes that are not UTF-8 replaced.
+    pub fn name(&self) -> Option<String> {
+        (self.name_len > 0)
+            .then(|| String::from_utf8_lossy(&self.name[..usize::from(self.name_len)]).into_owned())
+    }
+
+    pub fn role_name(&self) -> &'static str {
+        match self.role {
+            0 => "incoming",
+            1 => "incoming sub-IP",
+            2 => "outgoing",
+            _ => "next hop",
+        }
+    }
 }
 
 /// An MPLS label stack as a router reports it (RFC 4950), the first

@@ -8,8 +8,8 @@
 use crate::fields::Fields;
 use crate::flow::Flow;
 use crate::probe::{
-    Classification, IcmpCode, MplsStack, NotOurs, ProbeKey, ProbeSpec, Protocol, Reply, ReplyKind,
-    SeenProbe, Session, Unreachable,
+    Classification, IcmpCode, MplsStack, NamedInterface, NotOurs, ProbeKey, ProbeSpec, Protocol,
+    Reply, ReplyKind, SeenProbe, Session, Unreachable,
 };
 use crate::wire::{checksum, icmp, proto, IcmpView, IpHeader, IpView, Quoting};
 use std::fmt;
@@ -178,6 +178,7 @@ fn classify<F: ProbeFormat>(s: &Session, packet: &[u8]) -> Result<Classification
         quoted_ttl: None,
         quote: None,
         mpls: MplsStack::default(),
+        interface: None,
     }))
 }
 
@@ -198,6 +199,14 @@ fn quoted_reply<F: ProbeFormat>(
         return Err(NotOurs::OtherProtocol);
     }
     let id = F::quoted(s, quoted.payload)?;
+    // A structure whose checksum is wrong says nothing.
+    let extensions = || {
+        message
+            .extensions(s.is_v6())
+            .filter(|e| e.checksum_ok)
+            .into_iter()
+            .flat_map(|e| e.objects())
+    };
     // Only the target's port unreachable says its port is closed; from
     // any other hop (or for probes without ports) it is a reject.
     let kind = match kind {
@@ -219,16 +228,10 @@ fn quoted_reply<F: ProbeFormat>(
         ttl: ip.ttl,
         quoted_ttl: Some(quoted.ttl),
         quote: Fields::of(message.body, Quoting::Quoted),
-        // A structure whose checksum is wrong says nothing.
-        mpls: MplsStack::new(
-            message
-                .extensions(s.is_v6())
-                .filter(|e| e.checksum_ok)
-                .into_iter()
-                .flat_map(|e| e.objects())
-                .filter_map(|o| o.mpls())
-                .flatten(),
-        ),
+        mpls: MplsStack::new(extensions().filter_map(|o| o.mpls()).flatten()),
+        interface: extensions()
+            .find_map(|o| o.interface())
+            .map(|i| NamedInterface::new(&i)),
     })
 }
 

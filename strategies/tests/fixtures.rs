@@ -368,3 +368,72 @@ fn mpls_label_stacks_are_read_from_icmp_extensions() {
         );
     }
 }
+
+/// RFC 5837: a router names the interface a probe came in on (ifIndex,
+/// address, name, MTU) in an extension, next to its MPLS stack.
+#[test]
+fn interface_information_is_read_from_icmp_extensions() {
+    use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_INTERFACE, CLASS_MPLS};
+    use tracetcp_strategies::wire::IcmpMessage;
+    let stack = [MplsEntry {
+        label: 16,
+        tc: 0,
+        bottom: true,
+        ttl: 1,
+    }];
+    let (ctype, data) =
+        extension::interface_info(0, 7, "198.18.1.2".parse().unwrap(), "ge-0/0/1", 1500);
+    let ext = extension::emit(&[
+        (CLASS_MPLS, 1, &extension::mpls_stack(&stack)),
+        (CLASS_INTERFACE, ctype, &data),
+    ]);
+    let probe = hex(V4_TCP);
+    let router = ip(ROUTER_V4);
+    let (rest, body) = IcmpMessage::extended_body(false, [0; 4], &probe, &ext);
+    let m = IcmpMessage {
+        icmp_type: 11,
+        code: 0,
+        rest,
+        body: &body,
+    }
+    .emit(|_| 0);
+    let packet = ip_packet(router, session(false).src(), 1, &m);
+    let r = reply(strategy_for(Protocol::Tcp, session(false)).classify(&packet));
+    let i = r.interface.expect("interface information");
+    assert_eq!(
+        (
+            i.role_name(),
+            i.if_index,
+            i.addr,
+            i.name().as_deref(),
+            i.mtu
+        ),
+        (
+            "incoming",
+            Some(7),
+            Some(ip("198.18.1.2")),
+            Some("ge-0/0/1"),
+            Some(1500)
+        )
+    );
+    assert_eq!(r.mpls.entries().count(), 1);
+    // Parts that do not fit the object: nothing, not a wrong interface.
+    let short = extension::emit(&[(CLASS_INTERFACE, ctype, &data[..10])]);
+    let (rest, body) = IcmpMessage::extended_body(false, [0; 4], &probe, &short);
+    let m = IcmpMessage {
+        icmp_type: 11,
+        code: 0,
+        rest,
+        body: &body,
+    }
+    .emit(|_| 0);
+    let r = reply(
+        strategy_for(Protocol::Tcp, session(false)).classify(&ip_packet(
+            router,
+            session(false).src(),
+            1,
+            &m,
+        )),
+    );
+    assert!(r.interface.is_none() && r.key.get() == 7);
+}

@@ -7,7 +7,7 @@
 //!
 //! Pure bytes.
 
-use super::{be16, checksum, need, WireError};
+use super::{be16, be32, checksum, need, WireError};
 
 /// Extension version (RFC 4884).
 pub const VERSION: u8 = 2;
@@ -63,6 +63,67 @@ impl<'a> Object<'a> {
                 .chunks_exact(4)
                 .map(|c| MplsEntry::from_word(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
         })
+    }
+}
+
+/// RFC 5837 interface information: which interface of the router (its
+/// role), and whichever of ifIndex, IP address, name and MTU it gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InterfaceInfo<'a> {
+    /// 0 incoming IP interface, 1 sub-IP component of it, 2 outgoing IP
+    /// interface, 3 IP next hop.
+    pub role: u8,
+    pub if_index: Option<u32>,
+    pub addr: Option<std::net::IpAddr>,
+    pub name: Option<&'a [u8]>,
+    pub mtu: Option<u32>,
+}
+
+impl<'a> Object<'a> {
+    /// The interface information, if this is one; `None` when its parts
+    /// do not fit the object.
+    pub fn interface(&self) -> Option<InterfaceInfo<'a>> {
+        if self.class != CLASS_INTERFACE {
+            return None;
+        }
+        let c = self.ctype;
+        let data = self.data;
+        let mut at = 0;
+        let mut info = InterfaceInfo {
+            role: c >> 6,
+            if_index: None,
+            addr: None,
+            name: None,
+            mtu: None,
+        };
+        if c & 0x08 != 0 {
+            info.if_index = Some(be32(data, at).ok()?);
+            at += 4;
+        }
+        if c & 0x04 != 0 {
+            let afi = be16(data, at).ok()?;
+            let addr = match afi {
+                1 => std::net::IpAddr::from(<[u8; 4]>::try_from(data.get(at + 4..at + 8)?).ok()?),
+                2 => std::net::IpAddr::from(<[u8; 16]>::try_from(data.get(at + 4..at + 20)?).ok()?),
+                _ => return None,
+            };
+            info.addr = Some(addr);
+            at += if afi == 1 { 8 } else { 20 };
+        }
+        if c & 0x02 != 0 {
+            let len = usize::from(*data.get(at)?);
+            if len < 4 || len % 4 != 0 {
+                return None;
+            }
+            let name = data.get(at + 1..at + len)?;
+            let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+            info.name = Some(&name[..end]);
+            at += len;
+        }
+        if c & 0x01 != 0 {
+            info.mtu = Some(be32(data, at).ok()?);
+        }
+        Some(info)
     }
 }
 
@@ -128,6 +189,26 @@ pub fn emit(objects: &[(u8, u8, &[u8])]) -> Vec<u8> {
     let sum = checksum::finish(checksum::sum(0, &e));
     e[2..4].copy_from_slice(&sum.to_be_bytes());
     e
+}
+
+/// The data and C-type of an RFC 5837 interface information object with
+/// ifIndex, an IPv4 address, a name and an MTU, for `role`.
+pub fn interface_info(
+    role: u8,
+    if_index: u32,
+    addr: std::net::Ipv4Addr,
+    name: &str,
+    mtu: u32,
+) -> (u8, Vec<u8>) {
+    let mut d = if_index.to_be_bytes().to_vec();
+    d.extend_from_slice(&[0, 1, 0, 0]);
+    d.extend_from_slice(&addr.octets());
+    let len = (1 + name.len()).div_ceil(4) * 4;
+    d.push(len as u8);
+    d.extend_from_slice(name.as_bytes());
+    d.resize(d.len() + len - 1 - name.len(), 0);
+    d.extend_from_slice(&mtu.to_be_bytes());
+    (role << 6 | 0x0f, d)
 }
 
 /// The data of an MPLS label stack object.
