@@ -56,7 +56,14 @@ fn main() -> ExitCode {
         .format_timestamp_micros()
         .init();
     log::debug!("main");
-    let cli = match Cli::try_parse() {
+    let args = match tracetcp::cli::habits::normalize(std::env::args_os()) {
+        Ok(args) => args,
+        Err(e) => {
+            say(&format!("{e} (see tracetcp -?)"));
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             // Help into a closed pipe (`tracetcp -? | true`) is no error.

@@ -19,10 +19,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tracetcp_strategies::{Flow, Protocol};
 
-/// Default destination port of TCP probes (the original tool's).
-pub const DEFAULT_TCP_PORT: u16 = 80;
-/// Default destination port of UDP probes (traceroute's base port).
-pub const DEFAULT_UDP_PORT: u16 = 33434;
 /// Default timeout per probe: all probes are in flight together, so a
 /// trace waits about one timeout in all, not one per hop.
 pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
@@ -47,13 +43,13 @@ pub struct Cli {
     #[arg(short = 'c')]
     pub condensed: bool,
 
-    /// Start hop: TTL of the first probes
-    #[arg(short = 'h', value_name = "TTL", default_value_t = 1,
-          value_parser = clap::value_parser!(u8).range(1..))]
+    /// Start hop: TTL of the first probes (traceroute's -f, --first-hop)
+    #[arg(short = 'h', visible_short_alias = 'f', long = "first-hop", value_name = "TTL",
+          default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..))]
     pub start_hop: u8,
 
     /// Maximum hops: how many TTLs to probe from the start hop
-    #[arg(short = 'm', value_name = "HOPS", default_value_t = 30,
+    #[arg(short = 'm', long = "max-hops", value_name = "HOPS", default_value_t = 30,
           value_parser = clap::value_parser!(u8).range(1..))]
     pub max_hops: u8,
 
@@ -61,9 +57,9 @@ pub struct Cli {
     #[arg(short = 'n')]
     pub numeric: bool,
 
-    /// Probes per hop
-    #[arg(short = 'p', value_name = "N", default_value_t = 3,
-          value_parser = clap::value_parser!(u8).range(1..=16))]
+    /// Probes per hop (traceroute's -q, --queries)
+    #[arg(short = 'p', visible_short_alias = 'q', long = "queries", value_name = "N",
+          default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=16))]
     pub probes: u8,
 
     /// One trace per port from P1 to P2, all run at once
@@ -78,6 +74,32 @@ pub struct Cli {
     #[arg(short = 't', value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS,
           value_parser = clap::value_parser!(u64).range(1..=600_000))]
     pub timeout_ms: u64,
+
+    /// Timeout per probe in seconds, as traceroute's -w (--timeout too)
+    #[arg(long = "wait", visible_alias = "timeout", value_name = "SECONDS",
+          conflicts_with = "timeout_ms", value_parser = parse_seconds)]
+    pub wait: Option<u64>,
+
+    /// Probes in flight at most (traceroute's -N)
+    #[arg(short = 'N', long = "sim-queries", value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=16384))]
+    pub in_flight: Option<u16>,
+
+    /// Destination port, for those used to --port (same as host:port)
+    #[arg(long = "port", value_name = "PORT")]
+    pub port: Option<String>,
+
+    /// TCP SYN probes (same as -P tcp)
+    #[arg(short = 'T', conflicts_with_all = ["udp", "icmp", "protocol"])]
+    pub tcp: bool,
+
+    /// UDP probes (same as -P udp)
+    #[arg(short = 'U', conflicts_with_all = ["icmp", "protocol"])]
+    pub udp: bool,
+
+    /// ICMP echo probes (same as -P icmp)
+    #[arg(short = 'I', conflicts_with = "protocol")]
+    pub icmp: bool,
 
     /// Gateway for injected ethernet frames (implies --inject)
     #[arg(short = 'g', value_name = "ADDR")]
@@ -140,7 +162,8 @@ pub struct Cli {
     #[arg(long = "replay", value_name = "FILE", conflicts_with_all = [
         "write", "target", "start_hop", "max_hops", "probes", "range", "scan", "timeout_ms",
         "gateway", "raw", "inject", "no_pacing", "ipv4", "ipv6", "protocol", "interface",
-        "source", "compare", "flow", "no_paris", "multipath", "confidence",
+        "source", "compare", "flow", "no_paris", "multipath", "confidence", "wait", "in_flight",
+        "port", "tcp", "udp", "icmp",
     ])]
     pub replay: Option<PathBuf>,
 
@@ -178,6 +201,19 @@ pub struct Cli {
     #[arg(long = "confidence", value_name = "PCT", requires = "multipath",
           value_parser = parse_confidence)]
     pub confidence: Option<Confidence>,
+}
+
+/// Seconds (fractions allowed) as milliseconds, 1 ms to 600 s.
+fn parse_seconds(s: &str) -> std::result::Result<u64, String> {
+    let secs: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    let ms = (secs * 1000.0).round();
+    if (1.0..=600_000.0).contains(&ms) {
+        Ok(ms as u64)
+    } else {
+        Err(format!("'{s}': the wait is 0.001 to 600 seconds"))
+    }
 }
 
 fn parse_confidence(s: &str) -> std::result::Result<Confidence, String> {
@@ -226,8 +262,21 @@ impl Cli {
         let target = self.target.as_deref().ok_or_else(|| {
             Error::Usage("no target given: tracetcp host[:port|:service] [options] (see -?)".into())
         })?;
-        let target = TargetArg::parse(target)?;
-        let protocol = self.protocol;
+        let mut target = TargetArg::parse(target)?;
+        if let Some(port) = &self.port {
+            if target.port.is_some() {
+                return Err(Error::Usage(format!(
+                    "the port is given twice: in the host and as --port {port}"
+                )));
+            }
+            target.port = Some(port.clone());
+        }
+        let protocol = match (self.tcp, self.udp, self.icmp) {
+            (true, _, _) => Protocol::Tcp,
+            (_, true, _) => Protocol::Udp,
+            (_, _, true) => Protocol::Icmp,
+            _ => self.protocol,
+        };
         if let Some(spec) = &self.compare {
             return self.finish(
                 target.host,
@@ -276,7 +325,7 @@ impl Cli {
             first_ttl: self.start_hop,
             max_hops: self.max_hops,
             probes_per_hop: self.probes,
-            timeout: Duration::from_millis(self.timeout_ms),
+            timeout: Duration::from_millis(self.wait.unwrap_or(self.timeout_ms)),
             pacing: !self.no_pacing,
             paths: if self.multipath {
                 Paths::All {
@@ -287,7 +336,9 @@ impl Cli {
             } else {
                 Paths::OneFlow
             },
-            ..Settings::default()
+            max_in_flight: self
+                .in_flight
+                .map_or(Settings::default().max_in_flight, usize::from),
         };
         if scan {
             settings.first_ttl = 128;
@@ -323,243 +374,11 @@ impl Cli {
     }
 }
 
-/// The traces of `--compare SPEC`: "tcp:80,tcp:135,udp,icmp"; an empty
-/// SPEC means tcp on the target's port, udp and icmp.
-fn compare_specs(spec: &str, target_port: Option<&str>) -> Result<Vec<TraceSpec>> {
-    let spec = if spec.trim().is_empty() {
-        "tcp,udp,icmp"
-    } else {
-        spec
-    };
-    let mut specs = Vec::new();
-    for item in spec.split(',').map(str::trim) {
-        let (kind, port) = match item.split_once(':') {
-            Some((k, p)) => (k, Some(p)),
-            None => (item, None),
-        };
-        let protocol: Protocol = kind
-            .parse()
-            .map_err(|e: String| Error::Usage(format!("--compare: {e}")))?;
-        let port = match (protocol, port, target_port) {
-            (Protocol::Icmp, Some(_), _) => {
-                return Err(Error::Usage(format!(
-                    "--compare: icmp takes no port ('{item}')"
-                )))
-            }
-            (Protocol::Icmp, None, _) => 0,
-            (p, Some(port), _) => resolve_port(port, p)?,
-            (Protocol::Tcp, None, Some(port)) => resolve_port(port, Protocol::Tcp)?,
-            (Protocol::Tcp, None, None) => DEFAULT_TCP_PORT,
-            (Protocol::Udp, None, _) => DEFAULT_UDP_PORT,
-        };
-        let t = TraceSpec::new(protocol, port);
-        if specs.contains(&t) {
-            return Err(Error::Usage(format!("--compare: '{item}' twice")));
-        }
-        specs.push(t);
-    }
-    Ok(specs)
-}
-
-fn port_range(r: &[u16]) -> Result<Vec<u16>> {
-    match r {
-        [a, b] if *a >= 1 && a <= b => Ok((*a..=*b).collect()),
-        _ => Err(Error::Usage(format!(
-            "bad port range {}: needs 1 <= P1 <= P2 <= 65535",
-            r.iter().map(u16::to_string).collect::<Vec<_>>().join(" ")
-        ))),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests;
 
-    fn cfg(args: &[&str]) -> Config {
-        let mut all = vec!["tracetcp"];
-        all.extend_from_slice(args);
-        Cli::try_parse_from(all).unwrap().config().unwrap()
-    }
+pub mod habits;
+mod ports;
 
-    #[test]
-    fn defaults_are_the_original_tools() {
-        let c = cfg(&["198.18.9.2"]);
-        assert_eq!(c.specs, vec![TraceSpec::new(Protocol::Tcp, 80)]);
-        assert_eq!(
-            (
-                c.settings.first_ttl,
-                c.settings.max_hops,
-                c.settings.probes_per_hop
-            ),
-            (1, 30, 3)
-        );
-        assert_eq!(c.format, Format::Classic);
-        assert_eq!(c.send, SendMethod::Raw);
-    }
-
-    #[test]
-    fn options_before_or_after_the_host() {
-        let a = cfg(&[
-            "-h", "3", "-m", "1", "-p", "1", "-t", "500", "-c", "host:135", "-n",
-        ]);
-        let b = cfg(&[
-            "host:135", "-h", "3", "-m", "1", "-p", "1", "-t", "500", "-c", "-n",
-        ]);
-        assert_eq!(a.settings, b.settings);
-        assert_eq!(a.settings.first_ttl, 3);
-        assert_eq!(a.settings.timeout, Duration::from_millis(500));
-        assert_eq!(a.format, Format::Condensed);
-        assert!(a.numeric);
-    }
-
-    #[test]
-    fn range_and_scan() {
-        let r = cfg(&[
-            "www.ebay.co.uk",
-            "-h",
-            "3",
-            "-m",
-            "1",
-            "-p",
-            "1",
-            "-t",
-            "500",
-            "-c",
-            "-r",
-            "130",
-            "140",
-            "-n",
-        ]);
-        assert_eq!(r.specs.len(), 11);
-        assert_eq!(r.specs[5], TraceSpec::new(Protocol::Tcp, 135));
-        let s = cfg(&["-s", "20", "80", "192.168.0.1"]);
-        assert_eq!(s.specs.len(), 61);
-        assert_eq!(
-            (
-                s.settings.first_ttl,
-                s.settings.max_hops,
-                s.settings.probes_per_hop
-            ),
-            (128, 1, 1)
-        );
-        assert_eq!(s.format, Format::Condensed);
-        assert!(s.numeric);
-    }
-
-    #[test]
-    fn additions() {
-        let c = cfg(&["-P", "udp", "-6", "--json", "[2001:db8::2]"]);
-        assert_eq!(
-            c.specs,
-            vec![TraceSpec::new(Protocol::Udp, DEFAULT_UDP_PORT)]
-        );
-        assert_eq!(c.family, Some(Family::V6));
-        assert_eq!(c.format, Format::Json);
-        let c = cfg(&["-g", "198.18.0.2", "-F", "x"]);
-        assert_eq!(
-            c.send,
-            SendMethod::Inject {
-                gateway: Some("198.18.0.2".parse().unwrap())
-            }
-        );
-        assert!(!c.settings.pacing);
-        assert_eq!(
-            cfg(&["-P", "icmp", "x"]).specs,
-            vec![TraceSpec::new(Protocol::Icmp, 0)]
-        );
-    }
-
-    #[test]
-    fn compare_specs_default_and_explicit() {
-        let c = cfg(&["--compare", "x:443"]);
-        assert_eq!(c.format, Format::Compare);
-        assert_eq!(
-            c.specs,
-            vec![
-                TraceSpec::new(Protocol::Tcp, 443),
-                TraceSpec::new(Protocol::Udp, DEFAULT_UDP_PORT),
-                TraceSpec::new(Protocol::Icmp, 0)
-            ]
-        );
-        let c = cfg(&["x", "--compare=tcp:80,tcp:135,udp:53,icmp"]);
-        assert_eq!(c.specs.len(), 4);
-        assert_eq!(c.specs[2], TraceSpec::new(Protocol::Udp, 53));
-        assert_eq!(
-            cfg(&["x", "--compare=tcp,icmp", "--json"]).format,
-            Format::Json
-        );
-        for bad in ["icmp:80", "sctp", "tcp,tcp", "tcp:0"] {
-            let arg = format!("--compare={bad}");
-            let r = Cli::try_parse_from(["tracetcp", "x", arg.as_str()])
-                .unwrap()
-                .config();
-            assert!(matches!(r, Err(Error::Usage(_))), "{bad}");
-        }
-        assert!(Cli::try_parse_from(["tracetcp", "x", "--compare", "-r", "1", "2"]).is_err());
-    }
-
-    #[test]
-    fn bad_input_is_an_error() {
-        for args in [
-            vec!["tracetcp", "-r", "140", "130", "x"],
-            vec!["tracetcp", "-P", "icmp", "-r", "1", "2", "x"],
-            vec!["tracetcp"],
-            vec!["tracetcp", "x:notaservice"],
-        ] {
-            let r = Cli::try_parse_from(args.clone()).map(|c| c.config());
-            assert!(matches!(r, Ok(Err(Error::Usage(_)))), "{args:?}");
-        }
-        for args in [
-            vec!["tracetcp", "-h", "0", "x"],
-            vec!["tracetcp", "-m", "300", "x"],
-            vec!["tracetcp", "-P", "sctp", "x"],
-            vec!["tracetcp", "-4", "-6", "x"],
-            vec!["tracetcp", "-R", "-g", "198.18.0.2", "x"],
-            vec!["tracetcp", "--bogus", "x"],
-        ] {
-            assert!(Cli::try_parse_from(args.clone()).is_err(), "{args:?}");
-        }
-    }
-
-    /// Options that do not fit together are refused, never ignored.
-    #[test]
-    fn conflicting_options_are_refused() {
-        let refused = |args: &[&str]| {
-            let mut all = vec!["tracetcp"];
-            all.extend_from_slice(args);
-            match Cli::try_parse_from(all) {
-                Err(_) => true,
-                Ok(cli) => cli.mode().is_err(),
-            }
-        };
-        for args in [
-            &["--show-packets", "host"][..],
-            &["--replay", "f.pcap", "-m", "3"],
-            &["--replay", "f.pcap", "-P", "udp"],
-            &["--replay", "f.pcap", "-r", "1", "2"],
-            &["--replay", "f.pcap", "--compare"],
-            &["--replay", "f.pcap", "--multipath"],
-            &["--replay", "f.pcap", "-t", "100"],
-            &["host", "--compare", "-c"],
-            &["host:443", "-r", "80", "81"],
-            &["host:443", "-s", "80", "81"],
-            &["host", "--confidence", "99"],
-            &["host", "--multipath", "--no-paris"],
-        ] {
-            assert!(refused(args), "{args:?} was accepted");
-        }
-        for args in [
-            &["--replay", "f.pcap", "-n", "-c", "--show-packets"][..],
-            &[
-                "host",
-                "--multipath",
-                "--confidence",
-                "99",
-                "--compare=tcp,udp",
-            ],
-            &["host", "--flow", "40000"],
-        ] {
-            assert!(!refused(args), "{args:?} was refused");
-        }
-    }
-}
+use ports::{compare_specs, port_range};
+pub use ports::{DEFAULT_TCP_PORT, DEFAULT_UDP_PORT};
