@@ -106,6 +106,11 @@ fn say(line: &str) {
 }
 
 fn run(cli: &Cli) -> anyhow::Result<u8> {
+    if let Some(what) = &cli.generate {
+        tracetcp::cli::generate::generate(what, &mut std::io::stdout().lock())
+            .map_err(tracetcp::error::Error::output)?;
+        return Ok(exit::OK);
+    }
     let ending = match cli.mode()? {
         Mode::Replay(config) => {
             tracetcp::replay::run(&config, std::io::stdout().lock())?;

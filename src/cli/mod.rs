@@ -197,6 +197,11 @@ pub struct Cli {
     #[arg(long = "multipath", conflicts_with_all = ["no_paris", "flow", "scan", "range"])]
     pub multipath: bool,
 
+    /// Print the man page or a shell's completions: man, bash, zsh, fish,
+    /// elvish or powershell
+    #[arg(long = "generate", value_name = "WHAT", value_parser = generate::WHAT)]
+    pub generate: Option<String>,
+
     /// Confidence of --multipath's stopping rule, in percent: 95 or 99
     #[arg(long = "confidence", value_name = "PCT", requires = "multipath",
           value_parser = parse_confidence)]
@@ -377,6 +382,7 @@ impl Cli {
 #[cfg(test)]
 mod tests;
 
+pub mod generate;
 pub mod habits;
 mod ports;
 
