@@ -71,6 +71,22 @@ pub fn time_exceeded(router: IpAddr, probe: &[u8], quote_len: usize) -> Option<V
     icmp_error(router, probe, quote_len, t, 0, [0; 4])
 }
 
+/// Time exceeded from `router` quoting the whole `probe`, padded to 128
+/// bytes and followed by the RFC 4884 extension structure `extensions`,
+/// as routers in an MPLS core send it.
+pub fn time_exceeded_extended(router: IpAddr, probe: &[u8], extensions: &[u8]) -> Option<Vec<u8>> {
+    let ip = IpView::parse(probe, Quoting::Whole).ok()?;
+    let v6 = router.is_ipv6();
+    let (rest, body) = IcmpMessage::extended_body(v6, [0; 4], probe, extensions);
+    let message = IcmpMessage {
+        icmp_type: if v6 { 3 } else { 11 },
+        code: 0,
+        rest,
+        body: &body,
+    };
+    Some(icmp_packet(router, ip.src, message))
+}
+
 /// Destination unreachable with `code` (of the probe's family).
 pub fn unreachable(from: IpAddr, probe: &[u8], code: u8) -> Option<Vec<u8>> {
     let t = if from.is_ipv6() { 1 } else { 3 };

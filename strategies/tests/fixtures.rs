@@ -316,8 +316,9 @@ fn filters_name_both_directions() {
 /// still identifies the probe and its fields, over IPv4 and IPv6.
 #[test]
 fn mpls_label_stacks_are_read_from_icmp_extensions() {
+    use tracetcp_strategies::answer::time_exceeded_extended;
     use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_MPLS};
-    use tracetcp_strategies::wire::{IcmpMessage, Quoting};
+    use tracetcp_strategies::wire::Quoting;
     use tracetcp_strategies::Fields;
     let stack = [
         MplsEntry {
@@ -337,22 +338,7 @@ fn mpls_label_stacks_are_read_from_icmp_extensions() {
     for (protocol, v6, fixture) in cases() {
         let probe = hex(fixture);
         let router = ip(if v6 { ROUTER_V6 } else { ROUTER_V4 });
-        let (rest, body) = IcmpMessage::extended_body(v6, [0; 4], &probe, &ext);
-        let (t, proto) = if v6 { (3, 58) } else { (11, 1) };
-        let m = IcmpMessage {
-            icmp_type: t,
-            code: 0,
-            rest,
-            body: &body,
-        }
-        .emit(|len| {
-            if v6 {
-                checksum::pseudo_header(router, session(v6).src(), proto, len)
-            } else {
-                0
-            }
-        });
-        let packet = ip_packet(router, session(v6).src(), proto, &m);
+        let packet = time_exceeded_extended(router, &probe, &ext).unwrap();
         let r = reply(strategy_for(protocol, session(v6)).classify(&packet));
         assert_eq!(r.key.get(), 7, "{protocol} v6={v6}");
         assert_eq!(
@@ -366,6 +352,14 @@ fn mpls_label_stacks_are_read_from_icmp_extensions() {
             Fields::of(&probe, Quoting::Whole),
             "{protocol} v6={v6}"
         );
+        // A structure whose checksum is wrong gives no stack, and the
+        // answer is still the probe's.
+        let mut bad = ext.clone();
+        bad[2] ^= 0xff;
+        let packet = time_exceeded_extended(router, &probe, &bad).unwrap();
+        let r = reply(strategy_for(protocol, session(v6)).classify(&packet));
+        assert!(r.mpls.is_empty(), "{protocol} v6={v6}");
+        assert_eq!(r.key.get(), 7, "{protocol} v6={v6}");
     }
 }
 
@@ -373,8 +367,8 @@ fn mpls_label_stacks_are_read_from_icmp_extensions() {
 /// address, name, MTU) in an extension, next to its MPLS stack.
 #[test]
 fn interface_information_is_read_from_icmp_extensions() {
+    use tracetcp_strategies::answer::time_exceeded_extended;
     use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_INTERFACE, CLASS_MPLS};
-    use tracetcp_strategies::wire::IcmpMessage;
     let stack = [MplsEntry {
         label: 16,
         tc: 0,
@@ -389,15 +383,7 @@ fn interface_information_is_read_from_icmp_extensions() {
     ]);
     let probe = hex(V4_TCP);
     let router = ip(ROUTER_V4);
-    let (rest, body) = IcmpMessage::extended_body(false, [0; 4], &probe, &ext);
-    let m = IcmpMessage {
-        icmp_type: 11,
-        code: 0,
-        rest,
-        body: &body,
-    }
-    .emit(|_| 0);
-    let packet = ip_packet(router, session(false).src(), 1, &m);
+    let packet = time_exceeded_extended(router, &probe, &ext).unwrap();
     let r = reply(strategy_for(Protocol::Tcp, session(false)).classify(&packet));
     let i = r.interface.expect("interface information");
     assert_eq!(
@@ -419,21 +405,7 @@ fn interface_information_is_read_from_icmp_extensions() {
     assert_eq!(r.mpls.entries().count(), 1);
     // Parts that do not fit the object: nothing, not a wrong interface.
     let short = extension::emit(&[(CLASS_INTERFACE, ctype, &data[..10])]);
-    let (rest, body) = IcmpMessage::extended_body(false, [0; 4], &probe, &short);
-    let m = IcmpMessage {
-        icmp_type: 11,
-        code: 0,
-        rest,
-        body: &body,
-    }
-    .emit(|_| 0);
-    let r = reply(
-        strategy_for(Protocol::Tcp, session(false)).classify(&ip_packet(
-            router,
-            session(false).src(),
-            1,
-            &m,
-        )),
-    );
+    let packet = time_exceeded_extended(router, &probe, &short).unwrap();
+    let r = reply(strategy_for(Protocol::Tcp, session(false)).classify(&packet));
     assert!(r.interface.is_none() && r.key.get() == 7);
 }

@@ -30,7 +30,7 @@ fn seeds() -> Vec<Vec<u8>> {
         if protocol == Protocol::Tcp {
             seeds.push(tcp_answer(v6, 0x12, 0x4242_0008));
         }
-        seeds.push(with_mpls(router, v6, &probe));
+        seeds.push(with_mpls(router, &probe));
         seeds.push(probe);
     }
     seeds
@@ -38,9 +38,9 @@ fn seeds() -> Vec<Vec<u8>> {
 
 /// A time-exceeded with an RFC 4884 structure holding an MPLS stack after
 /// the padded quote: extensions as routers send them, to mutate.
-fn with_mpls(router: std::net::IpAddr, v6: bool, probe: &[u8]) -> Vec<u8> {
+fn with_mpls(router: std::net::IpAddr, probe: &[u8]) -> Vec<u8> {
+    use tracetcp_strategies::answer;
     use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_MPLS};
-    use tracetcp_strategies::wire::IcmpMessage;
     let stack = [MplsEntry {
         label: 24001,
         tc: 0,
@@ -48,16 +48,7 @@ fn with_mpls(router: std::net::IpAddr, v6: bool, probe: &[u8]) -> Vec<u8> {
         ttl: 1,
     }];
     let ext = extension::emit(&[(CLASS_MPLS, 1, &extension::mpls_stack(&stack))]);
-    let (rest, body) = IcmpMessage::extended_body(v6, [0; 4], probe, &ext);
-    let (t, proto) = if v6 { (3, 58) } else { (11, 1) };
-    let m = IcmpMessage {
-        icmp_type: t,
-        code: 0,
-        rest,
-        body: &body,
-    }
-    .emit(|_| 0);
-    ip_packet(router, session(v6).src(), proto, &m)
+    answer::time_exceeded_extended(router, probe, &ext).unwrap_or_default()
 }
 
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
