@@ -90,11 +90,18 @@ impl<W: Write> LivePrinter<W> {
                 write!(self.out, "{}", text.trace_start(&self.run, i, &spec))?;
                 self.started = true;
             }
+            // What the path rewrote, from the hops final so far: once per
+            // flush, not once per hop printed.
+            let changes = if self.printed[i] < self.final_hops[i] {
+                quotes::changes(&engine.result(i))
+            } else {
+                Vec::new()
+            };
             while self.printed[i] < self.final_hops[i] {
                 let ttl = engine.settings().first_ttl + self.printed[i] as u8;
                 let hop = engine.hop(i, ttl);
                 resolver.wait(&hop.addresses());
-                let marks = report::hop_marks(&quotes::changes(&engine.result(i)), &hop);
+                let marks = report::hop_marks(&changes, &hop);
                 write!(
                     self.out,
                     "{}",
