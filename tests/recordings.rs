@@ -1,0 +1,291 @@
+//! Recordings from elsewhere: cut short, read from a stream, with
+//! hostile names, claiming more than their packets, contradicting
+//! themselves, or from a path through an MPLS core. Needs no privileges
+//! and no network.
+
+#[path = "support/recordings.rs"]
+mod recordings;
+
+use recordings::*;
+use std::process::Command;
+use tracetcp::record::{pcapng, reader};
+use tracetcp::report::Format;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tracetcp");
+
+/// A recording cut in the middle of a packet replays every complete
+/// packet and says once, on stderr, that it ends early.
+#[test]
+fn a_truncated_recording_gives_what_it_holds() {
+    let good = std::fs::read(captures().join("tcp-open.pcap")).unwrap();
+    let cut = temp("truncated", &good[..good.len() / 2 + 3]);
+    let out = Command::new(BIN)
+        .arg("--replay")
+        .arg(&cut)
+        .arg("-n")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("ends early") && stderr.contains("complete packets"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("\n1\t"), "{stdout}");
+}
+
+/// The recording is read once, as a stream: standard input ("-" and
+/// /dev/stdin) and a named pipe replay like the file.
+#[test]
+fn a_recording_replays_from_any_stream() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let path = captures().join("tcp-open.pcap");
+    let bytes = std::fs::read(&path).unwrap();
+    let expected = Command::new(BIN)
+        .arg("--replay")
+        .arg(&path)
+        .arg("-n")
+        .output()
+        .unwrap();
+    assert!(expected.status.success());
+    for name in ["-", "/dev/stdin"] {
+        let mut child = Command::new(BIN)
+            .args(["--replay", name, "-n"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let feed = bytes.clone();
+        let writer = std::thread::spawn(move || stdin.write_all(&feed));
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap().unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, expected.stdout, "{name}");
+    }
+    let fifo = std::env::temp_dir().join(format!("tracetcp-test-{}-fifo", std::process::id()));
+    let _ = std::fs::remove_file(&fifo);
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, bytes))
+    };
+    let out = Command::new(BIN)
+        .arg("--replay")
+        .arg(&fifo)
+        .arg("-n")
+        .output()
+        .unwrap();
+    writer.join().unwrap().unwrap();
+    let _ = std::fs::remove_file(&fifo);
+    assert!(
+        out.status.success(),
+        "fifo: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, expected.stdout, "fifo");
+}
+
+/// A recording's host and names come from whoever made the file: control
+/// characters in them (terminal escapes) are printed as escapes.
+#[test]
+fn hostile_names_in_a_recording_print_as_escapes() {
+    let router: std::net::IpAddr = "198.18.0.2".parse().unwrap();
+    let hostile = rewritten(
+        "tcp-open.pcap",
+        |s| s["host"] = "evil\u{1b}[2J.lab".into(),
+        &[(router, "r1\u{1b}]0;pwned\u{7}".into())],
+    );
+    let out = Command::new(BIN)
+        .arg("--replay")
+        .arg(&hostile)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("[evil\\x1b[2J.lab]"), "{text}");
+    assert!(text.contains("r1\\x1b]0;pwned\\x07"), "{text}");
+}
+
+/// Memory and time follow the packets, not the claims: a recording of one
+/// 4-hop trace whose description claims every TCP port, 255 hops and 10
+/// probes a hop replays at once, in a few MB, showing the one trace.
+#[test]
+fn a_recording_claiming_every_port_replays_what_it_holds() {
+    let claims = rewritten(
+        "tcp-open.pcap",
+        |s| {
+            s["traces"] = serde_json::json!([{ "protocol": "tcp", "from": 1, "to": 65535 }]);
+            s["settings"]["max_hops"] = 255.into();
+            s["settings"]["probes_per_hop"] = 10.into();
+        },
+        &[],
+    );
+    let started = std::time::Instant::now();
+    let out = Command::new(BIN)
+        .args(["--replay"])
+        .arg(&claims)
+        .args(["-n", "-c"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.starts_with("[198.18.3.2:80]  1\t"),
+        "{}",
+        &stdout[..stdout.len().min(500)]
+    );
+    assert!(stdout.len() < 2000, "{} bytes of report", stdout.len());
+    assert!(stderr.contains("65534 of the 65535 traces"), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert!(
+        usage.ru_maxrss < 200 * 1024,
+        "peak RSS {} KB",
+        usage.ru_maxrss
+    );
+}
+
+/// What no live run records is refused with one line: too many probes a
+/// hop, a trace listed twice.
+#[test]
+fn contradicting_or_impossible_claims_are_refused() {
+    let many = rewritten(
+        "tcp-open.pcap",
+        |s| s["settings"]["probes_per_hop"] = 200.into(),
+        &[],
+    );
+    let twice = rewritten(
+        "tcp-open.pcap",
+        |s| {
+            s["traces"] = serde_json::json!([
+                { "protocol": "tcp", "from": 80, "to": 80 },
+                { "protocol": "tcp", "from": 79, "to": 81 }
+            ]);
+        },
+        &[],
+    );
+    for (file, needle) in [
+        (many, "claims 200 probes a hop"),
+        (twice, "lists the trace tcp:80 twice"),
+    ] {
+        let out = Command::new(BIN)
+            .arg("--replay")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("is refused: ") && stderr.contains(needle),
+            "{stderr}"
+        );
+    }
+}
+
+/// A path through an MPLS core: the routers of hops 2 and 3 answer with
+/// their label stacks (RFC 4950) after a padded quote. A recording of it,
+/// crafted from a lab fixture's probes (Linux routers send no extensions),
+/// replays with the stacks on their hops, in text and JSON.
+#[test]
+fn a_path_through_an_mpls_core_shows_its_labels() {
+    use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_INTERFACE, CLASS_MPLS};
+    use tracetcp_strategies::wire::{IcmpMessage, IpView, Quoting};
+    let path = captures().join("tcp-open.pcap");
+    let good = std::fs::read(&path).unwrap();
+    let comment = reader::annotations(&good).unwrap().section_comment.unwrap();
+    let session: serde_json::Value = serde_json::from_str(&comment).unwrap();
+    let src: std::net::IpAddr = session["source"].as_str().unwrap().parse().unwrap();
+    let mut w = pcapng::Writer::new(Vec::new(), 1, 65535, &comment).unwrap();
+    let mut cap = pcap::Capture::from_file(&path).unwrap();
+    let eth = [2u8, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+    while let Ok(p) = cap.next_packet() {
+        let ts = p.header.ts.tv_sec as u64 * 1_000_000_000 + p.header.ts.tv_usec as u64 * 1000;
+        let frame = p.data.to_vec();
+        let ip = IpView::parse(&frame[14..], Quoting::Whole).unwrap();
+        // Every time-exceeded from hops 2 and 3 gets a label stack.
+        let label = match (ip.dst == src, ip.src.to_string().as_str()) {
+            (true, "198.18.1.2") => Some(24001),
+            (true, "198.18.2.2") => Some(24002),
+            _ => None,
+        };
+        let Some(label) = label else {
+            w.packet(ts, &frame).unwrap();
+            continue;
+        };
+        let icmp = tracetcp_strategies::wire::IcmpView::parse(ip.payload).unwrap();
+        let stack = [MplsEntry {
+            label,
+            tc: 0,
+            bottom: true,
+            ttl: 1,
+        }];
+        let (ctype, named) =
+            extension::interface_info(0, 7, "198.18.1.2".parse().unwrap(), "ge-0/0/1", 1500);
+        let mpls = extension::mpls_stack(&stack);
+        let ext = if label == 24001 {
+            extension::emit(&[(CLASS_MPLS, 1, &mpls), (CLASS_INTERFACE, ctype, &named)])
+        } else {
+            extension::emit(&[(CLASS_MPLS, 1, &mpls)])
+        };
+        let (rest, body) = IcmpMessage::extended_body(false, icmp.rest, icmp.body, &ext);
+        let m = IcmpMessage {
+            icmp_type: icmp.icmp_type,
+            code: icmp.code,
+            rest,
+            body: &body,
+        }
+        .emit(|_| 0);
+        let mut out = eth.to_vec();
+        out.extend_from_slice(&tracetcp_strategies::answer::ip_packet(ip.src, src, 1, &m));
+        w.packet(ts, &out).unwrap();
+    }
+    let file = temp("mpls", &w.finish(&[], "{}").unwrap());
+    let text = replay(&file, Format::Classic, false).unwrap();
+    let line = |n: &str| {
+        text.lines()
+            .find(|l| l.starts_with(n))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("2\t").ends_with(" [MPLS: L=24001 TC=0 S=1 TTL=1]"),
+        "{text}"
+    );
+    assert!(
+        line("3\t").ends_with(" [MPLS: L=24002 TC=0 S=1 TTL=1]"),
+        "{text}"
+    );
+    assert!(!line("1\t").contains("MPLS"), "{text}");
+    let json = replay(&file, Format::Json, false).unwrap();
+    assert!(json.contains("\"label\": 24001"), "{json}");
+    // The padded quotes still hide no rewrite.
+    assert!(!text.contains("->"), "{text}");
+    // The debug view names the interface hop 2's router gave (RFC 5837).
+    let packets = replay(&file, Format::Classic, true).unwrap();
+    assert!(
+        packets.contains("[IF: ge-0/0/1 198.18.1.2 ifIndex 7 MTU 1500 incoming]"),
+        "{packets}"
+    );
+}
