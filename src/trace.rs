@@ -48,6 +48,8 @@ pub struct Answer {
     pub mpls: MplsStack,
 }
 
+// Most probes are answered; boxing the answer would allocate for each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Answered { answer: Answer, rtt: Duration },
@@ -209,6 +211,32 @@ pub mod testing {
                 rtt,
             },
         }
+    }
+
+    /// The fields of a TCP SYN probe to 198.18.9.2:80, as it left.
+    pub fn syn_fields() -> Fields {
+        use tracetcp_strategies::{strategy_for, Instance, ProbeKey, ProbeSpec, Session};
+        let s = Session::new(
+            ip("198.18.0.1"),
+            ip("198.18.9.2"),
+            Instance::new(0x4242).unwrap(),
+        );
+        let probe = strategy_for(Protocol::Tcp, s.unwrap()).build_probe(&ProbeSpec {
+            ttl: 1,
+            key: ProbeKey::new(1).unwrap(),
+            dst_port: 80,
+            flow: Flow::new(45123),
+        });
+        Fields::of(&probe, tracetcp_strategies::wire::Quoting::Whole).unwrap()
+    }
+
+    /// `p` (answered) as having left with `sent` and been quoted as `quote`.
+    pub fn quoting(mut p: ProbeResult, sent: Fields, quote: Fields) -> ProbeResult {
+        p.fields = Some(sent);
+        if let Outcome::Answered { answer, .. } = &mut p.outcome {
+            answer.quote = Some(quote);
+        }
+        p
     }
 
     pub fn lost(index: u8) -> ProbeResult {

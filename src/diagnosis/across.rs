@@ -67,9 +67,23 @@ pub(super) fn across(
                  answers in the destination's name on {}: a transparent proxy.",
                 names[i], names[j], names[i]
             ),
-            evidence: format!("{}: {} at hop {a_hop}{ttl}; {}: answers up to hop {b_hop}", names[i], kind.name(), names[j]),
+            evidence: format!(
+                "{}: {} at hop {a_hop}{ttl}{}; {}: answers up to hop {b_hop}",
+                names[i],
+                kind.name(),
+                quote_note(a, a_hop),
+                names[j]
+            ),
         });
     }
+}
+
+/// The quote evidence for an answer in the destination's name at `hop`,
+/// as a clause.
+pub(super) fn quote_note(r: &TraceResult, hop: u8) -> String {
+    super::rewrites::quote_evidence(r, hop)
+        .map(|e| format!("; {e}"))
+        .unwrap_or_default()
 }
 
 /// The trace that got furthest (the first of equals), and how far.

@@ -51,23 +51,66 @@ pub(super) fn rewrites(i: usize, r: &TraceResult, name: &str, out: &mut Vec<Find
     }
 }
 
+/// What the quotes of hops before `hop` say of the probes that reached
+/// it: the rewrites they show, or that the last quoting hop saw the probe
+/// unchanged (then whatever answers at `hop` saw it as sent). `None`
+/// when no hop before it quoted a probe.
+pub(super) fn quote_evidence(r: &TraceResult, hop: u8) -> Option<String> {
+    let changes: Vec<String> = quotes::changes(r)
+        .iter()
+        .filter(|c| c.at < hop)
+        .map(|c| format!("{} from hop {}", c.field.mark(&c.sent, &c.seen), c.at))
+        .collect();
+    if !changes.is_empty() {
+        return Some(format!("quotes before it show {}", changes.join(", ")));
+    }
+    let last = r
+        .hops
+        .iter()
+        .filter(|h| h.ttl < hop)
+        .filter(|h| {
+            h.probes
+                .iter()
+                .any(|p| p.answer().is_some_and(|(a, _)| a.quote.is_some()))
+        })
+        .map(|h| h.ttl)
+        .max()?;
+    Some(format!("hop {last}'s quotes show the probe unchanged"))
+}
+
 /// What a change means, as a clause.
 fn what(c: &Change) -> String {
     let (s, q) = (&c.sent, &c.seen);
+    let name = c.field.name();
     match c.field {
         Field::Mss => format!("a middlebox clamps the MSS {s} -> {q}"),
         Field::Dscp => format!("the DSCP is rewritten {s} -> {q}"),
+        Field::Ecn if q == "0" => format!("the ECN bits are bleached {s} -> {q}"),
         Field::Ecn => format!("the ECN bits are rewritten {s} -> {q}"),
-        Field::Source | Field::SourcePort => {
-            format!("a NAT rewrites the {} {s} -> {q}", c.field.name())
+        // RFC 6296 prefix translation keeps the interface identifier.
+        Field::Source if s.contains(':') => {
+            format!("a NAT66 or prefix translation (NPTv6) rewrites the source {s} -> {q}")
+        }
+        Field::Source | Field::SourcePort => format!("a NAT rewrites the {name} {s} -> {q}"),
+        Field::Destination | Field::DestinationPort => {
+            format!("a redirect (destination NAT) rewrites the {name} {s} -> {q}")
         }
         Field::Sequence => {
             format!("a stateful firewall rewrites the sequence numbers ({s} -> {q})")
         }
-        Field::Window => format!("the TCP window is rewritten {s} -> {q}"),
-        Field::Options => format!("a middlebox changes the TCP options {s} -> {q}"),
-        Field::Flags => format!("a middlebox changes the TCP flags {s} -> {q}"),
+        Field::Options => format!(
+            "a middlebox changes the TCP options ({}: {s} -> {q})",
+            quotes::options_delta(s, q)
+        ),
+        Field::TotalLength | Field::UdpLength | Field::DataOffset => {
+            format!("a middlebox changes the {name} {s} -> {q} (it adds or strips bytes)")
+        }
+        Field::Checksum => format!(
+            "a middlebox changes the checksum {s} -> {q} with no change the quote shows \
+             (it rewrote data beyond the quote, or broke the checksum)"
+        ),
         Field::DontFragment => format!("the don't-fragment flag is changed {s} -> {q}"),
+        _ => format!("a middlebox rewrites the {name} {s} -> {q}"),
     }
 }
 

@@ -49,7 +49,11 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
                         kind.name(),
                         about_hops(back)
                     ),
-                    evidence: format!("{} at hop {ttl}{ttl_note}", kind.name()),
+                    evidence: format!(
+                        "{} at hop {ttl}{ttl_note}{}",
+                        kind.name(),
+                        super::across::quote_note(r, ttl)
+                    ),
                 });
                 return single_rest(run, i, r, out);
             }

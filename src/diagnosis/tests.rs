@@ -182,6 +182,43 @@ fn a_destination_closer_on_one_port_is_a_proxy() {
         f[0].text
     );
     assert!(f[0].evidence.contains("TTL 250"), "{}", f[0].evidence);
+    assert!(
+        !f[0].evidence.contains("quotes"),
+        "no quotes, no quote evidence: {}",
+        f[0].evidence
+    );
+}
+
+/// The quotes before a proxy say how the probe reached it: unchanged, or
+/// redirected to another port.
+#[test]
+fn a_proxy_finding_carries_the_quotes_evidence() {
+    use crate::trace::testing::{quoting, syn_fields};
+    let proxied = |quote: tracetcp_strategies::Fields| {
+        let mut hop1 = router(1, "198.18.0.2", &[1]);
+        hop1.probes[0] = quoting(hop1.probes[0], syn_fields(), quote);
+        let (near, near_end) = reached(2, ReplyKind::SynAck);
+        trace(Protocol::Tcp, 80, vec![hop1, near], near_end)
+    };
+    let (far, far_end) = reached(4, ReplyKind::Rst);
+    let hops = (1..4).map(|t| router(t, &format!("198.18.{}.2", t - 1), &[1]));
+    let direct = trace(Protocol::Tcp, 21, hops.chain([far]).collect(), far_end);
+    let f = diagnose(&run(30), &[proxied(syn_fields()), direct.clone()]);
+    assert!(
+        f[0].evidence
+            .contains("hop 1's quotes show the probe unchanged"),
+        "{}",
+        f[0].evidence
+    );
+    let mut redirected = syn_fields();
+    redirected.dst_port = Some(3128);
+    let f = diagnose(&run(30), &[proxied(redirected), direct]);
+    assert!(
+        f[0].evidence
+            .contains("quotes before it show DNAT 80->3128 from hop 1"),
+        "{}",
+        f[0].evidence
+    );
 }
 
 /// A reset in the target's name that came back from fewer hops than it

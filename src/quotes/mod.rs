@@ -11,89 +11,8 @@
 use crate::trace::{HopResult, TraceResult};
 use tracetcp_strategies::Fields;
 
-/// A field a path may rewrite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Dscp,
-    Ecn,
-    Source,
-    SourcePort,
-    Sequence,
-    Window,
-    Mss,
-    Options,
-    Flags,
-    DontFragment,
-}
-
-impl Field {
-    const ALL: [Field; 10] = [
-        Field::Dscp,
-        Field::Ecn,
-        Field::Source,
-        Field::SourcePort,
-        Field::Sequence,
-        Field::Window,
-        Field::Mss,
-        Field::Options,
-        Field::Flags,
-        Field::DontFragment,
-    ];
-
-    /// Its name in text and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Field::Dscp => "DSCP",
-            Field::Ecn => "ECN",
-            Field::Source => "source",
-            Field::SourcePort => "source port",
-            Field::Sequence => "sequence",
-            Field::Window => "window",
-            Field::Mss => "MSS",
-            Field::Options => "TCP options",
-            Field::Flags => "TCP flags",
-            Field::DontFragment => "DF",
-        }
-    }
-
-    /// The field's value in `f`, as text; `None` when `f` does not hold
-    /// it (a short quote).
-    fn value(self, f: &Fields) -> Option<String> {
-        match self {
-            Field::Dscp => Some((f.tos >> 2).to_string()),
-            Field::Ecn => Some((f.tos & 3).to_string()),
-            Field::Source => Some(f.src.to_string()),
-            Field::SourcePort => f.src_port.map(|p| p.to_string()),
-            Field::Sequence => f.seq.map(|s| s.to_string()),
-            Field::Window => f.window.map(|w| w.to_string()),
-            Field::Mss => f.mss.map(|m| m.map_or("none".into(), |m| m.to_string())),
-            Field::Options => f.option_kinds.map(option_names),
-            Field::Flags => f.tcp_flags.map(|fl| format!("{fl:#04x}")),
-            Field::DontFragment => Some(f.dont_fragment.to_string()),
-        }
-    }
-}
-
-/// TCP option kinds by name: "MSS,SACK-permitted,timestamps,WS".
-fn option_names(kinds: u64) -> String {
-    let names: Vec<String> = (2..64u8)
-        .filter(|k| kinds & 1 << k != 0)
-        .map(|k| match k {
-            2 => "MSS".to_string(),
-            3 => "WS".to_string(),
-            4 => "SACK-permitted".to_string(),
-            8 => "timestamps".to_string(),
-            30 => "MPTCP".to_string(),
-            34 => "TFO".to_string(),
-            other => format!("kind {other}"),
-        })
-        .collect();
-    if names.is_empty() {
-        "none".into()
-    } else {
-        names.join(",")
-    }
-}
+mod field;
+pub use field::{options_delta, Field};
 
 /// One field rewritten on the way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,6 +72,14 @@ pub fn changes(r: &TraceResult) -> Vec<Change> {
             }
         }
     }
+    // A changed checksum is news only when no field it covers changed
+    // first (a middlebox that rewrote something the quote cannot show).
+    let explained = |at: u8| out.iter().any(|c| c.field.in_checksum() && c.at <= at);
+    if let Some(i) = out.iter().position(|c| c.field == Field::Checksum) {
+        if explained(out[i].at) {
+            out.remove(i);
+        }
+    }
     out
 }
 
@@ -185,8 +112,14 @@ pub fn marks(changes: &[Change], ttl: u8) -> String {
     changes
         .iter()
         .filter(|c| c.at == ttl)
-        .map(|c| format!(" [{} {}->{}]", c.field.name(), c.sent, c.seen))
-        .collect()
+        .map(|c| format!(" [{}]", c.field.mark(&c.sent, &c.seen)))
+        .fold(String::new(), |mut all, m| {
+            // One NAT mark for a rewritten address and port.
+            if !all.contains(&m) {
+                all += &m;
+            }
+            all
+        })
 }
 
 #[cfg(test)]

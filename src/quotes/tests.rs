@@ -1,20 +1,37 @@
 use super::*;
 use crate::trace::testing::{answered, ip};
 use crate::trace::{Outcome, TraceEnd, TraceSpec};
-use tracetcp_strategies::{Protocol, ReplyKind};
+use tracetcp_strategies::{Protocol, ReplyKind, TcpOptionFields};
 
 fn fields(mss: Option<Option<u16>>, tos: u8) -> Fields {
     Fields {
         tos,
         total_len: 60,
+        ident: Some(1),
         dont_fragment: false,
         src: ip("198.18.0.1"),
+        dst: ip("198.18.9.2"),
         src_port: Some(45000),
+        dst_port: Some(80),
         seq: Some(7),
+        ack: mss.map(|_| 0),
+        data_offset: mss.map(|_| 40),
         window: mss.map(|_| 64240),
-        mss,
-        option_kinds: mss.map(|m| if m.is_some() { 1 << 2 | 1 << 4 } else { 1 << 4 }),
         tcp_flags: mss.map(|_| 0x02),
+        checksum: mss.map(|m| 0x1000 + m.unwrap_or(0)),
+        udp_length: None,
+        icmp_id: None,
+        icmp_seq: None,
+        options: mss.map(|mss| TcpOptionFields {
+            kinds: if mss.is_some() {
+                1 << 2 | 1 << 4
+            } else {
+                1 << 4
+            },
+            mss,
+            window_scale: None,
+            timestamp: None,
+        }),
     }
 }
 
@@ -119,4 +136,44 @@ fn a_stripped_option_shows_in_the_option_list() {
             ("TCP options", "MSS,SACK-permitted", "SACK-permitted")
         ]
     );
+    assert_eq!(marks(&c, 2), " [MSS 1460->none] [options -MSS]");
+}
+
+/// The checksum changes with every rewrite it covers; it is news only
+/// when nothing the quote shows changed with it.
+#[test]
+fn a_checksum_change_is_news_only_when_nothing_else_explains_it() {
+    let sent = fields(Some(Some(1460)), 0);
+    let mut clamped = fields(Some(Some(1200)), 0);
+    let r = trace(vec![hop(1, sent, Some(sent)), hop(2, sent, Some(clamped))]);
+    let c = changes(&r);
+    assert_eq!(
+        c.iter().map(|c| c.field).collect::<Vec<_>>(),
+        vec![Field::Mss]
+    );
+    clamped = sent;
+    clamped.checksum = Some(0xbad);
+    let r = trace(vec![hop(1, sent, Some(sent)), hop(2, sent, Some(clamped))]);
+    let c = changes(&r);
+    assert_eq!(
+        c.iter().map(|c| c.field).collect::<Vec<_>>(),
+        vec![Field::Checksum]
+    );
+    assert_eq!(marks(&c, 2), " [checksum rewritten]");
+}
+
+/// A NAT rewrites address and port: one mark.
+#[test]
+fn a_nat_is_one_mark() {
+    let sent = fields(None, 0);
+    let mut natted = sent;
+    natted.src = ip("198.18.50.1");
+    natted.src_port = Some(1024);
+    let r = trace(vec![hop(1, sent, Some(sent)), hop(2, sent, Some(natted))]);
+    let c = changes(&r);
+    assert_eq!(
+        c.iter().map(|c| c.field).collect::<Vec<_>>(),
+        vec![Field::Source, Field::SourcePort]
+    );
+    assert_eq!(marks(&c, 2), " [NAT]");
 }

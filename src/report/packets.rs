@@ -42,6 +42,10 @@ pub fn line(ts: Timestamp, verdict: &Verdict, specs: &[TraceSpec]) -> String {
                 + &reply
                     .interface
                     .map(|i| super::interface_mark(&i))
+                    .unwrap_or_default()
+                + &reply
+                    .ignored
+                    .map(|p| format!(" (ignored: {})", p.describe()))
                     .unwrap_or_default();
             format!(
                 "answer  {} ttl {ttl} #{index}: {}{flag} from {}{icmp}{mpls}{quote}",

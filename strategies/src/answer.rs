@@ -75,16 +75,28 @@ pub fn time_exceeded(router: IpAddr, probe: &[u8], quote_len: usize) -> Option<V
 /// bytes and followed by the RFC 4884 extension structure `extensions`,
 /// as routers in an MPLS core send it.
 pub fn time_exceeded_extended(router: IpAddr, probe: &[u8], extensions: &[u8]) -> Option<Vec<u8>> {
+    let t = if router.is_ipv6() { 3 } else { 11 };
+    error_extended(router, probe, t, extensions)
+}
+
+/// An ICMP error of `icmp_type` (code 0) from `from` quoting the whole
+/// `probe`, padded to 128 bytes, then `extensions`, the RFC 4884 length
+/// field set.
+pub fn error_extended(
+    from: IpAddr,
+    probe: &[u8],
+    icmp_type: u8,
+    extensions: &[u8],
+) -> Option<Vec<u8>> {
     let ip = IpView::parse(probe, Quoting::Whole).ok()?;
-    let v6 = router.is_ipv6();
-    let (rest, body) = IcmpMessage::extended_body(v6, [0; 4], probe, extensions);
+    let (rest, body) = IcmpMessage::extended_body(from.is_ipv6(), [0; 4], probe, extensions);
     let message = IcmpMessage {
-        icmp_type: if v6 { 3 } else { 11 },
+        icmp_type,
         code: 0,
         rest,
         body: &body,
     };
-    Some(icmp_packet(router, ip.src, message))
+    Some(icmp_packet(from, ip.src, message))
 }
 
 /// Destination unreachable with `code` (of the probe's family).

@@ -19,7 +19,7 @@ mod tcp;
 mod udp;
 pub mod wire;
 
-pub use fields::Fields;
+pub use fields::{Fields, TcpOptionFields};
 pub use flow::Flow;
 pub use probe::{
     Classification, IcmpCode, Instance, MplsStack, NamedInterface, NotOurs, ProbeKey, ProbeSpec,

@@ -6,7 +6,7 @@ use crate::fields::Fields;
 use crate::flow::Flow;
 pub use crate::ident::{Instance, ProbeKey, KEY_SPAN};
 use crate::wire::extension::{InterfaceInfo, MplsEntry};
-use crate::wire::WireError;
+use crate::wire::{ExtensionProblem, WireError};
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -253,6 +253,8 @@ pub struct Reply {
     pub mpls: MplsStack,
     /// The interface an ICMP extension (RFC 5837) names, if any.
     pub interface: Option<NamedInterface>,
+    /// Why the answer's ICMP extensions were ignored, if they were.
+    pub ignored: Option<ExtensionProblem>,
 }
 
 /// The interface a router names in an RFC 5837 extension: its role
@@ -371,6 +373,9 @@ impl From<WireError> for NotOurs {
 }
 
 /// What one captured IP packet is, to a strategy.
+// The reply, with its sent-vs-quoted fields, is the big variant and the
+// common one: boxing it would allocate for every answer.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Classification {
     Probe(SeenProbe),

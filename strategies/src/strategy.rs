@@ -179,6 +179,7 @@ fn classify<F: ProbeFormat>(s: &Session, packet: &[u8]) -> Result<Classification
         quote: None,
         mpls: MplsStack::default(),
         interface: None,
+        ignored: None,
     }))
 }
 
@@ -227,11 +228,12 @@ fn quoted_reply<F: ProbeFormat>(
         }),
         ttl: ip.ttl,
         quoted_ttl: Some(quoted.ttl),
-        quote: Fields::of(message.body, Quoting::Quoted),
+        quote: Fields::of(message.quote(s.is_v6()), Quoting::Quoted),
         mpls: MplsStack::new(extensions().filter_map(|o| o.mpls()).flatten()),
         interface: extensions()
             .find_map(|o| o.interface())
             .map(|i| NamedInterface::new(&i)),
+        ignored: message.extension_problem(s.is_v6()),
     })
 }
 

@@ -30,15 +30,17 @@ fn seeds() -> Vec<Vec<u8>> {
         if protocol == Protocol::Tcp {
             seeds.push(tcp_answer(v6, 0x12, 0x4242_0008));
         }
-        seeds.push(with_mpls(router, &probe));
+        seeds.extend(with_mpls(router, &probe));
         seeds.push(probe);
     }
     seeds
 }
 
-/// A time-exceeded with an RFC 4884 structure holding an MPLS stack after
-/// the padded quote: extensions as routers send them, to mutate.
-fn with_mpls(router: std::net::IpAddr, probe: &[u8]) -> Vec<u8> {
+/// Errors with an RFC 4884 structure holding an MPLS stack after the
+/// padded quote: extensions as routers send them, and hostile ones (an
+/// object longer than the structure, a packet too big that may not carry
+/// any), to mutate.
+fn with_mpls(router: std::net::IpAddr, probe: &[u8]) -> Vec<Vec<u8>> {
     use tracetcp_strategies::answer;
     use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_MPLS};
     let stack = [MplsEntry {
@@ -48,7 +50,17 @@ fn with_mpls(router: std::net::IpAddr, probe: &[u8]) -> Vec<u8> {
         ttl: 1,
     }];
     let ext = extension::emit(&[(CLASS_MPLS, 1, &extension::mpls_stack(&stack))]);
-    answer::time_exceeded_extended(router, probe, &ext).unwrap_or_default()
+    let mut long_object = ext.clone();
+    long_object[4..6].copy_from_slice(&0xffu16.to_be_bytes());
+    let ptb = if router.is_ipv6() { 2 } else { 3 };
+    [
+        answer::time_exceeded_extended(router, probe, &ext),
+        answer::time_exceeded_extended(router, probe, &long_object),
+        answer::error_extended(router, probe, ptb, &ext),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {

@@ -4,6 +4,7 @@
 //!
 //!     cargo run --example lab -- demo
 //!     cargo run --example lab -- record-fixtures [DIR]
+//!     cargo run --example lab -- refresh-expected [DIR]
 //!
 //! The demo path: client - r1 - r2 - r3 - r4 - server, where r2 sends no
 //! time-exceeded (a silent router) and r3 drops TCP port 135 (a blocked
@@ -172,16 +173,7 @@ fn record_fixtures(dir: &Path) -> ExitCode {
             );
             return ExitCode::FAILURE;
         }
-        for (format, flags) in FORMATS {
-            std::fs::write(
-                dir.join(format!("{}.{format}", s.name)),
-                replay(&pcap, flags),
-            )
-            .expect("write expected");
-        }
-        if args.iter().any(|a| a.starts_with("--compare")) {
-            std::fs::write(dir.join(format!("{}.compare", s.name)), own).expect("write expected");
-        }
+        write_expected(&pcap, args.iter().any(|a| a.starts_with("--compare")));
         let size = std::fs::metadata(&pcap).map(|m| m.len()).unwrap_or(0);
         index += &format!(
             "| {} | `tracetcp {}` | {} | {} KB |\n",
@@ -193,6 +185,38 @@ fn record_fixtures(dir: &Path) -> ExitCode {
         println!("recorded {} ({} KB)", s.name, size.div_ceil(1024));
     }
     std::fs::write(dir.join("README.md"), index).expect("README");
+    ExitCode::SUCCESS
+}
+
+/// Writes the expected reports of the recording `pcap` beside it (and
+/// its own-format replay as NAME.compare for `--compare` sessions).
+fn write_expected(pcap: &Path, compare: bool) {
+    for (format, flags) in FORMATS {
+        std::fs::write(pcap.with_extension(format), replay(pcap, flags)).expect("write expected");
+    }
+    if compare {
+        std::fs::write(pcap.with_extension("compare"), replay(pcap, &[])).expect("write expected");
+    }
+}
+
+/// Rewrites the expected reports of every recording in `dir` from the
+/// recordings as they are (when only the reports changed): no lab, no
+/// privileges.
+fn refresh_expected(dir: &Path) -> ExitCode {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        eprintln!("lab: cannot read {}", dir.display());
+        return ExitCode::FAILURE;
+    };
+    let mut pcaps: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .filter(|p| p.with_extension("classic").exists())
+        .collect();
+    pcaps.sort();
+    for pcap in pcaps {
+        write_expected(&pcap, pcap.with_extension("compare").exists());
+        println!("refreshed {}", pcap.display());
+    }
     ExitCode::SUCCESS
 }
 
@@ -212,6 +236,11 @@ Regenerate them all (as root; this file is rewritten too):
 
     cargo run --example lab -- record-fixtures captures
 
+or, when only the reports changed, rewrite the expected reports from the
+recordings as they are (no privileges):
+
+    cargo run --example lab -- refresh-expected captures
+
 | fixture | live command (in the lab) | what it shows | size |
 |---|---|---|---|
 ";
@@ -224,8 +253,14 @@ fn main() -> ExitCode {
         Some("record-fixtures") => {
             record_fixtures(Path::new(args.get(2).map_or("captures", String::as_str)))
         }
+        Some("refresh-expected") => {
+            refresh_expected(Path::new(args.get(2).map_or("captures", String::as_str)))
+        }
         _ => {
-            eprintln!("usage: lab demo | lab record-fixtures [DIR] | lab diamonds TRACETCP-ARGS");
+            eprintln!(
+                "usage: lab demo | lab record-fixtures [DIR] | lab refresh-expected [DIR] | \
+                 lab diamonds TRACETCP-ARGS"
+            );
             ExitCode::from(2)
         }
     }

@@ -45,6 +45,14 @@ impl<'a> Extensions<'a> {
     pub fn objects(&self) -> Objects<'a> {
         Objects(self.objects)
     }
+
+    /// Whether the objects fill the structure exactly (no object's length
+    /// runs past its end or stops short of it).
+    pub fn well_formed(&self) -> bool {
+        let mut objects = self.objects();
+        while objects.next().is_some() {}
+        objects.0.is_empty()
+    }
 }
 
 /// One extension object.
@@ -263,7 +271,7 @@ mod tests {
             let (rest, body) = IcmpMessage::extended_body(v6, [0; 4], &quote, &MPLS_EXT);
             assert_eq!(body.len(), 128 + MPLS_EXT.len());
             let m = IcmpMessage {
-                icmp_type: 11,
+                icmp_type: if v6 { 3 } else { 11 },
                 code: 0,
                 rest,
                 body: &body,

@@ -69,8 +69,49 @@ impl<'a> IcmpView<'a> {
         Extensions::parse(self.body.get(self.extension_offset(v6)?..)?).ok()
     }
 
+    /// Whether the message may carry extensions (RFC 4884: ICMPv4
+    /// destination unreachable, time exceeded, parameter problem; ICMPv6
+    /// destination unreachable and time exceeded).
+    pub fn may_extend(&self, v6: bool) -> bool {
+        if v6 {
+            matches!(self.icmp_type, v6::DEST_UNREACHABLE | v6::TIME_EXCEEDED)
+        } else {
+            matches!(
+                self.icmp_type,
+                v4::DEST_UNREACHABLE | v4::TIME_EXCEEDED | 12
+            )
+        }
+    }
+
+    /// What in the message's RFC 4884 part a reader must ignore, if
+    /// anything: the reason the extensions (or the length field) say
+    /// nothing.
+    pub fn extension_problem(&self, v6: bool) -> Option<ExtensionProblem> {
+        if !self.may_extend(v6) {
+            // A structure right after the quoted datagram's own length.
+            let own = super::IpView::parse(self.body, super::Quoting::Quoted).ok()?;
+            let tail = self.body.get(own.total_len.max(128)..)?;
+            return (tail.len() >= 4 && tail[0] >> 4 == super::extension::VERSION)
+                .then_some(ExtensionProblem::NotAllowed);
+        }
+        let n = self.original_len(v6);
+        if n > 0 && (n < 128 || n > self.body.len()) {
+            return Some(ExtensionProblem::BadLengthField);
+        }
+        let at = self.extension_offset(v6)?;
+        match Extensions::parse(&self.body[at..]) {
+            Err(_) => Some(ExtensionProblem::Malformed),
+            Ok(e) if !e.checksum_ok => Some(ExtensionProblem::BadChecksum),
+            Ok(e) if !e.well_formed() => Some(ExtensionProblem::Malformed),
+            Ok(_) => None,
+        }
+    }
+
     fn extension_offset(&self, v6: bool) -> Option<usize> {
         const MIN_QUOTE: usize = 128;
+        if !self.may_extend(v6) {
+            return None;
+        }
         match self.original_len(v6) {
             0 if self.body.len() >= MIN_QUOTE + 4 && self.body[MIN_QUOTE] >> 4 == 2 => {
                 Some(MIN_QUOTE)
@@ -78,6 +119,30 @@ impl<'a> IcmpView<'a> {
             0 => None,
             n if n < MIN_QUOTE => None,
             n => (self.body.len() >= n + 4).then_some(n),
+        }
+    }
+}
+
+/// Why an error's extensions were ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtensionProblem {
+    /// The RFC 4884 length field is below 128 bytes or past the message.
+    BadLengthField,
+    /// Not a version 2 structure, or its objects do not fill it exactly.
+    Malformed,
+    /// The structure's checksum is wrong.
+    BadChecksum,
+    /// A structure on a message that may not carry one.
+    NotAllowed,
+}
+
+impl ExtensionProblem {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ExtensionProblem::BadLengthField => "RFC 4884 length field out of range",
+            ExtensionProblem::Malformed => "malformed ICMP extension structure",
+            ExtensionProblem::BadChecksum => "ICMP extension checksum wrong",
+            ExtensionProblem::NotAllowed => "ICMP extensions on a message that may not carry them",
         }
     }
 }

@@ -14,7 +14,7 @@ mod ip;
 mod l4;
 pub mod neighbor;
 
-pub use icmp::{IcmpMessage, IcmpView};
+pub use icmp::{ExtensionProblem, IcmpMessage, IcmpView};
 pub use ip::{Extension, Extensions, IpHeader, IpView, Quoting};
 pub use l4::{tcp_option, TcpFlags, TcpHeader, TcpOption, TcpView, UdpHeader, UdpView};
 
