@@ -310,6 +310,76 @@ fn quotes_show_an_mss_clamp_and_a_dscp_rewrite_at_the_right_hop() {
     }
 }
 
+/// A router that strips an option from forwarded SYNs (nftables `reset
+/// tcp option sack-perm` turns it into NOPs): the option list of the
+/// quotes changes between its hop and the next, and nothing else does
+/// (the checksum the kernel fixes follows the option), live and
+/// replayed; UDP and ICMP probes through it show no change.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_stripped_tcp_option_shows_at_the_right_hop_live_and_replayed() {
+    let lab = lab3();
+    lab.nft(
+        lab.router(2),
+        "table inet strip {
+  chain transit { type filter hook forward priority -150;
+    tcp flags syn reset tcp option sack-perm
+  }
+}",
+    );
+    let record = temp_pcap("strip");
+    for v6 in [false, true] {
+        let server = lab.server_addr(v6);
+        let _ = std::fs::remove_file(&record);
+        let live = json(
+            &lab,
+            &[
+                &target(server, 80),
+                "-t",
+                "500",
+                "-w",
+                record.to_str().unwrap(),
+            ],
+        );
+        let replayed = tracetcp(
+            &lab,
+            &["--replay", record.to_str().unwrap(), "--json", "-n"],
+        );
+        assert_eq!(replayed.code, 0, "{}", replayed.stderr);
+        let replayed: serde_json::Value = serde_json::from_str(&replayed.stdout).unwrap();
+        for doc in [&live, &replayed] {
+            let changes = doc["traces"][0]["changes"].as_array().unwrap();
+            assert_eq!(changes.len(), 1, "v6={v6}: {changes:?}");
+            let c = &changes[0];
+            assert_eq!(
+                (
+                    c["field"].as_str(),
+                    c["after_hop"].as_u64(),
+                    c["at_hop"].as_u64()
+                ),
+                (Some("TCP options"), Some(2), Some(3)),
+                "v6={v6}: {c}"
+            );
+            assert!(
+                c["sent"].as_str().unwrap().contains("SACK-permitted")
+                    && !c["seen"].as_str().unwrap().contains("SACK-permitted"),
+                "{c}"
+            );
+            let text = doc["diagnosis"].to_string();
+            assert!(text.contains("-SACK-permitted"), "{text}");
+        }
+        for kind in ["udp", "icmp"] {
+            let doc = json(&lab, &[&server.to_string(), "-P", kind, "-t", "500"]);
+            assert_eq!(
+                doc["traces"][0]["changes"],
+                serde_json::json!([]),
+                "{kind} v6={v6}"
+            );
+        }
+    }
+    let _ = std::fs::remove_file(&record);
+}
+
 /// A router that masquerades (source NAT) toward the server: Linux writes
 /// the quotes of the ICMP errors back (RFC 5508), so the hops behind it
 /// answer as usual and the quotes show no false rewrite, over IPv4 and

@@ -205,63 +205,14 @@ fn contradicting_or_impossible_claims_are_refused() {
 }
 
 /// A path through an MPLS core: the routers of hops 2 and 3 answer with
-/// their label stacks (RFC 4950) after a padded quote. A recording of it,
-/// crafted from a lab fixture's probes (Linux routers send no extensions),
-/// replays with the stacks on their hops, in text and JSON.
+/// their label stacks (RFC 4950) after a padded quote, hop 2's router
+/// naming its interface too (RFC 5837). captures/mpls-core.pcap is
+/// crafted from the tcp-open fixture's probes (Linux routers send no
+/// extensions; `lab craft-mpls` rebuilds it) and replays with the stacks
+/// on their hops, in text and JSON.
 #[test]
 fn a_path_through_an_mpls_core_shows_its_labels() {
-    use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_INTERFACE, CLASS_MPLS};
-    use tracetcp_strategies::wire::{IcmpMessage, IpView, Quoting};
-    let path = captures().join("tcp-open.pcap");
-    let good = std::fs::read(&path).unwrap();
-    let comment = reader::annotations(&good).unwrap().section_comment.unwrap();
-    let session: serde_json::Value = serde_json::from_str(&comment).unwrap();
-    let src: std::net::IpAddr = session["source"].as_str().unwrap().parse().unwrap();
-    let mut w = pcapng::Writer::new(Vec::new(), 1, 65535, &comment).unwrap();
-    let mut cap = pcap::Capture::from_file(&path).unwrap();
-    let eth = [2u8, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
-    while let Ok(p) = cap.next_packet() {
-        let ts = p.header.ts.tv_sec as u64 * 1_000_000_000 + p.header.ts.tv_usec as u64 * 1000;
-        let frame = p.data.to_vec();
-        let ip = IpView::parse(&frame[14..], Quoting::Whole).unwrap();
-        // Every time-exceeded from hops 2 and 3 gets a label stack.
-        let label = match (ip.dst == src, ip.src.to_string().as_str()) {
-            (true, "198.18.1.2") => Some(24001),
-            (true, "198.18.2.2") => Some(24002),
-            _ => None,
-        };
-        let Some(label) = label else {
-            w.packet(ts, &frame).unwrap();
-            continue;
-        };
-        let icmp = tracetcp_strategies::wire::IcmpView::parse(ip.payload).unwrap();
-        let stack = [MplsEntry {
-            label,
-            tc: 0,
-            bottom: true,
-            ttl: 1,
-        }];
-        let (ctype, named) =
-            extension::interface_info(0, 7, "198.18.1.2".parse().unwrap(), "ge-0/0/1", 1500);
-        let mpls = extension::mpls_stack(&stack);
-        let ext = if label == 24001 {
-            extension::emit(&[(CLASS_MPLS, 1, &mpls), (CLASS_INTERFACE, ctype, &named)])
-        } else {
-            extension::emit(&[(CLASS_MPLS, 1, &mpls)])
-        };
-        let (rest, body) = IcmpMessage::extended_body(false, icmp.rest, icmp.body, &ext);
-        let m = IcmpMessage {
-            icmp_type: icmp.icmp_type,
-            code: icmp.code,
-            rest,
-            body: &body,
-        }
-        .emit(|_| 0);
-        let mut out = eth.to_vec();
-        out.extend_from_slice(&tracetcp_strategies::answer::ip_packet(ip.src, src, 1, &m));
-        w.packet(ts, &out).unwrap();
-    }
-    let file = temp("mpls", &w.finish(&[], "{}").unwrap());
+    let file = captures().join("mpls-core.pcap");
     let text = replay(&file, Format::Classic, false).unwrap();
     let line = |n: &str| {
         text.lines()

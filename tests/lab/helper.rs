@@ -5,6 +5,7 @@
 //!     cargo run --example lab -- demo
 //!     cargo run --example lab -- record-fixtures [DIR]
 //!     cargo run --example lab -- refresh-expected [DIR]
+//!     cargo run --example lab -- craft-mpls [DIR]
 //!
 //! The demo path: client - r1 - r2 - r3 - r4 - server, where r2 sends no
 //! time-exceeded (a silent router) and r3 drops TCP port 135 (a blocked
@@ -184,7 +185,28 @@ fn record_fixtures(dir: &Path) -> ExitCode {
         );
         println!("recorded {} ({} KB)", s.name, size.div_ceil(1024));
     }
+    if craft_mpls(dir) != ExitCode::SUCCESS {
+        return ExitCode::FAILURE;
+    }
+    index +=
+        &format!("| {MPLS} | crafted from tcp-open by `lab craft-mpls` | {MPLS_ABOUT} | - |\n");
     std::fs::write(dir.join("README.md"), index).expect("README");
+    ExitCode::SUCCESS
+}
+
+const MPLS: &str = "mpls-core";
+const MPLS_ABOUT: &str = "hops 2 and 3 in an MPLS core: label stacks (RFC 4950) after padded quotes, hop 2 naming its interface (RFC 5837)";
+
+/// Crafts `dir`/mpls-core.pcap from `dir`/tcp-open.pcap, with its
+/// expected reports (no privileges).
+fn craft_mpls(dir: &Path) -> ExitCode {
+    let out = dir.join(format!("{MPLS}.pcap"));
+    if let Err(e) = lab::mpls::craft(&dir.join("tcp-open.pcap"), &out) {
+        eprintln!("lab: craft-mpls: {e}");
+        return ExitCode::FAILURE;
+    }
+    write_expected(&out, false);
+    println!("crafted {}", out.display());
     ExitCode::SUCCESS
 }
 
@@ -253,12 +275,14 @@ fn main() -> ExitCode {
         Some("record-fixtures") => {
             record_fixtures(Path::new(args.get(2).map_or("captures", String::as_str)))
         }
+        Some("craft-mpls") => craft_mpls(Path::new(args.get(2).map_or("captures", String::as_str))),
         Some("refresh-expected") => {
             refresh_expected(Path::new(args.get(2).map_or("captures", String::as_str)))
         }
         _ => {
             eprintln!(
                 "usage: lab demo | lab record-fixtures [DIR] | lab refresh-expected [DIR] | \
+                 lab craft-mpls [DIR] | \
                  lab diamonds TRACETCP-ARGS"
             );
             ExitCode::from(2)

@@ -395,6 +395,7 @@ impl Drop for Lab {
 }
 
 pub mod diamond;
+pub mod mpls;
 pub mod scenarios;
 pub mod tcpdump;
 
