@@ -8,7 +8,6 @@ mod recordings;
 
 use recordings::*;
 use std::process::Command;
-use tracetcp::record::{pcapng, reader};
 use tracetcp::report::Format;
 
 const BIN: &str = env!("CARGO_BIN_EXE_tracetcp");
