@@ -304,9 +304,17 @@ fn quotes_show_an_mss_clamp_and_a_dscp_rewrite_at_the_right_hop() {
             "{}",
             classic.stdout
         );
-        // UDP probes show the DSCP rewrite too.
-        let udp = json(&lab, &[&server.to_string(), "-P", "udp", "-t", "500"]);
-        assert_eq!(udp["traces"][0]["changes"][0]["field"], "DSCP", "v6={v6}");
+        // UDP and ICMP probes show the DSCP rewrite too, and only it.
+        for kind in ["udp", "icmp"] {
+            let doc = json(&lab, &[&server.to_string(), "-P", kind, "-t", "500"]);
+            let changes = doc["traces"][0]["changes"].as_array().unwrap();
+            assert_eq!(changes.len(), 1, "{kind} v6={v6}: {changes:?}");
+            assert_eq!(
+                (changes[0]["field"].as_str(), changes[0]["at_hop"].as_u64()),
+                (Some("DSCP"), Some(3)),
+                "{kind} v6={v6}"
+            );
+        }
     }
 }
 
