@@ -226,6 +226,7 @@ pub mod testing {
             key: ProbeKey::new(1).unwrap(),
             dst_port: 80,
             flow: Flow::new(45123),
+            size: None,
         });
         Fields::of(&probe, tracetcp_strategies::wire::Quoting::Whole).unwrap()
     }

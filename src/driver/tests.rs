@@ -119,6 +119,7 @@ impl Prober for OneByOne {
             key: ProbeKey::for_index(u64::from(self.ttl)),
             dst_port: 80,
             flow: self.strategy.session().flow(),
+            size: None,
         };
         let _ = now;
         Some(Transmit {

@@ -97,6 +97,7 @@ impl Engine {
             ttl,
             dst_port: port,
             flow,
+            ..
         } = seen;
         let trace = *self
             .trace_of

@@ -322,6 +322,7 @@ fn another_runs_answer_is_not_ours() {
         key: ProbeKey::new(0).unwrap(),
         dst_port: 80,
         flow: other.flow(),
+        size: None,
     });
     let te = answer::time_exceeded(ip(R1), &foreign, 8).unwrap();
     assert_eq!(

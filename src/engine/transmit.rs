@@ -108,6 +108,7 @@ impl Engine {
                     key,
                     dst_port: spec.port,
                     flow,
+                    size: None,
                 })
             })
             .unwrap_or_default();

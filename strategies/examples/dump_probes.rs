@@ -30,6 +30,7 @@ fn main() -> std::io::Result<()> {
                 key: ProbeKey::new(7).unwrap(),
                 dst_port: 80,
                 flow: Flow::new(0xc249),
+                size: None,
             };
             let bytes = s.build_probe(&spec);
             let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();

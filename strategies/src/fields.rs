@@ -151,6 +151,7 @@ mod tests {
             key: ProbeKey::new(7).unwrap(),
             dst_port: 80,
             flow: Flow::new(45000),
+            size: None,
         })
     }
 

@@ -47,11 +47,16 @@ impl ProbeFormat for IcmpEcho {
         let sequence = flow::tag(s.instance(), spec.key);
         let [id_hi, id_lo] = spec.flow.echo_identifier(sequence).to_be_bytes();
         let [seq_hi, seq_lo] = sequence.to_be_bytes();
+        let mut body = PAYLOAD.to_vec();
+        body.resize(
+            PAYLOAD.len() + spec.padding(s.is_v6(), 8 + PAYLOAD.len()),
+            0,
+        );
         IcmpMessage {
             icmp_type: request,
             code: 0,
             rest: [id_hi, id_lo, seq_hi, seq_lo],
-            body: PAYLOAD,
+            body: &body,
         }
         .emit(|len| {
             if s.is_v6() {

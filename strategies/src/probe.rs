@@ -113,6 +113,23 @@ pub struct ProbeSpec {
     /// Destination port (ignored by ICMP).
     pub dst_port: u16,
     pub flow: Flow,
+    /// Path MTU discovery: the IP packet's total length, reached with
+    /// zero padding (TCP: data in the SYN), and don't-fragment set on
+    /// IPv4. A size below the probe's own is its own; `None`: the bare
+    /// probe, DF clear.
+    pub size: Option<u16>,
+}
+
+impl ProbeSpec {
+    /// The zero bytes to append to a transport message of `l4_len` bytes
+    /// so that the IP packet has the size asked for. Zero padding adds
+    /// nothing to a ones'-complement sum: the probe's checksum (and with
+    /// it an ICMP probe's flow) depends on its length only.
+    pub fn padding(&self, v6: bool, l4_len: usize) -> usize {
+        let header = if v6 { 40 } else { 20 };
+        self.size
+            .map_or(0, |size| usize::from(size).saturating_sub(header + l4_len))
+    }
 }
 
 /// An ICMP type and code as received.
@@ -227,6 +244,8 @@ pub struct SeenProbe {
     pub ttl: u8,
     pub dst_port: u16,
     pub flow: Flow,
+    /// Its IP total length.
+    pub size: u16,
 }
 
 /// An answer to one of our probes.

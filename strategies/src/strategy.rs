@@ -137,6 +137,7 @@ fn classify<F: ProbeFormat>(s: &Session, packet: &[u8]) -> Result<Classification
                     ttl: ip.ttl,
                     dst_port: id.dst_port,
                     flow: id.flow,
+                    size: ip.total_len.min(usize::from(u16::MAX)) as u16,
                 }))
             }
             // Tracing this host's own address, answers go the same way
@@ -285,6 +286,7 @@ fn ip_packet(s: &Session, spec: &ProbeSpec, protocol: u8, l4: &[u8]) -> Vec<u8> 
         // The flow label follows the flow, so that routers hashing it
         // keep every probe of a flow on one path.
         flow: u32::from(spec.flow.get()),
+        dont_fragment: spec.size.is_some(),
         ..IpHeader::plain(s.src(), s.dst(), protocol, spec.ttl)
     }
     .packet(l4)

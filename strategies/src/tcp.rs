@@ -55,6 +55,8 @@ impl ProbeFormat for TcpSyn {
             opt(tcp_option::NOP, &[]),
             opt(tcp_option::WINDOW_SCALE, &[7]),
         ];
+        // 20 header bytes and 20 of options.
+        let data = vec![0u8; spec.padding(s.is_v6(), 40)];
         TcpHeader {
             src_port: spec.flow.get(),
             dst_port: spec.dst_port,
@@ -65,7 +67,7 @@ impl ProbeFormat for TcpSyn {
             urgent: 0,
             options: &options,
         }
-        .segment(&[], |len| pseudo_sum(s, proto::TCP, len))
+        .segment(&data, |len| pseudo_sum(s, proto::TCP, len))
     }
 
     fn outgoing(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {

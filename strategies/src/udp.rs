@@ -36,10 +36,12 @@ impl ProbeFormat for UdpDatagram {
         // The checksum field holds the probe's tag; the two data bytes
         // are chosen so that it is the datagram's real checksum.
         let target = flow::tag(s.instance(), spec.key);
-        let draft = header.datagram_with_checksum(&[0, 0], target);
+        let mut data = vec![0u8; 2 + spec.padding(s.is_v6(), 10)];
+        let draft = header.datagram_with_checksum(&data, target);
         let acc = checksum::sum(pseudo_sum(s, proto::UDP, draft.len()), &draft[..6]);
         let word = checksum::word_for_target(acc, target);
-        header.datagram_with_checksum(&word.to_be_bytes(), target)
+        data[..2].copy_from_slice(&word.to_be_bytes());
+        header.datagram_with_checksum(&data, target)
     }
 
     fn outgoing(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {

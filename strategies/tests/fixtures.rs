@@ -38,6 +38,47 @@ fn builds_exact_bytes_with_valid_checksums() {
     }
 }
 
+/// Path MTU probes: padded with zeros to the size asked for (TCP: data in
+/// the SYN), DF set on IPv4, checksums valid, still recognised as ours
+/// with their size; probes of one flow and one size keep the bytes load
+/// balancers hash (an ICMP probe's checksum included), and a size below
+/// the bare probe's gives the bare probe.
+#[test]
+fn sized_probes_are_padded_with_df_and_keep_their_flow() {
+    for (protocol, v6, fixture) in cases() {
+        let s = session(v6);
+        let strategy = strategy_for(protocol, s);
+        let sized = |key: u16, size: u16| {
+            strategy.build_probe(&ProbeSpec {
+                key: ProbeKey::new(key).unwrap(),
+                size: Some(size),
+                ..spec()
+            })
+        };
+        let what = format!("{protocol} v6={v6}");
+        let (a, b) = (sized(7, 1400), sized(8, 1400));
+        assert_eq!(a.len(), 1400, "{what}");
+        let header = if v6 { 40 } else { 20 };
+        if !v6 {
+            assert_eq!(a[6] & 0x40, 0x40, "{what}: DF");
+        }
+        let pseudo = if protocol == Protocol::Icmp && !v6 {
+            0
+        } else {
+            checksum::pseudo_header(s.src(), s.dst(), a[if v6 { 6 } else { 9 }], 1400 - header)
+        };
+        assert!(checksum::verify(pseudo, &a[header..]), "{what} checksum");
+        match strategy.classify(&a) {
+            Classification::Probe(p) => assert_eq!((p.key.get(), p.size), (7, 1400), "{what}"),
+            other => panic!("{what}: {other:?}"),
+        }
+        // Ports, or ICMP type, code and checksum: equal across keys.
+        let hashed = |p: &[u8]| p[header..header + 4].to_vec();
+        assert_eq!(hashed(&a), hashed(&b), "{what}");
+        assert_eq!(sized(7, 20).len(), hex(fixture).len(), "{what}");
+    }
+}
+
 /// The bytes load balancers hash stay the same for every probe of a flow
 /// (Paris traceroute), and each probe is still told apart by its key.
 #[test]
@@ -85,7 +126,8 @@ fn tcp_syn_carries_os_like_options() {
 #[test]
 fn own_probes_are_recognised_leaving() {
     for (protocol, v6, fixture) in cases() {
-        let c = strategy_for(protocol, session(v6)).classify(&hex(fixture));
+        let bytes = hex(fixture);
+        let c = strategy_for(protocol, session(v6)).classify(&bytes);
         let port = if protocol == Protocol::Icmp { 0 } else { 80 };
         assert_eq!(
             c,
@@ -94,6 +136,7 @@ fn own_probes_are_recognised_leaving() {
                 ttl: 3,
                 dst_port: port,
                 flow: Flow::new(0xc249),
+                size: bytes.len() as u16,
             }),
             "{protocol} v6={v6}"
         );

@@ -429,6 +429,7 @@ fn synthetic_recording(path: &Path, ports: u16) {
             key: ProbeKey::for_index(i as u64),
             dst_port: port,
             flow: session.flow(),
+            size: None,
         });
         let reply =
             answer::tcp_answer(&probe, if port % 100 == 0 { 0x02 } else { 0x04 }).expect("answer");

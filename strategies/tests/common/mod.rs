@@ -44,6 +44,7 @@ pub fn spec() -> ProbeSpec {
         key: ProbeKey::new(7).unwrap(),
         dst_port: 80,
         flow: Flow::new(0xc249),
+        size: None,
     }
 }
 
