@@ -13,6 +13,7 @@ pub mod driver;
 pub mod engine;
 pub mod error;
 pub mod live;
+pub mod mtu;
 pub mod multipath;
 pub mod output;
 pub mod quotes;

@@ -79,7 +79,11 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
     let (session, run) = session_for(config)?;
     let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
     log::debug!("target, source and device found");
-    let mut engine = Engine::live(config.settings.clone(), session, config.specs.clone());
+    let mut settings = config.settings.clone();
+    if settings.mtu.is_some() {
+        settings.mtu = Some(route::mtu_of(&device, session.is_v6())?);
+    }
+    let mut engine = Engine::live(settings, session, config.specs.clone());
     let cap = capture::open(&device, &engine.filter())?;
     log::debug!("capture open");
     let mut sender: Box<dyn Sender> = match config.send {

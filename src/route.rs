@@ -62,3 +62,24 @@ pub fn device_for(src: IpAddr, dst: IpAddr, name: Option<&str>) -> Result<String
             }),
     }
 }
+
+/// The MTU of `device` for the family of `dst` (Linux keeps an IPv6 MTU
+/// per interface that may be lower than the link's): the size `--mtu`
+/// probes start at.
+pub fn mtu_of(device: &str, v6: bool) -> Result<u16> {
+    let path = if v6 {
+        format!("/proc/sys/net/ipv6/conf/{device}/mtu")
+    } else {
+        format!("/sys/class/net/{device}/mtu")
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::Network(format!(
+            "--mtu: cannot read the MTU of {device} ({path}: {e})"
+        ))
+    })?;
+    let mtu: u32 = text
+        .trim()
+        .parse()
+        .map_err(|_| Error::Network(format!("--mtu: {path} holds no MTU")))?;
+    Ok(mtu.min(u32::from(u16::MAX)) as u16)
+}

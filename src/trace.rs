@@ -67,6 +67,8 @@ pub struct ProbeResult {
     pub flow: Flow,
     /// Its fields as it left (to compare with the quotes of it).
     pub fields: Option<Fields>,
+    /// Its IP total length, when the run sized its probes (`--mtu`).
+    pub size: Option<u16>,
     pub outcome: Outcome,
 }
 
@@ -163,6 +165,20 @@ pub struct TraceResult {
     /// its port on other flows, at the hop the other got an answer from
     /// (is the stop the port, or only the path its flow hashes to?).
     pub check: Option<HopResult>,
+    /// What path MTU discovery (`--mtu`) sent besides the hops' probes.
+    pub mtu: Option<MtuProbes>,
+}
+
+/// The probes of a path MTU discovery that are not a hop's.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MtuProbes {
+    /// The size the probes started at (the interface MTU).
+    pub start: u16,
+    /// Probes a router answered "fragmentation needed" or "packet too
+    /// big" (sent again smaller), with their TTL.
+    pub too_big: Vec<(u8, ProbeResult)>,
+    /// The black-hole search's probes, all at one TTL, if one ran.
+    pub search: Option<HopResult>,
 }
 
 impl TraceResult {
@@ -194,6 +210,7 @@ pub mod testing {
             sent,
             flow: Flow::new(45123),
             fields: None,
+            size: None,
             outcome: Outcome::Answered {
                 answer: Answer {
                     at: sent.after(rtt),
@@ -246,6 +263,7 @@ pub mod testing {
             sent: Timestamp::from_nanos(T0),
             flow: Flow::new(45123),
             fields: None,
+            size: None,
             outcome: Outcome::Lost,
         }
     }

@@ -163,7 +163,7 @@ pub struct Cli {
         "write", "target", "start_hop", "max_hops", "probes", "range", "scan", "timeout_ms",
         "gateway", "raw", "inject", "no_pacing", "ipv4", "ipv6", "protocol", "interface",
         "source", "compare", "flow", "no_paris", "multipath", "confidence", "wait", "in_flight",
-        "port", "tcp", "udp", "icmp",
+        "port", "tcp", "udp", "icmp", "mtu",
     ])]
     pub replay: Option<PathBuf>,
 
@@ -196,6 +196,13 @@ pub struct Cli {
     /// the links between them (Multipath Detection Algorithm)
     #[arg(long = "multipath", conflicts_with_all = ["no_paris", "flow", "scan", "range"])]
     pub multipath: bool,
+
+    /// Path MTU, hop by hop: probes start at the outgoing interface's MTU
+    /// with don't-fragment set, follow "fragmentation needed" / "packet
+    /// too big", and a size that vanishes silently (a black hole) is
+    /// searched for
+    #[arg(long = "mtu", conflicts_with_all = ["multipath", "scan", "range"])]
+    pub mtu: bool,
 
     /// Print the man page or a shell's completions: man, bash, zsh, fish,
     /// elvish or powershell
@@ -344,6 +351,8 @@ impl Cli {
             max_in_flight: self
                 .in_flight
                 .map_or(Settings::default().max_in_flight, usize::from),
+            // The interface's MTU, read once the route is known.
+            mtu: self.mtu.then_some(0),
         };
         if scan {
             settings.first_ttl = 128;

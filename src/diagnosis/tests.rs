@@ -28,6 +28,7 @@ fn trace(protocol: Protocol, port: u16, hops: Vec<HopResult>, end: TraceEnd) -> 
         hops,
         end,
         check: None,
+        mtu: None,
     }
 }
 

@@ -21,6 +21,9 @@ use tracetcp_strategies::wire::{IpView, Quoting};
 
 pub const T0: u64 = 1_700_000_000_000_000_000;
 
+/// The address the tests trace (the destination of `Hop::Closed`).
+const DESTINATION: &str = "198.18.9.2";
+
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
@@ -49,6 +52,16 @@ pub enum Hop {
     Mute,
 }
 
+/// A link of a smaller MTU after hop `after`: bigger probes going past
+/// it get "fragmentation needed" / "packet too big" from that hop's
+/// router announcing `mtu` when `announced`, or vanish (a black hole).
+#[derive(Clone, Copy)]
+pub struct Narrow {
+    pub after: u8,
+    pub mtu: u16,
+    pub announced: bool,
+}
+
 /// Probes handed to the sender, not yet on the simulated wire.
 type Outbox = Rc<RefCell<Vec<(Timestamp, Vec<u8>)>>>;
 
@@ -69,6 +82,7 @@ impl Sender for SimSender {
 
 struct Wire {
     path: Vec<Hop>,
+    narrow: Option<Narrow>,
     rtt: Duration,
     outbox: Outbox,
     clock: Rc<PacketClock>,
@@ -90,6 +104,18 @@ impl Wire {
     }
 
     fn answer(&mut self, ttl: u8, probe: &[u8], nth: u64, seen: Timestamp) -> Option<Vec<u8>> {
+        if let Some(n) = self
+            .narrow
+            .filter(|n| ttl > n.after && probe.len() > usize::from(n.mtu))
+        {
+            let Hop::Router(router) = self.path[usize::from(n.after) - 1] else {
+                return None;
+            };
+            return n
+                .announced
+                .then(|| answer::too_big(ip(router), probe, n.mtu))
+                .flatten();
+        }
         // Every TTL at or beyond the last hop reaches the destination.
         let hop = *self.path.get(usize::from(ttl) - 1).or(self.path.last())?;
         match hop {
@@ -123,7 +149,12 @@ impl Wire {
                     .insert(ports, arrives.after(self.rtt * hops));
                 answer::tcp_answer(probe, 0x02)
             }
-            Hop::Closed => answer::tcp_answer(probe, 0x04),
+            Hop::Closed => match IpView::parse(probe, Quoting::Whole).map(|v| v.protocol) {
+                // A closed UDP port, or an ICMP echo answered.
+                Ok(17) => answer::unreachable(ip(DESTINATION), probe, 3),
+                Ok(1 | 58) => answer::echo_reply(probe),
+                _ => answer::tcp_answer(probe, 0x04),
+            },
         }
     }
 
@@ -231,6 +262,7 @@ impl Observer<Engine> for Events {
 /// One simulated run's path and what it saw.
 pub struct Sim {
     pub path: Vec<Hop>,
+    pub narrow: Option<Narrow>,
     pub rtt: Duration,
     /// Probes sent.
     pub sent: u64,
@@ -245,6 +277,7 @@ impl Sim {
     pub fn new(path: Vec<Hop>) -> Self {
         Sim {
             path,
+            narrow: None,
             rtt: Duration::from_millis(1),
             sent: 0,
             log: Vec::new(),
@@ -271,6 +304,7 @@ impl Sim {
         };
         let mut wire = Wire {
             path: self.path.clone(),
+            narrow: self.narrow,
             rtt: self.rtt,
             outbox,
             clock: clock.clone(),

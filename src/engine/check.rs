@@ -56,6 +56,8 @@ impl Engine {
                 index: (i - 1) as u8,
                 flow: Some(base.nth(i)),
                 check: true,
+                size: None,
+                sizing: false,
             });
         }
         self.traces[trace].check = Some(ttl);

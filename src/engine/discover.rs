@@ -22,6 +22,8 @@ impl Engine {
                     index: 0,
                     flow: Some(flow),
                     check: false,
+                    size: None,
+                    sizing: false,
                 });
             }
         }
@@ -35,7 +37,10 @@ impl Engine {
             ProbeState::Pending => Seen::Pending,
             ProbeState::Answered(a) if a.kind.ends_trace() => Seen::End(a.from),
             ProbeState::Answered(a) => Seen::Router(a.from),
-            ProbeState::Lost | ProbeState::Abandoned | ProbeState::Superseded => Seen::Lost,
+            ProbeState::Lost
+            | ProbeState::Abandoned
+            | ProbeState::Superseded
+            | ProbeState::TooBig(_) => Seen::Lost,
         };
         let (trace, ttl, flow) = (p.trace, p.ttl, p.flow);
         if let Some(d) = self.discovery.as_mut() {
@@ -67,6 +72,7 @@ impl Engine {
             hops: (first..=last).map(|ttl| self.hop(trace, ttl)).collect(),
             end: TraceEnd::MaxHops,
             check: None,
+            mtu: None,
         };
         Topology::of(&probed).last_answered().or(Some(last))
     }

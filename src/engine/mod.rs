@@ -14,6 +14,7 @@ mod progress;
 mod receive;
 mod results;
 mod settings;
+mod sizes;
 mod transmit;
 mod verdict;
 mod window;
@@ -41,6 +42,17 @@ enum ProbeState {
     /// destination first, which leaves this one unanswered (see
     /// `supersede`).
     Superseded,
+    /// A router answered that it does not fit the next link (path MTU
+    /// discovery): sent again smaller, not shown in its hop.
+    TooBig(Answer),
+}
+
+impl ProbeState {
+    /// A router said the probe was too big: it was sent again smaller,
+    /// and counts for nothing in its hop.
+    fn sent_again(&self) -> bool {
+        matches!(self, ProbeState::TooBig(_))
+    }
 }
 
 #[derive(Debug)]
@@ -51,6 +63,10 @@ struct ProbeRecord {
     flow: Flow,
     /// A probe of the flow check (see `check.rs`), not of its hop.
     check: bool,
+    /// A probe of the black-hole search (see `sizes.rs`), not of its hop.
+    sizing: bool,
+    /// Its IP total length, when the run sizes its probes (`--mtu`).
+    size: Option<u16>,
     /// Its fields as it left.
     fields: Option<Fields>,
     /// When it was handed to the sender (live only).
@@ -83,6 +99,11 @@ struct TraceState {
     check: Option<u8>,
     /// The flow check's probes.
     checks: Vec<usize>,
+    /// Path MTU discovery: the size of the hops' probes now.
+    size: u16,
+    /// The black-hole search's probes, and its TTL once planned.
+    sizing: Vec<usize>,
+    search: Option<u8>,
 }
 
 impl TraceState {
@@ -115,6 +136,11 @@ struct Planned {
     flow: Option<Flow>,
     /// A probe of the flow check.
     check: bool,
+    /// Its size (`Some(0)`: the bare probe, DF set); `None`: the trace's
+    /// size now.
+    size: Option<u16>,
+    /// A probe of the black-hole search.
+    sizing: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +198,11 @@ impl Engine {
                         index,
                         flow: None,
                         check: false,
+                        // With --mtu, the second probe of each hop is the
+                        // bare one: what vanishes only when big is a black
+                        // hole, not a silent hop.
+                        size: (s.mtu.is_some() && index == 1).then_some(0),
+                        sizing: false,
                     });
                 }
             }
@@ -223,6 +254,9 @@ impl Engine {
                     short_hop: None,
                     check: None,
                     checks: Vec::new(),
+                    size: settings.mtu.unwrap_or(0),
+                    sizing: Vec::new(),
+                    search: None,
                 })
                 .collect(),
             pacer: Pacer::new(settings.pacing),
@@ -317,5 +351,7 @@ impl Engine {
     }
 }
 
+#[cfg(test)]
+mod mtu_tests;
 #[cfg(test)]
 mod tests;

@@ -50,7 +50,13 @@ impl Engine {
                 break;
             }
             let ids = t.ids(t.emitted);
-            let complete = ids.len() >= per_hop || eof || t.short_hop == Some(ttl as u8);
+            // Probes a router said were too big are sent again: they do
+            // not count, and their replacements are waited for.
+            let counted = ids
+                .iter()
+                .filter(|&&id| !self.probes[id].state.sent_again())
+                .count();
+            let complete = counted >= per_hop || eof || t.short_hop == Some(ttl as u8);
             let settled = ids
                 .iter()
                 .all(|&id| self.probes[id].state != ProbeState::Pending);
@@ -85,7 +91,7 @@ impl Engine {
             Mode::Live => self.check_pending(trace),
             Mode::Replay { eof } => !eof && self.traces[trace].check.is_some(),
         };
-        if waiting {
+        if waiting || self.search_pending(trace) {
             return;
         }
         self.traces[trace].done = true;

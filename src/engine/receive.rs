@@ -69,6 +69,10 @@ impl Engine {
             (Some(id), _) => {
                 self.probes[id].sent = Some(ts);
                 self.deadlines.push(Reverse((self.deadline(id), id)));
+                let p = &self.probes[id];
+                if p.size.is_some() && !p.check && !p.sizing {
+                    self.probes[id].index = self.free_index(p.trace, p.ttl, id);
+                }
                 id
             }
             (None, Mode::Replay { .. }) => match self.learn_probe(ts, protocol, seen) {
@@ -113,18 +117,25 @@ impl Engine {
         // With one flow per trace, a probe on another flow is the flow
         // check's (see check.rs).
         let check = self.settings.paths == Paths::OneFlow && flow != self.session.flow();
+        let mut sizing = false;
         let index = if check {
             if t.checks.len() >= usize::from(super::check::CHECK_FLOWS) {
                 return Err(Ignored::NoSuchTrace);
             }
             t.checks.len()
         } else {
-            let index = t.ids(usize::from(ttl - self.settings.first_ttl)).len();
+            let index = self.counted(trace, usize::from(ttl - self.settings.first_ttl));
             let multipath = self.discovery.is_some();
             if index >= usize::from(self.settings.probes_per_hop) && !multipath {
-                return Err(Ignored::NoSuchTrace);
+                // A full hop: with --mtu, the black-hole search's probe.
+                if self.settings.mtu.is_none() {
+                    return Err(Ignored::NoSuchTrace);
+                }
+                sizing = true;
+                t.sizing.len()
+            } else {
+                index
             }
-            index
         };
         if check {
             self.traces[trace].check = Some(ttl);
@@ -136,12 +147,17 @@ impl Engine {
             index: index.min(255) as u8,
             flow,
             check,
+            sizing,
+            size: self.settings.mtu.map(|_| seen.size),
             fields: None,
             requested: None,
             sent: Some(ts),
             state: ProbeState::Pending,
         });
         self.register(id, key);
+        if self.settings.mtu.is_some() && !check && !sizing {
+            self.probes[id].index = self.free_index(trace, ttl, id);
+        }
         if let Some(d) = self.discovery.as_mut() {
             d.sent(trace, ttl, flow);
         }
@@ -172,8 +188,9 @@ impl Engine {
             ProbeState::Lost => return Verdict::Ignored(Ignored::Late),
             ProbeState::Abandoned => return Verdict::Ignored(Ignored::BeyondEnd),
             ProbeState::Superseded => return Verdict::Ignored(Ignored::Superseded),
+            ProbeState::TooBig(_) => return Verdict::Ignored(Ignored::Duplicate),
         }
-        p.state = ProbeState::Answered(Answer {
+        let answer = Answer {
             at: ts,
             from: reply.from,
             kind: reply.kind,
@@ -182,11 +199,25 @@ impl Engine {
             quoted_ttl: reply.quoted_ttl,
             quote: reply.quote,
             mpls: reply.mpls,
-        });
-        self.in_flight -= 1;
+        };
         let (trace, ttl, index) = (p.trace, p.ttl, p.index);
-        if p.check {
-            // A check's answer says something of another flow's path, not
+        let sent = p.fields;
+        if self.too_big(id, answer) {
+            // Sent again smaller: not this hop's answer.
+            self.advance(trace);
+            return Verdict::Answer {
+                trace,
+                ttl,
+                index,
+                reply,
+                sent,
+            };
+        }
+        let p = &mut self.probes[id];
+        p.state = ProbeState::Answered(answer);
+        self.in_flight -= 1;
+        if p.check || p.sizing {
+            // A check's (or the black-hole search's) answer says nothing
             // of this trace's hops.
             self.advance(trace);
             return Verdict::Answer {

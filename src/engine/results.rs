@@ -12,31 +12,36 @@ impl Engine {
         self.hop_of(ttl, self.traces[trace].ids(offset))
     }
 
-    /// The probes `ids`, all sent with `ttl`, as a hop.
+    /// The probes `ids`, all sent with `ttl`, as a hop (without those a
+    /// router said were too big: they were sent again).
     pub(super) fn hop_of(&self, ttl: u8, ids: &[usize]) -> HopResult {
         let mut probes: Vec<ProbeResult> = ids
             .iter()
-            .map(|&id| {
-                let p = &self.probes[id];
-                let sent = p.sent_or_requested();
-                let outcome = match p.state {
-                    ProbeState::Answered(answer) => Outcome::Answered {
-                        answer,
-                        rtt: answer.at.since(sent),
-                    },
-                    _ => Outcome::Lost,
-                };
-                ProbeResult {
-                    index: p.index,
-                    sent,
-                    flow: p.flow,
-                    fields: p.fields,
-                    outcome,
-                }
-            })
+            .filter(|&&id| !self.probes[id].state.sent_again())
+            .map(|&id| self.probe_result(id))
             .collect();
         probes.sort_by_key(|p| p.index);
         HopResult { ttl, probes }
+    }
+
+    pub(super) fn probe_result(&self, id: usize) -> ProbeResult {
+        let p = &self.probes[id];
+        let sent = p.sent_or_requested();
+        let outcome = match p.state {
+            ProbeState::Answered(answer) | ProbeState::TooBig(answer) => Outcome::Answered {
+                answer,
+                rtt: answer.at.since(sent),
+            },
+            _ => Outcome::Lost,
+        };
+        ProbeResult {
+            index: p.index,
+            sent,
+            flow: p.flow,
+            fields: p.fields,
+            size: p.size,
+            outcome,
+        }
     }
 
     /// The result of one trace: every hop up to where it ended (or, when
@@ -71,6 +76,7 @@ impl Engine {
             hops,
             end,
             check: self.check_result(trace),
+            mtu: self.mtu_probes(trace),
         }
     }
 

@@ -21,6 +21,10 @@ pub struct Settings {
     pub pacing: bool,
     /// Which flows the probes take.
     pub paths: Paths,
+    /// Path MTU discovery (`--mtu`): the size probes start at (the
+    /// outgoing interface's MTU; 0 from the command line until the route
+    /// is known); `None`: bare probes.
+    pub mtu: Option<u16>,
 }
 
 /// Which flows a trace's probes take through load-balanced paths.
@@ -58,6 +62,7 @@ impl Default for Settings {
             max_in_flight: 1024,
             pacing: true,
             paths: Paths::OneFlow,
+            mtu: None,
         }
     }
 }

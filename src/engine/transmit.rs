@@ -80,6 +80,8 @@ impl Engine {
             (None, _) => self.session.flow(),
         };
         let index = match planned.flow {
+            // The black-hole search's probes are numbered as they go.
+            _ if planned.sizing => self.traces[planned.trace].sizing.len().min(255) as u8,
             Some(_) if planned.check => planned.index,
             // Multipath: probes of a hop are numbered as they go.
             Some(_) => {
@@ -88,18 +90,7 @@ impl Engine {
             }
             None => planned.index,
         };
-        self.probes.push(ProbeRecord {
-            trace: planned.trace,
-            ttl,
-            index,
-            flow,
-            check: planned.check,
-            fields: None,
-            requested: Some(now),
-            sent: None,
-            state: ProbeState::Pending,
-        });
-        self.register(id, key);
+        let size = self.size_of(&planned);
         let packet = self
             .strategy(spec.protocol)
             .map(|s| {
@@ -108,10 +99,24 @@ impl Engine {
                     key,
                     dst_port: spec.port,
                     flow,
-                    size: None,
+                    size,
                 })
             })
             .unwrap_or_default();
+        self.probes.push(ProbeRecord {
+            trace: planned.trace,
+            ttl,
+            index,
+            flow,
+            check: planned.check,
+            sizing: planned.sizing,
+            size: size.map(|_| packet.len().min(usize::from(u16::MAX)) as u16),
+            fields: None,
+            requested: Some(now),
+            sent: None,
+            state: ProbeState::Pending,
+        });
+        self.register(id, key);
         Transmit {
             trace: planned.trace,
             ttl,
@@ -127,6 +132,8 @@ impl Engine {
         let offset = usize::from(p.ttl - self.settings.first_ttl);
         if p.check {
             self.traces[p.trace].checks.push(id);
+        } else if p.sizing {
+            self.traces[p.trace].sizing.push(id);
         } else {
             self.traces[p.trace].ids_mut(offset).push(id);
         }

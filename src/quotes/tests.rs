@@ -54,6 +54,7 @@ fn trace(hops: Vec<HopResult>) -> TraceResult {
         hops,
         end: TraceEnd::MaxHops,
         check: None,
+        mtu: None,
     }
 }
 

@@ -180,6 +180,7 @@ impl SessionInfo {
                     Paths::All { confidence } => Some(confidence.percent()),
                     _ => None,
                 },
+                "mtu": s.mtu,
             },
             "format": match self.format {
                 Format::Classic => "classic",
@@ -243,6 +244,10 @@ fn parse(v: &Value) -> Option<SessionInfo> {
                 confidence: Confidence::from_percent(small(s, "confidence")?)?,
             },
             _ => return None,
+        },
+        mtu: match &s["mtu"] {
+            Value::Null => None,
+            m => Some(u16::try_from(m.as_u64()?).ok().filter(|&m| m >= 68)?),
         },
     };
     let format = match v["format"].as_str()? {

@@ -66,6 +66,7 @@ fn classic_matches_the_seed_trace_to_ebay() {
             from: ip(dst),
         },
         check: None,
+        mtu: None,
     };
     let names: Names = [(ip("192.168.0.1"), "wintermute".to_string())].into();
     let text = Text::Classic.render(
@@ -182,6 +183,7 @@ fn condensed_matches_the_seed_port_range() {
         }],
         end: TraceEnd::MaxHops,
         check: None,
+        mtu: None,
     })
     .collect();
     let expected = "\
@@ -217,12 +219,14 @@ fn condensed_separates_multi_hop_traces_and_reports_open_ports() {
             from: ip("192.168.0.1"),
         },
         check: None,
+        mtu: None,
     };
     let filtered = TraceResult {
         spec: tcp(20),
         hops: vec![silent(1, 3), silent(2, 3)],
         end: TraceEnd::MaxHops,
         check: None,
+        mtu: None,
     };
     let expected = "\
 [192.168.0.1:20]  1     *       *       *       Request timed out.
@@ -284,6 +288,7 @@ fn json_carries_every_probe_and_hop() {
             from: ip("198.18.9.2"),
         },
         check: None,
+        mtu: None,
     };
     let r = run("server.lab", "198.18.9.2", Settings::default());
     let doc: serde_json::Value =
@@ -328,6 +333,7 @@ fn compare_summary_of_a_trace_cut_by_max_hops() {
         ],
         end: TraceEnd::MaxHops,
         check: None,
+        mtu: None,
     };
     assert_eq!(
         compare::summary(&r, &settings),
@@ -356,12 +362,14 @@ fn an_interrupted_range_shows_what_was_not_probed() {
         hops: vec![router(1, "198.18.0.2", &[1])],
         end: TraceEnd::Interrupted,
         check: None,
+        mtu: None,
     };
     let never = TraceResult {
         spec: tcp(81),
         hops: vec![],
         end: TraceEnd::Interrupted,
         check: None,
+        mtu: None,
     };
     let text = Text::Condensed.render(&r, &[started, never], &Names::new());
     assert_eq!(

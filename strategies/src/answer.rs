@@ -99,6 +99,18 @@ pub fn error_extended(
     Some(icmp_packet(from, ip.src, message))
 }
 
+/// "Fragmentation needed" (ICMPv4 type 3 code 4) or "packet too big"
+/// (ICMPv6 type 2) from `from` about `probe`, announcing `mtu` (0: none,
+/// as old routers send it).
+pub fn too_big(from: IpAddr, probe: &[u8], mtu: u16) -> Option<Vec<u8>> {
+    if from.is_ipv6() {
+        icmp_error(from, probe, 8, 2, 0, u32::from(mtu).to_be_bytes())
+    } else {
+        let [hi, lo] = mtu.to_be_bytes();
+        icmp_error(from, probe, 8, 3, 4, [0, 0, hi, lo])
+    }
+}
+
 /// Destination unreachable with `code` (of the probe's family).
 pub fn unreachable(from: IpAddr, probe: &[u8], code: u8) -> Option<Vec<u8>> {
     let t = if from.is_ipv6() { 1 } else { 3 };

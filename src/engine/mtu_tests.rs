@@ -1,0 +1,157 @@
+//! Path MTU discovery in the engine, on the simulator: a narrower link
+//! that announces its MTU, one that does not (a black hole), and the
+//! replay of each giving the same result.
+
+use super::*;
+use crate::driver::sim::{Hop, Narrow, Sim};
+use crate::driver::{self, Io, NoSender, PacketClock, Script};
+use crate::mtu;
+use crate::trace::{TraceEnd, TraceResult};
+use std::net::IpAddr;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+use tracetcp_strategies::Instance;
+
+const R1: &str = "198.18.1.1";
+const R2: &str = "198.18.2.1";
+const R3: &str = "198.18.3.1";
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn settings() -> Settings {
+    Settings {
+        max_hops: 10,
+        timeout: Duration::from_millis(300),
+        pacing: false,
+        mtu: Some(1500),
+        ..Settings::default()
+    }
+}
+
+fn session() -> Session {
+    Session::new(
+        ip("198.18.0.1"),
+        ip("198.18.9.2"),
+        Instance::new(0x4242).unwrap(),
+    )
+    .unwrap()
+}
+
+fn specs(protocol: Protocol) -> Vec<TraceSpec> {
+    vec![TraceSpec::new(protocol, 80)]
+}
+
+/// A live run over client - R1 - R2 - R3 - server with a link of 1400
+/// after R2, then its replay from what the wire carried.
+fn run(protocol: Protocol, announced: bool) -> (TraceResult, TraceResult, Sim) {
+    let path = vec![
+        Hop::Router(R1),
+        Hop::Router(R2),
+        Hop::Router(R3),
+        Hop::Closed,
+    ];
+    let mut sim = Sim::new(path);
+    sim.narrow = Some(Narrow {
+        after: 2,
+        mtu: 1400,
+        announced,
+    });
+    let mut live = Engine::live(settings(), session(), specs(protocol));
+    sim.run(&mut live);
+    let mut replay = Engine::replay(settings(), session(), specs(protocol));
+    let mut source = Script::new(sim.log.clone());
+    let io = Io {
+        source: &mut source,
+        clock: &PacketClock::default(),
+        sender: &mut NoSender,
+    };
+    driver::run(&mut replay, io, &mut (), &AtomicBool::new(false)).unwrap();
+    (live.result(0), replay.result(0), sim)
+}
+
+#[test]
+fn an_announced_mtu_is_followed_from_the_hop_past_its_router() {
+    for protocol in [Protocol::Tcp, Protocol::Udp, Protocol::Icmp] {
+        let (live, replayed, _) = run(protocol, true);
+        assert_eq!(live, replayed, "{protocol}");
+        assert!(
+            matches!(live.end, TraceEnd::Reached { ttl: 4, .. }),
+            "{protocol}: {:?}",
+            live.end
+        );
+        // Every hop answered: the probes refused were sent again smaller.
+        assert!(
+            live.hops.iter().all(|h| h.lost() == 0),
+            "{protocol}: {live:?}"
+        );
+        let m = mtu::analyse(&live, false).unwrap();
+        assert_eq!(m.changes.len(), 1, "{protocol}: {m:?}");
+        let c = m.changes[0];
+        assert_eq!(
+            (c.at, c.from, c.to, c.by, c.announced),
+            (3, 1500, 1400, ip(R2), true)
+        );
+        assert_eq!((m.at_hop(2), m.at_hop(3), m.path()), (1500, 1400, 1400));
+        assert!(m.hole.is_none(), "{protocol}: {m:?}");
+    }
+}
+
+#[test]
+fn a_router_without_the_mtu_field_means_the_next_plateau() {
+    assert_eq!(mtu::next_size(1500, 0, false), Some(1492));
+    assert_eq!(mtu::next_size(1500, 1400, false), Some(1400));
+    assert_eq!(mtu::next_size(1400, 1500, false), None);
+    // IPv6 links carry at least 1280 bytes.
+    assert_eq!(mtu::next_size(1500, 1000, true), Some(1280));
+}
+
+#[test]
+fn a_black_hole_is_found_with_exact_bounds_in_few_probes() {
+    for protocol in [Protocol::Tcp, Protocol::Udp, Protocol::Icmp] {
+        let (live, replayed, sim) = run(protocol, false);
+        assert_eq!(live, replayed, "{protocol}");
+        // The bare probes got through: the trace still reaches the target.
+        assert!(
+            matches!(live.end, TraceEnd::Reached { ttl: 4, .. }),
+            "{protocol}: {:?}",
+            live.end
+        );
+        let m = mtu::analyse(&live, false).unwrap();
+        let hole = m
+            .hole
+            .unwrap_or_else(|| panic!("{protocol}: no black hole in {m:?}"));
+        assert_eq!(
+            (hole.after, hole.at, hole.passes, hole.dropped, hole.exact),
+            (Some(2), 3, 1400, 1401, true),
+            "{protocol}"
+        );
+        assert_eq!(m.path(), 1400);
+        let search = live.mtu.as_ref().unwrap().search.as_ref().unwrap();
+        assert!(
+            search.probes.len() <= 24,
+            "{protocol}: {} search probes",
+            search.probes.len()
+        );
+        assert!(sim.sent <= 60, "{protocol}: {} probes", sim.sent);
+    }
+}
+
+/// Without a narrower link nothing is searched and the path MTU is the
+/// interface's.
+#[test]
+fn a_clean_path_keeps_the_interface_mtu() {
+    let path = vec![Hop::Router(R1), Hop::Router(R2), Hop::Closed];
+    let mut sim = Sim::new(path);
+    let mut e = Engine::live(settings(), session(), specs(Protocol::Tcp));
+    sim.run(&mut e);
+    let r = e.result(0);
+    let m = mtu::analyse(&r, false).unwrap();
+    assert_eq!((m.path(), m.changes.len(), m.hole), (1500, 0, None));
+    assert!(r.mtu.unwrap().search.is_none());
+    // The first and third probe of each hop were full size, the second bare.
+    let sizes: Vec<Option<u16>> = r.hops[0].probes.iter().map(|p| p.size).collect();
+    assert_eq!(sizes[0], Some(1500));
+    assert!(sizes[1] < Some(100), "{sizes:?}");
+}

@@ -1,0 +1,164 @@
+//! Path MTU discovery in the engine (`--mtu`): the size each probe goes
+//! at, probes a router says are too big sent again smaller, and the
+//! black-hole search once a trace's hops are final. What the sizes mean
+//! is `crate::mtu`'s; this is only what to send and where to file it.
+//!
+//! Part of the engine: no I/O, no clock.
+
+use super::{Engine, Mode, Planned, ProbeState};
+use crate::mtu::{self, search};
+use crate::trace::{Answer, MtuProbes};
+
+impl Engine {
+    /// The size a planned probe goes at; `None` without `--mtu`.
+    pub(super) fn size_of(&self, planned: &Planned) -> Option<u16> {
+        self.settings.mtu?;
+        Some(planned.size.unwrap_or(self.traces[planned.trace].size))
+    }
+
+    /// A router answered probe `id` that it does not fit the next link.
+    /// Returns whether that made it a probe to send again smaller (then
+    /// it leaves its hop, and its trace continues at the smaller size).
+    pub(super) fn too_big(&mut self, id: usize, answer: Answer) -> bool {
+        let p = &self.probes[id];
+        let Some(size) = p
+            .size
+            .filter(|_| mtu::too_big(answer.kind) && !p.check && !p.sizing)
+        else {
+            return false;
+        };
+        let tracetcp_strategies::ReplyKind::Unreachable(
+            tracetcp_strategies::Unreachable::FragmentationNeeded { mtu: announced },
+        ) = answer.kind
+        else {
+            return false;
+        };
+        let Some(smaller) = mtu::next_size(size, announced, self.session.is_v6()) else {
+            return false;
+        };
+        let (trace, ttl, index) = (p.trace, p.ttl, p.index);
+        self.probes[id].state = ProbeState::TooBig(answer);
+        self.in_flight -= 1;
+        let t = &mut self.traces[trace];
+        t.size = t.size.min(smaller);
+        if self.mode == Mode::Live {
+            self.plan.entry(ttl).or_default().push_front(Planned {
+                trace,
+                index,
+                flow: None,
+                check: false,
+                size: None,
+                sizing: false,
+            });
+        }
+        true
+    }
+
+    /// Path MTU discovery: the index a probe of the hop at `ttl` takes
+    /// when seen leaving, live and in a replay alike: the lowest not held
+    /// by another probe of the hop seen leaving and not too big. (A probe
+    /// sent again smaller takes the place of the one it replaces.)
+    pub(super) fn free_index(&self, trace: usize, ttl: u8, id: usize) -> u8 {
+        let offset = usize::from(ttl - self.settings.first_ttl);
+        let held: Vec<u8> = self.traces[trace]
+            .ids(offset)
+            .iter()
+            .filter(|&&other| other != id)
+            .map(|&other| &self.probes[other])
+            .filter(|p| p.sent.is_some() && !p.state.sent_again())
+            .map(|p| p.index)
+            .collect();
+        (0..=u8::MAX).find(|i| !held.contains(i)).unwrap_or(u8::MAX)
+    }
+
+    /// Probes of the hop at `offset` that count for it (not too big).
+    pub(super) fn counted(&self, trace: usize, offset: usize) -> usize {
+        self.traces[trace]
+            .ids(offset)
+            .iter()
+            .filter(|&&id| !self.probes[id].state.sent_again())
+            .count()
+    }
+
+    /// The black-hole search of `trace`, once its hops are final: plans
+    /// its next round (live) and says whether the trace must wait for it.
+    pub(super) fn search_pending(&mut self, trace: usize) -> bool {
+        if self.settings.mtu.is_none() {
+            return false;
+        }
+        let pending = self
+            .plan
+            .values()
+            .flatten()
+            .any(|p| p.trace == trace && p.sizing)
+            || self.traces[trace]
+                .sizing
+                .iter()
+                .any(|&id| self.probes[id].state == ProbeState::Pending);
+        if pending {
+            return true;
+        }
+        let result = self.result(trace);
+        let Some(suspect) = search::suspect(&result) else {
+            return false;
+        };
+        match self.mode {
+            // The live run searched: the recording holds its probes.
+            Mode::Replay { eof } => {
+                self.traces[trace].search = Some(suspect.at);
+                !eof
+            }
+            Mode::Live => {
+                let m = result.mtu.as_ref();
+                let refused: Vec<u16> = m
+                    .iter()
+                    .flat_map(|m| &m.too_big)
+                    .filter(|(ttl, _)| *ttl == suspect.at)
+                    .filter_map(|(_, p)| p.size)
+                    .collect();
+                let hop = result.hops.iter().find(|h| h.ttl == suspect.at);
+                let searched = m.and_then(|m| m.search.as_ref());
+                let bounds = search::bounds(hop.into_iter().chain(searched), &refused);
+                let rounds = self.traces[trace].sizing.len() / (search::PER_ROUND * search::COPIES);
+                let next = bounds.next_round();
+                if next.is_empty() || rounds >= search::ROUNDS {
+                    return false;
+                }
+                self.traces[trace].search = Some(suspect.at);
+                let queue = self.plan.entry(suspect.at).or_default();
+                for copy in 0..search::COPIES {
+                    for &size in &next {
+                        queue.push_back(Planned {
+                            trace,
+                            index: copy as u8,
+                            flow: None,
+                            check: false,
+                            size: Some(size),
+                            sizing: true,
+                        });
+                    }
+                }
+                true
+            }
+        }
+    }
+
+    /// What path MTU discovery sent for `trace` besides its hops.
+    pub(super) fn mtu_probes(&self, trace: usize) -> Option<MtuProbes> {
+        let start = self.settings.mtu?;
+        let t = &self.traces[trace];
+        let too_big = t
+            .hops
+            .iter()
+            .flatten()
+            .filter(|&&id| self.probes[id].state.sent_again())
+            .map(|&id| (self.probes[id].ttl, self.probe_result(id)))
+            .collect();
+        let search = t.search.map(|ttl| self.hop_of(ttl, &t.sizing));
+        Some(MtuProbes {
+            start,
+            too_big,
+            search,
+        })
+    }
+}
