@@ -76,13 +76,14 @@ pub static TRACING: AtomicBool = AtomicBool::new(false);
 
 pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result<Ending> {
     log::debug!("start");
-    let (session, run) = session_for(config)?;
+    let (session, mut run) = session_for(config)?;
     let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
     log::debug!("target, source and device found");
     let mut settings = config.settings.clone();
     if settings.mtu.is_some() {
         settings.mtu = Some(route::mtu_of(&device, session.is_v6())?);
     }
+    run.settings = settings.clone();
     let mut engine = Engine::live(settings, session, config.specs.clone());
     let cap = capture::open(&device, &engine.filter())?;
     log::debug!("capture open");

@@ -9,7 +9,6 @@ use crate::dns::Resolver;
 use crate::driver::Observer;
 use crate::engine::{Engine, Event, Verdict};
 use crate::error::{Error, Result};
-use crate::quotes;
 use crate::report::{self, Format, Names, RunInfo, Text};
 use crate::time::Timestamp;
 use std::io::{self, Write};
@@ -92,16 +91,13 @@ impl<W: Write> LivePrinter<W> {
             }
             // What the path rewrote, from the hops final so far: once per
             // flush, not once per hop printed.
-            let changes = if self.printed[i] < self.final_hops[i] {
-                quotes::changes(&engine.result(i))
-            } else {
-                Vec::new()
-            };
+            let marks = (self.printed[i] < self.final_hops[i])
+                .then(|| report::HopMarks::of(&self.run, &engine.result(i)));
             while self.printed[i] < self.final_hops[i] {
                 let ttl = engine.settings().first_ttl + self.printed[i] as u8;
                 let hop = engine.hop(i, ttl);
                 resolver.wait(&hop.addresses());
-                let marks = report::hop_marks(&changes, &hop);
+                let marks = marks.as_ref().map(|m| m.at(&hop)).unwrap_or_default();
                 write!(
                     self.out,
                     "{}",
@@ -144,9 +140,9 @@ impl<W: Write> LivePrinter<W> {
             if !self.started {
                 write!(self.out, "{}", text.trace_start(&self.run, i, &r.spec))?;
             }
-            let changes = quotes::changes(r);
+            let marks = report::HopMarks::of(&self.run, r);
             for h in r.hops.iter().skip(self.printed[i]) {
-                let marks = report::hop_marks(&changes, h);
+                let marks = marks.at(h);
                 write!(
                     self.out,
                     "{}",

@@ -30,6 +30,12 @@ pub enum Kind {
     MaxHops,
     /// The quotes show the path rewriting a field of the probes.
     PathRewrite,
+    /// `--mtu`: a router announced a smaller MTU for the link after it.
+    PathMtu,
+    /// `--mtu`: sizes vanish past a hop with no "too big" answer.
+    MtuBlackHole,
+    /// `--mtu`: a SYN's MSS is more than the path MTU carries.
+    MssTooBig,
 }
 
 impl Kind {
@@ -43,7 +49,10 @@ impl Kind {
             Kind::NoAnswerPast => 4,
             Kind::SilentRouter => 5,
             Kind::PartialLoss => 6,
+            Kind::MtuBlackHole => 2,
             Kind::PathRewrite => 7,
+            Kind::PathMtu => 7,
+            Kind::MssTooBig => 7,
             Kind::LoadBalancing => 7,
             Kind::MaxHops => 8,
             Kind::Reached => 9,
@@ -63,6 +72,9 @@ impl Kind {
             Kind::Unreachable => "unreachable",
             Kind::MaxHops => "max-hops",
             Kind::PathRewrite => "path-rewrite",
+            Kind::PathMtu => "path-mtu",
+            Kind::MtuBlackHole => "mtu-black-hole",
+            Kind::MssTooBig => "mss-too-big",
         }
     }
 }
@@ -179,6 +191,7 @@ pub fn diagnose(run: &RunInfo, results: &[TraceResult]) -> Vec<Finding> {
     for (i, r) in results.iter().enumerate() {
         single::single(run, i, r, &names[i], &mut out);
         rewrites::rewrites(i, r, &names[i], &mut out);
+        mtu::findings(run.address.is_ipv6(), i, r, &names[i], &mut out);
     }
     silent_tails(run, results, &names, &mut out);
     across::across(results, &names, run.multipath(), &mut out);
@@ -357,6 +370,7 @@ pub fn render(findings: &[Finding]) -> String {
 }
 
 mod across;
+mod mtu;
 mod rewrites;
 mod scan;
 mod single;

@@ -155,3 +155,47 @@ fn a_clean_path_keeps_the_interface_mtu() {
     assert_eq!(sizes[0], Some(1500));
     assert!(sizes[1] < Some(100), "{sizes:?}");
 }
+
+/// The report of each: marks where the size changed, the path MTU line,
+/// and the diagnosis naming the announcement or the black hole (and no
+/// loss where only big probes vanished).
+#[test]
+fn the_reports_say_where_and_why() {
+    use crate::report::{self, Format, RunInfo};
+    let info = RunInfo {
+        host: "198.18.9.2".into(),
+        address: ip("198.18.9.2"),
+        source: ip("198.18.0.1"),
+        flow: session().flow(),
+        settings: settings(),
+    };
+    let names = Default::default();
+    let (announced, _, _) = run(Protocol::Tcp, true);
+    let text = report::render(Format::Classic, &info, &[announced], &names, true);
+    let line = |n: &str| {
+        text.lines()
+            .find(|l| l.starts_with(n))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line("1\t").ends_with("[MTU 1500]"), "{text}");
+    assert!(line("3\t").ends_with("[MTU 1400]"), "{text}");
+    assert!(
+        text.contains("Path MTU: 1400 (198.18.2.1 announced 1400 for the link before hop 3)."),
+        "{text}"
+    );
+    assert!(
+        text.contains("the path MTU falls from 1500 to 1400 at hop 3"),
+        "{text}"
+    );
+    let (hole, _, _) = run(Protocol::Udp, false);
+    let text = report::render(Format::Classic, &info, &[hole], &names, true);
+    assert!(
+        text.contains(
+            "packets larger than 1400 bytes are silently dropped after hop 2 (198.18.2.1)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("clamping the MSS to 1360"), "{text}");
+    assert!(!text.contains("loss"), "{text}");
+}

@@ -152,5 +152,11 @@ pub fn render(run: &RunInfo, results: &[TraceResult], names: &Names) -> String {
     for (title, r) in titles.iter().zip(results) {
         out += &format!("{title:<name_width$}  {}\n", summary(r, &run.settings));
     }
+    // --mtu: each kind's path MTU.
+    for (title, r) in titles.iter().zip(results) {
+        if let Some(m) = crate::mtu::analyse(r, run.address.is_ipv6()) {
+            out += &format!("{title:<name_width$}  {}", super::mtu::summary(&m, r));
+        }
+    }
     out
 }

@@ -107,7 +107,35 @@ fn end(e: &TraceEnd) -> Value {
     }
 }
 
-pub fn trace(r: &TraceResult, names: &Names, multipath: bool) -> Value {
+/// `--mtu`: each hop's path MTU, each probe's size, the trace's `mtu`
+/// object.
+fn with_sizes(v: &mut Value, r: &TraceResult, m: &crate::mtu::PathMtu) {
+    for (h, out) in r
+        .hops
+        .iter()
+        .zip(v["hops"].as_array_mut().into_iter().flatten())
+    {
+        out["mtu"] = json!(m.at_hop(h.ttl));
+    }
+    let sizes = r.hops.iter().flat_map(|h| h.probes.iter().map(|p| p.size));
+    for (size, out) in sizes.zip(v["probes"].as_array_mut().into_iter().flatten()) {
+        out["size"] = json!(size);
+    }
+    v["mtu"] = super::mtu::json(m);
+    if let Some(h) = r.mtu.as_ref().and_then(|p| p.search.as_ref()) {
+        v["mtu"]["search"] = h
+            .probes
+            .iter()
+            .map(|p| {
+                let mut out = probe(h.ttl, p);
+                out["size"] = json!(p.size);
+                out
+            })
+            .collect();
+    }
+}
+
+pub fn trace(run: &RunInfo, r: &TraceResult, names: &Names) -> Value {
     let mut v = json!({
         "protocol": r.spec.protocol.name(),
         "port": r.spec.protocol.has_port().then_some(r.spec.port),
@@ -125,7 +153,10 @@ pub fn trace(r: &TraceResult, names: &Names, multipath: bool) -> Value {
             })
         })
         .collect();
-    if multipath {
+    if let Some(m) = crate::mtu::analyse(r, run.address.is_ipv6()) {
+        with_sizes(&mut v, r, &m);
+    }
+    if run.multipath() {
         let t = Topology::of(r);
         v["interfaces"] = t
             .hops
@@ -195,9 +226,10 @@ pub fn document(
                 Paths::All { confidence } => Some(confidence.percent()),
                 _ => None,
             },
+            "mtu": s.mtu,
         },
         "flow": run.flow.get(),
-        "traces": results.iter().map(|r| trace(r, names, run.multipath())).collect::<Vec<_>>(),
+        "traces": results.iter().map(|r| trace(run, r, names)).collect::<Vec<_>>(),
         "diagnosis": findings.iter().map(|f| finding(f, results)).collect::<Vec<_>>(),
     })
 }

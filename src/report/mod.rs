@@ -9,10 +9,12 @@ pub mod classic;
 pub mod compare;
 pub mod condensed;
 pub mod json;
+pub mod mtu;
 pub mod multipath;
 pub mod packets;
 
 use crate::diagnosis;
+use crate::mtu::PathMtu;
 use crate::quotes;
 pub use crate::run::{Names, RunInfo};
 use crate::trace::TraceSpec;
@@ -74,13 +76,17 @@ impl Text {
     }
 
     pub fn trace_end(self, run: &RunInfo, r: &TraceResult) -> String {
+        let path_mtu = crate::mtu::analyse(r, run.address.is_ipv6())
+            .filter(|_| !r.hops.is_empty())
+            .map(|m| mtu::summary(&m, r))
+            .unwrap_or_default();
         match self {
-            Text::Classic => classic::footer(&r.end).to_string(),
+            Text::Classic => classic::footer(&r.end).to_string() + &path_mtu,
             // A port an interrupted range never got to.
             Text::Condensed if r.hops.is_empty() && r.end == TraceEnd::Interrupted => {
                 format!("{}  not probed\n", condensed::label(run.address, &r.spec))
             }
-            Text::Condensed => String::new(),
+            Text::Condensed => path_mtu,
         }
     }
 
@@ -89,9 +95,9 @@ impl Text {
         let mut out = String::new();
         for (i, r) in results.iter().enumerate() {
             out.push_str(&self.trace_start(run, i, &r.spec));
-            let changes = quotes::changes(r);
+            let marks = HopMarks::of(run, r);
             for h in &r.hops {
-                out.push_str(&self.hop(run, &r.spec, h, names, &hop_marks(&changes, h)));
+                out.push_str(&self.hop(run, &r.spec, h, names, &marks.at(h)));
             }
             out.push_str(&self.trace_end(run, r));
         }
@@ -123,16 +129,37 @@ pub fn render(
     report + &diagnosis::render(&findings)
 }
 
-/// What ends a hop's first line: the rewrites first seen at it
-/// (" [MSS 1460->1200]") and the MPLS label stack its router reported
-/// (" [MPLS: L=24001 TC=0 S=0 TTL=1]", one per entry).
-pub fn hop_marks(changes: &[quotes::Change], hop: &HopResult) -> String {
-    let mut marks = quotes::marks(changes, hop.ttl);
-    let answers = hop.probes.iter().filter_map(|p| p.answer()).map(|(a, _)| a);
-    if let Some(stack) = answers.map(|a| a.mpls).find(|s| !s.is_empty()) {
-        marks += &mpls_marks(&stack);
+/// What ends the hop lines of one trace, worked out once for it.
+pub struct HopMarks {
+    changes: Vec<quotes::Change>,
+    mtu: Option<PathMtu>,
+    first_ttl: u8,
+}
+
+impl HopMarks {
+    pub fn of(run: &RunInfo, r: &TraceResult) -> Self {
+        HopMarks {
+            changes: quotes::changes(r),
+            mtu: crate::mtu::analyse(r, run.address.is_ipv6()),
+            first_ttl: run.settings.first_ttl,
+        }
     }
-    marks
+
+    /// What ends a hop's first line: the rewrites first seen at it
+    /// (" [MSS 1460->1200]"), the size probes went at where it changed
+    /// (" [MTU 1400]") and the MPLS label stack its router reported
+    /// (" [MPLS: L=24001 TC=0 S=0 TTL=1]", one per entry).
+    pub fn at(&self, hop: &HopResult) -> String {
+        let mut marks = quotes::marks(&self.changes, hop.ttl);
+        if let Some(m) = &self.mtu {
+            marks += &mtu::marks(m, hop.ttl, self.first_ttl);
+        }
+        let answers = hop.probes.iter().filter_map(|p| p.answer()).map(|(a, _)| a);
+        if let Some(stack) = answers.map(|a| a.mpls).find(|s| !s.is_empty()) {
+            marks += &mpls_marks(&stack);
+        }
+        marks
+    }
 }
 
 /// An interface a router named (RFC 5837), for the debug view:
