@@ -85,7 +85,8 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
     }
     run.settings = settings.clone();
     let mut engine = Engine::live(settings, session, config.specs.clone());
-    let cap = capture::open(&device, &engine.filter())?;
+    let snaplen = capture::snaplen_for(engine.settings().mtu);
+    let cap = capture::open(&device, &engine.filter(), snaplen)?;
     log::debug!("capture open");
     let mut sender: Box<dyn Sender> = match config.send {
         SendMethod::Raw => Box::new(RawSender::open(session.is_v6())?),
@@ -115,7 +116,7 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
             Some(Recording::Whole(record::create(
                 path,
                 linktype,
-                capture::SNAPLEN as u32,
+                snaplen as u32,
                 &info,
             )?))
         }

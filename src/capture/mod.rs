@@ -94,8 +94,16 @@ const READ_TIMEOUT_MS: i32 = 5;
 /// closes.)
 const BUFFER_BYTES: i32 = 512 * 1024;
 
-/// Opens a live capture on `device` with `filter`.
-pub fn open(device: &str, filter: &str) -> Result<Capture<Active>> {
+/// The capture length a run needs: `SNAPLEN`, or with `--mtu` the
+/// biggest probe, and an answer quoting it whole, with room for a link
+/// header.
+pub fn snaplen_for(mtu: Option<u16>) -> i32 {
+    mtu.map_or(SNAPLEN, |m| (i32::from(m) + 128).max(SNAPLEN))
+}
+
+/// Opens a live capture on `device` with `filter`, keeping `snaplen`
+/// bytes of each packet.
+pub fn open(device: &str, filter: &str, snaplen: i32) -> Result<Capture<Active>> {
     let what = format!("capturing on {device}");
     check_device(device, &what)?;
     let failed = |e: pcap::Error| Error::Capture(format!("{what}: {e}"));
@@ -103,8 +111,8 @@ pub fn open(device: &str, filter: &str) -> Result<Capture<Active>> {
         .map_err(failed)?
         .immediate_mode(true)
         .precision(Precision::Nano)
-        .snaplen(SNAPLEN)
-        .buffer_size(BUFFER_BYTES)
+        .snaplen(snaplen)
+        .buffer_size(BUFFER_BYTES.max(snaplen * 64))
         .timeout(READ_TIMEOUT_MS)
         .open()
         .map_err(failed)?;

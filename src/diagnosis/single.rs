@@ -128,6 +128,19 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
 /// Silent routers, partial loss and load balancing along one trace.
 fn single_rest(run: &RunInfo, i: usize, r: &TraceResult, out: &mut Vec<Finding>) {
     let dst = run.address;
+    // With --mtu, probes bigger than the path carries up to their hop are
+    // lost for their size (a black hole), not by a busy router.
+    let mtu = crate::mtu::analyse(r, dst.is_ipv6());
+    let lost_of = |hop: &crate::trace::HopResult| {
+        hop.probes
+            .iter()
+            .filter(|p| p.answer().is_none())
+            .filter(|p| {
+                !mtu.as_ref()
+                    .is_some_and(|m| p.size > Some(m.at_hop(hop.ttl)))
+            })
+            .count()
+    };
     let last = r.last_answer();
     let upto = last.map_or(0, |(t, _)| t);
     let mut h = 0;
@@ -160,10 +173,10 @@ fn single_rest(run: &RunInfo, i: usize, r: &TraceResult, out: &mut Vec<Finding>)
                 evidence: format!("every probe lost at {}{}", hop_range(start, end).to_lowercase(), thin(run)),
             });
         } else if !hop.all_lost() {
-            let lost = hop.lost();
+            let lost = lost_of(hop);
             let later_complete = r.hops[h + 1..]
                 .iter()
-                .any(|n| n.lost() == 0 && !n.probes.is_empty());
+                .any(|n| lost_of(n) == 0 && !n.probes.is_empty());
             if lost > 0 && hop.destination().is_none() && later_complete {
                 let addr = hop.first_responder();
                 out.push(Finding {

@@ -6,6 +6,7 @@
 //!     cargo run --example lab -- record-fixtures [DIR]
 //!     cargo run --example lab -- refresh-expected [DIR]
 //!     cargo run --example lab -- craft-mpls [DIR]
+//!     cargo run --example lab -- scenario NAME TRACETCP-ARGS (SERVER, SERVER6)
 //!
 //! The demo path: client - r1 - r2 - r3 - r4 - server, where r2 sends no
 //! time-exceeded (a silent router) and r3 drops TCP port 135 (a blocked
@@ -82,7 +83,26 @@ fn diamonds(args: &[String]) -> ExitCode {
         eprintln!("lab: {why}");
         return ExitCode::FAILURE;
     }
-    let lab = lab::diamond::diamonds();
+    run_in(&lab::diamond::diamonds(), args)
+}
+
+/// The lab of the recorded scenario `name`, running `args` as `diamonds`
+/// does.
+fn scenario(name: &str, args: &[String]) -> ExitCode {
+    if let Some(why) = lab::unavailable() {
+        eprintln!("lab: {why}");
+        return ExitCode::FAILURE;
+    }
+    let Some(s) = lab::scenarios::ALL.iter().find(|s| s.name == name) else {
+        eprintln!("lab: no scenario {name}");
+        return ExitCode::from(2);
+    };
+    run_in(&s.build(), args)
+}
+
+/// Runs tracetcp with `args` in the client of `lab` (SERVER and SERVER6
+/// stand for the server's addresses), or another program after "--".
+fn run_in(lab: &lab::Lab, args: &[String]) -> ExitCode {
     let args: Vec<String> = args
         .iter()
         .map(|a| {
@@ -272,6 +292,7 @@ fn main() -> ExitCode {
     match args.get(1).map(String::as_str) {
         Some("demo") => demo(),
         Some("diamonds") => diamonds(&args[2..]),
+        Some("scenario") if args.len() > 2 => scenario(&args[2], &args[3..]),
         Some("record-fixtures") => {
             record_fixtures(Path::new(args.get(2).map_or("captures", String::as_str)))
         }
@@ -282,7 +303,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: lab demo | lab record-fixtures [DIR] | lab refresh-expected [DIR] | \
-                 lab craft-mpls [DIR] | \
+                 lab craft-mpls [DIR] | lab scenario NAME ARGS | \
                  lab diamonds TRACETCP-ARGS"
             );
             ExitCode::from(2)

@@ -304,6 +304,21 @@ impl Lab {
         self.sh(self.router(k), "echo 1000 > /proc/sys/net/ipv4/icmp_ratelimit; echo 1000 > /proc/sys/net/ipv6/icmp/ratelimit");
     }
 
+    /// Gives link `n` (between nodes n and n+1) an MTU of `mtu` bytes and
+    /// an IPv6 MTU of `mtu6`, on both ends: the router of node n then
+    /// answers bigger packets with "fragmentation needed" / "packet too
+    /// big" (unless a ruleset drops them: `rules::NO_TOO_BIG`).
+    pub fn narrow_link(&self, n: usize, mtu: u16, mtu6: u16) {
+        for (node, dev) in [(n, "east"), (n + 1, "west")] {
+            self.sh(
+                &self.names[node],
+                &format!(
+                    "ip link set {dev} mtu {mtu}; echo {mtu6} > /proc/sys/net/ipv6/conf/{dev}/mtu"
+                ),
+            );
+        }
+    }
+
     /// Loads an nftables ruleset into a namespace.
     pub fn nft(&self, ns: &str, ruleset: &str) {
         let mut child = Command::new("ip")
@@ -452,6 +467,16 @@ pub mod rules {
 }}"
         )
     }
+
+    /// A router that sends no "fragmentation needed" / "packet too big"
+    /// (or a firewall that drops them): with a narrower link after it,
+    /// an MTU black hole.
+    pub const NO_TOO_BIG: &str = "table inet hole {
+  chain out { type filter hook output priority 0;
+    icmp type destination-unreachable icmp code frag-needed drop
+    icmpv6 type packet-too-big drop
+  }
+}";
 
     /// A router that clamps the MSS of forwarded SYNs to 1200 and sets
     /// DSCP CS1 (8) on everything it forwards, IPv4 and IPv6.

@@ -238,6 +238,31 @@ pub const ALL: &[Scenario] = &[
         expect: &["path-rewrite", "reached"],
     },
     Scenario {
+        name: "mtu",
+        about: "--mtu with a link of MTU 1400 after r2, which answers fragmentation needed: the size drops to 1400 from hop 3",
+        build: || {
+            let lab = plain();
+            lab.narrow_link(2, 1400, 1280);
+            lab
+        },
+        args: |lab| with(lab, 80, "--mtu -m 8"),
+        shows: |out| out.contains("[MTU 1400]") && out.contains("Path MTU: 1400"),
+        expect: &["path-mtu", "mss-too-big", "reached"],
+    },
+    Scenario {
+        name: "mtu-black-hole",
+        about: "--mtu with a link of MTU 1400 after r2, whose fragmentation needed is dropped: a black hole above 1400 bytes after hop 2",
+        build: || {
+            let lab = plain();
+            lab.narrow_link(2, 1400, 1280);
+            lab.nft(lab.router(2), rules::NO_TOO_BIG);
+            lab
+        },
+        args: |lab| with(lab, 80, "--mtu -m 8 -t 500"),
+        shows: |out| out.contains("packets larger than 1400 bytes are silently dropped after hop 2"),
+        expect: &["mtu-black-hole", "mss-too-big", "reached"],
+    },
+    Scenario {
         name: "multipath",
         about: "per-flow ECMP, diamonds of width 4 (hop 2) and 2 (hop 5): --multipath finds every interface and link",
         build: super::diamond::diamonds,
