@@ -114,6 +114,15 @@ impl Engine {
         if t.done || t.end.is_some_and(|end| ttl > end) {
             return Err(Ignored::BeyondEnd);
         }
+        // With --mtu, a SYN of the hop a SYN-ACK made moot, seen leaving
+        // after it (a full-size probe takes longer to go out than the
+        // bare one answered first): the live run had dropped it (see
+        // `supersede`). (Recordings made before supersede existed hold
+        // SYNs sent after the SYN-ACK, and keep them.)
+        let mtu = self.settings.mtu.is_some();
+        if mtu && t.short_hop == Some(ttl) && flow == self.session.flow() {
+            return Err(Ignored::Superseded);
+        }
         // With one flow per trace, a probe on another flow is the flow
         // check's (see check.rs).
         let check = self.settings.paths == Paths::OneFlow && flow != self.session.flow();

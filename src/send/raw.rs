@@ -32,8 +32,48 @@ impl RawSender {
         };
         let (tx, _rx) =
             transport_channel(0, kind).map_err(|e| Error::from_io("opening a raw socket", &e))?;
+        probe_mtu(tx.socket.fd, v6)?;
         Ok(RawSender { tx })
     }
+}
+
+/// Path MTU probing on the socket (`IP_PMTUDISC_PROBE`, as tracepath
+/// sets it): the kernel sends a probe of any size up to the interface's
+/// MTU as built, ignoring the path MTU it learnt from "fragmentation
+/// needed" / "packet too big" (without it, a bigger probe to a
+/// destination it learnt a smaller MTU for fails with EMSGSIZE, or is
+/// dropped on the way out).
+fn probe_mtu(fd: libc::c_int, v6: bool) -> Result<()> {
+    let (level, name, value) = if v6 {
+        (
+            libc::IPPROTO_IPV6,
+            libc::IPV6_MTU_DISCOVER,
+            libc::IPV6_PMTUDISC_PROBE,
+        )
+    } else {
+        (
+            libc::IPPROTO_IP,
+            libc::IP_MTU_DISCOVER,
+            libc::IP_PMTUDISC_PROBE,
+        )
+    };
+    let set = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if set != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(Error::from_io(
+            "setting path MTU probing on the raw socket",
+            &e,
+        ));
+    }
+    Ok(())
 }
 
 impl Sender for RawSender {

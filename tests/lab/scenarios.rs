@@ -258,7 +258,7 @@ pub const ALL: &[Scenario] = &[
             lab.nft(lab.router(2), rules::NO_TOO_BIG);
             lab
         },
-        args: |lab| with(lab, 80, "--mtu -m 8 -t 500"),
+        args: |lab| with(lab, 80, "--mtu -m 8 -t 500 -F"),
         shows: |out| out.contains("packets larger than 1400 bytes are silently dropped after hop 2"),
         expect: &["mtu-black-hole", "mss-too-big", "reached"],
     },
