@@ -3,7 +3,7 @@
 //! root:
 //!
 //!     cargo run --example lab -- demo
-//!     cargo run --example lab -- record-fixtures [DIR]
+//!     cargo run --example lab -- record-fixtures [DIR [NAME...]]
 //!     cargo run --example lab -- refresh-expected [DIR]
 //!     cargo run --example lab -- craft-mpls [DIR]
 //!     cargo run --example lab -- scenario NAME TRACETCP-ARGS (SERVER, SERVER6)
@@ -156,14 +156,19 @@ fn replay(path: &Path, flags: &[&str]) -> String {
 /// Records every scenario into `dir`: NAME.pcap, and its expected
 /// reports NAME.classic, NAME.condensed and NAME.json. The live output
 /// must equal its own replay, or nothing is written for that scenario.
-fn record_fixtures(dir: &Path) -> ExitCode {
+/// With `only` names, records those scenarios alone and leaves the index
+/// (README.md) as it is.
+fn record_fixtures(dir: &Path, only: &[String]) -> ExitCode {
     if let Some(why) = lab::unavailable() {
         eprintln!("lab: {why}");
         return ExitCode::FAILURE;
     }
     std::fs::create_dir_all(dir).expect("fixture dir");
     let mut index = String::from(INDEX_HEAD);
-    for s in lab::scenarios::ALL {
+    let chosen = lab::scenarios::ALL
+        .iter()
+        .filter(|s| only.is_empty() || only.iter().any(|n| n == s.name));
+    for s in chosen {
         let pcap = dir.join(format!("{}.pcap", s.name));
         let mut recorded = None;
         for _attempt in 0..5 {
@@ -204,6 +209,10 @@ fn record_fixtures(dir: &Path) -> ExitCode {
             size.div_ceil(1024)
         );
         println!("recorded {} ({} KB)", s.name, size.div_ceil(1024));
+    }
+    if !only.is_empty() {
+        println!("captures index left as it is: add rows for {}", only.join(", "));
+        return ExitCode::SUCCESS;
     }
     if craft_mpls(dir) != ExitCode::SUCCESS {
         return ExitCode::FAILURE;
@@ -293,16 +302,17 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("diamonds") => diamonds(&args[2..]),
         Some("scenario") if args.len() > 2 => scenario(&args[2], &args[3..]),
-        Some("record-fixtures") => {
-            record_fixtures(Path::new(args.get(2).map_or("captures", String::as_str)))
-        }
+        Some("record-fixtures") => record_fixtures(
+            Path::new(args.get(2).map_or("captures", String::as_str)),
+            args.get(3..).unwrap_or_default(),
+        ),
         Some("craft-mpls") => craft_mpls(Path::new(args.get(2).map_or("captures", String::as_str))),
         Some("refresh-expected") => {
             refresh_expected(Path::new(args.get(2).map_or("captures", String::as_str)))
         }
         _ => {
             eprintln!(
-                "usage: lab demo | lab record-fixtures [DIR] | lab refresh-expected [DIR] | \
+                "usage: lab demo | lab record-fixtures [DIR [NAME...]] | lab refresh-expected [DIR] | \
                  lab craft-mpls [DIR] | lab scenario NAME ARGS | \
                  lab diamonds TRACETCP-ARGS"
             );
