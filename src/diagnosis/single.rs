@@ -136,8 +136,8 @@ fn single_rest(run: &RunInfo, i: usize, r: &TraceResult, out: &mut Vec<Finding>)
             .iter()
             .filter(|p| p.answer().is_none())
             .filter(|p| {
-                !mtu.as_ref()
-                    .is_some_and(|m| p.size > Some(m.at_hop(hop.ttl)))
+                mtu.as_ref()
+                    .is_none_or(|m| p.size <= Some(m.at_hop(hop.ttl)))
             })
             .count()
     };

@@ -211,7 +211,10 @@ fn record_fixtures(dir: &Path, only: &[String]) -> ExitCode {
         println!("recorded {} ({} KB)", s.name, size.div_ceil(1024));
     }
     if !only.is_empty() {
-        println!("captures index left as it is: add rows for {}", only.join(", "));
+        println!(
+            "captures index left as it is: add rows for {}",
+            only.join(", ")
+        );
         return ExitCode::SUCCESS;
     }
     if craft_mpls(dir) != ExitCode::SUCCESS {
