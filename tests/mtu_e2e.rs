@@ -148,3 +148,31 @@ fn a_black_hole_is_named_with_its_hop_and_exact_size() {
         );
     }
 }
+
+/// With --compare, each kind finds the path MTU on its own.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn every_kind_of_a_comparison_finds_the_black_hole() {
+    let lab = narrowed(true);
+    let to = target(lab.server_addr(false), 80);
+    let doc = json(
+        &lab,
+        &[&to, "--compare", "--mtu", "-m", "6", "-t", "500", "-F"],
+    );
+    let traces = doc["traces"].as_array().unwrap();
+    assert_eq!(traces.len(), 3);
+    for t in traces {
+        let h = &t["mtu"]["black_hole"];
+        assert_eq!(
+            (
+                h["passes"].as_u64(),
+                h["dropped"].as_u64(),
+                h["after_hop"].as_u64()
+            ),
+            (Some(1400), Some(1401), Some(2)),
+            "{}: {}",
+            t["protocol"],
+            t["mtu"]
+        );
+    }
+}
