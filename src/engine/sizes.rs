@@ -8,6 +8,7 @@
 use super::{Engine, Mode, Planned, ProbeState};
 use crate::mtu::{self, search};
 use crate::trace::{Answer, MtuProbes};
+use tracetcp_strategies::{ReplyKind, Unreachable};
 
 impl Engine {
     /// The size a planned probe goes at; `None` without `--mtu`.
@@ -21,16 +22,12 @@ impl Engine {
     /// it leaves its hop, and its trace continues at the smaller size).
     pub(super) fn too_big(&mut self, id: usize, answer: Answer) -> bool {
         let p = &self.probes[id];
-        let Some(size) = p
-            .size
-            .filter(|_| mtu::too_big(answer.kind) && !p.check && !p.sizing)
+        let ReplyKind::Unreachable(Unreachable::FragmentationNeeded { mtu: announced }) =
+            answer.kind
         else {
             return false;
         };
-        let tracetcp_strategies::ReplyKind::Unreachable(
-            tracetcp_strategies::Unreachable::FragmentationNeeded { mtu: announced },
-        ) = answer.kind
-        else {
+        let Some(size) = p.size.filter(|_| !p.check && !p.sizing) else {
             return false;
         };
         let Some(smaller) = mtu::next_size(size, announced, self.session.is_v6()) else {
@@ -109,16 +106,7 @@ impl Engine {
                 !eof
             }
             Mode::Live => {
-                let m = result.mtu.as_ref();
-                let refused: Vec<u16> = m
-                    .iter()
-                    .flat_map(|m| &m.too_big)
-                    .filter(|(ttl, _)| *ttl == suspect.at)
-                    .filter_map(|(_, p)| p.size)
-                    .collect();
-                let hop = result.hops.iter().find(|h| h.ttl == suspect.at);
-                let searched = m.and_then(|m| m.search.as_ref());
-                let bounds = search::bounds(hop.into_iter().chain(searched), &refused);
+                let bounds = search::bounds_at(&result, suspect.at);
                 let rounds = self.traces[trace].sizing.len() / (search::PER_ROUND * search::COPIES);
                 let next = bounds.next_round();
                 if next.is_empty() || rounds >= search::ROUNDS {

@@ -144,15 +144,7 @@ pub fn analyse(r: &TraceResult, v6: bool) -> Option<PathMtu> {
         size = to;
     }
     let hole = search::suspect(r).and_then(|s| {
-        let hop = r.hops.iter().find(|h| h.ttl == s.at);
-        let searched = m.search.as_ref().filter(|h| h.ttl == s.at);
-        let refused: Vec<u16> = m
-            .too_big
-            .iter()
-            .filter(|(ttl, _)| *ttl == s.at)
-            .filter_map(|(_, p)| p.size)
-            .collect();
-        let b = search::bounds(hop.into_iter().chain(searched), &refused);
+        let b = search::bounds_at(r, s.at);
         Some(BlackHole {
             after: s.after,
             at: s.at,

@@ -101,9 +101,23 @@ pub struct Bounds {
     tried: Vec<u16>,
 }
 
-/// The bounds from every probe sent at the search's TTL: the hop's own,
-/// the search's, and those a router said were too big (certainly
-/// dropped).
+/// The bounds at `ttl` from every probe a trace sent there: the hop's
+/// own, the search's, and those a router said were too big.
+pub fn bounds_at(r: &TraceResult, ttl: u8) -> Bounds {
+    let hop = r.hops.iter().find(|h| h.ttl == ttl);
+    let m = r.mtu.as_ref();
+    let searched = m.and_then(|m| m.search.as_ref()).filter(|h| h.ttl == ttl);
+    let refused: Vec<u16> = m
+        .iter()
+        .flat_map(|m| &m.too_big)
+        .filter(|(t, _)| *t == ttl)
+        .filter_map(|(_, p)| p.size)
+        .collect();
+    bounds(hop.into_iter().chain(searched), &refused)
+}
+
+/// The bounds from these probes, all sent at one TTL, and sizes a router
+/// said were too big (certainly dropped).
 pub fn bounds<'a>(hops: impl IntoIterator<Item = &'a HopResult>, too_big: &[u16]) -> Bounds {
     let mut sizes: BTreeMap<u16, (usize, usize)> = BTreeMap::new();
     for h in hops {
