@@ -10,6 +10,9 @@ use crate::trace::TraceResult;
 use std::net::IpAddr;
 use tracetcp_strategies::Protocol;
 
+/// The largest bare SYN tracetcp sends (IPv6 header, TCP with options).
+const BARE_SYN: u16 = 80;
+
 /// IP and TCP header bytes a segment carries besides its MSS.
 fn headers(v6: bool) -> u16 {
     if v6 {
@@ -60,6 +63,25 @@ pub(super) fn findings(v6: bool, i: usize, r: &TraceResult, name: &str, out: &mu
             )
         };
         let clamp = h.passes.saturating_sub(headers(v6));
+        // Only the bare SYN passes: what is dropped is data in a SYN, not
+        // a size (a middlebox that filters SYNs carrying data).
+        if r.spec.protocol == Protocol::Tcp && h.passes <= BARE_SYN {
+            out.push(Finding {
+                kind: Kind::MtuBlackHole,
+                hop: Some(h.at),
+                address: h.after.and_then(responder),
+                traces: vec![i],
+                text: format!(
+                    "{name}: SYNs carrying data vanish {after} while bare SYNs pass: a middlebox \
+                     drops SYNs with data, so --mtu cannot size TCP probes here (use -P udp or -P icmp)."
+                ),
+                evidence: format!(
+                    "{} bytes lost in every copy at hop {}, the bare {} answered",
+                    h.dropped, h.at, h.passes
+                ),
+            });
+            return;
+        }
         out.push(Finding {
             kind: Kind::MtuBlackHole,
             hop: Some(h.at),

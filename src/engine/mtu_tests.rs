@@ -199,3 +199,40 @@ fn the_reports_say_where_and_why() {
     assert!(text.contains("clamping the MSS to 1360"), "{text}");
     assert!(!text.contains("loss"), "{text}");
 }
+
+/// A middlebox that drops SYNs carrying data looks like a black hole just
+/// above the bare SYN: the diagnosis says what it is.
+#[test]
+fn syns_with_data_dropped_are_not_called_an_mtu() {
+    use crate::report::{self, Format, RunInfo};
+    let path = vec![
+        Hop::Router(R1),
+        Hop::Router(R2),
+        Hop::Router(R3),
+        Hop::Closed,
+    ];
+    let mut sim = Sim::new(path);
+    sim.narrow = Some(Narrow {
+        after: 1,
+        mtu: 60,
+        announced: false,
+    });
+    let mut e = Engine::live(settings(), session(), specs(Protocol::Tcp));
+    sim.run(&mut e);
+    let info = RunInfo {
+        host: "198.18.9.2".into(),
+        address: ip("198.18.9.2"),
+        source: ip("198.18.0.1"),
+        flow: session().flow(),
+        settings: settings(),
+    };
+    let text = report::render(
+        Format::Classic,
+        &info,
+        &[e.result(0)],
+        &Default::default(),
+        true,
+    );
+    assert!(text.contains("a middlebox drops SYNs with data"), "{text}");
+    assert!(!text.contains("clamping the MSS"), "{text}");
+}
