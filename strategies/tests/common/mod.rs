@@ -5,7 +5,9 @@ pub mod seeded;
 
 use std::net::IpAddr;
 use tracetcp_strategies::wire::checksum;
-use tracetcp_strategies::{Flow, Instance, ProbeKey, ProbeSpec, Protocol, Session};
+use tracetcp_strategies::{
+    Classification, Flow, Instance, ProbeKey, ProbeSpec, Protocol, Reply, Session,
+};
 
 pub const V4_TCP: &str = "4500003c000700000306228ec6120001c6120902c24900504242000700000000a002faf069c20000020405b40402080a420007420000000001030307";
 pub const V4_UDP: &str = "4500001e00070000031122a1c6120001c6120902c2490050000a424a65ce";
@@ -88,4 +90,12 @@ pub fn tcp_answer(v6: bool, flags: u8, ack: u32) -> Vec<u8> {
     ));
     t[16..18].copy_from_slice(&sum.to_be_bytes());
     ip_packet(s.dst(), s.src(), 6, &t)
+}
+
+/// The reply a classification must be.
+pub fn reply(c: Classification) -> Reply {
+    match c {
+        Classification::Reply(r) => r,
+        other => panic!("expected a reply, got {other:?}"),
+    }
 }
