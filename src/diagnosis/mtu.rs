@@ -49,6 +49,7 @@ pub(super) fn findings(v6: bool, i: usize, r: &TraceResult, name: &str, out: &mu
             evidence: format!("{too_big} from {} for probes of {} bytes", c.by, c.from),
         });
     }
+    let mut syn_data = false;
     if let Some(h) = m.hole {
         let after = h.after.map_or("on the way".to_string(), |k| {
             let who = responder(k).map(|a| format!(" ({a})")).unwrap_or_default();
@@ -63,42 +64,39 @@ pub(super) fn findings(v6: bool, i: usize, r: &TraceResult, name: &str, out: &mu
             )
         };
         let clamp = h.passes.saturating_sub(headers(v6));
+        let lost = format!("{} bytes lost in every copy at hop {}", h.dropped, h.at);
         // Only the bare SYN passes: what is dropped is data in a SYN, not
         // a size (a middlebox that filters SYNs carrying data).
-        if r.spec.protocol == Protocol::Tcp && h.passes <= BARE_SYN {
-            out.push(Finding {
-                kind: Kind::MtuBlackHole,
-                hop: Some(h.at),
-                address: h.after.and_then(responder),
-                traces: vec![i],
-                text: format!(
+        syn_data = r.spec.protocol == Protocol::Tcp && h.passes <= BARE_SYN;
+        let (text, evidence) = if syn_data {
+            (
+                format!(
                     "{name}: SYNs carrying data vanish {after} while bare SYNs pass: a middlebox \
                      drops SYNs with data, so --mtu cannot size TCP probes here (use -P udp or -P icmp)."
                 ),
-                evidence: format!(
-                    "{} bytes lost in every copy at hop {}, the bare {} answered",
-                    h.dropped, h.at, h.passes
+                format!("{lost}, the bare {} answered", h.passes),
+            )
+        } else {
+            (
+                format!(
+                    "{name}: packets {sizes} are silently dropped {after}: an MTU black hole (the \
+                     router does not send, or a firewall filters, ICMP {too_big}). TCP connections \
+                     through it stall after the handshake; clamping the MSS to {clamp} would avoid it."
                 ),
-            });
-            return;
-        }
+                format!("{lost}, {} answered there; no {too_big} came back", h.passes),
+            )
+        };
         out.push(Finding {
             kind: Kind::MtuBlackHole,
             hop: Some(h.at),
             address: h.after.and_then(responder),
             traces: vec![i],
-            text: format!(
-                "{name}: packets {sizes} are silently dropped {after}: an MTU black hole (the router \
-                 does not send, or a firewall filters, ICMP {too_big}). TCP connections through it \
-                 stall after the handshake; clamping the MSS to {clamp} would avoid it."
-            ),
-            evidence: format!(
-                "{} bytes lost in every copy at hop {}, {} answered there; no {too_big} came back",
-                h.dropped, h.at, h.passes
-            ),
+            text,
+            evidence,
         });
     }
-    if r.spec.protocol == Protocol::Tcp {
+    // (With SYN data dropped, the "path MTU" says nothing of segments.)
+    if r.spec.protocol == Protocol::Tcp && !syn_data {
         mss(v6, i, r, name, &m, out);
     }
 }
