@@ -53,9 +53,9 @@ fn specs(protocol: Protocol) -> Vec<TraceSpec> {
     vec![TraceSpec::new(protocol, 80)]
 }
 
-/// A live run over client - R1 - R2 - R3 - server with a link of 1400
-/// after R2, then its replay from what the wire carried.
-fn run(protocol: Protocol, announced: bool) -> (TraceResult, TraceResult, Sim) {
+/// client - R1 - R2 - R3 - server (a closed port), a link of `mtu`
+/// after hop `after`.
+fn narrowed(after: u8, mtu: u16, announced: bool) -> Sim {
     let path = vec![
         Hop::Router(R1),
         Hop::Router(R2),
@@ -64,10 +64,17 @@ fn run(protocol: Protocol, announced: bool) -> (TraceResult, TraceResult, Sim) {
     ];
     let mut sim = Sim::new(path);
     sim.narrow = Some(Narrow {
-        after: 2,
-        mtu: 1400,
+        after,
+        mtu,
         announced,
     });
+    sim
+}
+
+/// A live run over client - R1 - R2 - R3 - server with a link of 1400
+/// after R2, then its replay from what the wire carried.
+fn run(protocol: Protocol, announced: bool) -> (TraceResult, TraceResult, Sim) {
+    let mut sim = narrowed(2, 1400, announced);
     let mut live = Engine::live(settings(), session(), specs(protocol));
     sim.run(&mut live);
     let mut replay = Engine::replay(settings(), session(), specs(protocol));
@@ -209,18 +216,7 @@ fn the_reports_say_where_and_why() {
 #[test]
 fn syns_with_data_dropped_are_not_called_an_mtu() {
     use crate::report::{self, Format};
-    let path = vec![
-        Hop::Router(R1),
-        Hop::Router(R2),
-        Hop::Router(R3),
-        Hop::Closed,
-    ];
-    let mut sim = Sim::new(path);
-    sim.narrow = Some(Narrow {
-        after: 1,
-        mtu: 60,
-        announced: false,
-    });
+    let mut sim = narrowed(1, 60, false);
     let mut e = Engine::live(settings(), session(), specs(Protocol::Tcp));
     sim.run(&mut e);
     let info = run_info();

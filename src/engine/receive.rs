@@ -210,17 +210,17 @@ impl Engine {
             mpls: reply.mpls,
         };
         let (trace, ttl, index) = (p.trace, p.ttl, p.index);
-        let sent = p.fields;
+        let verdict = Verdict::Answer {
+            trace,
+            ttl,
+            index,
+            reply,
+            sent: p.fields,
+        };
         if self.too_big(id, answer) {
             // Sent again smaller: not this hop's answer.
             self.advance(trace);
-            return Verdict::Answer {
-                trace,
-                ttl,
-                index,
-                reply,
-                sent,
-            };
+            return verdict;
         }
         let p = &mut self.probes[id];
         p.state = ProbeState::Answered(answer);
@@ -229,13 +229,7 @@ impl Engine {
             // A check's (or the black-hole search's) answer says nothing
             // of this trace's hops.
             self.advance(trace);
-            return Verdict::Answer {
-                trace,
-                ttl,
-                index,
-                reply,
-                sent: self.probes[id].fields,
-            };
+            return verdict;
         }
         let rtt = ts.since(p.sent_or_requested());
         self.window.answered(ttl, ts, rtt);
@@ -251,13 +245,7 @@ impl Engine {
             self.end_trace_at(trace, ttl);
         }
         self.advance(trace);
-        Verdict::Answer {
-            trace,
-            ttl,
-            index,
-            reply,
-            sent: self.probes[id].fields,
-        }
+        verdict
     }
 
     /// A SYN-ACK answered probe `answered`. The other SYNs of its flow

@@ -42,14 +42,7 @@ fn seeds() -> Vec<Vec<u8>> {
 /// any), to mutate.
 fn with_mpls(router: std::net::IpAddr, probe: &[u8]) -> Vec<Vec<u8>> {
     use tracetcp_strategies::answer;
-    use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_MPLS};
-    let stack = [MplsEntry {
-        label: 24001,
-        tc: 0,
-        bottom: true,
-        ttl: 1,
-    }];
-    let ext = extension::emit(&[(CLASS_MPLS, 1, &extension::mpls_stack(&stack))]);
+    let ext = mpls_extension();
     let mut long_object = ext.clone();
     long_object[4..6].copy_from_slice(&0xffu16.to_be_bytes());
     let ptb = if router.is_ipv6() { 2 } else { 3 };

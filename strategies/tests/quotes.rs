@@ -67,16 +67,9 @@ fn mpls_label_stacks_are_read_from_icmp_extensions() {
 #[test]
 fn hostile_extensions_are_ignored_with_a_reason() {
     use tracetcp_strategies::answer::error_extended;
-    use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_MPLS};
     use tracetcp_strategies::wire::Quoting;
     use tracetcp_strategies::Fields;
-    let stack = [MplsEntry {
-        label: 24001,
-        tc: 0,
-        bottom: true,
-        ttl: 1,
-    }];
-    let ext = extension::emit(&[(CLASS_MPLS, 1, &extension::mpls_stack(&stack))]);
+    let ext = mpls_extension();
     // An object claiming more bytes than the structure holds (checksum
     // left "not computed").
     let mut long_object = ext.clone();

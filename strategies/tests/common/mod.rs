@@ -99,3 +99,16 @@ pub fn reply(c: Classification) -> Reply {
         other => panic!("expected a reply, got {other:?}"),
     }
 }
+
+/// An RFC 4884 extension structure holding one MPLS label stack entry
+/// (label 24001, bottom of stack, TTL 1), as an MPLS core's router sends.
+pub fn mpls_extension() -> Vec<u8> {
+    use tracetcp_strategies::wire::extension::{self, MplsEntry, CLASS_MPLS};
+    let stack = [MplsEntry {
+        label: 24001,
+        tc: 0,
+        bottom: true,
+        ttl: 1,
+    }];
+    extension::emit(&[(CLASS_MPLS, 1, &extension::mpls_stack(&stack))])
+}
