@@ -26,13 +26,6 @@ fn tracetcp() -> PathBuf {
     lab::tracetcp_beside_me()
 }
 
-fn available(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 struct Sample {
     secs: f64,
     rss_kb: u64,
@@ -248,7 +241,7 @@ fn trace_tools(
         ),
     ];
     for (name, program, args) in peers {
-        if available(program) {
+        if lab::installed(program) {
             let stop_at = if program == "nmap" { None } else { Some(stop) };
             rows.push(measure(scenario, lab, name, program, args, runs, stop_at));
         } else {
@@ -341,7 +334,7 @@ fn port_range() -> Vec<Row> {
         ("traceroute -T, per port", "traceroute"),
         ("tcptraceroute, per port", "tcptraceroute"),
     ] {
-        if available(program) {
+        if lab::installed(program) {
             rows.push(measure(
                 name,
                 &lab,
@@ -373,7 +366,7 @@ fn scan() -> Vec<Row> {
         3,
         None,
     )];
-    if available("nmap") {
+    if lab::installed("nmap") {
         rows.push(measure(
             name,
             &lab,

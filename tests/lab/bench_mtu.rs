@@ -15,13 +15,12 @@
 #[path = "mod.rs"]
 mod lab;
 
-use lab::tcpdump::Tcpdump;
+use lab::tcpdump::run_counted;
 use lab::Lab;
 use serde_json::Value;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-const CLIENT: &str = "198.18.0.1";
+use std::time::Duration;
+
 const RUNS: usize = 3;
 
 /// What a tool said: path MTU, hop where the size changed, black hole.
@@ -36,24 +35,10 @@ struct Said {
 /// for minutes.
 const LIMIT_SECS: u64 = 90;
 
-/// Runs `script` (sh) in the client, counting what the client sends; a
-/// run past `LIMIT_SECS` is stopped (its output so far is read).
+/// Runs `script` in the client, counting what it sends; a run past
+/// `LIMIT_SECS` is stopped (its output so far is read).
 fn run(lab: &Lab, script: &str) -> (f64, usize, String) {
-    let script = format!("timeout {LIMIT_SECS} {script}");
-    let filter = format!("src host {CLIENT} and not (tcp and tcp[tcpflags] & tcp-rst != 0)");
-    let dump = Tcpdump::start(lab.client(), "east", &filter);
-    let started = Instant::now();
-    let out = Command::new("ip")
-        .args(["netns", "exec", lab.client(), "sh", "-c", &script])
-        .output()
-        .expect("run");
-    let secs = started.elapsed().as_secs_f64();
-    std::thread::sleep(Duration::from_millis(900));
-    (
-        secs,
-        dump.count(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    run_counted(lab, "east", &format!("timeout {LIMIT_SECS} {script}"))
 }
 
 fn from_tracetcp(out: &str) -> Said {
@@ -109,13 +94,6 @@ fn show(v: Option<u64>) -> String {
     v.map_or("-".into(), |v| v.to_string())
 }
 
-fn available(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 fn main() {
     if let Some(why) = lab::unavailable() {
         eprintln!("bench: {why}");
@@ -163,7 +141,7 @@ fn main() {
             ),
         ];
         for (tool, program, script, parse) in tools {
-            if !available(program) {
+            if !lab::installed(program) {
                 println!("| {name} | {tool} | not installed | | | | |");
                 continue;
             }

@@ -16,16 +16,14 @@ mod lab;
 
 use delay::DelayLine;
 use lab::diamond::{diamonds, truth};
-use lab::tcpdump::Tcpdump;
+use lab::tcpdump::run_counted;
 use lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DELAY: Duration = Duration::from_millis(5);
-const CLIENT: &str = "198.18.0.1";
 
 type Links = BTreeSet<(IpAddr, IpAddr)>;
 
@@ -38,27 +36,6 @@ struct Sample {
     secs: f64,
     probes: usize,
     found: Found,
-}
-
-/// Runs `script` (sh) in the client namespace, counting the packets the
-/// client sends meanwhile (our kernel's RSTs to SYN-ACKs left out).
-fn run(lab: &Lab, script: &str) -> (f64, usize, String) {
-    let filter = format!("src host {CLIENT} and not (tcp and tcp[tcpflags] & tcp-rst != 0)");
-    let dump = Tcpdump::start(lab.client(), "l0", &filter);
-    let started = Instant::now();
-    let out = Command::new("ip")
-        .args(["netns", "exec", lab.client(), "sh", "-c", script])
-        .output()
-        .expect("run");
-    let secs = started.elapsed().as_secs_f64();
-    // Let the last answers' packets be written.
-    std::thread::sleep(Duration::from_millis(900));
-    let probes = dump.count();
-    (
-        secs,
-        probes,
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
 }
 
 fn addr(v: &Value) -> Option<IpAddr> {
@@ -145,7 +122,7 @@ fn from_dublin(json: &str) -> Found {
 fn measure(lab: &Lab, runs: usize, script: &str, parse: fn(&str) -> Found) -> Vec<Sample> {
     (0..runs)
         .map(|_| {
-            let (secs, probes, out) = run(lab, script);
+            let (secs, probes, out) = run_counted(lab, "l0", script);
             // BENCH_KEEP=DIR keeps every run's output there, to look into.
             if let Ok(dir) = std::env::var("BENCH_KEEP") {
                 let n = std::fs::read_dir(&dir).map_or(0, |d| d.count());
@@ -164,13 +141,6 @@ fn measure(lab: &Lab, runs: usize, script: &str, parse: fn(&str) -> Found) -> Ve
 /// Name, program (to check it is installed), shell script, how to read
 /// its output, runs.
 type Tool<'a> = (&'a str, &'a str, String, fn(&str) -> Found, usize);
-
-fn available(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", &format!("command -v {program}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
 
 fn main() {
     if let Some(why) = lab::unavailable() {
@@ -250,7 +220,7 @@ fn main() {
         if !only.is_empty() && !only.iter().any(|o| name.contains(o.as_str())) {
             continue;
         }
-        if !available(program) {
+        if !lab::installed(program) {
             println!("{name:<30} (not installed)");
             continue;
         }

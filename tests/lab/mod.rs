@@ -37,6 +37,14 @@ pub fn unavailable() -> Option<String> {
     None
 }
 
+/// Whether `program` is installed (a peer a benchmark runs beside us).
+pub fn installed(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 /// For tests (ignored unless asked for): the lab must be available; a
 /// test that was asked to run and cannot fails, saying why.
 pub fn require() {

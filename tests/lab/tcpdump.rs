@@ -68,3 +68,25 @@ impl Tcpdump {
         String::from_utf8_lossy(&read.stdout).lines().count()
     }
 }
+
+/// Runs `script` (sh) in the client of `lab`, counting with tcpdump on
+/// the client's `dev` what the client sends meanwhile (our kernel's RSTs
+/// to SYN-ACKs left out): wall time, packets, the script's stdout.
+pub fn run_counted(lab: &super::Lab, dev: &str, script: &str) -> (f64, usize, String) {
+    // The client holds .1 of link 0 in every lab.
+    let filter = "src host 198.18.0.1 and not (tcp and tcp[tcpflags] & tcp-rst != 0)";
+    let dump = Tcpdump::start(lab.client(), dev, filter);
+    let started = std::time::Instant::now();
+    let out = Command::new("ip")
+        .args(["netns", "exec", lab.client(), "sh", "-c", script])
+        .output()
+        .expect("run");
+    let secs = started.elapsed().as_secs_f64();
+    // Let the last answers' packets be written.
+    std::thread::sleep(Duration::from_millis(900));
+    (
+        secs,
+        dump.count(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
