@@ -26,3 +26,4 @@ pub mod send;
 pub mod target;
 pub mod time;
 pub mod trace;
+pub mod watch;

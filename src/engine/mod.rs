@@ -19,13 +19,14 @@ mod transmit;
 mod verdict;
 mod window;
 
+pub use pacing::Pacer;
 pub use settings::{Confidence, Paths, Settings};
 pub use verdict::{Event, Ignored, Transmit, Verdict};
 
 use crate::multipath::Discovery;
 use crate::time::Timestamp;
 use crate::trace::{Answer, TraceSpec};
-use pacing::{Pacer, Responder};
+use pacing::Responder;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use tracetcp_strategies::{strategy_for, Fields, Flow, ProbeKey, Protocol, Session, Strategy};
@@ -278,6 +279,17 @@ impl Engine {
             interrupted: false,
             mode,
         }
+    }
+
+    /// The same engine pacing with `pacer` (shared with other engines of
+    /// the run: rounds).
+    pub fn pacing_with(mut self, pacer: &Pacer) -> Self {
+        self.pacer = pacer.clone();
+        self
+    }
+
+    pub fn pacer(&self) -> &Pacer {
+        &self.pacer
     }
 
     pub fn settings(&self) -> &Settings {

@@ -12,7 +12,9 @@
 //! Part of the engine: no I/O, no clock.
 
 use crate::time::Timestamp;
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 /// A token bucket, in nanoseconds of credit.
@@ -85,8 +87,14 @@ const GLOBAL: Limit = Limit {
     per_token: Duration::from_micros(250),
 };
 
+/// The pacing of a run. Cloning it shares it: engines run one after
+/// another (rounds) pace together, as the routers count their probes
+/// together.
+#[derive(Debug, Clone)]
+pub struct Pacer(Rc<RefCell<Buckets>>);
+
 #[derive(Debug)]
-pub struct Pacer {
+struct Buckets {
     enabled: bool,
     global: Option<Bucket>,
     responders: HashMap<Responder, Bucket>,
@@ -94,17 +102,29 @@ pub struct Pacer {
 
 impl Pacer {
     pub fn new(enabled: bool) -> Self {
-        Pacer {
+        Pacer(Rc::new(RefCell::new(Buckets {
             enabled,
             global: None,
             responders: HashMap::new(),
-        }
+        })))
     }
 
     /// When a probe toward `responder` may be sent (at or before `now`
     /// means at once). `width` routers share its probes (a load-balanced
     /// hop: each has its own limit).
-    pub fn ready_at(&mut self, responder: Responder, width: usize, now: Timestamp) -> Timestamp {
+    pub fn ready_at(&self, responder: Responder, width: usize, now: Timestamp) -> Timestamp {
+        self.0.borrow_mut().ready_at(responder, width, now)
+    }
+
+    /// Records a probe sent toward `responder`; call only when `ready_at`
+    /// said it may go.
+    pub fn take(&self, responder: Responder, width: usize) {
+        self.0.borrow_mut().take(responder, width)
+    }
+}
+
+impl Buckets {
+    fn ready_at(&mut self, responder: Responder, width: usize, now: Timestamp) -> Timestamp {
         if !self.enabled {
             return now;
         }
@@ -122,9 +142,7 @@ impl Pacer {
         at
     }
 
-    /// Records a probe sent toward `responder`; call only when `ready_at`
-    /// said it may go.
-    pub fn take(&mut self, responder: Responder, width: usize) {
+    fn take(&mut self, responder: Responder, width: usize) {
         if !self.enabled {
             return;
         }
@@ -159,7 +177,7 @@ mod tests {
 
     #[test]
     fn six_per_router_then_one_per_second() {
-        let mut p = Pacer::new(true);
+        let p = Pacer::new(true);
         let r = Responder::Router(3);
         for _ in 0..6 {
             assert!(p.ready_at(r, 1, at_ms(0)) <= at_ms(0));
@@ -172,7 +190,7 @@ mod tests {
 
     #[test]
     fn destination_tcp_answers_are_not_limited_per_router() {
-        let mut p = Pacer::new(true);
+        let p = Pacer::new(true);
         for i in 0..64 {
             assert!(
                 p.ready_at(Responder::DestinationFree, 1, at_ms(0)) <= at_ms(0),
@@ -187,7 +205,7 @@ mod tests {
 
     #[test]
     fn disabled_pacing_never_waits() {
-        let mut p = Pacer::new(false);
+        let p = Pacer::new(false);
         for _ in 0..100 {
             assert_eq!(p.ready_at(Responder::Router(1), 1, at_ms(5)), at_ms(5));
             p.take(Responder::Router(1), 1);
