@@ -84,3 +84,21 @@ mod tests {
         assert_eq!(printable("caf\u{e9}\u{85}"), "caf\u{e9}\\x85");
     }
 }
+
+/// A run built by hand, for tests of what reads it.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+
+    /// A run from 198.18.0.1 to 198.18.9.2 ("server.lab") with the
+    /// default settings.
+    pub fn run_info() -> RunInfo {
+        RunInfo {
+            host: "server.lab".into(),
+            address: "198.18.9.2".parse().unwrap(),
+            source: "198.18.0.1".parse().unwrap(),
+            flow: Flow::new(45123),
+            settings: Settings::default(),
+        }
+    }
+}

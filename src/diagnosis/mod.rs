@@ -36,6 +36,20 @@ pub enum Kind {
     MtuBlackHole,
     /// `--mtu`: a SYN's MSS is more than the path MTU carries.
     MssTooBig,
+    /// Rounds: loss that starts at a hop and lasts to the destination.
+    PathLoss,
+    /// Rounds: a hop loses answers that later hops do not.
+    IcmpLimited,
+    /// Rounds: a latency step that lasts to the destination.
+    SlowLink,
+    /// Rounds: one hop answers slowly, later hops do not.
+    SlowReplies,
+    /// Rounds: a hop's responder changed.
+    RouteChange,
+    /// Rounds: a hop's responders alternate on one flow.
+    PerPacketBalancing,
+    /// Rounds, compared: one kind loses at a hop, another does not.
+    KindLimited,
 }
 
 impl Kind {
@@ -54,6 +68,11 @@ impl Kind {
             Kind::PathMtu => 7,
             Kind::MssTooBig => 7,
             Kind::LoadBalancing => 7,
+            Kind::PathLoss => 1,
+            Kind::RouteChange => 4,
+            Kind::SlowLink => 5,
+            Kind::IcmpLimited | Kind::KindLimited | Kind::SlowReplies => 6,
+            Kind::PerPacketBalancing => 7,
             Kind::MaxHops => 8,
             Kind::Reached => 9,
         }
@@ -75,6 +94,13 @@ impl Kind {
             Kind::PathMtu => "path-mtu",
             Kind::MtuBlackHole => "mtu-black-hole",
             Kind::MssTooBig => "mss-too-big",
+            Kind::PathLoss => "path-loss",
+            Kind::IcmpLimited => "icmp-limited",
+            Kind::SlowLink => "slow-link",
+            Kind::SlowReplies => "slow-replies",
+            Kind::RouteChange => "route-change",
+            Kind::PerPacketBalancing => "per-packet-balancing",
+            Kind::KindLimited => "kind-limited",
         }
     }
 }
@@ -372,6 +398,7 @@ pub fn render(findings: &[Finding]) -> String {
 mod across;
 mod mtu;
 mod rewrites;
+pub mod rounds;
 mod scan;
 mod single;
 
