@@ -63,7 +63,7 @@ impl<W: Write> LivePrinter<W> {
             return None;
         }
         match self.format {
-            Format::Classic => Some(Text::Classic),
+            Format::Classic | Format::Csv => Some(Text::Classic),
             Format::Condensed => Some(Text::Condensed),
             Format::Json | Format::Compare => None,
         }

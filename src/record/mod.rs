@@ -187,6 +187,7 @@ impl SessionInfo {
                 Format::Condensed => "condensed",
                 Format::Json => "json",
                 Format::Compare => "compare",
+                Format::Csv => "csv",
             },
         })
         .to_string()
@@ -254,6 +255,7 @@ fn parse(v: &Value) -> Option<SessionInfo> {
         "condensed" => Format::Condensed,
         "json" => Format::Json,
         "compare" => Format::Compare,
+        "csv" => Format::Csv,
         _ => Format::Classic,
     };
     (!specs.is_empty()).then_some(SessionInfo {

@@ -17,11 +17,11 @@ use tracetcp_strategies::ReplyKind;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-fn millis(d: Duration) -> f64 {
+pub fn millis(d: Duration) -> f64 {
     (d.as_nanos() as f64 / 1000.0).round() / 1000.0
 }
 
-fn name(addr: IpAddr, names: &Names) -> Value {
+pub fn name(addr: IpAddr, names: &Names) -> Value {
     names.get(&addr).map_or(Value::Null, |n| json!(n))
 }
 
@@ -189,11 +189,17 @@ pub fn trace(run: &RunInfo, r: &TraceResult, names: &Names) -> Value {
 }
 
 fn finding(f: &Finding, results: &[TraceResult]) -> Value {
+    let names: Vec<String> = results.iter().map(|r| r.spec.name()).collect();
+    finding_of(f, &names)
+}
+
+/// A finding; `traces` names the run's traces in order.
+pub fn finding_of(f: &Finding, traces: &[String]) -> Value {
     json!({
         "kind": f.kind.name(),
         "hop": f.hop,
         "address": f.address.map(|a| a.to_string()),
-        "traces": f.traces.iter().filter_map(|&i| results.get(i)).map(|r| r.spec.name()).collect::<Vec<_>>(),
+        "traces": f.traces.iter().filter_map(|&i| traces.get(i)).collect::<Vec<_>>(),
         "text": f.text,
         "evidence": f.evidence,
     })
@@ -205,6 +211,15 @@ pub fn document(
     names: &Names,
     findings: &[Finding],
 ) -> Value {
+    let mut v = head(run);
+    v["traces"] = results.iter().map(|r| trace(run, r, names)).collect();
+    v["diagnosis"] = findings.iter().map(|f| finding(f, results)).collect();
+    v
+}
+
+/// What every document opens with: the tool, target, source, settings
+/// and flow.
+pub fn head(run: &RunInfo) -> Value {
     let s = &run.settings;
     json!({
         "schema_version": SCHEMA_VERSION,
@@ -229,8 +244,6 @@ pub fn document(
             "mtu": s.mtu,
         },
         "flow": run.flow.get(),
-        "traces": results.iter().map(|r| trace(run, r, names)).collect::<Vec<_>>(),
-        "diagnosis": findings.iter().map(|f| finding(f, results)).collect::<Vec<_>>(),
     })
 }
 

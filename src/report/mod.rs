@@ -12,6 +12,8 @@ pub mod json;
 pub mod mtu;
 pub mod multipath;
 pub mod packets;
+pub mod rounds;
+pub mod rounds_json;
 
 use crate::diagnosis;
 use crate::mtu::PathMtu;
@@ -31,6 +33,9 @@ pub enum Format {
     Json,
     /// The side-by-side comparison table (--compare).
     Compare,
+    /// Comma-separated statistics of rounds (`--csv`); a single trace
+    /// has none, and prints its classic report.
+    Csv,
 }
 
 /// The two text reports. Live output and batch rendering both go through
@@ -123,10 +128,31 @@ pub fn render(
         Format::Json => return json::render(run, results, names, &findings),
         _ if run.multipath() => multipath::render(run, results, names),
         Format::Compare => compare::render(run, results, names),
-        Format::Classic => Text::Classic.render(run, results, names),
+        Format::Classic | Format::Csv => Text::Classic.render(run, results, names),
         Format::Condensed => Text::Condensed.render(run, results, names),
     };
     report + &diagnosis::render(&findings)
+}
+
+/// The whole report of rounds, with the diagnosis over them when asked.
+pub fn render_rounds(
+    format: Format,
+    run: &RunInfo,
+    schedule: &crate::watch::Schedule,
+    summary: &crate::watch::Summary,
+    names: &Names,
+    diagnosis: bool,
+) -> String {
+    let findings = if diagnosis {
+        diagnosis::rounds::diagnose(run, summary)
+    } else {
+        Vec::new()
+    };
+    match format {
+        Format::Json => rounds_json::render(run, schedule, summary, names, &findings),
+        Format::Csv => rounds::csv(summary, names),
+        _ => rounds::text(run, schedule, summary, names) + &diagnosis::render(&findings),
+    }
 }
 
 /// What ends the hop lines of one trace, worked out once for it.

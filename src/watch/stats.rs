@@ -133,9 +133,11 @@ impl HopStats {
 
     /// The responder that answered most, if any answered.
     pub fn main_responder(&self) -> Option<IpAddr> {
+        // The first seen among equals.
+        let most = self.responders.iter().map(|(_, n)| *n).max()?;
         self.responders
             .iter()
-            .max_by_key(|(_, n)| *n)
+            .find(|(_, n)| *n == most)
             .map(|(a, _)| *a)
     }
 }

@@ -152,6 +152,67 @@ impl Summary {
     }
 }
 
+/// Summaries folded from rounds built by hand, for tests of what reads
+/// them.
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+    use crate::trace::testing::{answered, lost};
+    use crate::trace::HopResult;
+    use tracetcp_strategies::ReplyKind;
+
+    /// `rounds` rounds of a 4-hop path; `answer(round, ttl)` gives the
+    /// responder and RTT in ms of each probe, or `None` when it is lost.
+    pub fn summary_of(
+        specs: &[TraceSpec],
+        rounds: u64,
+        answer: impl Fn(usize, u64, u8) -> Option<(&'static str, u64)>,
+    ) -> Summary {
+        let mut s = Summary::new(specs, 1);
+        for round in 0..rounds {
+            let results: Vec<TraceResult> = specs
+                .iter()
+                .enumerate()
+                .map(|(t, spec)| {
+                    let hops: Vec<HopResult> = (1..=4u8)
+                        .map(|ttl| {
+                            let kind = match ttl {
+                                4 => ReplyKind::SynAck,
+                                _ => ReplyKind::TimeExceeded,
+                            };
+                            let probe = match answer(t, round, ttl) {
+                                Some((from, ms)) => answered(0, from, ms * 1000, kind),
+                                None => lost(0),
+                            };
+                            HopResult {
+                                ttl,
+                                probes: vec![probe],
+                            }
+                        })
+                        .collect();
+                    let end = match hops[3].destination() {
+                        Some((a, _)) => TraceEnd::Reached {
+                            ttl: 4,
+                            kind: a.kind,
+                            from: a.from,
+                        },
+                        None => TraceEnd::MaxHops,
+                    };
+                    TraceResult {
+                        spec: *spec,
+                        hops,
+                        end,
+                        check: None,
+                        mtu: None,
+                    }
+                })
+                .collect();
+            s.fold(&results);
+        }
+        s
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,60 +2,9 @@
 
 use super::*;
 use crate::run::testing::run_info;
-use crate::trace::testing::{answered, ip, lost};
-use crate::trace::{HopResult, TraceEnd, TraceResult, TraceSpec};
-use tracetcp_strategies::{Protocol, ReplyKind};
-
-/// `rounds` rounds of a 4-hop path; `answer(round, ttl)` gives the
-/// responder and RTT in ms of each probe, or `None` when it is lost.
-fn summary_of(
-    specs: &[TraceSpec],
-    rounds: u64,
-    answer: impl Fn(usize, u64, u8) -> Option<(&'static str, u64)>,
-) -> Summary {
-    let mut s = Summary::new(specs, 1);
-    for round in 0..rounds {
-        let results: Vec<TraceResult> = specs
-            .iter()
-            .enumerate()
-            .map(|(t, spec)| {
-                let hops: Vec<HopResult> = (1..=4u8)
-                    .map(|ttl| {
-                        let kind = match ttl {
-                            4 => ReplyKind::SynAck,
-                            _ => ReplyKind::TimeExceeded,
-                        };
-                        let probe = match answer(t, round, ttl) {
-                            Some((from, ms)) => answered(0, from, ms * 1000, kind),
-                            None => lost(0),
-                        };
-                        HopResult {
-                            ttl,
-                            probes: vec![probe],
-                        }
-                    })
-                    .collect();
-                let end = match hops[3].destination() {
-                    Some((a, _)) => TraceEnd::Reached {
-                        ttl: 4,
-                        kind: a.kind,
-                        from: a.from,
-                    },
-                    None => TraceEnd::MaxHops,
-                };
-                TraceResult {
-                    spec: *spec,
-                    hops,
-                    end,
-                    check: None,
-                    mtu: None,
-                }
-            })
-            .collect();
-        s.fold(&results);
-    }
-    s
-}
+use crate::trace::TraceSpec;
+use crate::watch::summary::testing::summary_of;
+use tracetcp_strategies::Protocol;
 
 fn tcp() -> Vec<TraceSpec> {
     vec![TraceSpec::new(Protocol::Tcp, 80)]
@@ -179,5 +128,4 @@ fn too_few_rounds_claim_nothing_about_loss() {
         kinds(&diagnose(&run_info(), &s)),
         vec![(Kind::Reached, None)]
     );
-    let _ = ip("198.18.1.1");
 }
