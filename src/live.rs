@@ -5,10 +5,11 @@
 
 use crate::capture::{self, CaptureThread};
 use crate::dns::Resolver;
-use crate::driver::{self, Ending, Io, WallClock};
+use crate::driver::{self, Ending, Io, Prober, WallClock};
 use crate::engine::{Engine, Settings};
 use crate::error::{Error, Result};
-use crate::output::LivePrinter;
+use crate::output::rounds::RoundsPrinter;
+use crate::output::{LivePrinter, Printer};
 use crate::record::{self, Closing, Recording, SessionInfo};
 use crate::report::Format;
 use crate::report::RunInfo;
@@ -18,6 +19,7 @@ use crate::target::resolve_host;
 use crate::target::Family;
 use crate::time::Timestamp;
 use crate::trace::TraceSpec;
+use crate::watch::{Rounds, Schedule};
 use std::io::Write;
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -40,6 +42,8 @@ pub struct Config {
     pub diagnosis: bool,
     /// The flow every trace keeps (`--flow`); picked at random if `None`.
     pub flow: Option<Flow>,
+    /// Rounds (`--cycles`, `--watch`) instead of one trace.
+    pub rounds: Option<Schedule>,
 }
 
 /// The session a config asks for: target, source, instance.
@@ -84,61 +88,103 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         settings.mtu = Some(route::mtu_of(&device, session.is_v6())?);
     }
     run.settings = settings.clone();
-    let mut engine = Engine::live(settings, session, config.specs.clone());
-    let snaplen = capture::snaplen_for(engine.settings().mtu);
-    let cap = capture::open(&device, &engine.filter(), snaplen)?;
+    let info = SessionInfo {
+        host: config.host.clone(),
+        session,
+        specs: config.specs.clone(),
+        settings: settings.clone(),
+        format: config.format,
+        rounds: config.rounds,
+    };
+    let resolver = Resolver::new(!config.numeric);
+    match config.rounds {
+        None => {
+            let mut engine = Engine::live(settings, session, config.specs.clone());
+            let filter = engine.filter();
+            let traces = config.specs.len();
+            let printer =
+                LivePrinter::new(out, config.format, config.diagnosis, run, resolver, traces);
+            drive(
+                config,
+                &device,
+                &info,
+                &filter,
+                &mut engine,
+                printer,
+                interrupted,
+            )
+        }
+        Some(schedule) => {
+            let mut rounds = Rounds::live(settings, session, config.specs.clone(), schedule);
+            if let Some(note) = schedule.beyond_rate_limits(config.specs.len(), &config.settings) {
+                eprintln!("tracetcp: note: {note}");
+            }
+            let filter = rounds.filter();
+            let lines = schedule.cycles.is_none();
+            let printer =
+                RoundsPrinter::new(out, config.format, config.diagnosis, run, resolver, lines);
+            drive(
+                config,
+                &device,
+                &info,
+                &filter,
+                &mut rounds,
+                printer,
+                interrupted,
+            )
+        }
+    }
+}
+
+/// Opens the capture and the sender, runs `prober` through the session
+/// driver with `printer` watching, and closes it all in the right order.
+fn drive<P: Prober, V: Printer<P>>(
+    config: &Config,
+    device: &str,
+    info: &SessionInfo,
+    filter: &str,
+    prober: &mut P,
+    mut printer: V,
+    interrupted: &AtomicBool,
+) -> Result<Ending> {
+    let session = info.session;
+    let snaplen = capture::snaplen_for(info.settings.mtu);
+    let cap = capture::open(device, filter, snaplen)?;
     log::debug!("capture open");
     let mut sender: Box<dyn Sender> = match config.send {
         SendMethod::Raw => Box::new(RawSender::open(session.is_v6())?),
         SendMethod::Inject { gateway } => Box::new(InjectSender::open(
-            &device,
+            device,
             session.src(),
             session.dst(),
             gateway,
         )?),
     };
     log::info!(
-        "tracing {} from {} on {device}; filter: {}",
+        "tracing {} from {} on {device}; filter: {filter}",
         session.dst(),
         session.src(),
-        engine.filter()
     );
     let recorder = match &config.write {
         Some(path) => {
-            let info = SessionInfo {
-                host: config.host.clone(),
-                session,
-                specs: engine.specs(),
-                settings: engine.settings().clone(),
-                format: config.format,
-            };
             let linktype = cap.get_datalink().0;
             Some(Recording::Whole(record::create(
                 path,
                 linktype,
                 snaplen as u32,
-                &info,
+                info,
             )?))
         }
         None => None,
     };
     let (capture, mut source) = CaptureThread::start(cap, recorder);
-    let resolver = Resolver::new(!config.numeric);
-    let mut printer = LivePrinter::new(
-        out,
-        config.format,
-        config.diagnosis,
-        run,
-        resolver,
-        config.specs.len(),
-    );
     let io = Io {
         source: &mut source,
         clock: &WallClock,
         sender: sender.as_mut(),
     };
     TRACING.store(true, std::sync::atomic::Ordering::SeqCst);
-    let finished = driver::run(&mut engine, io, &mut printer, interrupted);
+    let finished = driver::run(prober, io, &mut printer, interrupted);
     TRACING.store(false, std::sync::atomic::Ordering::SeqCst);
     let finish = match finished {
         Ok(finish) => finish,
@@ -148,7 +194,7 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
     log::debug!("trace finished");
     // The report first: closing the capture's packet socket waits for a
     // kernel RCU grace period (tens of milliseconds).
-    let printed = printer.finish(&engine).map_err(Error::output);
+    let printed = printer.finish(prober).map_err(Error::output);
     let recorder = capture.stop()?;
     log::debug!("capture stopped");
     printed?;

@@ -13,6 +13,7 @@ use crate::report::{self, packets, Format, Names, RunInfo};
 use crate::run::printable;
 use crate::time::Timestamp;
 use crate::trace::{TraceResult, TraceSpec};
+use crate::watch::Rounds;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -106,7 +107,6 @@ pub fn run_stream(
         reader: &mut reader,
         path: shown.clone(),
     };
-    let mut engine = Engine::replay(info.settings.clone(), info.session, info.specs.clone());
     let mut view = PacketLines {
         out: &mut out,
         specs: &info.specs,
@@ -117,7 +117,27 @@ pub fn run_stream(
         clock: &PacketClock::default(),
         sender: &mut NoSender,
     };
-    driver::run(&mut engine, io, &mut view, &AtomicBool::new(false))?;
+    let (info, session) = (&info, info.session);
+    let run = |settings: &crate::engine::Settings| RunInfo {
+        host: info.host.clone(),
+        address: session.dst(),
+        source: session.src(),
+        flow: session.flow(),
+        settings: settings.clone(),
+    };
+    let (run, report) = match info.rounds {
+        None => {
+            let mut engine = Engine::replay(info.settings.clone(), session, info.specs.clone());
+            driver::run(&mut engine, io, &mut view, &AtomicBool::new(false))?;
+            (run(engine.settings()), Report::Traces(recorded(&engine)))
+        }
+        Some(schedule) => {
+            let specs = info.specs.clone();
+            let mut rounds = Rounds::replay(info.settings.clone(), session, specs, schedule);
+            driver::run(&mut rounds, io, &mut view, &AtomicBool::new(false))?;
+            (run(rounds.settings()), Report::Rounds(Box::new(rounds)))
+        }
+    };
     if let Some(packets) = reader.ended_early() {
         let _ = writeln!(
             std::io::stderr(),
@@ -128,13 +148,6 @@ pub fn run_stream(
     if config.show_packets {
         out.write_all(b"\n").map_err(Error::output)?;
     }
-    let run = RunInfo {
-        host: info.host.clone(),
-        address: info.session.dst(),
-        source: info.session.src(),
-        flow: info.session.flow(),
-        settings: engine.settings().clone(),
-    };
     let names: Names = if config.numeric {
         Names::new()
     } else {
@@ -146,9 +159,25 @@ pub fn run_stream(
             .collect()
     };
     let format = config.format.unwrap_or(info.format);
-    let report = report::render(format, &run, &recorded(&engine), &names, config.diagnosis);
+    let report = match report {
+        Report::Traces(results) => report::render(format, &run, &results, &names, config.diagnosis),
+        Report::Rounds(rounds) => report::render_rounds(
+            format,
+            &run,
+            rounds.schedule(),
+            rounds.summary(),
+            &names,
+            config.diagnosis,
+        ),
+    };
     out.write_all(report.as_bytes()).map_err(Error::output)?;
     out.flush().map_err(Error::output)
+}
+
+/// What a replay found: traces, or the figures of rounds.
+enum Report {
+    Traces(Vec<TraceResult>),
+    Rounds(Box<Rounds>),
 }
 
 /// The results of the traces the recording has packets of. A session
@@ -231,7 +260,7 @@ struct PacketLines<'a, W: Write> {
     show: bool,
 }
 
-impl<W: Write> Observer<Engine> for PacketLines<'_, W> {
+impl<P, W: Write> Observer<P> for PacketLines<'_, W> {
     fn verdict(&mut self, ts: Timestamp, verdict: &Verdict) -> Result<()> {
         if self.show {
             let line = packets::line(ts, verdict, self.specs);

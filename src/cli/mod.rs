@@ -5,19 +5,11 @@
 //! Only main imports it: nothing below the command line (engine, record,
 //! report, diagnosis, output) may depend on it.
 
-use crate::engine::{Confidence, Paths, Settings};
-use crate::error::{Error, Result};
-use crate::live::Config;
-use crate::replay::ReplayConfig;
-use crate::report::Format;
-use crate::send::SendMethod;
-use crate::target::{resolve_port, Family, TargetArg};
-use crate::trace::TraceSpec;
+use crate::engine::Confidence;
 use clap::{ArgAction, Parser};
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::time::Duration;
-use tracetcp_strategies::{Flow, Protocol};
+use tracetcp_strategies::Protocol;
 
 /// Default timeout per probe: all probes are in flight together, so a
 /// trace waits about one timeout in all, not one per hop.
@@ -57,10 +49,11 @@ pub struct Cli {
     #[arg(short = 'n')]
     pub numeric: bool,
 
-    /// Probes per hop (traceroute's -q, --queries)
+    /// Probes per hop, 3 by default; 1 a round with --cycles or --watch
+    /// (traceroute's -q, --queries)
     #[arg(short = 'p', visible_short_alias = 'q', long = "queries", value_name = "N",
-          default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=16))]
-    pub probes: u8,
+          value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub probes: Option<u8>,
 
     /// One trace per port from P1 to P2, all run at once
     #[arg(short = 'r', num_args = 2, value_names = ["P1", "P2"])]
@@ -163,7 +156,7 @@ pub struct Cli {
         "write", "target", "start_hop", "max_hops", "probes", "range", "scan", "timeout_ms",
         "gateway", "raw", "inject", "no_pacing", "ipv4", "ipv6", "protocol", "interface",
         "source", "compare", "flow", "no_paris", "multipath", "confidence", "wait", "in_flight",
-        "port", "tcp", "udp", "icmp", "mtu",
+        "port", "tcp", "udp", "icmp", "mtu", "cycles", "watch", "interval",
     ])]
     pub replay: Option<PathBuf>,
 
@@ -204,6 +197,24 @@ pub struct Cli {
     #[arg(long = "mtu", conflicts_with_all = ["multipath", "scan", "range"])]
     pub mtu: bool,
 
+    /// Run N rounds, then print each hop's statistics (mtr's report)
+    #[arg(long = "cycles", value_name = "N", conflicts_with = "watch",
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub cycles: Option<u64>,
+
+    /// Run rounds until stopped (q or Ctrl-C): a live view on a terminal,
+    /// a line per round otherwise; statistics at the end
+    #[arg(long = "watch")]
+    pub watch: bool,
+
+    /// Seconds from one round to the next (default 1)
+    #[arg(long = "interval", value_name = "SECONDS", value_parser = parse_seconds)]
+    pub interval: Option<u64>,
+
+    /// Statistics of rounds as CSV, one row per hop
+    #[arg(long = "csv", conflicts_with_all = ["json", "condensed", "classic"])]
+    pub csv: bool,
+
     /// Print the man page or a shell's completions: man, bash, zsh, fish,
     /// elvish or powershell
     #[arg(long = "generate", value_name = "WHAT", value_parser = generate::WHAT)]
@@ -236,164 +247,13 @@ fn parse_confidence(s: &str) -> std::result::Result<Confidence, String> {
         .ok_or_else(|| format!("'{s}': the confidence is 95 or 99"))
 }
 
-/// What the command line asks for.
-#[derive(Debug, Clone)]
-pub enum Mode {
-    Live(Config),
-    Replay(ReplayConfig),
-}
-
-impl Cli {
-    pub fn mode(&self) -> Result<Mode> {
-        if self.show_packets && self.replay.is_none() {
-            return Err(Error::Usage(
-                "--show-packets shows a replay's packets: use it with --replay FILE".into(),
-            ));
-        }
-        match &self.replay {
-            Some(path) => Ok(Mode::Replay(ReplayConfig {
-                path: path.clone(),
-                format: if self.json {
-                    Some(Format::Json)
-                } else if self.condensed {
-                    Some(Format::Condensed)
-                } else if self.classic {
-                    Some(Format::Classic)
-                } else {
-                    None
-                },
-                numeric: self.numeric,
-                show_packets: self.show_packets,
-                diagnosis: !self.no_diagnosis,
-            })),
-            None => self.config().map(Mode::Live),
-        }
-    }
-
-    pub fn config(&self) -> Result<Config> {
-        let target = self.target.as_deref().ok_or_else(|| {
-            Error::Usage("no target given: tracetcp host[:port|:service] [options] (see -?)".into())
-        })?;
-        let mut target = TargetArg::parse(target)?;
-        if let Some(port) = &self.port {
-            if target.port.is_some() {
-                return Err(Error::Usage(format!(
-                    "the port is given twice: in the host and as --port {port}"
-                )));
-            }
-            target.port = Some(port.clone());
-        }
-        let protocol = match (self.tcp, self.udp, self.icmp) {
-            (true, _, _) => Protocol::Tcp,
-            (_, true, _) => Protocol::Udp,
-            (_, _, true) => Protocol::Icmp,
-            _ => self.protocol,
-        };
-        if let Some(spec) = &self.compare {
-            return self.finish(
-                target.host,
-                compare_specs(spec, target.port.as_deref())?,
-                Format::Compare,
-            );
-        }
-        if let (Some(port), Some(r)) = (&target.port, self.range.as_ref().or(self.scan.as_ref())) {
-            return Err(Error::Usage(format!(
-                "the port in host:{port} and the range {} {} both choose ports: give one",
-                r[0], r[1]
-            )));
-        }
-        let ports = match (&self.range, &self.scan, &target.port) {
-            (Some(r), _, _) | (None, Some(r), _) => port_range(r)?,
-            (None, None, Some(p)) => vec![resolve_port(p, protocol)?],
-            (None, None, None) => vec![match protocol {
-                Protocol::Udp => DEFAULT_UDP_PORT,
-                _ => DEFAULT_TCP_PORT,
-            }],
-        };
-        if protocol == Protocol::Icmp && ports.len() > 1 {
-            return Err(Error::Usage(
-                "-r and -s need port probes: use -P tcp or -P udp".into(),
-            ));
-        }
-        let specs = ports
-            .into_iter()
-            .map(|p| TraceSpec::new(protocol, p))
-            .collect();
-        let format = if self.json {
-            Format::Json
-        } else if self.condensed || self.scan.is_some() {
-            Format::Condensed
-        } else {
-            Format::Classic
-        };
-        self.finish(target.host, specs, format)
-    }
-
-    /// The rest of a live config, common to traces and comparisons.
-    fn finish(&self, host: String, specs: Vec<TraceSpec>, format: Format) -> Result<Config> {
-        let scan = self.scan.is_some();
-        let format = if self.json { Format::Json } else { format };
-        let mut settings = Settings {
-            first_ttl: self.start_hop,
-            max_hops: self.max_hops,
-            probes_per_hop: self.probes,
-            timeout: Duration::from_millis(self.wait.unwrap_or(self.timeout_ms)),
-            pacing: !self.no_pacing,
-            paths: if self.multipath {
-                Paths::All {
-                    confidence: self.confidence.unwrap_or(Confidence::Percent95),
-                }
-            } else if self.no_paris {
-                Paths::PerProbe
-            } else {
-                Paths::OneFlow
-            },
-            max_in_flight: self
-                .in_flight
-                .map_or(Settings::default().max_in_flight, usize::from),
-            // The interface's MTU, read once the route is known.
-            mtu: self.mtu.then_some(0),
-        };
-        if scan {
-            settings.first_ttl = 128;
-            settings.max_hops = 1;
-            settings.probes_per_hop = 1;
-        }
-        let send = if self.inject || self.gateway.is_some() {
-            SendMethod::Inject {
-                gateway: self.gateway,
-            }
-        } else {
-            SendMethod::Raw
-        };
-        let family = match (self.ipv4, self.ipv6) {
-            (true, _) => Some(Family::V4),
-            (_, true) => Some(Family::V6),
-            _ => None,
-        };
-        Ok(Config {
-            host,
-            family,
-            specs,
-            settings,
-            format,
-            numeric: self.numeric || scan,
-            send,
-            interface: self.interface.clone(),
-            source: self.source,
-            write: self.write.clone(),
-            diagnosis: !self.no_diagnosis,
-            flow: self.flow.map(Flow::new),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests;
 
+mod config;
 pub mod generate;
 pub mod habits;
 mod ports;
 
-use ports::{compare_specs, port_range};
+pub use config::Mode;
 pub use ports::{DEFAULT_TCP_PORT, DEFAULT_UDP_PORT};

@@ -1,4 +1,11 @@
 use super::*;
+use crate::error::Error;
+use crate::live::Config;
+use crate::report::Format;
+use crate::send::SendMethod;
+use crate::target::Family;
+use crate::trace::TraceSpec;
+use std::time::Duration;
 
 fn cfg(args: &[&str]) -> Config {
     let mut all = vec!["tracetcp"];

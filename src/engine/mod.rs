@@ -179,6 +179,9 @@ pub struct Engine {
     /// Packets captured in the last millisecond, to count a packet
     /// captured twice once.
     recent: duplicates::Recent,
+    /// Keys this engine gives (live) or learns (replay) are below this:
+    /// engines run one after another (rounds) each keep to their block.
+    key_limit: u16,
 }
 
 impl Engine {
@@ -237,6 +240,7 @@ impl Engine {
             _ => None,
         };
         Engine {
+            key_limit: tracetcp_strategies::KEY_SPAN,
             recent: duplicates::Recent::default(),
             discovery,
             trace_of,
@@ -285,6 +289,13 @@ impl Engine {
     /// the run: rounds).
     pub fn pacing_with(mut self, pacer: &Pacer) -> Self {
         self.pacer = pacer.clone();
+        self
+    }
+
+    /// The same engine keeping its keys below `limit` (rounds: each
+    /// round's keys are a block of their own on the wire).
+    pub fn keys_below(mut self, limit: u16) -> Self {
+        self.key_limit = limit.clamp(1, tracetcp_strategies::KEY_SPAN);
         self
     }
 

@@ -103,6 +103,10 @@ impl Engine {
             flow,
             ..
         } = seen;
+        if key.get() >= self.key_limit {
+            // Another engine's block (the next round's probes).
+            return Err(Ignored::NotOurs(NotOurs::OtherInstance));
+        }
         let trace = *self
             .trace_of
             .get(&TraceSpec::new(protocol, port))

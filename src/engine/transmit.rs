@@ -17,6 +17,10 @@ impl Engine {
         if self.in_flight >= self.settings.max_in_flight {
             return None;
         }
+        if self.probes.len() >= usize::from(self.key_limit) {
+            log::warn!("every key of this engine's block is used: no more probes");
+            return None;
+        }
         let ttls: Vec<u8> = self.plan.keys().copied().collect();
         for ttl in ttls {
             let Some(planned) = self.next_planned(ttl) else {

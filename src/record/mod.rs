@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::report::Format;
 use crate::run::printable;
 use crate::trace::TraceSpec;
+use crate::watch::Schedule;
 use serde_json::{json, Value};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -119,6 +120,8 @@ pub struct SessionInfo {
     pub specs: Vec<TraceSpec>,
     pub settings: Settings,
     pub format: Format,
+    /// Rounds (`--cycles`, `--watch`); `None`: one trace.
+    pub rounds: Option<Schedule>,
 }
 
 impl SessionInfo {
@@ -182,6 +185,9 @@ impl SessionInfo {
                 },
                 "mtu": s.mtu,
             },
+            "rounds": self.rounds.map(|r| json!({
+                "cycles": r.cycles, "interval_ms": r.interval.as_millis() as u64,
+            })),
             "format": match self.format {
                 Format::Classic => "classic",
                 Format::Condensed => "condensed",
@@ -258,7 +264,18 @@ fn parse(v: &Value) -> Option<SessionInfo> {
         "csv" => Format::Csv,
         _ => Format::Classic,
     };
+    let rounds = match &v["rounds"] {
+        Value::Null => None,
+        r => Some(Schedule {
+            cycles: match &r["cycles"] {
+                Value::Null => None,
+                c => Some(c.as_u64()?),
+            },
+            interval: Duration::from_millis(num(r, "interval_ms")?),
+        }),
+    };
     (!specs.is_empty()).then_some(SessionInfo {
+        rounds,
         host: printable(v["host"].as_str()?),
         session,
         specs,
@@ -330,6 +347,10 @@ mod tests {
                 ..Settings::default()
             },
             format: Format::Condensed,
+            rounds: Some(Schedule {
+                cycles: None,
+                interval: Duration::from_millis(500),
+            }),
         };
         let back = SessionInfo::from_json(&s.to_json()).unwrap().unwrap();
         assert_eq!(back, s);

@@ -21,8 +21,14 @@ fn ms(d: Option<Duration>) -> Option<f64> {
     d.map(crate::watch::stats::millis)
 }
 
+/// A figure in ms: two decimals below 10 ms (LAN times are fractions of
+/// a millisecond), one above.
 fn cell(v: Option<f64>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"))
+    match v {
+        None => "-".to_string(),
+        Some(v) if v < 10.0 => format!("{v:.2}"),
+        Some(v) => format!("{v:.1}"),
+    }
 }
 
 /// A responder as shown: "198.18.1.1 [r1.lab]".

@@ -9,17 +9,27 @@ use super::Schedule;
 use crate::driver::Prober;
 use crate::engine::{Engine, Ignored, Pacer, Settings, Transmit, Verdict};
 use crate::time::Timestamp;
-use crate::trace::TraceSpec;
+use crate::trace::{TraceResult, TraceSpec};
 use std::collections::VecDeque;
-use tracetcp_strategies::{Instance, NotOurs, Session};
+use tracetcp_strategies::{Instance, NotOurs, Session, KEY_SPAN};
 
-/// The instance of round `n` (from 0) of a run whose instance is `base`:
-/// each round its own, so that a late answer is never taken for the
-/// next round's, while the flow stays the run's.
-pub fn round_instance(base: Instance, n: u64) -> Instance {
+/// The instance of round `n` (from 0) of a run whose instance is `base`,
+/// each round `block` keys on from the last: TCP carries the instance
+/// itself, UDP and ICMP carry key + instance, so each round's probes are
+/// a block of their own on the wire and a late answer is never taken for
+/// another round's. The flow stays the run's.
+pub fn round_instance(base: Instance, n: u64, block: u16) -> Instance {
     let span = 0xfffe_u64;
-    let value = (u64::from(base.get()) - 1 + n % span) % span + 1;
+    let step = (n % span) * u64::from(block) % span;
+    let value = (u64::from(base.get()) - 1 + step) % span + 1;
     Instance::new(value as u16).expect("1..=0xfffe")
+}
+
+/// The keys a round may use: twice what it plans (probes sent again, flow
+/// checks), at most half of every key there is.
+fn block_for(settings: &Settings, kinds: usize) -> u16 {
+    let planned = usize::from(settings.max_hops) * usize::from(settings.probes_per_hop) * kinds;
+    (planned * 2 + 64).min(usize::from(KEY_SPAN / 2)) as u16
 }
 
 struct Round {
@@ -33,6 +43,8 @@ pub struct Rounds {
     specs: Vec<TraceSpec>,
     schedule: Schedule,
     live: bool,
+    /// Keys per round (see `round_instance`).
+    block: u16,
     pacer: Pacer,
     /// Rounds started and not yet folded, oldest first.
     active: VecDeque<Round>,
@@ -42,9 +54,16 @@ pub struct Rounds {
     started: u64,
     next_start: Option<Timestamp>,
     summary: Summary,
+    /// The latest rounds folded, for a printer to show (see `take_folded`).
+    folded: VecDeque<(u64, Vec<TraceResult>)>,
     paused: bool,
     stopped: bool,
 }
+
+/// How many folded rounds wait for a printer at most: the figures keep
+/// every round; only the per-round lines of a printer that fell this far
+/// behind would be skipped.
+const FOLDED_KEPT: usize = 16;
 
 impl Rounds {
     /// Rounds that plan and send their probes.
@@ -77,6 +96,7 @@ impl Rounds {
         live: bool,
     ) -> Self {
         Rounds {
+            block: block_for(&settings, specs.len()),
             summary: Summary::new(&specs, settings.first_ttl),
             pacer: Pacer::new(settings.pacing),
             settings,
@@ -88,6 +108,7 @@ impl Rounds {
             waiting: None,
             started: 0,
             next_start: None,
+            folded: VecDeque::new(),
             paused: false,
             stopped: false,
         }
@@ -97,7 +118,7 @@ impl Rounds {
         let session = Session::new(
             self.session.src(),
             self.session.dst(),
-            round_instance(self.session.instance(), number),
+            round_instance(self.session.instance(), number, self.block),
         )
         .expect("same families")
         .with_flow(self.session.flow());
@@ -108,12 +129,31 @@ impl Rounds {
         };
         Round {
             number,
-            engine: engine.pacing_with(&self.pacer),
+            engine: engine.pacing_with(&self.pacer).keys_below(self.block),
         }
     }
 
     pub fn summary(&self) -> &Summary {
         &self.summary
+    }
+
+    /// The rounds folded since the last call, numbered from 1, with
+    /// their results.
+    pub fn take_folded(&mut self) -> impl Iterator<Item = (u64, Vec<TraceResult>)> + '_ {
+        self.folded.drain(..)
+    }
+
+    /// The BPF filter that captures every round's probes and answers.
+    pub fn filter(&self) -> String {
+        self.round(0).engine.filter()
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
     }
 
     pub fn specs(&self) -> &[TraceSpec] {
@@ -152,7 +192,8 @@ impl Rounds {
     /// one timeout, and one starts every interval.
     fn max_active(&self) -> usize {
         let per = self.schedule.interval.as_nanos().max(1);
-        (self.settings.timeout.as_nanos() / per) as usize + 2
+        let blocks = usize::from(KEY_SPAN / self.block);
+        ((self.settings.timeout.as_nanos() / per) as usize + 2).min(blocks)
     }
 
     /// Folds every finished round at the front, in the order they started.
@@ -160,15 +201,27 @@ impl Rounds {
         while self.active.front().is_some_and(|r| r.engine.is_finished()) {
             let round = self.active.pop_front().expect("checked");
             log::debug!("round {} folded", round.number + 1);
-            self.summary.fold(&round.engine.results());
+            let results = round.engine.results();
+            self.summary.fold(&results);
+            if self.folded.len() == FOLDED_KEPT {
+                self.folded.pop_front();
+            }
+            self.folded.push_back((round.number + 1, results));
         }
     }
 
+    /// Whether a new round may start once its time comes: while too many
+    /// wait for answers, the next starts when one of them is folded.
+    fn may_start(&self) -> bool {
+        self.live
+            && !self.paused
+            && !self.stopped
+            && !self.all_started()
+            && self.active.len() < self.max_active()
+    }
+
     fn start_due(&mut self, now: Timestamp) {
-        if !self.live || self.paused || self.stopped || self.all_started() {
-            return;
-        }
-        if self.next_start.is_some_and(|t| now < t) || self.active.len() >= self.max_active() {
+        if !self.may_start() || self.next_start.is_some_and(|t| now < t) {
             return;
         }
         let round = self.round(self.started);
@@ -189,7 +242,7 @@ impl Rounds {
 fn other_round(v: &Verdict) -> bool {
     matches!(
         v,
-        Verdict::Ignored(Ignored::NotOurs(NotOurs::OtherInstance))
+        Verdict::Ignored(Ignored::NotOurs(NotOurs::OtherInstance) | Ignored::UnknownProbe)
     )
 }
 
@@ -202,18 +255,24 @@ impl Prober for Rounds {
     }
 
     fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {
+        // No round's, unless one says more ("no probe of ours has this
+        // key now" beats "another run's").
         let mut verdict = Verdict::Ignored(Ignored::NotOurs(NotOurs::OtherInstance));
         for r in self.active.iter_mut().rev() {
-            verdict = r.engine.handle_packet(ts, packet);
-            if !other_round(&verdict) {
-                return verdict;
+            let v = r.engine.handle_packet(ts, packet);
+            if !other_round(&v) {
+                return v;
+            }
+            if v == Verdict::Ignored(Ignored::UnknownProbe) {
+                verdict = v;
             }
         }
         if let Some(mut next) = self.waiting.take() {
-            verdict = next.engine.handle_packet(ts, packet);
-            if other_round(&verdict) || self.all_started() {
+            let v = next.engine.handle_packet(ts, packet);
+            if other_round(&v) || self.all_started() {
                 self.waiting = Some(next);
             } else {
+                verdict = v;
                 self.started = next.number + 1;
                 self.waiting = Some(self.round(self.started));
                 self.active.push_back(next);
@@ -231,9 +290,7 @@ impl Prober for Rounds {
 
     fn next_wakeup(&self) -> Option<Timestamp> {
         let engines = self.active.iter().filter_map(|r| r.engine.next_wakeup());
-        let start = self
-            .next_start
-            .filter(|_| self.live && !self.paused && !self.stopped && !self.all_started());
+        let start = self.next_start.filter(|_| self.may_start());
         engines.chain(start).min()
     }
 

@@ -410,6 +410,7 @@ fn synthetic_recording(path: &Path, ports: u16) {
             .collect(),
         settings,
         format: tracetcp::report::Format::Condensed,
+        rounds: None,
     };
     let file = std::io::BufWriter::new(std::fs::File::create(path).expect("create"));
     let mut w = pcapng::Writer::new(file, 1, 512, &info.to_json()).expect("pcapng");

@@ -51,9 +51,11 @@ fn path() -> Vec<Hop> {
 #[test]
 fn instances_differ_per_round_and_skip_the_special_values() {
     let base = Instance::new(0xfffd).unwrap();
-    let values: Vec<u16> = (0..4).map(|n| round_instance(base, n).get()).collect();
+    let values: Vec<u16> = (0..4).map(|n| round_instance(base, n, 1).get()).collect();
     assert_eq!(values, vec![0xfffd, 0xfffe, 1, 2]);
-    assert_eq!(round_instance(base, 0xfffe), base);
+    assert_eq!(round_instance(base, 0xfffe, 1), base);
+    let spaced: Vec<u16> = (0..3).map(|n| round_instance(base, n, 100).get()).collect();
+    assert_eq!(spaced, vec![0xfffd, 99, 199]);
 }
 
 #[test]
@@ -131,4 +133,30 @@ fn an_interrupted_run_counts_whole_rounds_only() {
     let s = rounds.summary();
     assert_eq!(s.rounds, 3);
     assert!(s.traces.iter().all(|t| t.hops[0].sent == 3));
+}
+
+#[test]
+fn rounds_faster_than_routers_answer_are_paced_not_lost() {
+    let specs = vec![
+        TraceSpec::new(Protocol::Tcp, 80),
+        TraceSpec::new(Protocol::Udp, 33434),
+        TraceSpec::new(Protocol::Icmp, 0),
+    ];
+    let fast = Schedule {
+        cycles: Some(6),
+        interval: Duration::from_millis(500),
+    };
+    let mut rounds = Rounds::live(settings(), session(), specs, fast);
+    let mut sim = Sim::new(vec![Hop::Router("198.18.1.1"), Hop::Closed]);
+    sim.run_prober(&mut rounds, &mut ());
+    for t in &rounds.summary().traces {
+        let h = &t.hops[0];
+        assert_eq!((h.sent, h.received), (6, 6), "{}", t.spec.name());
+    }
+    // 18 probes to the router: 6 at once, then one a second.
+    assert!(
+        sim.elapsed() >= Duration::from_secs(11),
+        "{:?}",
+        sim.elapsed()
+    );
 }

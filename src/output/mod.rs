@@ -13,6 +13,25 @@ use crate::report::{self, Format, Names, RunInfo, Text};
 use crate::time::Timestamp;
 use std::io::{self, Write};
 
+pub mod rounds;
+
+/// What prints a live run: it watches the session driver, then prints
+/// what is left at the end, and knows the names it found (a recording
+/// keeps them).
+pub trait Printer<P>: Observer<P> {
+    fn finish(&mut self, prober: &P) -> io::Result<()>;
+    fn names(&self) -> Names;
+}
+
+impl<W: Write> Printer<Engine> for LivePrinter<W> {
+    fn finish(&mut self, engine: &Engine) -> io::Result<()> {
+        LivePrinter::finish(self, engine)
+    }
+    fn names(&self) -> Names {
+        LivePrinter::names(self)
+    }
+}
+
 pub struct LivePrinter<W: Write> {
     out: W,
     format: Format,
