@@ -31,7 +31,8 @@ pub struct TraceStats {
     pub rounds: u64,
     /// Rounds whose probes reached the destination.
     pub reached: u64,
-    /// The destination's hop in the latest round that reached it.
+    /// The destination's hop: the lowest TTL it answered at since the
+    /// path last changed length.
     pub destination_ttl: Option<u8>,
     /// Each hop's responder as last seen (kept through lost rounds).
     path: Vec<Option<IpAddr>>,
@@ -61,10 +62,26 @@ impl TraceStats {
     /// Folds in one finished round of this trace.
     pub fn fold(&mut self, result: &TraceResult) {
         self.rounds += 1;
-        if let TraceEnd::Reached { ttl, .. } = result.end {
-            self.reached += 1;
-            self.destination_ttl = Some(ttl);
+        // The destination's hop is the lowest TTL it answered at: a round
+        // whose probe to it was lost reaches it one TTL on. A router
+        // answering at or past it means the path grew: start again.
+        let reached = match result.end {
+            TraceEnd::Reached { ttl, .. } => Some(ttl),
+            _ => None,
+        };
+        let grew = self.destination_ttl.is_some_and(|d| {
+            result.hops.iter().filter(|h| h.ttl >= d).any(|h| {
+                h.probes
+                    .iter()
+                    .any(|p| p.answer().is_some_and(|(a, _)| !a.kind.is_destination()))
+            })
+        });
+        if grew {
+            self.destination_ttl = reached;
+        } else if let Some(ttl) = reached {
+            self.destination_ttl = Some(self.destination_ttl.map_or(ttl, |d| d.min(ttl)));
         }
+        self.reached += u64::from(reached.is_some());
         let before = self.path.clone();
         let mut changed = Vec::new();
         for hop in &result.hops {

@@ -327,6 +327,17 @@ impl Lab {
         }
     }
 
+    /// Router k answers at most one ICMP error every `ms` milliseconds to
+    /// a peer (after a burst of 6): Linux's limit, made stricter.
+    pub fn icmp_ratelimit(&self, k: usize, ms: u32) {
+        self.sh(
+            self.router(k),
+            &format!(
+                "echo {ms} > /proc/sys/net/ipv4/icmp_ratelimit; echo {ms} > /proc/sys/net/ipv6/icmp/ratelimit"
+            ),
+        );
+    }
+
     /// Loads an nftables ruleset into a namespace.
     pub fn nft(&self, ns: &str, ruleset: &str) {
         let mut child = Command::new("ip")
@@ -438,6 +449,18 @@ pub mod rules {
             "table inet block{port} {{
       chain transit {{ type filter hook forward priority 0;
         tcp dport {port} drop
+      }}
+    }}"
+        )
+    }
+
+    /// A lossy router: it drops `percent` of the packets it forwards, at
+    /// random (what it answers itself, time-exceeded, is not dropped).
+    pub fn drop_share(percent: u8) -> String {
+        format!(
+            "table inet lossy {{
+      chain transit {{ type filter hook forward priority 0;
+        numgen random mod 100 < {percent} drop
       }}
     }}"
         )
