@@ -9,6 +9,7 @@ use crate::driver::{self, Ending, Io, Prober, WallClock};
 use crate::engine::{Engine, Settings};
 use crate::error::{Error, Result};
 use crate::output::rounds::RoundsPrinter;
+use crate::output::view::TerminalView;
 use crate::output::{LivePrinter, Printer};
 use crate::record::{self, Closing, Recording, SessionInfo};
 use crate::report::Format;
@@ -20,7 +21,8 @@ use crate::target::Family;
 use crate::time::Timestamp;
 use crate::trace::TraceSpec;
 use crate::watch::{Rounds, Schedule};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
@@ -120,6 +122,13 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
                 eprintln!("tracetcp: note: {note}");
             }
             let filter = rounds.filter();
+            let text = matches!(config.format, Format::Classic | Format::Compare);
+            if text && std::io::stdout().is_terminal() {
+                rounds.tick_every(Duration::from_millis(100));
+                let names = !config.numeric;
+                let view = TerminalView::open(out, config.format, config.diagnosis, run, names)?;
+                return drive(config, &device, &info, &filter, &mut rounds, view, interrupted);
+            }
             let lines = schedule.cycles.is_none();
             let printer =
                 RoundsPrinter::new(out, config.format, config.diagnosis, run, resolver, lines);

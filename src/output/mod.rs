@@ -14,6 +14,7 @@ use crate::time::Timestamp;
 use std::io::{self, Write};
 
 pub mod rounds;
+pub mod view;
 
 /// What prints a live run: it watches the session driver, then prints
 /// what is left at the end, and knows the names it found (a recording

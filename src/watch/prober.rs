@@ -11,6 +11,7 @@ use crate::engine::{Engine, Ignored, Pacer, Settings, Transmit, Verdict};
 use crate::time::Timestamp;
 use crate::trace::{TraceResult, TraceSpec};
 use std::collections::VecDeque;
+use std::time::Duration;
 use tracetcp_strategies::{Instance, NotOurs, Session, KEY_SPAN};
 
 /// The instance of round `n` (from 0) of a run whose instance is `base`,
@@ -58,6 +59,10 @@ pub struct Rounds {
     folded: VecDeque<(u64, Vec<TraceResult>)>,
     paused: bool,
     stopped: bool,
+    /// A watcher (the live view) wants to be woken this often at least.
+    tick: Option<Duration>,
+    /// The latest time the driver told.
+    now: Timestamp,
 }
 
 /// How many folded rounds wait for a printer at most: the figures keep
@@ -111,6 +116,8 @@ impl Rounds {
             folded: VecDeque::new(),
             paused: false,
             stopped: false,
+            tick: None,
+            now: Timestamp::default(),
         }
     }
 
@@ -176,6 +183,17 @@ impl Rounds {
     /// The live view's pause key: no new round starts while paused.
     pub fn toggle_pause(&mut self) {
         self.paused = !self.paused;
+    }
+
+    /// The live view's quit key: stops as Ctrl-C does, but as the end the
+    /// user asked for.
+    pub fn stop(&mut self) {
+        Prober::interrupt(self);
+    }
+
+    /// Wakes the driver at least every `tick` (a live view reads keys).
+    pub fn tick_every(&mut self, tick: Duration) {
+        self.tick = Some(tick);
     }
 
     /// The live view's reset key: figures start again from here.
@@ -248,6 +266,7 @@ fn other_round(v: &Verdict) -> bool {
 
 impl Prober for Rounds {
     fn poll_transmit(&mut self, now: Timestamp) -> Option<Transmit> {
+        self.now = self.now.max(now);
         self.start_due(now);
         self.active
             .iter_mut()
@@ -282,6 +301,7 @@ impl Prober for Rounds {
     }
 
     fn handle_timeout(&mut self, now: Timestamp) {
+        self.now = self.now.max(now);
         for r in &mut self.active {
             r.engine.handle_timeout(now);
         }
@@ -291,7 +311,8 @@ impl Prober for Rounds {
     fn next_wakeup(&self) -> Option<Timestamp> {
         let engines = self.active.iter().filter_map(|r| r.engine.next_wakeup());
         let start = self.next_start.filter(|_| self.may_start());
-        engines.chain(start).min()
+        let tick = self.tick.map(|t| self.now.after(t));
+        engines.chain(start).chain(tick).min()
     }
 
     fn is_finished(&self) -> bool {
