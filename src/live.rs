@@ -22,10 +22,10 @@ use crate::time::Timestamp;
 use crate::trace::TraceSpec;
 use crate::watch::{Rounds, Schedule};
 use std::io::{IsTerminal, Write};
-use std::time::Duration;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 use tracetcp_strategies::{Flow, Instance, Session};
 
 /// Everything a run needs, checked.
@@ -127,7 +127,15 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
                 rounds.tick_every(Duration::from_millis(100));
                 let names = !config.numeric;
                 let view = TerminalView::open(out, config.format, config.diagnosis, run, names)?;
-                return drive(config, &device, &info, &filter, &mut rounds, view, interrupted);
+                return drive(
+                    config,
+                    &device,
+                    &info,
+                    &filter,
+                    &mut rounds,
+                    view,
+                    interrupted,
+                );
             }
             let lines = schedule.cycles.is_none();
             let printer =

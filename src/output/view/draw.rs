@@ -91,14 +91,21 @@ fn trace_rows(t: &TraceStats, names: &Names, spark: Option<usize>) -> Vec<Row<'s
 }
 
 fn compare_rows(summary: &Summary, names: &Names) -> Vec<Row<'static>> {
-    let depth = summary.traces.iter().map(|t| t.shown().len()).max().unwrap_or(0);
+    let depth = summary
+        .traces
+        .iter()
+        .map(|t| t.shown().len())
+        .max()
+        .unwrap_or(0);
     (0..depth)
         .map(|n| {
             let at = |t: &TraceStats| t.shown().get(n).cloned();
             let first = summary.traces.iter().find_map(at);
             let mut cells = vec![
                 first.as_ref().map_or(String::new(), |h| h.ttl.to_string()),
-                first.as_ref().map_or("???".into(), |h| hosts(h, names)[0].clone()),
+                first
+                    .as_ref()
+                    .map_or("???".into(), |h| hosts(h, names)[0].clone()),
             ];
             for t in &summary.traces {
                 cells.push(match at(t) {
@@ -140,7 +147,12 @@ pub fn draw(frame: &mut Frame, screen: &Screen, summary: &Summary, names: &Names
     let (header, rows, widths) = match (screen.display, summary.traces.get(screen.trace)) {
         (Display::Compare, _) | (_, None) => {
             let mut header = vec!["Hop".to_string(), "Host".to_string()];
-            header.extend(summary.traces.iter().map(|t| format!("{} Loss% Avg", t.spec.name())));
+            header.extend(
+                summary
+                    .traces
+                    .iter()
+                    .map(|t| format!("{} Loss% Avg", t.spec.name())),
+            );
             let mut widths = vec![Constraint::Length(4), host];
             widths.extend(summary.traces.iter().map(|_| Constraint::Length(18)));
             (header, compare_rows(summary, names), widths)
@@ -148,14 +160,21 @@ pub fn draw(frame: &mut Frame, screen: &Screen, summary: &Summary, names: &Names
         (Display::Sparkline, Some(t)) => {
             let width = usize::from(table.width.saturating_sub(4 + 24 + 8 + 3)).max(8);
             let header = ["Hop", "Host", "Loss%", "Last RTTs (· lost)"].map(String::from);
-            let widths = vec![Constraint::Length(4), Constraint::Length(24), number, Constraint::Min(8)];
+            let widths = vec![
+                Constraint::Length(4),
+                Constraint::Length(24),
+                number,
+                Constraint::Min(8),
+            ];
             (header.to_vec(), trace_rows(t, names, Some(width)), widths)
         }
         (Display::Statistics, Some(t)) => {
             let mut header: Vec<String> = ["Hop", "Host", "Loss%"].map(String::from).to_vec();
             header.extend(
-                ["Snt", "Last", "Avg", "Best", "Wrst", "StDev", "Jttr", "Javg", "Jmax", "Jint"]
-                    .map(String::from),
+                [
+                    "Snt", "Last", "Avg", "Best", "Wrst", "StDev", "Jttr", "Javg", "Jmax", "Jint",
+                ]
+                .map(String::from),
             );
             let mut widths = vec![Constraint::Length(4), host, number];
             widths.extend([number; 10]);
@@ -166,7 +185,11 @@ pub fn draw(frame: &mut Frame, screen: &Screen, summary: &Summary, names: &Names
         Table::new(rows, widths).header(Row::new(header).style(bold())),
         table,
     );
-    let tab = if summary.traces.len() > 1 { "  tab next kind" } else { "" };
+    let tab = if summary.traces.len() > 1 {
+        "  tab next kind"
+    } else {
+        ""
+    };
     frame.render_widget(
         Paragraph::new(format!(
             "q quit  p {}  r reset  n names {}  d display: {}{tab}",

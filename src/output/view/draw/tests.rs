@@ -53,13 +53,26 @@ fn render(screen: &Screen, width: u16, height: u16) -> Vec<String> {
 #[test]
 fn the_statistics_table_has_a_title_a_header_a_row_per_hop_and_help() {
     let lines = render(&screen(Display::Statistics), 120, 10);
-    assert_eq!(lines[0], "tracetcp server.lab (198.18.9.2)  round 10  tcp:443");
+    assert_eq!(
+        lines[0],
+        "tracetcp server.lab (198.18.9.2)  round 10  tcp:443"
+    );
     assert!(lines[1].starts_with("Hop  Host"), "{lines:#?}");
-    for w in ["Loss%", "Snt", "Last", "Avg", "Best", "Wrst", "StDev", "Javg", "Jint"] {
+    for w in [
+        "Loss%", "Snt", "Last", "Avg", "Best", "Wrst", "StDev", "Javg", "Jint",
+    ] {
         assert!(lines[1].contains(w), "{w}: {}", lines[1]);
     }
-    assert!(lines[2].starts_with("1    198.18.1.1 [r1.lab]"), "{}", lines[2]);
-    assert!(lines[2].contains("0.0%") && lines[2].contains("10"), "{}", lines[2]);
+    assert!(
+        lines[2].starts_with("1    198.18.1.1 [r1.lab]"),
+        "{}",
+        lines[2]
+    );
+    assert!(
+        lines[2].contains("0.0%") && lines[2].contains("10"),
+        "{}",
+        lines[2]
+    );
     assert!(lines[5].starts_with("4    198.18.9.2"), "{}", lines[5]);
     assert_eq!(
         lines[9],
@@ -73,13 +86,21 @@ fn the_sparkline_and_compare_displays() {
     s.trace = 1;
     s.paused = true;
     let lines = render(&s, 80, 8);
-    assert!(lines[0].ends_with("round 10  icmp  [paused]"), "{}", lines[0]);
+    assert!(
+        lines[0].ends_with("round 10  icmp  [paused]"),
+        "{}",
+        lines[0]
+    );
     assert!(lines[1].contains("Last RTTs"), "{}", lines[1]);
     // icmp at hop 2: every other round lost.
     assert_eq!(lines[3].matches('·').count(), 5, "{}", lines[3]);
     let lines = render(&screen(Display::Compare), 90, 8);
     assert!(lines[1].contains("tcp:443 Loss% Avg") && lines[1].contains("icmp Loss% Avg"));
-    assert!(lines[3].contains("0.0%") && lines[3].contains("50.0%"), "{}", lines[3]);
+    assert!(
+        lines[3].contains("0.0%") && lines[3].contains("50.0%"),
+        "{}",
+        lines[3]
+    );
 }
 
 #[test]
@@ -96,7 +117,10 @@ fn a_narrow_terminal_still_draws_without_panicking() {
 fn sparklines_scale_to_the_worst_and_mark_losses() {
     let mut h = HopStats::new(1);
     for ms in [1, 8, 4] {
-        h.add(Some(("198.18.1.1".parse().unwrap(), std::time::Duration::from_millis(ms))));
+        h.add(Some((
+            "198.18.1.1".parse().unwrap(),
+            std::time::Duration::from_millis(ms),
+        )));
     }
     h.add(None);
     assert_eq!(sparkline(&h, 10), "▁█▄·");

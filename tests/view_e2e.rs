@@ -1,0 +1,133 @@
+//! The live view end to end, through a pseudo-terminal: tracetcp --watch
+//! in the lab draws its table, follows keys (pause, display) and a resize,
+//! quits on q with the terminal given back (alternate screen left, cursor
+//! shown) and the report printed. Needs root: ignored unless asked for
+//! with `--include-ignored` (tests/test.sh asks), failing loudly without.
+
+#[path = "support/cli.rs"]
+mod cli;
+mod lab;
+
+use cli::*;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn winsize(cols: u16, rows: u16) -> libc::winsize {
+    libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    }
+}
+
+/// A pseudo-terminal of `cols` x `rows`: (master, slave).
+fn pty(cols: u16, rows: u16) -> (OwnedFd, OwnedFd) {
+    let (mut master, mut slave) = (0, 0);
+    let ws = winsize(cols, rows);
+    let ok = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &ws,
+        )
+    };
+    assert_eq!(ok, 0, "openpty: {}", std::io::Error::last_os_error());
+    unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
+}
+
+/// Waits until the screen output holds `what` after `from` bytes; where
+/// it ends. (ratatui draws only the cells that changed: look for text
+/// that is new where it is drawn.)
+fn wait_for(screen: &Arc<Mutex<Vec<u8>>>, from: usize, what: &str) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = {
+            let s = screen.lock().unwrap();
+            s[from.min(s.len())..].to_vec()
+        };
+        if let Some(i) = text.windows(what.len()).position(|w| w == what.as_bytes()) {
+            return from + i + what.len();
+        }
+        let shown = String::from_utf8_lossy(&text).into_owned();
+        assert!(
+            Instant::now() < deadline,
+            "no {what:?} on the screen: {shown}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn the_live_view_follows_keys_and_resizes_and_gives_the_terminal_back() {
+    let lab = lab3();
+    let (master, slave) = pty(100, 20);
+    let to = target(lab.server_addr(false), 80);
+    let mut cmd = lab.command(BIN);
+    cmd.args([&to, "--watch", "--interval", "0.3", "-n"])
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave));
+    // The pty becomes the child's controlling terminal, so that a resize
+    // reaches it as SIGWINCH.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().expect("start tracetcp on the pty");
+    let mut reader = File::from(master.try_clone().unwrap());
+    let mut keys = File::from(master.try_clone().unwrap());
+    let screen = Arc::new(Mutex::new(Vec::new()));
+    let sink = screen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let mut at = wait_for(&screen, 0, "\x1b[?1049h");
+    at = wait_for(&screen, at, "Loss%");
+    at = wait_for(&screen, at, "198.18.0.2");
+    keys.write_all(b"p").unwrap();
+    at = wait_for(&screen, at, "[paused]");
+    keys.write_all(b"d").unwrap();
+    at = wait_for(&screen, at, "RTTs");
+    // Smaller: the help line is drawn again on the new last row (the
+    // cursor moved to row 12, column 1).
+    let ws = winsize(50, 12);
+    assert_eq!(
+        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) },
+        0
+    );
+    at = wait_for(&screen, at, "\x1b[12;1Hq");
+    keys.write_all(b"q").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "q did not end the view");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
+    let rest = wait_for(&screen, at, "Destination reached in");
+    let tail = String::from_utf8_lossy(&screen.lock().unwrap()[at..rest]).into_owned();
+    let left = tail.find("\x1b[?1049l").expect("alternate screen left");
+    assert!(tail.contains("\x1b[?25h"), "cursor shown again");
+    assert!(
+        tail[left..].contains("Loss%"),
+        "the report after the view: {tail}"
+    );
+}
