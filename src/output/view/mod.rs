@@ -14,7 +14,7 @@ use crate::driver::Observer;
 use crate::error::{Error, Result};
 use crate::report::{Format, Names, RunInfo};
 use crate::watch::Rounds;
-use crossbeam_channel::{Receiver, TryRecvError};
+use crossbeam_channel::Receiver;
 use draw::{Display, Screen};
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::DefaultTerminal;
@@ -151,11 +151,7 @@ impl<W: Write> Drop for TerminalView<W> {
 impl<W: Write> Observer<Rounds> for TerminalView<W> {
     fn step(&mut self, rounds: &mut Rounds) -> Result<()> {
         let mut changed = false;
-        loop {
-            let key = match self.keys.try_recv() {
-                Ok(k) => k,
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
-            };
+        while let Ok(key) = self.keys.try_recv() {
             changed = true;
             match key {
                 Key::Quit => rounds.stop(),
