@@ -8,7 +8,7 @@ mod prober;
 pub mod stats;
 pub mod summary;
 
-pub use prober::{round_instance, Rounds};
+pub use prober::{block_for, round_instance, Rounds};
 pub use stats::HopStats;
 pub use summary::{RouteChange, Summary, TraceStats};
 

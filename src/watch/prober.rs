@@ -28,7 +28,7 @@ pub fn round_instance(base: Instance, n: u64, block: u16) -> Instance {
 
 /// The keys a round may use: twice what it plans (probes sent again, flow
 /// checks), at most half of every key there is.
-fn block_for(settings: &Settings, kinds: usize) -> u16 {
+pub fn block_for(settings: &Settings, kinds: usize) -> u16 {
     let planned = usize::from(settings.max_hops) * usize::from(settings.probes_per_hop) * kinds;
     (planned * 2 + 64).min(usize::from(KEY_SPAN / 2)) as u16
 }

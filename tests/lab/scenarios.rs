@@ -353,4 +353,19 @@ pub const ALL: &[Scenario] = &[
         shows: any,
         expect: &["partial-loss"],
     },
+    Scenario {
+        name: "rounds-loss",
+        about: "30 rounds: r2 answers one ICMP error in 2 s, r3 drops a fifth of what it forwards",
+        build: || {
+            let mut lab = Lab::new(4);
+            let s = lab.server().to_string();
+            lab.listen(&s, &[80]);
+            lab.icmp_ratelimit(2, 2000);
+            lab.nft(lab.router(3), &rules::drop_share(20));
+            lab
+        },
+        args: |lab| with(lab, 80, "--cycles 30 --interval 0.3 -F"),
+        shows: |out| out.contains("not loss on the path") && out.contains("loss starts at hop 4"),
+        expect: &["icmp-limited", "path-loss"],
+    },
 ];
