@@ -137,7 +137,9 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
                     interrupted,
                 );
             }
-            let lines = schedule.cycles.is_none();
+            // A line per round only before a text report: JSON and CSV
+            // stay one document.
+            let lines = schedule.cycles.is_none() && text;
             let printer =
                 RoundsPrinter::new(out, config.format, config.diagnosis, run, resolver, lines);
             drive(
