@@ -29,13 +29,20 @@ fn reap(mut child: Child) -> (f64, u64, String) {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    let _ = std::process::ExitStatus::from_raw(status);
+    if std::process::ExitStatus::from_raw(status).code() == Some(124) {
+        out = format!("(stopped after {LIMIT_FACTOR}x the rounds' time)\n{out}");
+    }
     (
         secs(ru.ru_utime) + secs(ru.ru_stime),
         ru.ru_maxrss as u64,
         out,
     )
 }
+
+/// A tool still running at this many times the rounds' length is stopped
+/// (by timeout(1), whose usage includes the tool's: wait4 counts the
+/// children it waited for).
+const LIMIT_FACTOR: u64 = 3;
 
 fn trippy() -> Option<String> {
     let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
@@ -94,8 +101,9 @@ fn watch(secs: u64) {
         .iter()
         .map(|(name, argv)| {
             let child = lab
-                .command(&argv[0])
-                .args(&argv[1..])
+                .command("timeout")
+                .args(["-s", "INT", &(secs * LIMIT_FACTOR + 30).to_string()])
+                .args(argv)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
@@ -111,10 +119,15 @@ fn watch(secs: u64) {
     let mut ours = None;
     for (name, child) in children {
         let (cpu, rss, out) = reap(child);
+        let stopped = if out.starts_with("(stopped") {
+            " (stopped)"
+        } else {
+            ""
+        };
         let hops = out.lines().filter(|l| l.contains("198.18.")).count();
         let base = *ours.get_or_insert(cpu);
         println!(
-            "{name:<24} {cpu:>10.2} {:>12.1} {:>10.2}  {hops}",
+            "{name:<24} {cpu:>10.2} {:>12.1} {:>10.2}  {hops}{stopped}",
             rss as f64 / 1024.0,
             cpu / base.max(1e-6)
         );
