@@ -245,3 +245,45 @@ fn traceroute_spellings_are_the_original_flags() {
     let twice = Cli::try_parse_from(["tracetcp", "host:80", "--port", "81"]).unwrap();
     assert!(twice.config().is_err());
 }
+
+#[test]
+fn rounds_take_one_probe_a_hop_and_refuse_what_makes_no_sense_with_them() {
+    let c = cfg(&["198.18.9.2", "--cycles", "20", "--interval", "0.5"]);
+    let schedule = c.rounds.unwrap();
+    assert_eq!(schedule.cycles, Some(20));
+    assert_eq!(schedule.interval, Duration::from_millis(500));
+    assert_eq!(c.settings.probes_per_hop, 1);
+    assert_eq!(
+        cfg(&["198.18.9.2", "--watch", "-p", "2"])
+            .settings
+            .probes_per_hop,
+        2
+    );
+    assert_eq!(cfg(&["198.18.9.2", "--watch"]).rounds.unwrap().cycles, None);
+    assert_eq!(
+        cfg(&["198.18.9.2", "--cycles", "3", "--csv"]).format,
+        Format::Csv
+    );
+    assert_eq!(cfg(&["198.18.9.2"]).settings.probes_per_hop, 3);
+    for bad in [
+        &["198.18.9.2", "--interval", "2"][..],
+        &["198.18.9.2", "--csv"],
+        &["198.18.9.2", "--cycles", "3", "--mtu"],
+        &["198.18.9.2", "--watch", "--multipath"],
+        &["198.18.9.2", "--cycles", "3", "-r", "80", "81"],
+    ] {
+        let mut all = vec!["tracetcp"];
+        all.extend_from_slice(bad);
+        let r = Cli::try_parse_from(all).unwrap().config();
+        assert!(matches!(r, Err(Error::Usage(_))), "{bad:?}");
+    }
+    for bad in [
+        &["198.18.9.2", "--cycles", "0"][..],
+        &["198.18.9.2", "--cycles", "3", "--watch"],
+        &["198.18.9.2", "--cycles", "3", "--csv", "--json"],
+    ] {
+        let mut all = vec!["tracetcp"];
+        all.extend_from_slice(bad);
+        assert!(Cli::try_parse_from(all).is_err(), "{bad:?}");
+    }
+}
