@@ -30,7 +30,7 @@ fn reap(mut child: Child) -> (f64, u64, String) {
     unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut ru) };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     if std::process::ExitStatus::from_raw(status).code() == Some(124) {
-        out = format!("(stopped after {LIMIT_FACTOR}x the rounds' time)\n{out}");
+        out = format!("(stopped at the time limit)\n{out}");
     }
     (
         secs(ru.ru_utime) + secs(ru.ru_stime),
@@ -39,10 +39,12 @@ fn reap(mut child: Child) -> (f64, u64, String) {
     )
 }
 
-/// A tool still running at this many times the rounds' length is stopped
-/// (by timeout(1), whose usage includes the tool's: wait4 counts the
-/// children it waited for).
-const LIMIT_FACTOR: u64 = 3;
+/// A tool still running at 1.5 times the rounds' length (and half a
+/// minute) is stopped, by timeout(1), whose usage includes the tool's:
+/// wait4 counts the children it waited for.
+fn limit(secs: u64) -> u64 {
+    secs + secs / 2 + 30
+}
 
 fn trippy() -> Option<String> {
     let home = std::env::var("HOME").unwrap_or_else(|_| "/root".into());
@@ -102,7 +104,7 @@ fn watch(secs: u64) {
         .map(|(name, argv)| {
             let child = lab
                 .command("timeout")
-                .args(["-s", "INT", &(secs * LIMIT_FACTOR + 30).to_string()])
+                .args(["-s", "INT", &limit(secs).to_string()])
                 .args(argv)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
