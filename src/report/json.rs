@@ -221,15 +221,11 @@ pub fn document(
 /// and flow.
 pub fn head(run: &RunInfo) -> Value {
     let s = &run.settings;
+    // In reading order (serde_json keeps it): what was asked, of whom,
+    // then what was found (traces, diagnosis: added after).
     json!({
         "schema_version": SCHEMA_VERSION,
         "tool": { "name": "tracetcp", "version": env!("CARGO_PKG_VERSION") },
-        "target": {
-            "host": run.host,
-            "address": run.address.to_string(),
-            "name": run.host_name(),
-        },
-        "source": run.source.to_string(),
         "settings": {
             "first_ttl": s.first_ttl,
             "max_hops": s.max_hops,
@@ -243,6 +239,12 @@ pub fn head(run: &RunInfo) -> Value {
             },
             "mtu": s.mtu,
         },
+        "target": {
+            "host": run.host,
+            "address": run.address.to_string(),
+            "name": run.host_name(),
+        },
+        "source": run.source.to_string(),
         "flow": run.flow.get(),
     })
 }
