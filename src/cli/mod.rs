@@ -197,6 +197,11 @@ pub struct Cli {
     #[arg(long = "mtu", conflicts_with_all = ["multipath", "scan", "range"])]
     pub mtu: bool,
 
+    /// Show ICMP extensions (MPLS labels, interfaces): traceroute's -e;
+    /// tracetcp always shows them, this is accepted for the habit
+    #[arg(short = 'e', long = "extensions")]
+    pub extensions: bool,
+
     /// Run N rounds, then print each hop's statistics (mtr's report)
     #[arg(long = "cycles", value_name = "N", conflicts_with = "watch",
           value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
