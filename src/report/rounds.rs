@@ -145,38 +145,53 @@ pub fn table(t: &TraceStats, names: &Names) -> String {
     out
 }
 
-/// The kinds side by side: per hop, each kind's loss and average.
-pub fn side_by_side(summary: &Summary, names: &Names) -> String {
+/// One hop of the kinds side by side: its TTL, who answered it (the
+/// first kind's main responder) and each kind's loss in percent and
+/// average RTT; `None` where a kind sent nothing at that hop.
+pub struct Across {
+    pub ttl: Option<u8>,
+    pub host: String,
+    pub kinds: Vec<Option<(f64, Option<f64>)>>,
+}
+
+/// The hops of every kind, side by side.
+pub fn across(summary: &Summary, names: &Names) -> Vec<Across> {
     let depth = summary
         .traces
         .iter()
         .map(|t| t.shown().len())
         .max()
         .unwrap_or(0);
-    let mut rows: Vec<(String, String, Vec<String>)> = Vec::new();
-    for n in 0..depth {
-        let at = |t: &TraceStats| t.shown().get(n).cloned();
-        let ttl = summary.traces.iter().find_map(|t| at(t).map(|h| h.ttl));
-        let who = summary
-            .traces
-            .iter()
-            .find_map(|t| at(t).and_then(|h| h.main_responder()))
-            .map_or("???".to_string(), |a| host(a, names));
-        let cells = summary
-            .traces
-            .iter()
-            .map(|t| match at(t) {
-                Some(h) if h.sent > 0 => {
-                    format!("{:>5.1}% {:>7}", h.loss_percent(), cell(h.avg_ms()))
-                }
-                _ => format!("{:>14}", "-"),
-            })
-            .collect();
-        rows.push((ttl.map_or(String::new(), |t| t.to_string()), who, cells));
-    }
+    (0..depth)
+        .map(|n| {
+            let at = |t: &TraceStats| t.shown().get(n).cloned();
+            Across {
+                ttl: summary.traces.iter().find_map(|t| at(t).map(|h| h.ttl)),
+                host: summary
+                    .traces
+                    .iter()
+                    .find_map(|t| at(t).and_then(|h| h.main_responder()))
+                    .map_or("???".to_string(), |a| host(a, names)),
+                kinds: summary
+                    .traces
+                    .iter()
+                    .map(|t| {
+                        at(t)
+                            .filter(|h| h.sent > 0)
+                            .map(|h| (h.loss_percent(), h.avg_ms()))
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// The kinds side by side: per hop, each kind's loss and average.
+pub fn side_by_side(summary: &Summary, names: &Names) -> String {
+    let rows = across(summary, names);
     let width = rows
         .iter()
-        .map(|r| r.1.chars().count())
+        .map(|r| r.host.chars().count())
         .max()
         .unwrap_or(0)
         .max(4);
@@ -187,8 +202,17 @@ pub fn side_by_side(summary: &Summary, names: &Names) -> String {
         second += &format!("  {:>6} {:>7}", "Loss%", "Avg");
     }
     out = format!("{}\n{}\n", out.trim_end(), second.trim_end());
-    for (ttl, who, cells) in rows {
-        let line = format!("{ttl:>4}  {who:<width$}  {}", cells.join("  "));
+    for r in rows {
+        let cells: Vec<String> = r
+            .kinds
+            .iter()
+            .map(|k| match k {
+                Some((loss, avg)) => format!("{loss:>5.1}% {:>7}", cell(*avg)),
+                None => format!("{:>14}", "-"),
+            })
+            .collect();
+        let ttl = r.ttl.map_or(String::new(), |t| t.to_string());
+        let line = format!("{ttl:>4}  {:<width$}  {}", r.host, cells.join("  "));
         out += line.trim_end();
         out.push('\n');
     }

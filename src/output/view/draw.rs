@@ -3,7 +3,7 @@
 //! sparkline, or the kinds side by side) and a help line. Pure: a frame
 //! in, cells out, so that tests render it on ratatui's TestBackend.
 
-use crate::report::rounds::{figures, hosts};
+use crate::report::rounds::{across, figures, hosts};
 use crate::report::Names;
 use crate::watch::{HopStats, Summary, TraceStats};
 use ratatui::layout::{Constraint, Layout};
@@ -91,32 +91,17 @@ fn trace_rows(t: &TraceStats, names: &Names, spark: Option<usize>) -> Vec<Row<'s
 }
 
 fn compare_rows(summary: &Summary, names: &Names) -> Vec<Row<'static>> {
-    let depth = summary
-        .traces
-        .iter()
-        .map(|t| t.shown().len())
-        .max()
-        .unwrap_or(0);
-    (0..depth)
-        .map(|n| {
-            let at = |t: &TraceStats| t.shown().get(n).cloned();
-            let first = summary.traces.iter().find_map(at);
-            let mut cells = vec![
-                first.as_ref().map_or(String::new(), |h| h.ttl.to_string()),
-                first
-                    .as_ref()
-                    .map_or("???".into(), |h| hosts(h, names)[0].clone()),
-            ];
-            for t in &summary.traces {
-                cells.push(match at(t) {
-                    Some(h) if h.sent > 0 => format!(
-                        "{:.1}% {}",
-                        h.loss_percent(),
-                        h.avg_ms().map_or("-".into(), |a| format!("{a:.2}"))
-                    ),
-                    _ => "-".into(),
-                });
-            }
+    across(summary, names)
+        .into_iter()
+        .map(|r| {
+            let mut cells = vec![r.ttl.map_or(String::new(), |t| t.to_string()), r.host];
+            cells.extend(r.kinds.iter().map(|k| match k {
+                Some((loss, avg)) => format!(
+                    "{loss:.1}% {}",
+                    avg.map_or("-".into(), |a| format!("{a:.2}"))
+                ),
+                None => "-".into(),
+            }));
             Row::new(cells)
         })
         .collect()
