@@ -63,7 +63,6 @@ pub fn run_stream(
     let shown = shown.to_string();
     let mut reader = match Reader::open(stream) {
         Ok(r) => r,
-        Err(NotARecording::OtherCapture) => return Err(Error::NoSession { path: shown }),
         Err(NotARecording::NotACapture(reason)) => {
             return Err(Error::NotACapture {
                 path: shown,

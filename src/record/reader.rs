@@ -1,26 +1,70 @@
-//! Reads a tracetcp recording once, front to back, from any stream: a
-//! file, standard input, a pipe. The session comes first (the section
-//! header), then the interface and the packets, one at a time; the names
-//! and how the session ended come last (the closing block), and are known
-//! once the packets are. A file cut in the middle of a block gives every
-//! complete packet before the cut and says it ended early.
+//! Reads a capture once, front to back, from any stream: a file, standard
+//! input, a pipe. A tracetcp recording (pcapng) has its session first (the
+//! section header), then the interface and the packets, one at a time; the
+//! names and how the session ended come last (the closing block), and are
+//! known once the packets are. Any other capture reads the same way, its
+//! packets and their link types only: pcapng of either byte order, with
+//! several interfaces and sections (enhanced, simple and obsolete packet
+//! blocks), and classic pcap in micro- or nanoseconds, either byte order.
+//! A file cut in the middle of a block gives every complete packet before
+//! the cut and says it ended early.
 //!
 //! Pure file format: must not depend on anything else of the crate.
 
-use super::pcapng::{annotate, le16, le32, Annotations, BYTE_ORDER_MAGIC, EPB, IDB, NRB, SHB};
+use super::pcapng::{annotate, le32, Annotations, BYTE_ORDER_MAGIC, EPB, IDB, NRB, SHB};
 use std::io::{self, BufReader, Read};
 
 /// Blocks larger than this are not ours to read (a damaged length).
 const MAX_BLOCK: usize = 16 << 20;
 
-/// What the first bytes of a stream say it is, when not a recording.
+/// What the first bytes of a stream say it is, when not a capture.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotARecording {
-    /// A capture, but classic pcap or another byte order: no session.
-    OtherCapture,
     /// Not a capture at all (why).
     NotACapture(String),
     Io(io::ErrorKind, String),
+}
+
+const PCAP_MICRO: u32 = 0xa1b2_c3d4;
+const PCAP_NANO: u32 = 0xa1b2_3c4d;
+/// Obsolete pcapng packet block, and the simple packet block.
+const PB: u32 = 0x0000_0002;
+const SPB: u32 = 0x0000_0003;
+
+/// Which file format, and its byte order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Pcapng,
+    /// Classic pcap: one link type, one timestamp unit.
+    Pcap {
+        linktype: u16,
+        unit_ns: u64,
+    },
+}
+
+/// An interface of the current pcapng section.
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    linktype: u16,
+    unit_ns: u64,
+}
+
+fn u16_at(b: &[u8], at: usize, big: bool) -> Option<u16> {
+    let v = [*b.get(at)?, *b.get(at + 1)?];
+    Some(if big {
+        u16::from_be_bytes(v)
+    } else {
+        u16::from_le_bytes(v)
+    })
+}
+
+fn u32_at(b: &[u8], at: usize, big: bool) -> Option<u32> {
+    let v: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+    Some(if big {
+        u32::from_be_bytes(v)
+    } else {
+        u32::from_le_bytes(v)
+    })
 }
 
 /// A recording being read.
@@ -28,9 +72,13 @@ pub struct Reader<R: Read> {
     r: BufReader<R>,
     /// The section header's comment (the session).
     pub section_comment: Option<String>,
+    layout: Layout,
+    /// The current section's byte order (pcapng), or the file's (pcap).
+    big: bool,
+    /// The current section's interfaces, in order (pcapng).
+    interfaces: Vec<Interface>,
+    /// The link type of the packet read last (or of the first interface).
     linktype: Option<u16>,
-    /// Nanoseconds per timestamp unit of the interface.
-    unit_ns: u64,
     annotations: Annotations,
     packets: usize,
     ended_early: bool,
@@ -40,54 +88,118 @@ pub struct Reader<R: Read> {
 }
 
 impl<R: Read> Reader<R> {
-    /// Reads the section header.
+    /// Reads the file header (pcap) or the first section header (pcapng).
     pub fn open(stream: R) -> Result<Self, NotARecording> {
         let mut r = BufReader::new(stream);
         let mut head = [0u8; 12];
         let got = read_up_to(&mut r, &mut head)
             .map_err(|e| NotARecording::Io(e.kind(), e.to_string()))?;
-        let kind = le32(&head, 0).unwrap_or(0);
         if got < 12 {
             return Err(NotARecording::NotACapture(format!("only {got} bytes")));
         }
-        if [0xa1b2_c3d4, 0xd4c3_b2a1, 0xa1b2_3c4d, 0x4d3c_b2a1].contains(&kind) {
-            return Err(NotARecording::OtherCapture);
-        }
-        if kind != SHB {
-            return Err(NotARecording::NotACapture("unknown file format".into()));
-        }
-        if le32(&head, 8) != Some(BYTE_ORDER_MAGIC) {
-            return Err(NotARecording::OtherCapture);
-        }
-        let total = le32(&head, 4).unwrap_or(0) as usize;
-        if total < 28 || !total.is_multiple_of(4) || total > MAX_BLOCK {
-            return Err(NotARecording::NotACapture(
-                "a damaged section header".into(),
-            ));
-        }
-        let mut rest = vec![0u8; total - 12];
-        r.read_exact(&mut rest)
-            .map_err(|_| NotARecording::NotACapture("a truncated section header".into()))?;
-        let mut body = head[8..].to_vec();
-        body.extend_from_slice(&rest[..rest.len() - 4]);
-        let mut annotations = Annotations::default();
-        annotate(&mut annotations, SHB, &body);
-        Ok(Reader {
+        let magic = le32(&head, 0).unwrap_or(0);
+        let mut reader = Reader {
             r,
-            section_comment: annotations.section_comment.take(),
+            section_comment: None,
+            layout: Layout::Pcapng,
+            big: false,
+            interfaces: Vec::new(),
             linktype: None,
-            unit_ns: 1000,
-            annotations,
+            annotations: Annotations::default(),
             packets: 0,
             ended_early: false,
             block: Vec::new(),
             current: (0, 0, 0),
-        })
+        };
+        for (value, big) in [(magic, false), (magic.swap_bytes(), true)] {
+            if value == PCAP_MICRO || value == PCAP_NANO {
+                let mut rest = [0u8; 12];
+                if read_up_to(&mut reader.r, &mut rest).unwrap_or(0) < 12 {
+                    return Err(NotARecording::NotACapture("a truncated pcap header".into()));
+                }
+                // The link type is the low 16 bits (the rest: FCS flags).
+                let linktype = (u32_at(&rest, 8, big).unwrap_or(0) & 0xffff) as u16;
+                let unit_ns = if value == PCAP_NANO { 1 } else { 1000 };
+                reader.layout = Layout::Pcap { linktype, unit_ns };
+                reader.big = big;
+                reader.linktype = Some(linktype);
+                return Ok(reader);
+            }
+        }
+        if magic != SHB {
+            return Err(NotARecording::NotACapture("unknown file format".into()));
+        }
+        let comment = reader
+            .section(&head)
+            .map_err(|e| NotARecording::NotACapture(e.to_string()))?;
+        reader.section_comment = comment;
+        Ok(reader)
+    }
+
+    /// Starts a section from its header block's first 12 bytes: its byte
+    /// order, no interfaces yet; its comment (little-endian sections only:
+    /// ours).
+    fn section(&mut self, head: &[u8; 12]) -> io::Result<Option<String>> {
+        let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
+        self.big = match le32(head, 8) {
+            Some(BYTE_ORDER_MAGIC) => false,
+            Some(m) if m.swap_bytes() == BYTE_ORDER_MAGIC => true,
+            _ => return Err(bad("a damaged section header")),
+        };
+        let total = u32_at(head, 4, self.big).unwrap_or(0) as usize;
+        if total < 28 || !total.is_multiple_of(4) || total > MAX_BLOCK {
+            return Err(bad("a damaged section header"));
+        }
+        let mut rest = vec![0u8; total - 12];
+        if read_up_to(&mut self.r, &mut rest)? < rest.len() {
+            return Err(bad("a truncated section header"));
+        }
+        self.interfaces.clear();
+        if self.big {
+            return Ok(None);
+        }
+        let mut body = head[8..].to_vec();
+        body.extend_from_slice(&rest[..rest.len() - 4]);
+        let mut annotations = Annotations::default();
+        annotate(&mut annotations, SHB, &body);
+        Ok(annotations.section_comment)
     }
 
     /// Reads the next packet (see `packet`); `false` at the end of the
     /// stream (or where it was cut).
     pub fn advance(&mut self) -> io::Result<bool> {
+        match self.layout {
+            Layout::Pcap { linktype, unit_ns } => self.advance_pcap(linktype, unit_ns),
+            Layout::Pcapng => self.advance_pcapng(),
+        }
+    }
+
+    fn advance_pcap(&mut self, linktype: u16, unit_ns: u64) -> io::Result<bool> {
+        let mut head = [0u8; 16];
+        match read_up_to(&mut self.r, &mut head)? {
+            0 => return Ok(false),
+            16 => {}
+            _ => return Ok(self.cut()),
+        }
+        let field = |at| u32_at(&head, at, self.big).unwrap_or(0);
+        let (secs, frac, len) = (field(0), field(4), field(8) as usize);
+        if len > MAX_BLOCK {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("a packet claims {len} bytes"),
+            ));
+        }
+        self.block.resize(20 + len, 0);
+        if read_up_to(&mut self.r, &mut self.block[20..])? < len {
+            return Ok(self.cut());
+        }
+        self.packets += 1;
+        let ts = u64::from(secs) * 1_000_000_000 + u64::from(frac) * unit_ns;
+        self.current = (ts, linktype, len);
+        Ok(true)
+    }
+
+    fn advance_pcapng(&mut self) -> io::Result<bool> {
         loop {
             let mut head = [0u8; 8];
             match read_up_to(&mut self.r, &mut head)? {
@@ -95,8 +207,18 @@ impl<R: Read> Reader<R> {
                 8 => {}
                 _ => return Ok(self.cut()),
             }
-            let (kind, total) = (le32(&head, 0).unwrap_or(0), le32(&head, 4).unwrap_or(0));
-            let total = total as usize;
+            let kind = u32_at(&head, 0, self.big).unwrap_or(0);
+            if kind == SHB {
+                // A new section: its own byte order, its own interfaces.
+                let mut full = [0u8; 12];
+                full[..8].copy_from_slice(&head);
+                if read_up_to(&mut self.r, &mut full[8..])? < 4 {
+                    return Ok(self.cut());
+                }
+                self.section(&full)?;
+                continue;
+            }
+            let total = u32_at(&head, 4, self.big).unwrap_or(0) as usize;
             if total < 12 || !total.is_multiple_of(4) || total > MAX_BLOCK {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -108,18 +230,31 @@ impl<R: Read> Reader<R> {
                 return Ok(self.cut());
             }
             let body_len = total - 12;
+            let big = self.big;
+            let body = &self.block[..body_len];
             match kind {
                 IDB => {
-                    let body = &self.block[..body_len];
-                    self.linktype = le16(body, 0);
-                    self.unit_ns = ts_unit_ns(body);
+                    let linktype = u16_at(body, 0, big).unwrap_or(0);
+                    self.interfaces.push(Interface {
+                        linktype,
+                        unit_ns: ts_unit_ns(body, big),
+                    });
+                    self.linktype.get_or_insert(linktype);
                 }
-                NRB => annotate(&mut self.annotations, NRB, &self.block[..body_len]),
-                EPB => {
-                    let body = &self.block[..body_len];
-                    let (Some(hi), Some(lo), Some(len)) =
-                        (le32(body, 4), le32(body, 8), le32(body, 12))
-                    else {
+                NRB if !big => annotate(&mut self.annotations, NRB, body),
+                EPB | PB => {
+                    // EPB: interface (4), ts (8), captured (4), length (4);
+                    // PB: interface (2), drops (2), then the same.
+                    let id = match kind {
+                        EPB => u32_at(body, 0, big).map(|i| i as usize),
+                        _ => u16_at(body, 0, big).map(usize::from),
+                    };
+                    let (Some(id), Some(hi), Some(lo), Some(len)) = (
+                        id,
+                        u32_at(body, 4, big),
+                        u32_at(body, 8, big),
+                        u32_at(body, 12, big),
+                    ) else {
                         continue;
                     };
                     let len = len as usize;
@@ -129,13 +264,36 @@ impl<R: Read> Reader<R> {
                             "a packet longer than its block",
                         ));
                     }
+                    let Some(i) = self.interfaces.get(id).copied() else {
+                        continue;
+                    };
                     self.packets += 1;
-                    let ts = ((u64::from(hi) << 32) | u64::from(lo)).saturating_mul(self.unit_ns);
-                    self.current = (ts, self.linktype.unwrap_or(0), len);
+                    let ts = ((u64::from(hi) << 32) | u64::from(lo)).saturating_mul(i.unit_ns);
+                    self.linktype = Some(i.linktype);
+                    self.current = (ts, i.linktype, len);
                     return Ok(true);
                 }
-                // Other blocks (statistics, another section) say nothing
-                // a replay uses.
+                SPB => {
+                    // No timestamp (the previous packet's), interface 0,
+                    // the data after the original length.
+                    let (Some(i), Some(orig)) =
+                        (self.interfaces.first().copied(), u32_at(body, 0, big))
+                    else {
+                        continue;
+                    };
+                    let len = (orig as usize).min(body.len().saturating_sub(4));
+                    // Move the data to where `packet` reads it (offset 20).
+                    if self.block.len() < 20 + len {
+                        self.block.resize(20 + len, 0);
+                    }
+                    self.block.copy_within(4..4 + len, 20);
+                    self.packets += 1;
+                    self.linktype = Some(i.linktype);
+                    self.current = (self.current.0, i.linktype, len);
+                    return Ok(true);
+                }
+                // Other blocks (statistics, custom) say nothing a replay
+                // uses.
                 _ => {}
             }
         }
@@ -147,11 +305,15 @@ impl<R: Read> Reader<R> {
     }
 
     /// The packet `advance` read: its timestamp in nanoseconds, the link
-    /// type of its interface (0 when no interface block came before it)
-    /// and its bytes.
+    /// type of its interface and its bytes.
     pub fn packet(&self) -> (u64, u16, &[u8]) {
         let (ts, linktype, len) = self.current;
         (ts, linktype, &self.block[20..20 + len])
+    }
+
+    /// Whether the capture is a pcapng file (a recording of ours is).
+    pub fn is_pcapng(&self) -> bool {
+        self.layout == Layout::Pcapng
     }
 
     /// The next packet, if any (`advance` then `packet`).
@@ -206,11 +368,19 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 
 /// Nanoseconds per timestamp unit, from an interface block's if_tsresol
 /// (default microseconds).
-fn ts_unit_ns(idb: &[u8]) -> u64 {
-    let resolution = super::pcapng::options(idb, 8)
-        .into_iter()
-        .find(|(code, _)| *code == super::pcapng::IF_TSRESOL)
-        .and_then(|(_, v)| v.first().copied());
+fn ts_unit_ns(idb: &[u8], big: bool) -> u64 {
+    // Options from byte 8: code (2), length (2), value padded to 4.
+    let mut resolution = None;
+    let mut at = 8;
+    while let (Some(code), Some(len)) = (u16_at(idb, at, big), u16_at(idb, at + 2, big)) {
+        if code == 0 {
+            break;
+        }
+        if code == super::pcapng::IF_TSRESOL {
+            resolution = idb.get(at + 4).copied();
+        }
+        at += 4 + usize::from(len).div_ceil(4) * 4;
+    }
     match resolution {
         // 10^-v seconds, v up to 9.
         Some(v) if v & 0x80 == 0 && v <= 9 => 10u64.pow(9 - u32::from(v)),
@@ -222,89 +392,4 @@ fn ts_unit_ns(idb: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::record::pcapng::Writer;
-
-    fn recording() -> Vec<u8> {
-        let mut w = Writer::new(Vec::new(), 1, 512, "{\"s\":1}").unwrap();
-        w.packet(1_700_000_000_123_456_789, &[0xaa; 17]).unwrap();
-        w.packet(1_700_000_000_223_456_789, &[0xbb; 40]).unwrap();
-        let names = vec![("198.18.0.2".parse().unwrap(), "r1.lab".to_string())];
-        w.finish(&names, "{\"closing\":1}").unwrap()
-    }
-
-    #[test]
-    fn round_trip_of_annotations() {
-        let mut w = Writer::new(Vec::new(), 1, 512, "{\"session\":1}").unwrap();
-        w.packet(1_700_000_000_123_456_789, &[0xaa; 17]).unwrap();
-        let names = vec![
-            ("198.18.0.2".parse().unwrap(), "r1.lab".to_string()),
-            ("2001:db8::2".parse().unwrap(), "r1.lab".to_string()),
-        ];
-        let file = w.finish(&names, "{\"interrupted\":false}").unwrap();
-        assert_eq!(file.len() % 4, 0);
-        let a = annotations(&file).unwrap();
-        assert_eq!(a.section_comment.as_deref(), Some("{\"session\":1}"));
-        assert_eq!(a.names, names);
-        assert_eq!(
-            a.closing_comment.as_deref(),
-            Some("{\"interrupted\":false}")
-        );
-        // Truncated anywhere: never a panic, the header still reads.
-        for len in 0..file.len() {
-            let _ = annotations(&file[..len]);
-        }
-        assert!(annotations(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]).is_none());
-    }
-
-    #[test]
-    fn reads_session_packets_then_names_in_one_pass() {
-        let file = recording();
-        let mut r = Reader::open(file.as_slice()).unwrap();
-        assert_eq!(r.section_comment.as_deref(), Some("{\"s\":1}"));
-        let (ts, linktype, data) = r.next_packet().unwrap().unwrap();
-        assert_eq!(
-            (ts, linktype, data.len()),
-            (1_700_000_000_123_456_789, 1, 17)
-        );
-        assert_eq!(r.next_packet().unwrap().unwrap().2, &[0xbb; 40][..]);
-        assert!(r.next_packet().unwrap().is_none());
-        assert_eq!(r.annotations().names.len(), 1);
-        assert_eq!(
-            r.annotations().closing_comment.as_deref(),
-            Some("{\"closing\":1}")
-        );
-        assert_eq!(r.ended_early(), None);
-    }
-
-    #[test]
-    fn a_cut_file_gives_its_complete_packets() {
-        let file = recording();
-        // Cut inside the second packet's block.
-        for cut in [file.len() - 40, file.len() - 1] {
-            let mut r = Reader::open(&file[..cut]).unwrap();
-            assert!(r.next_packet().unwrap().is_some());
-            let second = r.next_packet().unwrap().is_some();
-            assert!(r.next_packet().unwrap().is_none());
-            assert_eq!(r.ended_early(), Some(if second { 2 } else { 1 }));
-        }
-    }
-
-    #[test]
-    fn other_files_say_what_they_are() {
-        assert!(matches!(
-            Reader::open(&b"this is not a capture"[..]),
-            Err(NotARecording::NotACapture(_))
-        ));
-        assert!(matches!(
-            Reader::open(&b""[..]),
-            Err(NotARecording::NotACapture(_))
-        ));
-        let classic = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(
-            Reader::open(&classic[..]).err(),
-            Some(NotARecording::OtherCapture)
-        );
-    }
-}
+mod tests;
