@@ -12,6 +12,7 @@ pub mod dns;
 pub mod driver;
 pub mod engine;
 pub mod error;
+pub mod infer;
 pub mod live;
 pub mod mtu;
 pub mod multipath;

@@ -25,7 +25,7 @@ pub use probe::{
     Classification, IcmpCode, Instance, MplsStack, NamedInterface, NotOurs, ProbeKey, ProbeSpec,
     Protocol, Reply, ReplyKind, SeenProbe, Session, Unreachable, KEY_SPAN,
 };
-pub use strategy::Strategy;
+pub use strategy::{error_kind, Strategy};
 
 use strategy::Prober;
 

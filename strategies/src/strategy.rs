@@ -239,7 +239,7 @@ fn quoted_reply<F: ProbeFormat>(
 }
 
 /// The meaning of an ICMP error, or `None` for anything else.
-fn error_kind(v6: bool, m: &IcmpView) -> Option<ReplyKind> {
+pub fn error_kind(v6: bool, m: &IcmpView) -> Option<ReplyKind> {
     let mtu = u16::from_be_bytes([m.rest[2], m.rest[3]]);
     let unreachable = |u| Some(ReplyKind::Unreachable(u));
     if v6 {
