@@ -5,3 +5,4 @@
 //! Must not depend on the command line or the engine.
 
 pub mod packet;
+pub mod sessions;
