@@ -27,6 +27,9 @@ pub struct ReplayConfig {
     pub numeric: bool,
     pub show_packets: bool,
     pub diagnosis: bool,
+    /// A capture with no session of ours: the inferred session to show
+    /// (from 1); all when `None`.
+    pub session: Option<usize>,
 }
 
 /// The stream a replay reads: the file, or standard input for "-".
@@ -100,7 +103,8 @@ pub fn run_stream(
                 format,
             })
         }
-        Some(None) | None => return Err(Error::NoSession { path: shown }),
+        // Not ours: rebuild what traceroutes it holds.
+        Some(None) | None => return crate::infer::replay::run(reader, &shown, config, &mut out),
     };
     let mut source = Playback {
         reader: &mut reader,

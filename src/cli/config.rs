@@ -46,6 +46,7 @@ impl Cli {
                 numeric: self.numeric,
                 show_packets: self.show_packets,
                 diagnosis: !self.no_diagnosis,
+                session: self.session,
             })),
             None => self.config().map(Mode::Live),
         }

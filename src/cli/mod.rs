@@ -160,6 +160,11 @@ pub struct Cli {
     ])]
     pub replay: Option<PathBuf>,
 
+    /// With --replay of a capture tracetcp did not record: the inferred
+    /// traceroute session to show (1 is the first; all by default)
+    #[arg(long = "session", value_name = "N", requires = "replay")]
+    pub session: Option<usize>,
+
     /// With --replay: show every packet and what the tracer made of it
     #[arg(long = "show-packets")]
     pub show_packets: bool,

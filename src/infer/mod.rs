@@ -5,4 +5,5 @@
 //! Must not depend on the command line or the engine.
 
 pub mod packet;
+pub mod replay;
 pub mod sessions;

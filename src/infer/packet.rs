@@ -41,6 +41,9 @@ impl ProbeId {
 pub struct Probe {
     pub id: ProbeId,
     pub ttl: u8,
+    /// Its IPv4 identification (0 for IPv6): tells apart probes whose
+    /// other fields repeat (tcptraceroute keeps ports and sequence).
+    pub ident: u16,
 }
 
 /// An answer, and the probe it answers.
@@ -53,6 +56,8 @@ pub struct Answer {
     pub reply_ttl: u8,
     /// The probe's TTL left when the router quoted it.
     pub quoted_ttl: Option<u8>,
+    /// The quoted probe's IPv4 identification, when quoted (not 0).
+    pub quoted_ident: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +131,11 @@ pub fn classify(packet: &[u8]) -> Seen {
 
 fn probe(ip: &IpView) -> Seen {
     match id_of(ip, false) {
-        Some((id, _)) => Seen::Probe(Probe { id, ttl: ip.ttl }),
+        Some((id, _)) => Seen::Probe(Probe {
+            id,
+            ttl: ip.ttl,
+            ident: ip.ident,
+        }),
         None => Seen::Other,
     }
 }
@@ -158,6 +167,7 @@ fn tcp(ip: &IpView) -> Seen {
         icmp: None,
         reply_ttl: ip.ttl,
         quoted_ttl: None,
+        quoted_ident: None,
     })
 }
 
@@ -181,6 +191,7 @@ fn icmp(ip: &IpView, v6: bool) -> Seen {
             icmp: None,
             reply_ttl: ip.ttl,
             quoted_ttl: None,
+            quoted_ident: None,
         });
     }
     let Some(mut kind) = error_kind(v6, &m) else {
@@ -206,6 +217,7 @@ fn icmp(ip: &IpView, v6: bool) -> Seen {
         }),
         reply_ttl: ip.ttl,
         quoted_ttl,
+        quoted_ident: (inner.ident != 0).then_some(inner.ident),
     })
 }
 

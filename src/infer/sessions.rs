@@ -130,6 +130,14 @@ impl Session {
     }
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Waiting {
+    session: usize,
+    ttl: u8,
+    at: usize,
+    ident: u16,
+}
+
 /// What a packet was taken for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Taken {
@@ -151,8 +159,10 @@ pub struct Finder {
     sessions: Vec<Session>,
     /// The open session of each (source, destination, kind).
     open: HashMap<(IpAddr, IpAddr, Protocol), usize>,
-    /// Probes waiting for an answer: session, TTL, position in the hop.
-    pending: HashMap<ProbeId, (usize, u8, usize)>,
+    /// Probes waiting for an answer, by what answers echo (several when a
+    /// tool repeats its fields): session, TTL, position in the hop, IPv4
+    /// identification.
+    pending: HashMap<ProbeId, Vec<Waiting>>,
     seen: u64,
 }
 
@@ -168,7 +178,7 @@ impl Finder {
                 let session = self.session_for(ts, p.id);
                 let s = &mut self.sessions[session];
                 let hop = s.hops.entry(p.ttl).or_default();
-                if hop.len() >= PER_HOP || self.pending.contains_key(&p.id) {
+                if hop.len() >= PER_HOP {
                     return Taken::Nothing;
                 }
                 hop.push(ProbeResult {
@@ -179,7 +189,12 @@ impl Finder {
                     size: None,
                     outcome: Outcome::Lost,
                 });
-                self.pending.insert(p.id, (session, p.ttl, hop.len() - 1));
+                self.pending.entry(p.id).or_default().push(Waiting {
+                    session,
+                    ttl: p.ttl,
+                    at: hop.len() - 1,
+                    ident: p.ident,
+                });
                 Taken::Probe {
                     session,
                     ttl: p.ttl,
@@ -218,9 +233,24 @@ impl Finder {
     }
 
     fn answer(&mut self, ts: Timestamp, a: Answer) -> Taken {
-        let Some((session, ttl, at)) = self.pending.remove(&a.id) else {
+        // The probe the answer quotes (by its identification), else the
+        // latest with those fields.
+        let Some(waiting) = self.pending.get_mut(&a.id) else {
             return Taken::Nothing;
         };
+        let which = match a.quoted_ident {
+            Some(ident) => waiting.iter().rposition(|w| w.ident == ident),
+            None => waiting.len().checked_sub(1),
+        };
+        let Some(Waiting {
+            session, ttl, at, ..
+        }) = which.map(|i| waiting.remove(i))
+        else {
+            return Taken::Nothing;
+        };
+        if waiting.is_empty() {
+            self.pending.remove(&a.id);
+        }
         let probe = &mut self.sessions[session].hops.get_mut(&ttl).expect("filed")[at];
         probe.outcome = Outcome::Answered {
             answer: trace::Answer {
@@ -241,8 +271,10 @@ impl Finder {
     /// Forgets probes that waited too long: they stay lost.
     fn expire(&mut self, now: Timestamp) {
         let sessions = &self.sessions;
-        self.pending
-            .retain(|_, (s, ttl, at)| now.since(sessions[*s].hops[ttl][*at].sent) < WAIT);
+        self.pending.retain(|_, waiting| {
+            waiting.retain(|w| now.since(sessions[w.session].hops[&w.ttl][w.at].sent) < WAIT);
+            !waiting.is_empty()
+        });
     }
 
     /// The sessions that are traceroutes: probes at two TTLs at least.

@@ -53,6 +53,14 @@ impl Tcpdump {
         Tcpdump { child, file }
     }
 
+    /// Stops it; the capture it wrote (the caller removes it).
+    pub fn stop(mut self) -> PathBuf {
+        std::thread::sleep(Duration::from_millis(300));
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let _ = self.child.wait();
+        self.file.clone()
+    }
+
     /// Stops it and counts the packets it wrote.
     pub fn count(mut self) -> usize {
         std::thread::sleep(Duration::from_millis(300));

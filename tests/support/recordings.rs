@@ -23,6 +23,7 @@ pub fn replay_as(path: &Path, format: Option<Format>, show_packets: bool) -> Res
         diagnosis: true,
         numeric: true,
         show_packets,
+        session: None,
     };
     let mut out = Vec::new();
     tracetcp::replay::run(&config, &mut out)?;

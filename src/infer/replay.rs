@@ -1,0 +1,169 @@
+//! The replay of a capture with no tracetcp session in it: every packet
+//! through the session finder, then each session found (or the one
+//! `--session N` picks) through the same reports and diagnosis as a live
+//! run, each said to be inferred, with the settings it showed.
+
+use super::sessions::{Finder, Session, Taken};
+use crate::capture::link;
+use crate::engine::Paths;
+use crate::error::{Error, Result};
+use crate::record::reader::Reader;
+use crate::replay::ReplayConfig;
+use crate::report::{self, json, Format, Names, RunInfo};
+use crate::time::Timestamp;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+
+/// What a session is, in one line.
+fn about(s: &Session) -> String {
+    let settings = s.settings();
+    let port = match s.protocol.has_port() {
+        true if s.ports_vary => format!(" ports from {}", s.port),
+        true => format!(" port {}", s.port),
+        false => String::new(),
+    };
+    format!(
+        "{} probes from {} to {}{port}, TTL {} to {}, {} per hop, {}",
+        s.protocol,
+        s.src,
+        s.dst,
+        settings.first_ttl,
+        settings.last_ttl(),
+        settings.probes_per_hop,
+        if s.flows_vary {
+            "a flow per probe"
+        } else {
+            "one flow"
+        },
+    )
+}
+
+fn run_info(s: &Session) -> RunInfo {
+    let mut settings = s.settings();
+    settings.paths = if s.flows_vary {
+        Paths::PerProbe
+    } else {
+        Paths::OneFlow
+    };
+    RunInfo {
+        host: s.dst.to_string(),
+        address: s.dst,
+        source: s.src,
+        flow: s.flow,
+        settings,
+    }
+}
+
+/// Replays `reader` (no session in it) by inference.
+pub fn run(
+    mut reader: Reader<Box<dyn Read>>,
+    shown: &str,
+    config: &ReplayConfig,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let damaged = |e: std::io::Error| Error::Damaged {
+        path: shown.to_string(),
+        reason: e.to_string(),
+    };
+    let mut finder = Finder::default();
+    let mut unknown_link = None;
+    while reader.advance().map_err(damaged)? {
+        let (ts, linktype, frame) = reader.packet();
+        let ts = Timestamp::from_nanos(ts);
+        let linktype = i32::from(linktype);
+        let taken = match link::ip_offset(linktype, frame) {
+            Some(at) => finder.packet(ts, &frame[at..]),
+            None => {
+                if !link::is_supported(linktype) {
+                    unknown_link = Some(linktype);
+                }
+                Taken::Nothing
+            }
+        };
+        if config.show_packets {
+            let line = match taken {
+                Taken::Probe { session, ttl } => {
+                    format!("{ts} probe ttl {ttl} (session {})\n", session + 1)
+                }
+                Taken::Answer { session, ttl } => {
+                    format!("{ts} answer to ttl {ttl} (session {})\n", session + 1)
+                }
+                Taken::Nothing => format!("{ts} not part of any session\n"),
+            };
+            out.write_all(line.as_bytes()).map_err(Error::output)?;
+        }
+    }
+    if let Some(packets) = reader.ended_early() {
+        eprintln!(
+            "tracetcp: note: {shown} ends early, in the middle of a packet: read its {packets} \
+             complete packets"
+        );
+    }
+    let sessions = finder.finish();
+    if sessions.is_empty() {
+        return Err(match unknown_link {
+            Some(linktype) => Error::UnsupportedLinkType {
+                what: shown.to_string(),
+                linktype,
+            },
+            None => Error::NoSession {
+                path: shown.to_string(),
+            },
+        });
+    }
+    let chosen: Vec<(usize, &Session)> = match config.session {
+        Some(n) if n == 0 || n > sessions.len() => {
+            return Err(Error::Usage(format!(
+                "--session {n}: {shown} holds {} traceroute sessions (1 to {})",
+                sessions.len(),
+                sessions.len()
+            )))
+        }
+        Some(n) => vec![(n - 1, &sessions[n - 1])],
+        None => sessions.iter().enumerate().collect(),
+    };
+    let format = config.format.unwrap_or(Format::Classic);
+    let names = Names::new();
+    let text = if format == Format::Json {
+        let docs: Vec<Value> = chosen
+            .iter()
+            .map(|(i, s)| {
+                let run = run_info(s);
+                let results = [s.result()];
+                let findings = match config.diagnosis {
+                    true => crate::diagnosis::diagnose(&run, &results),
+                    false => Vec::new(),
+                };
+                let mut doc = json::document(&run, &results, &names, &findings);
+                doc["inferred"] = json!({ "session": i + 1, "about": about(s) });
+                doc
+            })
+            .collect();
+        let all =
+            json!({ "schema_version": json::SCHEMA_VERSION, "inferred": true, "sessions": docs });
+        serde_json::to_string_pretty(&all).unwrap_or_default() + "\n"
+    } else {
+        let mut text = String::new();
+        for (n, (i, s)) in chosen.iter().enumerate() {
+            if n > 0 {
+                text.push('\n');
+            }
+            text += &format!(
+                "Session {} of {}, inferred from the capture: {}.\n",
+                i + 1,
+                sessions.len(),
+                about(s)
+            );
+            text += &report::render(
+                format,
+                &run_info(s),
+                &[s.result()],
+                &names,
+                config.diagnosis,
+            );
+        }
+        text
+    };
+    out.write_all(text.as_bytes()).map_err(Error::output)?;
+    out.flush().map_err(Error::output)
+}
