@@ -1,10 +1,10 @@
 //! Traceroutes of other tools rebuilt from plain tcpdump captures taken in
 //! the lab while they ran: the hops `tracetcp --replay` infers are the hops
-//! the tool printed. Linux traceroute -T, -U and -I (IPv4 and IPv6) and
-//! tcptraceroute, on a path whose r2 is silent, captured on the client's
-//! interface (Ethernet) and on "any" (Linux cooked). Need root and the
-//! tools (mtr -T and ICMP too, with their rounds): ignored unless asked for with `--include-ignored` (tests/test.sh
-//! asks), failing loudly without them.
+//! the tool printed. Linux traceroute -T, -U and -I (IPv4 and IPv6),
+//! tcptraceroute, and mtr -T and ICMP (three rounds), on a path whose r2 is
+//! silent, captured on the client's interface (Ethernet) and on "any"
+//! (Linux cooked). Need root and the tools: ignored unless asked for with
+//! `--include-ignored` (tests/test.sh asks), failing loudly without them.
 
 #[path = "support/cli.rs"]
 mod cli;

@@ -2,7 +2,7 @@
 # Installs what tracetcp needs on a Debian machine (run as root): libpcap
 # for building, iproute2 and nftables for the namespace lab, util-linux
 # (setpriv) for the no-privileges test, tcpdump and tshark (recordings must
-# open in them), traceroute and tcptraceroute (their captures are replayed
+# open in them), traceroute, tcptraceroute and mtr (their captures are replayed
 # by inference), and a Rust toolchain if missing.
 set -euo pipefail
 
@@ -15,7 +15,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     libpcap-dev iproute2 nftables util-linux bash ca-certificates curl gcc libc6-dev \
-    tcpdump tshark libcap2-bin traceroute tcptraceroute >/dev/null
+    tcpdump tshark libcap2-bin traceroute tcptraceroute mtr-tiny >/dev/null
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
