@@ -1,7 +1,8 @@
 //! Traceroutes of other tools rebuilt from plain tcpdump captures taken in
 //! the lab while they ran: the hops `tracetcp --replay` infers are the hops
 //! the tool printed. Linux traceroute -T, -U and -I (IPv4 and IPv6),
-//! tcptraceroute, and mtr -T and ICMP (three rounds), on a path whose r2 is
+//! tcptraceroute, mtr -T and ICMP (three rounds) and tracetcp itself
+//! without -w, on a path whose r2 is
 //! silent, captured on the client's interface (Ethernet) and on "any"
 //! (Linux cooked). Need root and the tools: ignored unless asked for with
 //! `--include-ignored` (tests/test.sh asks), failing loudly without them.
@@ -103,6 +104,11 @@ fn other_tools_traces_are_rebuilt_from_tcpdump_captures() {
         (
             "mtr (icmp)",
             words(&format!("mtr -n -r -c 3 -m 6 {v4}")),
+            "east",
+        ),
+        (
+            "tracetcp without -w",
+            words(&format!("{BIN} {v4}:80 -n -m 6 -t 500")),
             "east",
         ),
     ];
