@@ -104,7 +104,15 @@ pub fn run_stream(
             })
         }
         // Not ours: rebuild what traceroutes it holds.
-        Some(None) | None => return crate::infer::replay::run(reader, &shown, config, &mut out),
+        Some(None) | None => {
+            let asked = crate::infer::replay::Asked {
+                format: config.format,
+                show_packets: config.show_packets,
+                diagnosis: config.diagnosis,
+                session: config.session,
+            };
+            return crate::infer::replay::run(reader, &shown, asked, &mut out);
+        }
     };
     let mut source = Playback {
         reader: &mut reader,

@@ -8,7 +8,6 @@ use crate::capture::link;
 use crate::engine::Paths;
 use crate::error::{Error, Result};
 use crate::record::reader::Reader;
-use crate::replay::ReplayConfig;
 use crate::report::{self, json, Format, Names, RunInfo};
 use crate::time::Timestamp;
 use serde_json::{json, Value};
@@ -54,11 +53,21 @@ fn run_info(s: &Session) -> RunInfo {
     }
 }
 
+/// What the replay of a capture asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked {
+    pub format: Option<Format>,
+    pub show_packets: bool,
+    pub diagnosis: bool,
+    /// The session to show (from 1); all when `None`.
+    pub session: Option<usize>,
+}
+
 /// Replays `reader` (no session in it) by inference.
 pub fn run(
     mut reader: Reader<Box<dyn Read>>,
     shown: &str,
-    config: &ReplayConfig,
+    config: Asked,
     out: &mut dyn Write,
 ) -> Result<()> {
     let damaged = |e: std::io::Error| Error::Damaged {
