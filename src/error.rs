@@ -122,7 +122,7 @@ impl fmt::Display for Error {
             }
             Error::NoSession { path } => write!(
                 f,
-                "{path} holds no tracetcp session (record one with -w FILE)"
+                "{path} holds no tracetcp session and no traceroute to rebuild (record one with -w FILE)"
             ),
             Error::Damaged { path, reason } => {
                 write!(f, "{path} is damaged or truncated: {reason}")

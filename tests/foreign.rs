@@ -1,0 +1,157 @@
+//! Captures tracetcp did not write, built here byte by byte (classic pcap
+//! of raw IP packets, both byte orders): the traceroute in them is
+//! rebuilt among other traffic, in every format, and a capture with no
+//! traceroute says so in one line. Needs no privileges and no network.
+
+#[path = "support/recordings.rs"]
+mod recordings;
+
+use recordings::*;
+use std::process::Command;
+use tracetcp_strategies::{
+    answer, strategy_for, Flow, Instance, ProbeKey, ProbeSpec, Protocol, Session,
+};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tracetcp");
+
+/// A classic pcap of raw IP (link type 101) packets at `t` microseconds.
+fn pcap(big: bool, packets: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    let w32 = |v: u32| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let mut f = w32(0xa1b2_c3d4).to_vec();
+    f.extend(if big { [0, 2, 0, 4] } else { [2, 0, 4, 0] });
+    for v in [0, 0, 65535, 101] {
+        f.extend(w32(v));
+    }
+    for (us, data) in packets {
+        for v in [
+            1_700_000_000 + us / 1_000_000,
+            us % 1_000_000,
+            data.len() as u32,
+            data.len() as u32,
+        ] {
+            f.extend(w32(v));
+        }
+        f.extend_from_slice(data);
+    }
+    f
+}
+
+/// A TCP traceroute to 198.18.3.2:443 over two routers (the second
+/// silent), two probes a hop, each probe on a new source port, with an
+/// unrelated connection's packets around it.
+fn traceroute() -> Vec<(u32, Vec<u8>)> {
+    let s = Session::new(
+        "198.18.0.1".parse().unwrap(),
+        "198.18.3.2".parse().unwrap(),
+        Instance::new(77).unwrap(),
+    )
+    .unwrap();
+    let tcp = strategy_for(Protocol::Tcp, s);
+    let mut out = Vec::new();
+    let other = tcp.build_probe(&ProbeSpec {
+        ttl: 64,
+        key: ProbeKey::new(1).unwrap(),
+        dst_port: 22,
+        flow: Flow::new(51000),
+        size: None,
+    });
+    out.push((0, other.clone()));
+    out.push((300, answer::tcp_answer(&other, 0x02).unwrap()));
+    for ttl in 1..=4u8 {
+        for n in 0..2u16 {
+            let key = u16::from(ttl) * 2 + n;
+            let p = tcp.build_probe(&ProbeSpec {
+                ttl,
+                key: ProbeKey::new(key).unwrap(),
+                dst_port: 443,
+                flow: Flow::new(40_000 + key),
+                size: None,
+            });
+            let t = 1000 * u32::from(key);
+            let reply = match ttl {
+                1 => answer::time_exceeded("198.18.0.2".parse().unwrap(), &p, 8),
+                2 => None,
+                _ => answer::tcp_answer(&p, 0x04),
+            };
+            out.push((t, p));
+            if let Some(r) = reply {
+                out.push((t + 250, r));
+            }
+        }
+    }
+    out
+}
+
+fn tracetcp(file: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .arg("--replay")
+        .arg(file)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_traceroute_in_a_plain_capture_is_rebuilt() {
+    for big in [false, true] {
+        let file = temp(&format!("foreign-{big}"), &pcap(big, &traceroute()));
+        let (ok, text, err) = tracetcp(&file, &["-n"]);
+        assert!(ok, "{err}");
+        assert!(
+            text.starts_with(
+                "Session 1 of 1, inferred from the capture: tcp probes from 198.18.0.1 to \
+                 198.18.3.2 port 443, TTL 1 to 4, 2 per hop, a flow per probe.\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n1\t0.25 ms\t0.25 ms\t198.18.0.2\n"),
+            "{text}"
+        );
+        assert!(text.contains("\n2\t*\t*\tRequest timed out.\n"), "{text}");
+        assert!(
+            text.contains("3\tDestination Reached in 0.25 ms. Port closed on 198.18.3.2"),
+            "{text}"
+        );
+        let (ok, json, _) = tracetcp(&file, &["-n", "--json"]);
+        assert!(ok);
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(doc["inferred"], true);
+        assert_eq!(doc["sessions"][0]["traces"][0]["end"]["ttl"], 3);
+        let (ok, lines, _) = tracetcp(&file, &["-n", "--show-packets"]);
+        assert!(ok);
+        assert!(lines.starts_with(
+            "1700000000.000000000 not part of any session\n1700000000.000300000 not part of any session\n"
+        ), "{lines}");
+        assert!(
+            lines.contains("probe ttl 1 (session 1)")
+                && lines.contains("answer to ttl 1 (session 1)")
+        );
+        let (ok, _, err) = tracetcp(&file, &["--session", "2"]);
+        assert!(
+            !ok && err.lines().count() == 1 && err.contains("holds 1 traceroute"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_capture_without_a_traceroute_says_so() {
+    let other = traceroute().into_iter().take(2).collect::<Vec<_>>();
+    let file = temp("foreign-none", &pcap(false, &other));
+    let (ok, _, err) = tracetcp(&file, &[]);
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("holds no tracetcp session"), "{err}");
+}
