@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::report::{self, rounds::round_line, Format, Names, RunInfo};
 use crate::watch::Rounds;
 use std::io::{self, Write};
+use std::net::IpAddr;
 
 pub struct RoundsPrinter<W: Write> {
     out: W,
@@ -40,15 +41,17 @@ impl<W: Write> RoundsPrinter<W> {
     }
 }
 
+/// Every responder of the figures.
+fn responders(rounds: &Rounds) -> impl Iterator<Item = IpAddr> + '_ {
+    let hops = rounds.summary().traces.iter().flat_map(|t| &t.hops);
+    hops.flat_map(|h| h.responders.iter().map(|(a, _)| *a))
+}
+
 /// Starts a lookup for every responder of the figures (each is looked up
 /// once), so that names are there for the report.
 pub fn look_up(resolver: &Resolver, rounds: &Rounds) {
-    for t in &rounds.summary().traces {
-        for h in &t.hops {
-            for (a, _) in &h.responders {
-                resolver.request(*a);
-            }
-        }
+    for a in responders(rounds) {
+        resolver.request(a);
     }
 }
 
@@ -60,16 +63,7 @@ pub fn report(
     resolver: &Resolver,
     rounds: &Rounds,
 ) -> String {
-    let addrs: Vec<_> = rounds
-        .summary()
-        .traces
-        .iter()
-        .flat_map(|t| {
-            t.hops
-                .iter()
-                .flat_map(|h| h.responders.iter().map(|(a, _)| *a))
-        })
-        .collect();
+    let addrs: Vec<IpAddr> = responders(rounds).collect();
     resolver.wait(&addrs);
     report::render_rounds(
         format,

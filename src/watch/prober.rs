@@ -155,10 +155,6 @@ impl Rounds {
         self.round(0).engine.filter()
     }
 
-    pub fn session(&self) -> &Session {
-        &self.session
-    }
-
     pub fn schedule(&self) -> &Schedule {
         &self.schedule
     }
@@ -255,8 +251,8 @@ impl Rounds {
     }
 }
 
-/// The verdict of a packet for a round whose instance is not the
-/// packet's: try the next round.
+/// The verdict of a packet for a round it is not of (another instance,
+/// or a key the round never gave): try another round.
 fn other_round(v: &Verdict) -> bool {
     matches!(
         v,

@@ -151,6 +151,7 @@ impl<W: Write> Drop for TerminalView<W> {
 impl<W: Write> Observer<Rounds> for TerminalView<W> {
     fn step(&mut self, rounds: &mut Rounds) -> Result<()> {
         let mut changed = false;
+        let mut names_on = false;
         while let Ok(key) = self.keys.try_recv() {
             changed = true;
             match key {
@@ -160,7 +161,10 @@ impl<W: Write> Observer<Rounds> for TerminalView<W> {
                     self.screen.paused = rounds.paused();
                 }
                 Key::Reset => rounds.reset(),
-                Key::Names => self.screen.names = !self.screen.names,
+                Key::Names => {
+                    self.screen.names = !self.screen.names;
+                    names_on = self.screen.names;
+                }
                 Key::Display => self.screen.display = self.screen.display.next(),
                 Key::NextKind => {
                     self.screen.trace = (self.screen.trace + 1) % rounds.specs().len().max(1)
@@ -168,8 +172,10 @@ impl<W: Write> Observer<Rounds> for TerminalView<W> {
                 Key::Redraw => {}
             }
         }
-        let _ = rounds.take_folded().count();
-        if self.screen.names {
+        // New responders come only with a folded round (the view wakes
+        // every 100 ms: look up only then).
+        let folded = rounds.take_folded().count() > 0;
+        if self.screen.names && (folded || names_on) {
             look_up(&self.resolver, rounds);
         }
         let due = self.drawn.is_none_or(|t| t.elapsed() >= REFRESH);
