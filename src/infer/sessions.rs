@@ -81,34 +81,30 @@ impl Session {
     /// What it found, as a trace: hops up to the destination's (or the
     /// first unreachable), how it ended.
     pub fn result(&self) -> TraceResult {
-        let answered = |k: fn(ReplyKind) -> bool| {
-            self.hops.iter().find_map(|(&ttl, probes)| {
-                probes
-                    .iter()
-                    .filter_map(|p| p.answer())
-                    .find(|(a, _)| k(a.kind))
-                    .map(|(a, _)| (ttl, *a))
+        // The first TTL with an answer that ends a trace; at it, the
+        // destination's answer before an unreachable.
+        let end = self
+            .hops
+            .iter()
+            .find_map(|(&ttl, probes)| {
+                let answers = || probes.iter().filter_map(|p| p.answer()).map(|(a, _)| *a);
+                let a = answers()
+                    .find(|a| a.kind.is_destination())
+                    .or_else(|| answers().find(|a| a.kind.ends_trace()))?;
+                Some(match a.kind {
+                    ReplyKind::Unreachable(reason) => TraceEnd::Unreachable {
+                        ttl,
+                        reason,
+                        from: a.from,
+                    },
+                    kind => TraceEnd::Reached {
+                        ttl,
+                        kind,
+                        from: a.from,
+                    },
+                })
             })
-        };
-        let end = match (
-            answered(ReplyKind::is_destination),
-            answered(|k| matches!(k, ReplyKind::Unreachable(_))),
-        ) {
-            (Some((ttl, a)), u) if u.is_none_or(|(t, _)| t >= ttl) => TraceEnd::Reached {
-                ttl,
-                kind: a.kind,
-                from: a.from,
-            },
-            (_, Some((ttl, a))) => TraceEnd::Unreachable {
-                ttl,
-                reason: match a.kind {
-                    ReplyKind::Unreachable(u) => u,
-                    _ => unreachable!("matched above"),
-                },
-                from: a.from,
-            },
-            _ => TraceEnd::MaxHops,
-        };
+            .unwrap_or(TraceEnd::MaxHops);
         let last = match end {
             TraceEnd::Reached { ttl, .. } | TraceEnd::Unreachable { ttl, .. } => ttl,
             _ => u8::MAX,

@@ -172,10 +172,19 @@ pub(super) fn le32(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
-/// Options from `at` in a block body: (code, value) until the end marker.
-pub(super) fn options(body: &[u8], mut at: usize) -> Vec<(u16, &[u8])> {
+/// Options from `at` in a block body of a section in that byte order
+/// (`big`): (code, value) until the end marker.
+pub(super) fn options(body: &[u8], mut at: usize, big: bool) -> Vec<(u16, &[u8])> {
+    let word = |at: usize| {
+        let v = [*body.get(at)?, *body.get(at + 1)?];
+        Some(if big {
+            u16::from_be_bytes(v)
+        } else {
+            u16::from_le_bytes(v)
+        })
+    };
     let mut out = Vec::new();
-    while let (Some(code), Some(len)) = (le16(body, at), le16(body, at + 2)) {
+    while let (Some(code), Some(len)) = (word(at), word(at + 2)) {
         if code == OPT_END {
             break;
         }
@@ -197,7 +206,7 @@ fn text(v: &[u8]) -> String {
 /// Takes what a section header or name resolution block body says.
 pub(super) fn annotate(a: &mut Annotations, kind: u32, body: &[u8]) {
     if kind == SHB {
-        a.section_comment = comment(options(body, 16));
+        a.section_comment = comment(options(body, 16, false));
         return;
     }
     let mut rec = 0;
@@ -226,7 +235,7 @@ pub(super) fn annotate(a: &mut Annotations, kind: u32, body: &[u8]) {
             a.names.push((addr, text(name)));
         }
     }
-    a.closing_comment = comment(options(body, rec));
+    a.closing_comment = comment(options(body, rec, false));
 }
 
 fn comment(options: Vec<(u16, &[u8])>) -> Option<String> {

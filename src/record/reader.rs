@@ -369,18 +369,10 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 /// Nanoseconds per timestamp unit, from an interface block's if_tsresol
 /// (default microseconds).
 fn ts_unit_ns(idb: &[u8], big: bool) -> u64 {
-    // Options from byte 8: code (2), length (2), value padded to 4.
-    let mut resolution = None;
-    let mut at = 8;
-    while let (Some(code), Some(len)) = (u16_at(idb, at, big), u16_at(idb, at + 2, big)) {
-        if code == 0 {
-            break;
-        }
-        if code == super::pcapng::IF_TSRESOL {
-            resolution = idb.get(at + 4).copied();
-        }
-        at += 4 + usize::from(len).div_ceil(4) * 4;
-    }
+    let resolution = super::pcapng::options(idb, 8, big)
+        .into_iter()
+        .find(|(code, _)| *code == super::pcapng::IF_TSRESOL)
+        .and_then(|(_, v)| v.first().copied());
     match resolution {
         // 10^-v seconds, v up to 9.
         Some(v) if v & 0x80 == 0 && v <= 9 => 10u64.pow(9 - u32::from(v)),

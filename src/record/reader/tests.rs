@@ -86,35 +86,38 @@ fn other_files_say_what_they_are() {
     ));
 }
 
+/// `v` in the byte order a fixture is written in.
+fn w32(big: bool, v: u32) -> [u8; 4] {
+    if big {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    }
+}
+
+fn w16(big: bool, v: u16) -> [u8; 2] {
+    if big {
+        v.to_be_bytes()
+    } else {
+        v.to_le_bytes()
+    }
+}
+
 /// A classic pcap file: magic, version 2.4, zone, sigfigs, snaplen, link
 /// type; then the packets (seconds, fraction, captured, original length).
 fn pcap(big: bool, nanos: bool, linktype: u32, packets: &[(u32, u32, &[u8])]) -> Vec<u8> {
-    let w32 = |v: u32| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let w16 = |v: u16| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let mut f = w32(if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }).to_vec();
-    f.extend(w16(2));
-    f.extend(w16(4));
-    f.extend(w32(0));
-    f.extend(w32(0));
-    f.extend(w32(65535));
-    f.extend(w32(linktype));
+    let mut f = w32(big, if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 }).to_vec();
+    f.extend(w16(big, 2));
+    f.extend(w16(big, 4));
+    f.extend(w32(big, 0));
+    f.extend(w32(big, 0));
+    f.extend(w32(big, 65535));
+    f.extend(w32(big, linktype));
     for (secs, frac, data) in packets {
-        f.extend(w32(*secs));
-        f.extend(w32(*frac));
-        f.extend(w32(data.len() as u32));
-        f.extend(w32(data.len() as u32));
+        f.extend(w32(big, *secs));
+        f.extend(w32(big, *frac));
+        f.extend(w32(big, data.len() as u32));
+        f.extend(w32(big, data.len() as u32));
         f.extend_from_slice(data);
     }
     f
@@ -152,69 +155,34 @@ fn classic_pcap_of_every_unit_and_byte_order() {
 
 /// A pcapng block in either byte order: type, length, body, length.
 fn block(big: bool, kind: u32, body: &[u8]) -> Vec<u8> {
-    let w32 = |v: u32| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
     let mut body = body.to_vec();
     while !body.len().is_multiple_of(4) {
         body.push(0);
     }
     let total = 12 + body.len() as u32;
-    let mut b = w32(kind).to_vec();
-    b.extend(w32(total));
+    let mut b = w32(big, kind).to_vec();
+    b.extend(w32(big, total));
     b.extend(body);
-    b.extend(w32(total));
+    b.extend(w32(big, total));
     b
 }
 
 fn section(big: bool) -> Vec<u8> {
-    let w32 = |v: u32| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let w16 = |v: u16| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let mut body = w32(0x1A2B_3C4D).to_vec();
-    body.extend(w16(1));
-    body.extend(w16(0));
+    let mut body = w32(big, 0x1A2B_3C4D).to_vec();
+    body.extend(w16(big, 1));
+    body.extend(w16(big, 0));
     body.extend([0xff; 8]);
     block(big, 0x0A0D_0D0A, &body)
 }
 
 /// An interface of `linktype`, timestamps in 10^-`resol` s when given.
 fn interface(big: bool, linktype: u16, resol: Option<u8>) -> Vec<u8> {
-    let w16 = |v: u16| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let w32 = |v: u32| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let mut body = w16(linktype).to_vec();
-    body.extend(w16(0));
-    body.extend(w32(65535));
+    let mut body = w16(big, linktype).to_vec();
+    body.extend(w16(big, 0));
+    body.extend(w32(big, 65535));
     if let Some(r) = resol {
-        body.extend(w16(9));
-        body.extend(w16(1));
+        body.extend(w16(big, 9));
+        body.extend(w16(big, 1));
         body.extend([r, 0, 0, 0]);
         body.extend([0; 4]);
     }
@@ -222,18 +190,11 @@ fn interface(big: bool, linktype: u16, resol: Option<u8>) -> Vec<u8> {
 }
 
 fn enhanced(big: bool, iface: u32, ts: u64, data: &[u8]) -> Vec<u8> {
-    let w32 = |v: u32| {
-        if big {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        }
-    };
-    let mut body = w32(iface).to_vec();
-    body.extend(w32((ts >> 32) as u32));
-    body.extend(w32(ts as u32));
-    body.extend(w32(data.len() as u32));
-    body.extend(w32(data.len() as u32));
+    let mut body = w32(big, iface).to_vec();
+    body.extend(w32(big, (ts >> 32) as u32));
+    body.extend(w32(big, ts as u32));
+    body.extend(w32(big, data.len() as u32));
+    body.extend(w32(big, data.len() as u32));
     body.extend_from_slice(data);
     block(big, 6, &body)
 }
