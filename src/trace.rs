@@ -182,6 +182,17 @@ pub struct MtuProbes {
 }
 
 impl TraceResult {
+    /// A trace with no flow check and no path MTU probes besides its hops.
+    pub fn new(spec: TraceSpec, hops: Vec<HopResult>, end: TraceEnd) -> Self {
+        TraceResult {
+            spec,
+            hops,
+            end,
+            check: None,
+            mtu: None,
+        }
+    }
+
     /// The highest hop that answered, and who answered it first.
     pub fn last_answer(&self) -> Option<(u8, IpAddr)> {
         self.hops

@@ -23,13 +23,7 @@ fn run(max_hops: u8) -> RunInfo {
 }
 
 fn trace(protocol: Protocol, port: u16, hops: Vec<HopResult>, end: TraceEnd) -> TraceResult {
-    TraceResult {
-        spec: TraceSpec::new(protocol, port),
-        hops,
-        end,
-        check: None,
-        mtu: None,
-    }
+    TraceResult::new(TraceSpec::new(protocol, port), hops, end)
 }
 
 fn reached(ttl: u8, kind: ReplyKind) -> (HopResult, TraceEnd) {

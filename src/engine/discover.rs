@@ -67,13 +67,11 @@ impl Engine {
     fn discovered_end(&self, trace: usize, last_probed: Option<u8>) -> Option<u8> {
         let last = last_probed?;
         let first = self.settings.first_ttl;
-        let probed = TraceResult {
-            spec: self.traces[trace].spec,
-            hops: (first..=last).map(|ttl| self.hop(trace, ttl)).collect(),
-            end: TraceEnd::MaxHops,
-            check: None,
-            mtu: None,
-        };
+        let probed = TraceResult::new(
+            self.traces[trace].spec,
+            (first..=last).map(|ttl| self.hop(trace, ttl)).collect(),
+            TraceEnd::MaxHops,
+        );
         Topology::of(&probed).last_answered().or(Some(last))
     }
 }

@@ -116,13 +116,7 @@ impl Session {
                 probes: self.hops.get(&ttl).cloned().unwrap_or_default(),
             })
             .collect();
-        TraceResult {
-            spec: TraceSpec::new(self.protocol, self.port),
-            hops,
-            end,
-            check: None,
-            mtu: None,
-        }
+        TraceResult::new(TraceSpec::new(self.protocol, self.port), hops, end)
     }
 }
 

@@ -59,12 +59,12 @@ fn a_size_lost_once_is_tried_again() {
 /// where a small one passed is ordinary loss until it repeats.
 #[test]
 fn silence_and_one_loss_are_not_black_holes() {
-    let result = |hops: Vec<HopResult>| TraceResult {
-        spec: crate::trace::TraceSpec::new(tracetcp_strategies::Protocol::Tcp, 80),
-        hops,
-        end: crate::trace::TraceEnd::MaxHops,
-        check: None,
-        mtu: None,
+    let result = |hops: Vec<HopResult>| {
+        TraceResult::new(
+            crate::trace::TraceSpec::new(tracetcp_strategies::Protocol::Tcp, 80),
+            hops,
+            crate::trace::TraceEnd::MaxHops,
+        )
     };
     let silent = result(vec![
         hop(1, &[(1500, true), (60, true), (1500, true)]),

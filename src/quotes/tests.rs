@@ -49,13 +49,7 @@ fn hop(ttl: u8, sent: Fields, quote: Option<Fields>) -> HopResult {
 }
 
 fn trace(hops: Vec<HopResult>) -> TraceResult {
-    TraceResult {
-        spec: TraceSpec::new(Protocol::Tcp, 80),
-        hops,
-        end: TraceEnd::MaxHops,
-        check: None,
-        mtu: None,
-    }
+    TraceResult::new(TraceSpec::new(Protocol::Tcp, 80), hops, TraceEnd::MaxHops)
 }
 
 #[test]

@@ -57,17 +57,15 @@ fn classic_matches_the_seed_trace_to_ebay() {
             ],
         },
     ];
-    let result = TraceResult {
-        spec: tcp(80),
+    let result = TraceResult::new(
+        tcp(80),
         hops,
-        end: TraceEnd::Reached {
+        TraceEnd::Reached {
             ttl: 15,
             kind: ReplyKind::SynAck,
             from: ip(dst),
         },
-        check: None,
-        mtu: None,
-    };
+    );
     let names: Names = [(ip("192.168.0.1"), "wintermute".to_string())].into();
     let text = Text::Classic.render(
         &run("www.ebay.co.uk", dst, Settings::default()),
@@ -175,15 +173,15 @@ fn condensed_matches_the_seed_port_range() {
         (140, Some(11)),
     ]
     .into_iter()
-    .map(|(port, ms)| TraceResult {
-        spec: tcp(port),
-        hops: vec![match ms {
-            Some(ms) => router(3, "62.30.193.33", &[ms]),
-            None => silent(3, 1),
-        }],
-        end: TraceEnd::MaxHops,
-        check: None,
-        mtu: None,
+    .map(|(port, ms)| {
+        TraceResult::new(
+            tcp(port),
+            vec![match ms {
+                Some(ms) => router(3, "62.30.193.33", &[ms]),
+                None => silent(3, 1),
+            }],
+            TraceEnd::MaxHops,
+        )
     })
     .collect();
     let expected = "\
@@ -207,27 +205,19 @@ fn condensed_separates_multi_hop_traces_and_reports_open_ports() {
         ..Settings::default()
     };
     let r = run("192.168.0.1", "192.168.0.1", settings);
-    let open = TraceResult {
-        spec: tcp(21),
-        hops: vec![HopResult {
+    let open = TraceResult::new(
+        tcp(21),
+        vec![HopResult {
             ttl: 1,
             probes: vec![answered(0, "192.168.0.1", 1000, ReplyKind::SynAck)],
         }],
-        end: TraceEnd::Reached {
+        TraceEnd::Reached {
             ttl: 1,
             kind: ReplyKind::SynAck,
             from: ip("192.168.0.1"),
         },
-        check: None,
-        mtu: None,
-    };
-    let filtered = TraceResult {
-        spec: tcp(20),
-        hops: vec![silent(1, 3), silent(2, 3)],
-        end: TraceEnd::MaxHops,
-        check: None,
-        mtu: None,
-    };
+    );
+    let filtered = TraceResult::new(tcp(20), vec![silent(1, 3), silent(2, 3)], TraceEnd::MaxHops);
     let expected = "\
 [192.168.0.1:20]  1     *       *       *       Request timed out.
 [192.168.0.1:20]  2     *       *       *       Request timed out.
@@ -279,17 +269,15 @@ fn json_carries_every_probe_and_hop() {
             ],
         },
     ];
-    let result = TraceResult {
-        spec: tcp(80),
+    let result = TraceResult::new(
+        tcp(80),
         hops,
-        end: TraceEnd::Reached {
+        TraceEnd::Reached {
             ttl: 3,
             kind: ReplyKind::SynAck,
             from: ip("198.18.9.2"),
         },
-        check: None,
-        mtu: None,
-    };
+    );
     let r = run("server.lab", "198.18.9.2", Settings::default());
     let doc: serde_json::Value =
         serde_json::from_str(&json::render(&r, &[result], &Names::new(), &[])).unwrap();
@@ -324,17 +312,15 @@ fn compare_summary_of_a_trace_cut_by_max_hops() {
         max_hops: 3,
         ..Settings::default()
     };
-    let r = TraceResult {
-        spec: tcp(80),
-        hops: vec![
+    let r = TraceResult::new(
+        tcp(80),
+        vec![
             router(1, "198.18.0.2", &[1]),
             router(2, "198.18.1.2", &[1]),
             router(3, "198.18.2.2", &[1]),
         ],
-        end: TraceEnd::MaxHops,
-        check: None,
-        mtu: None,
-    };
+        TraceEnd::MaxHops,
+    );
     assert_eq!(
         compare::summary(&r, &settings),
         "stopped at the maximum of 3 hops; last answer from 198.18.2.2 at hop 3"
@@ -357,20 +343,12 @@ fn an_interrupted_range_shows_what_was_not_probed() {
         ..Settings::default()
     };
     let r = run("198.18.9.2", "198.18.9.2", settings);
-    let started = TraceResult {
-        spec: tcp(80),
-        hops: vec![router(1, "198.18.0.2", &[1])],
-        end: TraceEnd::Interrupted,
-        check: None,
-        mtu: None,
-    };
-    let never = TraceResult {
-        spec: tcp(81),
-        hops: vec![],
-        end: TraceEnd::Interrupted,
-        check: None,
-        mtu: None,
-    };
+    let started = TraceResult::new(
+        tcp(80),
+        vec![router(1, "198.18.0.2", &[1])],
+        TraceEnd::Interrupted,
+    );
+    let never = TraceResult::new(tcp(81), vec![], TraceEnd::Interrupted);
     let text = Text::Condensed.render(&r, &[started, never], &Names::new());
     assert_eq!(
         text,

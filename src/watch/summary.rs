@@ -215,13 +215,7 @@ pub mod testing {
                         },
                         None => TraceEnd::MaxHops,
                     };
-                    TraceResult {
-                        spec: *spec,
-                        hops,
-                        end,
-                        check: None,
-                        mtu: None,
-                    }
+                    TraceResult::new(*spec, hops, end)
                 })
                 .collect();
             s.fold(&results);
@@ -248,21 +242,19 @@ mod tests {
             ttl: 3,
             probes: vec![answered(0, "198.18.9.2", ms * 1000, ReplyKind::SynAck)],
         };
-        TraceResult {
-            spec: spec(),
-            hops: vec![
+        TraceResult::new(
+            spec(),
+            vec![
                 router(1, "198.18.1.1", &[1]),
                 second.map_or_else(|| silent(2, 1), |a| router(2, a, &[ms])),
                 dest,
             ],
-            end: TraceEnd::Reached {
+            TraceEnd::Reached {
                 ttl: 3,
                 kind: ReplyKind::SynAck,
                 from: ip("198.18.9.2"),
             },
-            check: None,
-            mtu: None,
-        }
+        )
     }
 
     #[test]

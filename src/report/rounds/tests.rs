@@ -113,13 +113,11 @@ fn json_holds_the_figures_per_hop_and_responder_and_the_diagnosis() {
 #[test]
 fn a_round_is_one_plain_line() {
     use crate::trace::testing::{router, silent};
-    let r = TraceResult {
-        spec: TraceSpec::new(Protocol::Tcp, 80),
-        hops: vec![router(1, "198.18.1.1", &[2]), silent(2, 1)],
-        end: TraceEnd::MaxHops,
-        check: None,
-        mtu: None,
-    };
+    let r = TraceResult::new(
+        TraceSpec::new(Protocol::Tcp, 80),
+        vec![router(1, "198.18.1.1", &[2]), silent(2, 1)],
+        TraceEnd::MaxHops,
+    );
     assert_eq!(
         round_line(7, &r),
         "round 7 tcp:80: 1 198.18.1.1 2.0 | 2 *\n"
