@@ -10,7 +10,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 /// The statistics columns after the host, as mtr names them.
-const COLUMNS: [&str; 10] = [
+pub const COLUMNS: [&str; 10] = [
     "Snt", "Last", "Avg", "Best", "Wrst", "StDev", "Jttr", "Javg", "Jmax", "Jint",
 ];
 

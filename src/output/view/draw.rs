@@ -3,7 +3,7 @@
 //! sparkline, or the kinds side by side) and a help line. Pure: a frame
 //! in, cells out, so that tests render it on ratatui's TestBackend.
 
-use crate::report::rounds::{across, figures, hosts};
+use crate::report::rounds::{across, figures, hosts, COLUMNS};
 use crate::report::Names;
 use crate::watch::{HopStats, Summary, TraceStats};
 use ratatui::layout::{Constraint, Layout};
@@ -155,14 +155,9 @@ pub fn draw(frame: &mut Frame, screen: &Screen, summary: &Summary, names: &Names
         }
         (Display::Statistics, Some(t)) => {
             let mut header: Vec<String> = ["Hop", "Host", "Loss%"].map(String::from).to_vec();
-            header.extend(
-                [
-                    "Snt", "Last", "Avg", "Best", "Wrst", "StDev", "Jttr", "Javg", "Jmax", "Jint",
-                ]
-                .map(String::from),
-            );
+            header.extend(COLUMNS.map(String::from));
             let mut widths = vec![Constraint::Length(4), host, number];
-            widths.extend([number; 10]);
+            widths.extend([number; COLUMNS.len()]);
             (header, trace_rows(t, names, None), widths)
         }
     };
