@@ -146,7 +146,9 @@ impl Cli {
         }
         Ok(Some(Schedule {
             cycles,
-            interval: Duration::from_millis(self.interval.unwrap_or(1000)),
+            interval: self
+                .interval
+                .map_or(crate::watch::DEFAULT_INTERVAL, Duration::from_millis),
         }))
     }
 

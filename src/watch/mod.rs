@@ -24,14 +24,8 @@ pub struct Schedule {
     pub interval: Duration,
 }
 
-impl Default for Schedule {
-    fn default() -> Self {
-        Schedule {
-            cycles: Some(10),
-            interval: Duration::from_secs(1),
-        }
-    }
-}
+/// The interval when none is given: mtr's.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What a Linux router answers to one source, sustained: about one ICMP
 /// error a second (after a burst of six).
@@ -73,7 +67,10 @@ mod tests {
 
     #[test]
     fn rounds_beyond_what_routers_answer_are_told() {
-        let s = Schedule::default();
+        let s = Schedule {
+            cycles: Some(10),
+            interval: DEFAULT_INTERVAL,
+        };
         let one = Settings {
             probes_per_hop: 1,
             ..Settings::default()
