@@ -1,8 +1,12 @@
-//! Captures tracetcp did not write, built here byte by byte (classic pcap
-//! of raw IP packets, both byte orders): the traceroute in them is
-//! rebuilt among other traffic, in every format, and a capture with no
-//! traceroute says so in one line. Needs no privileges and no network.
+//! Captures tracetcp did not write: built here byte by byte (classic pcap
+//! of raw IP packets, both byte orders), where the traceroute is rebuilt
+//! among other traffic, in every format, and a capture with no traceroute
+//! says so in one line; and the corpus of other tools' tcpdump captures
+//! (captures/foreign/), each rebuilt as the tool printed it. Needs no
+//! privileges and no network.
 
+#[path = "support/corpus.rs"]
+mod corpus;
 #[path = "support/recordings.rs"]
 mod recordings;
 
@@ -154,4 +158,27 @@ fn a_capture_without_a_traceroute_says_so() {
     assert!(!ok);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("holds no tracetcp session"), "{err}");
+}
+
+/// Every tool of the corpus (captures/foreign/) in every scenario: the
+/// hops rebuilt from its bare tcpdump capture are the hops it printed.
+#[test]
+fn other_tools_captures_show_the_hops_they_printed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/foreign");
+    let mut failures = Vec::new();
+    for place in corpus::PLACES {
+        for tool in corpus::TOOLS {
+            let name = format!("{}-{}", tool.name, place.name);
+            let pcap = dir.join(format!("{name}.pcap"));
+            let printed = std::fs::read_to_string(pcap.with_extension("out"))
+                .unwrap_or_else(|e| panic!("{name}.out: {e} (lab record-foreign)"));
+            let (ok, json, err) = tracetcp(&pcap, &["-n", "--json"]);
+            assert!(ok, "{name}: {err}");
+            let doc = serde_json::from_str(&json).unwrap();
+            if let Err(e) = corpus::check(tool, &printed, &doc) {
+                failures.push(format!("{name}: {e}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

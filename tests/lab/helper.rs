@@ -4,6 +4,7 @@
 //!
 //!     cargo run --example lab -- demo
 //!     cargo run --example lab -- record-fixtures [DIR [NAME...]]
+//!     cargo run --example lab -- record-foreign [DIR [TOOL...]]
 //!     cargo run --example lab -- refresh-expected [DIR]
 //!     cargo run --example lab -- craft-mpls [DIR]
 //!     cargo run --example lab -- scenario NAME TRACETCP-ARGS (SERVER, SERVER6)
@@ -226,6 +227,69 @@ fn record_fixtures(dir: &Path, only: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Records the corpus of other tools' traceroutes into `dir`
+/// (captures/foreign): each tool of tests/support/corpus.rs in each
+/// scenario, its bare tcpdump capture and what it printed, checked
+/// against tracetcp's replay. With `only` tool names, records those and
+/// leaves the index (README.md) as it is.
+fn record_foreign(dir: &Path, only: &[String]) -> ExitCode {
+    use lab::foreign::{corpus, record_checked};
+    if let Some(why) = lab::unavailable() {
+        eprintln!("lab: {why}");
+        return ExitCode::FAILURE;
+    }
+    std::fs::create_dir_all(dir).expect("corpus dir");
+    let mut failed = 0;
+    let mut index = String::from(FOREIGN_HEAD);
+    for place in corpus::PLACES {
+        let lab = lab::foreign::build(place.name);
+        for tool in corpus::TOOLS {
+            if !only.is_empty() && !only.iter().any(|n| n == tool.name) {
+                continue;
+            }
+            match record_checked(&lab, tool, place, dir, &tracetcp()) {
+                Ok(()) => println!("recorded {}-{}", tool.name, place.name),
+                Err(e) => {
+                    failed += 1;
+                    eprintln!("FAILED {e}");
+                }
+            }
+            let command = corpus::command_line(tool, place.port, "SERVER", "SERVER6", "tracetcp");
+            index += &format!(
+                "| {}-{} | `{command}` (on {}) | {} |\n",
+                tool.name, place.name, tool.dev, place.about
+            );
+        }
+    }
+    if only.is_empty() {
+        std::fs::write(dir.join("README.md"), index).expect("README");
+    }
+    if failed > 0 {
+        eprintln!("{failed} recordings do not show what their tool printed");
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+const FOREIGN_HEAD: &str = "# captures/foreign/
+
+Other tools' traceroutes, captured by `tcpdump -w` in the project's
+namespace lab (client - r1 - r2 - r3 - server; SERVER is 198.18.3.2,
+SERVER6 2001:db8:3::2) while each ran, with what the tool printed:
+`NAME.pcap` is the bare capture (no tracetcp metadata, every packet the
+client's interface saw), `NAME.out` the tool's own output. `cargo test`
+(tests/foreign.rs, no privileges) replays each with `tracetcp --replay
+NAME.pcap` and checks that the hops rebuilt are the hops the tool printed
+(probe by probe for tools that print each probe).
+
+Regenerate them (as root; this file is rewritten too):
+
+    cargo run --example lab -- record-foreign captures/foreign [TOOL...]
+
+| capture | command (in the client) | scenario |
+|---|---|---|
+";
+
 const MPLS: &str = "mpls-core";
 const MPLS_ABOUT: &str = "hops 2 and 3 in an MPLS core: label stacks (RFC 4950) after padded quotes, hop 2 naming its interface (RFC 5837)";
 
@@ -309,13 +373,18 @@ fn main() -> ExitCode {
             Path::new(args.get(2).map_or("captures", String::as_str)),
             args.get(3..).unwrap_or_default(),
         ),
+        Some("record-foreign") => record_foreign(
+            Path::new(args.get(2).map_or("captures/foreign", String::as_str)),
+            args.get(3..).unwrap_or_default(),
+        ),
         Some("craft-mpls") => craft_mpls(Path::new(args.get(2).map_or("captures", String::as_str))),
         Some("refresh-expected") => {
             refresh_expected(Path::new(args.get(2).map_or("captures", String::as_str)))
         }
         _ => {
             eprintln!(
-                "usage: lab demo | lab record-fixtures [DIR [NAME...]] | lab refresh-expected [DIR] | \
+                "usage: lab demo | lab record-fixtures [DIR [NAME...]] | \
+                 lab record-foreign [DIR [TOOL...]] | lab refresh-expected [DIR] | \
                  lab craft-mpls [DIR] | lab scenario NAME ARGS | \
                  lab diamonds TRACETCP-ARGS"
             );

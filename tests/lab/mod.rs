@@ -429,6 +429,7 @@ impl Drop for Lab {
 }
 
 pub mod diamond;
+pub mod foreign;
 pub mod mpls;
 pub mod rules;
 pub mod scenarios;

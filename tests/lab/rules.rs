@@ -19,6 +19,21 @@ pub fn block_port(port: u16) -> String {
     )
 }
 
+/// A firewall that drops everything aimed at one port in transit: TCP
+/// and UDP to it, and ICMP echo requests (a ping's "port").
+pub fn block_all_to(port: u16) -> String {
+    format!(
+        "table inet blockall{port} {{
+  chain transit {{ type filter hook forward priority 0;
+    tcp dport {port} drop
+    udp dport {port} drop
+    icmp type echo-request drop
+    icmpv6 type echo-request drop
+  }}
+}}"
+    )
+}
+
 /// A lossy router: it drops `percent` of the packets it forwards, at
 /// random (what it answers itself, time-exceeded, is not dropped).
 pub fn drop_share(percent: u8) -> String {
