@@ -10,6 +10,8 @@ pub mod linktype {
     pub const ETHERNET: i32 = 1;
     pub const RAW_DLT: i32 = 12;
     pub const RAW: i32 = 101;
+    /// OpenBSD's loopback: NULL's header in network byte order.
+    pub const LOOP: i32 = 108;
     pub const LINUX_SLL: i32 = 113;
     pub const IPV4: i32 = 228;
     pub const IPV6: i32 = 229;
@@ -25,7 +27,7 @@ pub fn is_supported(linktype: i32) -> bool {
     use linktype::*;
     matches!(
         linktype,
-        NULL | ETHERNET | RAW_DLT | RAW | LINUX_SLL | IPV4 | IPV6 | LINUX_SLL2
+        NULL | LOOP | ETHERNET | RAW_DLT | RAW | LINUX_SLL | IPV4 | IPV6 | LINUX_SLL2
     )
 }
 
@@ -40,8 +42,8 @@ pub fn ip_offset(linktype: i32, frame: &[u8]) -> Option<usize> {
     let ip_type = |t: u16| matches!(t, ETHERTYPE_IPV4 | ETHERTYPE_IPV6);
     let offset = match linktype {
         RAW_DLT | RAW | IPV4 | IPV6 => 0,
-        NULL => {
-            // host-order address family: 2 (AF_INET) or 10/24/28/30 (AF_INET6)
+        NULL | LOOP => {
+            // host- (NULL) or network-order (LOOP) address family: 2 (AF_INET) or 10/24/28/30 (AF_INET6)
             let af = u32::from_ne_bytes(frame.get(..4)?.try_into().ok()?);
             let af = if af > 0xffff { af.swap_bytes() } else { af };
             matches!(af, 2 | 10 | 24 | 28 | 30).then_some(4)?
@@ -93,6 +95,9 @@ mod tests {
         let mut null = 2u32.to_ne_bytes().to_vec();
         null.extend_from_slice(&ip);
         assert_eq!(ip_offset(linktype::NULL, &null), Some(4));
+        let mut lo = 24u32.to_be_bytes().to_vec();
+        lo.extend_from_slice(&ip);
+        assert_eq!(ip_offset(linktype::LOOP, &lo), Some(4));
         assert_eq!(ip_offset(147, &ip), None);
         for len in 0..eth.len() {
             let _ = ip_offset(linktype::ETHERNET, &eth[..len]);

@@ -44,6 +44,9 @@ pub struct Probe {
     /// Its IPv4 identification (0 for IPv6): tells apart probes whose
     /// other fields repeat (tcptraceroute keeps ports and sequence).
     pub ident: u16,
+    /// What a load balancer hashes besides addresses and ports: the ICMP
+    /// checksum of an echo request (Paris traceroute keeps it), else 0.
+    pub hashed: u16,
 }
 
 /// An answer, and the probe it answers.
@@ -135,6 +138,10 @@ fn probe(ip: &IpView) -> Seen {
             id,
             ttl: ip.ttl,
             ident: ip.ident,
+            hashed: match id.protocol {
+                Protocol::Icmp => IcmpView::parse(ip.payload).map_or(0, |m| m.checksum),
+                _ => 0,
+            },
         }),
         None => Seen::Other,
     }

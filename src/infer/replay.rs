@@ -8,8 +8,10 @@ use crate::capture::link;
 use crate::engine::Paths;
 use crate::error::{Error, Result};
 use crate::record::reader::Reader;
-use crate::report::{self, json, Format, Names, RunInfo};
+use crate::report::{self, json, rounds_json, Format, Names, RunInfo};
 use crate::time::Timestamp;
+use crate::trace::TraceSpec;
+use crate::watch::Summary;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 
@@ -21,28 +23,32 @@ fn about(s: &Session) -> String {
         true => format!(" port {}", s.port),
         false => String::new(),
     };
+    let rounds = match s.rounds.len() {
+        1 => String::new(),
+        n => format!(", {n} rounds"),
+    };
     format!(
-        "{} probes from {} to {}{port}, TTL {} to {}, {} per hop, {}",
+        "{} probes from {} to {}{port}, TTL {} to {}, {} per hop, {}{rounds}",
         s.protocol,
         s.src,
         s.dst,
         settings.first_ttl,
         settings.last_ttl(),
         settings.probes_per_hop,
-        if s.flows_vary {
-            "a flow per probe"
-        } else {
+        if s.one_flow() {
             "one flow"
+        } else {
+            "a flow per probe"
         },
     )
 }
 
 fn run_info(s: &Session) -> RunInfo {
     let mut settings = s.settings();
-    settings.paths = if s.flows_vary {
-        Paths::PerProbe
-    } else {
+    settings.paths = if s.one_flow() {
         Paths::OneFlow
+    } else {
+        Paths::PerProbe
     };
     RunInfo {
         host: s.dst.to_string(),
@@ -51,6 +57,56 @@ fn run_info(s: &Session) -> RunInfo {
         flow: s.flow,
         settings,
     }
+}
+
+/// A session's rounds folded into mtr's statistics.
+fn summary(s: &Session, run: &RunInfo) -> Summary {
+    let mut summary = Summary::new(
+        &[TraceSpec::new(s.protocol, s.port)],
+        run.settings.first_ttl,
+    );
+    for r in s.results() {
+        summary.fold(&[r]);
+    }
+    summary
+}
+
+/// A session's report: its trace, or with several rounds their
+/// statistics, as live runs show them.
+fn report(s: &Session, format: Format, names: &Names, diagnosis: bool) -> String {
+    let run = run_info(s);
+    match s.rounds.len() {
+        1 => report::render(format, &run, &s.results(), names, diagnosis),
+        _ => {
+            let summary = summary(s, &run);
+            report::render_rounds(format, &run, &s.schedule(), &summary, names, diagnosis)
+        }
+    }
+}
+
+/// A session's JSON document, said to be inferred.
+fn document(s: &Session, number: usize, names: &Names, diagnosis: bool) -> Value {
+    let run = run_info(s);
+    let mut doc = match s.rounds.len() {
+        1 => {
+            let results = s.results();
+            let findings = match diagnosis {
+                true => crate::diagnosis::diagnose(&run, &results),
+                false => Vec::new(),
+            };
+            json::document(&run, &results, names, &findings)
+        }
+        _ => {
+            let summary = summary(s, &run);
+            let findings = match diagnosis {
+                true => crate::diagnosis::rounds::diagnose(&run, &summary),
+                false => Vec::new(),
+            };
+            rounds_json::document(&run, &s.schedule(), &summary, names, &findings)
+        }
+    };
+    doc["inferred"] = json!({ "session": number, "about": about(s) });
+    doc
 }
 
 /// What the replay of a capture asks for.
@@ -90,13 +146,21 @@ pub fn run(
             }
         };
         if config.show_packets {
+            let which = |session: usize, round: usize| match round {
+                0 => format!("session {}", session + 1),
+                r => format!("session {}, round {}", session + 1, r + 1),
+            };
             let line = match taken {
-                Taken::Probe { session, ttl } => {
-                    format!("{ts} probe ttl {ttl} (session {})\n", session + 1)
-                }
-                Taken::Answer { session, ttl } => {
-                    format!("{ts} answer to ttl {ttl} (session {})\n", session + 1)
-                }
+                Taken::Probe {
+                    session,
+                    round,
+                    ttl,
+                } => format!("{ts} probe ttl {ttl} ({})\n", which(session, round)),
+                Taken::Answer {
+                    session,
+                    round,
+                    ttl,
+                } => format!("{ts} answer to ttl {ttl} ({})\n", which(session, round)),
                 Taken::Nothing => format!("{ts} not part of any session\n"),
             };
             out.write_all(line.as_bytes()).map_err(Error::output)?;
@@ -136,17 +200,7 @@ pub fn run(
     let text = if format == Format::Json {
         let docs: Vec<Value> = chosen
             .iter()
-            .map(|(i, s)| {
-                let run = run_info(s);
-                let results = [s.result()];
-                let findings = match config.diagnosis {
-                    true => crate::diagnosis::diagnose(&run, &results),
-                    false => Vec::new(),
-                };
-                let mut doc = json::document(&run, &results, &names, &findings);
-                doc["inferred"] = json!({ "session": i + 1, "about": about(s) });
-                doc
-            })
+            .map(|(i, s)| document(s, i + 1, &names, config.diagnosis))
             .collect();
         let all =
             json!({ "schema_version": json::SCHEMA_VERSION, "inferred": true, "sessions": docs });
@@ -163,13 +217,7 @@ pub fn run(
                 sessions.len(),
                 about(s)
             );
-            text += &report::render(
-                format,
-                &run_info(s),
-                &[s.result()],
-                &names,
-                config.diagnosis,
-            );
+            text += &report(s, format, &names, config.diagnosis);
         }
         text
     };

@@ -1,13 +1,16 @@
 //! Probes grouped into sessions and answers matched to them, one packet
 //! at a time: a session is the probes of one kind from one source to one
 //! destination with small TTLs (at least two different ones), until it
-//! pauses for longer than `GAP`. What a session found becomes the same
-//! `TraceResult` a live run gives, with the settings it showed.
+//! pauses for longer than `GAP`. A session that goes back to its lowest
+//! TTL after higher ones starts a new round (mtr's and trippy's rounds,
+//! or one traceroute after another). What each round found becomes the
+//! same `TraceResult` a live run gives, with the settings it showed.
 
 use super::packet::{classify, Answer, ProbeId, Seen};
 use crate::engine::Settings;
 use crate::time::Timestamp;
 use crate::trace::{self, HopResult, Outcome, ProbeResult, TraceEnd, TraceResult, TraceSpec};
+use crate::watch::Schedule;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -23,8 +26,18 @@ pub const GAP: Duration = Duration::from_secs(10);
 /// A probe still waiting this long for its answer is lost.
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Probes kept per hop at most (mtr's rounds: the figures need no more).
+/// Probes kept per hop of a round at most.
 const PER_HOP: usize = 255;
+
+/// The probes of one round, by TTL.
+pub type Hops = BTreeMap<u8, Vec<ProbeResult>>;
+
+/// One pass over the TTLs.
+#[derive(Debug, Clone)]
+pub struct Round {
+    pub start: Timestamp,
+    pub hops: Hops,
+}
 
 /// One session, as found so far.
 #[derive(Debug, Clone)]
@@ -37,35 +50,74 @@ pub struct Session {
     pub port: u16,
     pub flow: Flow,
     /// Whether its probes changed destination port (traceroute -U walks
-    /// them) or source port (a flow per probe).
+    /// them) or source port or echo checksum (a flow per probe).
     pub ports_vary: bool,
     pub flows_vary: bool,
+    /// The first probe's ICMP checksum (0 for TCP and UDP).
+    hashed: u16,
     pub first: Timestamp,
     pub last: Timestamp,
-    pub hops: BTreeMap<u8, Vec<ProbeResult>>,
+    pub rounds: Vec<Round>,
+    /// The lowest TTL probed, and the TTL of the latest probe: a probe at
+    /// the lowest after higher ones starts a round.
+    lowest: u8,
+    latest: u8,
 }
 
 impl Session {
+    /// Whether every probe went on one flow: the same ports (or echo
+    /// checksum) throughout.
+    pub fn one_flow(&self) -> bool {
+        !self.flows_vary && !self.ports_vary
+    }
+
+    fn hops(&self) -> impl Iterator<Item = (&u8, &Vec<ProbeResult>)> {
+        self.rounds.iter().flat_map(|r| &r.hops)
+    }
+
+    /// Whether a probe at `ttl` starts a new round.
+    fn restarts_at(&self, ttl: u8) -> bool {
+        ttl <= self.lowest
+            && self.latest > ttl
+            && self
+                .rounds
+                .last()
+                .is_some_and(|r| r.hops.contains_key(&ttl))
+    }
+
     /// The longest any answer took, the least a timeout can have been.
     fn slowest(&self) -> Duration {
         let rtts = self
-            .hops
-            .values()
-            .flatten()
+            .hops()
+            .flat_map(|(_, probes)| probes)
             .filter_map(|p| p.answer().map(|(_, t)| t));
         rtts.max().unwrap_or_default()
     }
 
-    /// Probes at the TTL probed most.
+    /// Probes at the TTL probed most in a round.
     pub fn probes_per_hop(&self) -> usize {
-        self.hops.values().map(Vec::len).max().unwrap_or(0)
+        self.hops().map(|(_, p)| p.len()).max().unwrap_or(0)
+    }
+
+    /// The rounds' schedule: how many, and the mean time from the start
+    /// of one to the start of the next.
+    pub fn schedule(&self) -> Schedule {
+        let n = self.rounds.len() as u32;
+        let span = match (self.rounds.first(), self.rounds.last()) {
+            (Some(a), Some(b)) => b.start.since(a.start),
+            _ => Duration::ZERO,
+        };
+        Schedule {
+            cycles: Some(u64::from(n)),
+            interval: span / n.saturating_sub(1).max(1),
+        }
     }
 
     /// The settings the session showed: TTLs, probes per hop, a timeout
     /// no shorter than its slowest answer.
     pub fn settings(&self) -> Settings {
-        let first = self.hops.keys().next().copied().unwrap_or(1);
-        let last = self.hops.keys().last().copied().unwrap_or(first);
+        let first = self.lowest;
+        let last = self.hops().map(|(&t, _)| t).max().unwrap_or(first);
         let slowest = self.slowest();
         let timeout = Duration::from_secs(slowest.as_secs() + 1);
         Settings {
@@ -78,13 +130,17 @@ impl Session {
         }
     }
 
-    /// What it found, as a trace: hops up to the destination's (or the
-    /// first unreachable), how it ended.
-    pub fn result(&self) -> TraceResult {
+    /// What each round found, as traces.
+    pub fn results(&self) -> Vec<TraceResult> {
+        self.rounds.iter().map(|r| self.result(&r.hops)).collect()
+    }
+
+    /// What a round found, as a trace: hops up to the destination's (or
+    /// the first unreachable), how it ended.
+    fn result(&self, hops: &Hops) -> TraceResult {
         // The first TTL with an answer that ends a trace; at it, the
         // destination's answer before an unreachable.
-        let end = self
-            .hops
+        let end = hops
             .iter()
             .find_map(|(&ttl, probes)| {
                 let answers = || probes.iter().filter_map(|p| p.answer()).map(|(a, _)| *a);
@@ -109,11 +165,11 @@ impl Session {
             TraceEnd::Reached { ttl, .. } | TraceEnd::Unreachable { ttl, .. } => ttl,
             _ => u8::MAX,
         };
-        let first = self.hops.keys().next().copied().unwrap_or(1);
-        let hops = (first..=self.hops.keys().last().copied().unwrap_or(first).min(last))
+        let first = hops.keys().next().copied().unwrap_or(1);
+        let hops = (first..=hops.keys().last().copied().unwrap_or(first).min(last))
             .map(|ttl| HopResult {
                 ttl,
-                probes: self.hops.get(&ttl).cloned().unwrap_or_default(),
+                probes: hops.get(&ttl).cloned().unwrap_or_default(),
             })
             .collect();
         TraceResult::new(TraceSpec::new(self.protocol, self.port), hops, end)
@@ -123,6 +179,7 @@ impl Session {
 #[derive(Debug, Clone, Copy)]
 struct Waiting {
     session: usize,
+    round: usize,
     ttl: u8,
     at: usize,
     ident: u16,
@@ -133,10 +190,12 @@ struct Waiting {
 pub enum Taken {
     Probe {
         session: usize,
+        round: usize,
         ttl: u8,
     },
     Answer {
         session: usize,
+        round: usize,
         ttl: u8,
     },
     /// A packet no session has (yet).
@@ -150,8 +209,8 @@ pub struct Finder {
     /// The open session of each (source, destination, kind).
     open: HashMap<(IpAddr, IpAddr, Protocol), usize>,
     /// Probes waiting for an answer, by what answers echo (several when a
-    /// tool repeats its fields): session, TTL, position in the hop, IPv4
-    /// identification.
+    /// tool repeats its fields): session, round, TTL, position in the
+    /// hop, IPv4 identification.
     pending: HashMap<ProbeId, Vec<Waiting>>,
     seen: u64,
 }
@@ -165,9 +224,18 @@ impl Finder {
         }
         match classify(ip) {
             Seen::Probe(p) if (1..=MAX_PROBE_TTL).contains(&p.ttl) => {
-                let session = self.session_for(ts, p.id);
+                let session = self.session_for(ts, p.id, p.hashed);
                 let s = &mut self.sessions[session];
-                let hop = s.hops.entry(p.ttl).or_default();
+                if s.restarts_at(p.ttl) {
+                    s.rounds.push(Round {
+                        start: ts,
+                        hops: Hops::new(),
+                    });
+                }
+                s.lowest = s.lowest.min(p.ttl);
+                s.latest = p.ttl;
+                let round = s.rounds.len() - 1;
+                let hop = s.rounds[round].hops.entry(p.ttl).or_default();
                 if hop.len() >= PER_HOP {
                     return Taken::Nothing;
                 }
@@ -181,12 +249,14 @@ impl Finder {
                 });
                 self.pending.entry(p.id).or_default().push(Waiting {
                     session,
+                    round,
                     ttl: p.ttl,
                     at: hop.len() - 1,
                     ident: p.ident,
                 });
                 Taken::Probe {
                     session,
+                    round,
                     ttl: p.ttl,
                 }
             }
@@ -195,14 +265,17 @@ impl Finder {
         }
     }
 
-    fn session_for(&mut self, ts: Timestamp, id: ProbeId) -> usize {
+    fn session_for(&mut self, ts: Timestamp, id: ProbeId, hashed: u16) -> usize {
         let key = (id.src, id.dst, id.protocol);
         if let Some(&i) = self.open.get(&key) {
             let s = &mut self.sessions[i];
             if ts.since(s.last) <= GAP {
                 s.last = ts;
                 s.ports_vary |= id.port() != s.port;
-                s.flows_vary |= flow_of(&id) != s.flow;
+                s.flows_vary |= match id.protocol {
+                    Protocol::Icmp => hashed != s.hashed,
+                    _ => flow_of(&id) != s.flow,
+                };
                 return i;
             }
         }
@@ -214,9 +287,15 @@ impl Finder {
             flow: flow_of(&id),
             ports_vary: false,
             flows_vary: false,
+            hashed,
             first: ts,
             last: ts,
-            hops: BTreeMap::new(),
+            rounds: vec![Round {
+                start: ts,
+                hops: Hops::new(),
+            }],
+            lowest: u8::MAX,
+            latest: 0,
         });
         self.open.insert(key, self.sessions.len() - 1);
         self.sessions.len() - 1
@@ -233,7 +312,11 @@ impl Finder {
             None => waiting.len().checked_sub(1),
         };
         let Some(Waiting {
-            session, ttl, at, ..
+            session,
+            round,
+            ttl,
+            at,
+            ..
         }) = which.map(|i| waiting.remove(i))
         else {
             return Taken::Nothing;
@@ -241,7 +324,8 @@ impl Finder {
         if waiting.is_empty() {
             self.pending.remove(&a.id);
         }
-        let probe = &mut self.sessions[session].hops.get_mut(&ttl).expect("filed")[at];
+        let hops = &mut self.sessions[session].rounds[round].hops;
+        let probe = &mut hops.get_mut(&ttl).expect("filed")[at];
         probe.outcome = Outcome::Answered {
             answer: trace::Answer {
                 at: ts,
@@ -255,14 +339,21 @@ impl Finder {
             },
             rtt: ts.since(probe.sent),
         };
-        Taken::Answer { session, ttl }
+        Taken::Answer {
+            session,
+            round,
+            ttl,
+        }
     }
 
     /// Forgets probes that waited too long: they stay lost.
     fn expire(&mut self, now: Timestamp) {
         let sessions = &self.sessions;
         self.pending.retain(|_, waiting| {
-            waiting.retain(|w| now.since(sessions[w.session].hops[&w.ttl][w.at].sent) < WAIT);
+            waiting.retain(|w| {
+                let hops = &sessions[w.session].rounds[w.round].hops;
+                now.since(hops[&w.ttl][w.at].sent) < WAIT
+            });
             !waiting.is_empty()
         });
     }
@@ -271,7 +362,7 @@ impl Finder {
     pub fn finish(self) -> Vec<Session> {
         self.sessions
             .into_iter()
-            .filter(|s| s.hops.len() >= 2)
+            .filter(|s| s.hops().any(|(&ttl, _)| ttl != s.lowest))
             .collect()
     }
 }

@@ -94,13 +94,10 @@ pub fn header(run: &RunInfo, schedule: &Schedule, summary: &Summary) -> String {
     )
 }
 
+/// "1 s", "0.5 s", "0.826 s": to the millisecond, no trailing zeros.
 fn interval(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s} s")
-    }
+    let s = format!("{:.3}", d.as_secs_f64());
+    format!("{} s", s.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// One trace's table.

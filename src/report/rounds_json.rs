@@ -82,6 +82,20 @@ pub fn render(
     names: &Names,
     findings: &[Finding],
 ) -> String {
+    let v = document(run, schedule, summary, names, findings);
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The whole document.
+pub fn document(
+    run: &RunInfo,
+    schedule: &Schedule,
+    summary: &Summary,
+    names: &Names,
+    findings: &[Finding],
+) -> Value {
     let mut v = head(run);
     v["rounds"] = json!({
         "completed": summary.rounds,
@@ -91,7 +105,5 @@ pub fn render(
     v["traces"] = summary.traces.iter().map(|t| trace(t, names)).collect();
     let kinds: Vec<String> = summary.traces.iter().map(|t| t.spec.name()).collect();
     v["diagnosis"] = findings.iter().map(|f| finding_of(f, &kinds)).collect();
-    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
-    s.push('\n');
-    s
+    v
 }

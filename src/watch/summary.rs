@@ -119,8 +119,10 @@ impl TraceStats {
         }
     }
 
-    /// The hops to show: up to the destination (or the last hop that ever
-    /// answered), and never a tail that nothing answered.
+    /// The hops to show: up to the destination, or, when it was never
+    /// reached, up to the first silent hop after the last that ever
+    /// answered (where the path goes dark, as mtr shows it): never the
+    /// rest of a tail that nothing answered.
     pub fn shown(&self) -> &[HopStats] {
         let end = match self.destination_ttl {
             Some(ttl) => usize::from(ttl - self.first_ttl) + 1,
@@ -128,7 +130,7 @@ impl TraceStats {
                 .hops
                 .iter()
                 .rposition(|h| h.received > 0)
-                .map_or(0, |i| i + 1),
+                .map_or(1, |i| i + 2),
         };
         &self.hops[..end.min(self.hops.len())]
     }
@@ -296,7 +298,7 @@ mod tests {
     }
 
     #[test]
-    fn a_silent_tail_is_not_shown() {
+    fn a_silent_tail_shows_only_its_first_hop() {
         let mut s = Summary::new(&[spec()], 1);
         let mut r = round(Some("198.18.2.1"), 10);
         r.hops.truncate(2);
@@ -305,6 +307,6 @@ mod tests {
         r.end = TraceEnd::MaxHops;
         s.fold(&[r]);
         assert_eq!(s.traces[0].hops.len(), 4);
-        assert_eq!(s.traces[0].shown().len(), 2);
+        assert_eq!(s.traces[0].shown().len(), 3, "hop 3: where it goes dark");
     }
 }

@@ -203,7 +203,8 @@ fn silent() -> Hop {
     }
 }
 
-/// The hops of one rebuilt trace (a JSON trace of `--json`).
+/// The hops of one rebuilt trace (a JSON trace of `--json`, of one trace
+/// or of rounds).
 pub fn rebuilt_hops(trace: &Value) -> Vec<Hop> {
     let Some(hops) = trace["hops"].as_array() else {
         return Vec::new();
@@ -221,14 +222,11 @@ pub fn rebuilt_hops(trace: &Value) -> Vec<Hop> {
                     }
                 }
             }
-            Hop {
-                first: probes
-                    .iter()
-                    .find(|p| *p != "*")
-                    .cloned()
-                    .unwrap_or_else(|| "*".into()),
-                probes,
-            }
+            // Rounds (mtr's, trippy's) count answers per responder.
+            let answered = probes.iter().find(|p| *p != "*").map(String::as_str);
+            let counted = responders.first().and_then(|r| r["address"].as_str());
+            let first = answered.or(counted).unwrap_or("*").to_string();
+            Hop { first, probes }
         })
         .collect()
 }

@@ -69,7 +69,9 @@ fn a_traceroute_among_other_traffic_is_rebuilt() {
     let sessions = f.finish();
     assert_eq!(sessions.len(), 2);
     for s in &sessions {
-        let r = s.result();
+        let [r] = &s.results()[..] else {
+            panic!("one round")
+        };
         assert_eq!(
             r.hops.len(),
             4,
@@ -112,7 +114,39 @@ fn a_pause_longer_than_the_gap_starts_another_session() {
     assert_eq!(sessions.len(), 2);
     assert!(sessions[1].first.since(sessions[0].last) > GAP);
     assert!(matches!(
-        sessions[1].result().end,
+        sessions[1].results()[0].end,
         TraceEnd::Reached { ttl: 4, .. }
     ));
+}
+
+#[test]
+fn going_back_to_the_lowest_ttl_starts_a_round() {
+    let mut f = Finder::default();
+    traceroute(&mut f, Protocol::Tcp, 0, 100);
+    traceroute(&mut f, Protocol::Tcp, 1_000, 300);
+    traceroute(&mut f, Protocol::Tcp, 2_000, 500);
+    let sessions = f.finish();
+    assert_eq!(sessions.len(), 1);
+    let s = &sessions[0];
+    assert_eq!(s.rounds.len(), 3);
+    let results = s.results();
+    assert!(results
+        .iter()
+        .all(|r| matches!(r.end, TraceEnd::Reached { ttl: 4, .. }) && r.hops[0].probes.len() == 3));
+    assert_eq!(s.schedule().cycles, Some(3));
+    assert_eq!(s.schedule().interval, Duration::from_secs(1));
+    assert_eq!(s.settings().probes_per_hop, 3, "per hop of a round");
+}
+
+#[test]
+fn ttls_going_down_in_one_pass_are_one_round() {
+    // nmap: TTL 6 down to 1, then again at 2 (a retry): one round.
+    let mut f = Finder::default();
+    for (n, ttl) in [6u8, 5, 4, 3, 2, 1, 2].into_iter().enumerate() {
+        let taken = f.packet(at(n as u64), &probe(Protocol::Tcp, ttl, 10 + n as u16));
+        assert!(matches!(taken, Taken::Probe { round: 0, .. }), "{taken:?}");
+    }
+    let sessions = f.finish();
+    assert_eq!(sessions[0].rounds.len(), 1);
+    assert_eq!(sessions[0].settings().first_ttl, 1);
 }
