@@ -160,8 +160,9 @@ fn a_capture_without_a_traceroute_says_so() {
     assert!(err.contains("holds no tracetcp session"), "{err}");
 }
 
-/// Every tool of the corpus (captures/foreign/) in every scenario: the
-/// hops rebuilt from its bare tcpdump capture are the hops it printed.
+/// Every tool of the corpus (captures/foreign/) in every scenario, and
+/// several at once among other traffic: the hops rebuilt from the bare
+/// tcpdump capture are the hops each tool printed.
 #[test]
 fn other_tools_captures_show_the_hops_they_printed() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures/foreign");
@@ -179,6 +180,13 @@ fn other_tools_captures_show_the_hops_they_printed() {
                 failures.push(format!("{name}: {e}"));
             }
         }
+    }
+    let mixed = dir.join(format!("{}.pcap", corpus::MIXED_NAME));
+    let (ok, json, err) = tracetcp(&mixed, &["-n", "--json"]);
+    assert!(ok, "{err}");
+    let printed = std::fs::read_to_string(mixed.with_extension("out")).unwrap();
+    if let Err(e) = corpus::check_mixed(&printed, &serde_json::from_str(&json).unwrap()) {
+        failures.push(e);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -59,6 +59,39 @@ pub fn record(lab: &Lab, command: &str, dev: &str, pcap: &Path) -> Result<String
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Records the mixed capture (corpus::MIXED: several tools at once among
+/// other traffic) in `lab` (the clean scenario) into `dir`, checked as
+/// `record_checked` does.
+pub fn record_mixed(lab: &Lab, dir: &Path, bin: &Path) -> Result<(), String> {
+    let name = corpus::MIXED_NAME;
+    let pcap = dir.join(format!("{name}.pcap"));
+    let outputs = std::env::temp_dir().join(format!("tracetcp-mixed-{}", std::process::id()));
+    let script = corpus::mixed_script(bin.to_str().expect("utf-8 path"))
+        .replace("$T", outputs.to_str().expect("utf-8 path"))
+        .replace("SERVER6", &lab.server_addr(true).to_string())
+        .replace("SERVER", &lab.server_addr(false).to_string());
+    let printed = record(lab, &script, "east", &pcap).map_err(|e| format!("{name}: {e}"))?;
+    std::fs::write(pcap.with_extension("out"), &printed).map_err(|e| e.to_string())?;
+    let doc = replay_json(bin, &pcap)?;
+    corpus::check_mixed(&printed, &doc).map_err(|e| format!("{name}: {e}\n{printed}"))
+}
+
+fn replay_json(bin: &Path, pcap: &Path) -> Result<serde_json::Value, String> {
+    let out = Command::new(bin)
+        .arg("--replay")
+        .arg(pcap)
+        .args(["-n", "--json"])
+        .output()
+        .expect("tracetcp --replay");
+    serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "{}: no JSON ({e}): {}",
+            pcap.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
 /// Runs `tool` at `place` in `lab` (built for it) into
 /// `dir`/TOOL-PLACE.pcap, with what it printed in TOOL-PLACE.out, and
 /// checks that `tracetcp` (`bin`) rebuilds the hops it printed from the
@@ -81,22 +114,17 @@ pub fn record_checked(
     );
     let printed = record(lab, &command, tool.dev, &pcap).map_err(|e| format!("{name}: {e}"))?;
     std::fs::write(pcap.with_extension("out"), &printed).map_err(|e| e.to_string())?;
-    let replay = |flags: &[&str]| {
+    let doc = replay_json(bin, &pcap)?;
+    corpus::check(tool, &printed, &doc).map_err(|e| {
         let out = Command::new(bin)
             .arg("--replay")
             .arg(&pcap)
-            .arg("-n")
-            .args(flags)
+            .args(["-n", "--show-packets"])
             .output()
             .expect("tracetcp --replay");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let json = replay(&["--json"]);
-    let doc = serde_json::from_str(&json).map_err(|e| format!("{name}: no JSON ({e})"))?;
-    corpus::check(tool, &printed, &doc).map_err(|e| {
         format!(
             "{name}: {e}\n--- printed by `{command}`\n{printed}--- replayed\n{}",
-            replay(&["--show-packets"])
+            String::from_utf8_lossy(&out.stdout)
         )
     })
 }

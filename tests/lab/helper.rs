@@ -261,7 +261,24 @@ fn record_foreign(dir: &Path, only: &[String]) -> ExitCode {
             );
         }
     }
+    if only.is_empty() || only.iter().any(|n| n == corpus::MIXED_NAME) {
+        let lab = lab::foreign::build("clean");
+        match lab::foreign::record_mixed(&lab, dir, &tracetcp()) {
+            Ok(()) => println!("recorded {}", corpus::MIXED_NAME),
+            Err(e) => {
+                failed += 1;
+                eprintln!("FAILED {e}");
+            }
+        }
+    }
     if only.is_empty() {
+        index += &format!(
+            "| {} | {} started {} s apart, among ping and an HTTP request to SERVER \
+             (tests/support/corpus.rs: `mixed_script`) (on east) | one session per tool |\n",
+            corpus::MIXED_NAME,
+            corpus::MIXED.join(", "),
+            corpus::STAGGER
+        );
         std::fs::write(dir.join("README.md"), index).expect("README");
     }
     if failed > 0 {

@@ -135,6 +135,37 @@ pub const PLACES: &[Place] = &[
     },
 ];
 
+/// A capture of several tools at once, started `STAGGER` apart in this
+/// order (so their sessions start in it), among other traffic: ping and
+/// an HTTP request to the server. Recorded in the clean scenario; the
+/// output holds each tool's after a line "== TOOL ==".
+pub const MIXED: &[&str] = &["traceroute-I", "traceroute6-T", "mtr-U", "nmap"];
+pub const MIXED_NAME: &str = "mixed-clean";
+pub const STAGGER: &str = "0.5";
+pub const BACKGROUND: &str = "ping -q -i 0.2 -c 25 SERVER >/dev/null 2>&1 & \
+     curl -s -m 2 http://SERVER/ >/dev/null 2>&1 &";
+
+pub fn tool_named(name: &str) -> &'static Tool {
+    TOOLS
+        .iter()
+        .find(|t| t.name == name)
+        .expect("a corpus tool")
+}
+
+/// The sh script of the mixed capture (placeholders as in TOOLS).
+pub fn mixed_script(bin: &str) -> String {
+    let mut script = format!("{BACKGROUND}\n");
+    for (i, name) in MIXED.iter().enumerate() {
+        let command = command_line(tool_named(name), 80, "SERVER", "SERVER6", bin);
+        script += &format!("{command} > \"$T.{i}\" 2>&1 &\nsleep {STAGGER}\n");
+    }
+    script += "wait\n";
+    for (i, name) in MIXED.iter().enumerate() {
+        script += &format!("echo '== {name} =='; cat \"$T.{i}\"; rm -f \"$T.{i}\"\n");
+    }
+    script
+}
+
 /// The sh command line of `tool` aimed at `port` (`bin`: tracetcp).
 pub fn command_line(tool: &Tool, port: u16, server: &str, server6: &str, bin: &str) -> String {
     tool.command
@@ -239,7 +270,32 @@ pub fn check(tool: &Tool, printed: &str, replayed: &Value) -> Result<(), String>
     if sessions != 1 || replayed["inferred"] != Value::Bool(true) {
         return Err(format!("{} inferred sessions, not one", sessions));
     }
-    let mut rebuilt = rebuilt_hops(&replayed["sessions"][0]["traces"][0]);
+    check_session(tool, printed, &replayed["sessions"][0])
+}
+
+/// Checks the mixed capture: one session per tool, in the order they
+/// started, each showing what its tool printed.
+pub fn check_mixed(printed: &str, replayed: &Value) -> Result<(), String> {
+    let sessions = replayed["sessions"].as_array().cloned().unwrap_or_default();
+    let parts: Vec<&str> = printed.split("== ").skip(1).collect();
+    if sessions.len() != MIXED.len() || parts.len() != MIXED.len() {
+        return Err(format!(
+            "{} sessions and {} outputs for {} tools",
+            sessions.len(),
+            parts.len(),
+            MIXED.len()
+        ));
+    }
+    for ((name, part), session) in MIXED.iter().zip(parts).zip(&sessions) {
+        let part = part.strip_prefix(&format!("{name} ==")).unwrap_or(part);
+        check_session(tool_named(name), part, session).map_err(|e| format!("{name}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Checks one inferred session against what its tool printed.
+fn check_session(tool: &Tool, printed: &str, session: &Value) -> Result<(), String> {
+    let mut rebuilt = rebuilt_hops(&session["traces"][0]);
     let printed = printed_hops(printed);
     // mtr and trippy show a run of silent hops at the end as one.
     if printed.last().is_some_and(|h| h.first == "*") {
