@@ -434,6 +434,7 @@ pub mod mpls;
 pub mod rules;
 pub mod scenarios;
 pub mod tcpdump;
+pub mod usage;
 
 /// A counter of /proc/net/snmp ("Icmp: ... OutDestUnreachs ..." header
 /// line, values on the next) or /proc/net/snmp6 ("Icmp6OutDestUnreachs N").
