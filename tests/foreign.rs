@@ -190,3 +190,41 @@ fn other_tools_captures_show_the_hops_they_printed() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The same tools' captures converted by editcap (fuzz/corpus/recording):
+/// pcapng, nanosecond pcap, and two pcapng sections one after the other
+/// (`cat a.pcapng b.pcapng`) rebuild what the tools printed.
+#[test]
+fn other_formats_of_the_corpus_rebuild_the_same_hops() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let printed = |name: &str| {
+        std::fs::read_to_string(root.join(format!("captures/foreign/{name}.out"))).unwrap()
+    };
+    let traceroute = corpus::tool_named("traceroute-T");
+    let replayed = |file: &str| {
+        let (ok, json, err) = tracetcp(
+            &root.join("fuzz/corpus/recording").join(file),
+            &["-n", "--json"],
+        );
+        assert!(ok, "{file}: {err}");
+        serde_json::from_str::<serde_json::Value>(&json).unwrap()
+    };
+    for file in ["foreign-pcapng.pcapng", "foreign-nsec.pcap"] {
+        let doc = replayed(file);
+        corpus::check(traceroute, &printed("traceroute-T-silent-router"), &doc)
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+    let doc = replayed("foreign-two-sections.pcapng");
+    corpus::check_session(
+        traceroute,
+        &printed("traceroute-T-silent-router"),
+        &doc["sessions"][0],
+    )
+    .unwrap();
+    corpus::check_session(
+        corpus::tool_named("tcptraceroute"),
+        &printed("tcptraceroute-clean"),
+        &doc["sessions"][1],
+    )
+    .unwrap();
+}

@@ -1,8 +1,8 @@
 //! A mutation fuzzer for the recording reader and the replay behind it,
 //! on stable Rust (the libFuzzer targets in fuzz/ need nightly). Seeds are
-//! the recordings in captures/; mutations flip bits, overwrite bytes
-//! (block lengths and option lengths included) with boundary values,
-//! truncate, splice and duplicate blocks. Every input replays in every
+//! the recordings in captures/ and other tools' captures; mutations flip
+//! bits, overwrite bytes (block lengths and option lengths included) with
+//! boundary values, truncate, splice and duplicate blocks. Every input replays in every
 //! report format, in this process: none may panic.
 //!
 //! `cargo test` runs a short pass with the seed tests/test.sh prints
@@ -21,11 +21,13 @@ use seeded::{seed, Rng};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The recordings of captures/ and the libFuzzer corpus (hostile ones
-/// included: every port claimed, cut in the middle of a packet).
+/// The recordings of captures/, other tools' bare captures
+/// (captures/foreign: inference) and the libFuzzer corpus (hostile ones
+/// included: every port claimed, cut in the middle of a packet; other
+/// tools' captures as pcapng, nanosecond pcap, two sections).
 fn seeds() -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files: Vec<PathBuf> = ["captures", "fuzz/corpus/recording"]
+    let mut files: Vec<PathBuf> = ["captures", "captures/foreign", "fuzz/corpus/recording"]
         .iter()
         .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
         .map(|e| e.unwrap().path())

@@ -27,7 +27,8 @@ if ! command -v cargo >/dev/null 2>&1; then
     export PATH="$HOME/.cargo/bin:$PATH"
 fi
 # trippy is not packaged in Debian: built from crates.io (a few minutes),
-# the version captures/foreign was recorded with.
-if ! command -v trip >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/trip" ]; then
+# the version captures/foreign was recorded with; only for the tests
+# (`setup.sh --with-trippy`), not the demo.
+if [ "${1:-}" = --with-trippy ] && ! command -v trip >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/trip" ]; then
     cargo install --locked --version 0.13.0 trippy
 fi

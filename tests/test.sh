@@ -4,7 +4,7 @@
 # end-to-end tests. Run as root from anywhere; .ci/run calls this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tests/setup.sh
+bash tests/setup.sh --with-trippy
 export PATH="$HOME/.cargo/bin:$PATH"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings

@@ -294,7 +294,7 @@ pub fn check_mixed(printed: &str, replayed: &Value) -> Result<(), String> {
 }
 
 /// Checks one inferred session against what its tool printed.
-fn check_session(tool: &Tool, printed: &str, session: &Value) -> Result<(), String> {
+pub fn check_session(tool: &Tool, printed: &str, session: &Value) -> Result<(), String> {
     let mut rebuilt = rebuilt_hops(&session["traces"][0]);
     let printed = printed_hops(printed);
     // mtr and trippy show a run of silent hops at the end as one.
