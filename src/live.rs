@@ -42,6 +42,8 @@ pub struct Config {
     pub source: Option<IpAddr>,
     pub write: Option<PathBuf>,
     pub diagnosis: bool,
+    /// List every silent hop of a trace's tail (`--all-hops`).
+    pub every_hop: bool,
     /// The flow every trace keeps (`--flow`); picked at random if `None`.
     pub flow: Option<Flow>,
     /// Rounds (`--cycles`, `--watch`) instead of one trace.
@@ -71,6 +73,7 @@ pub fn session_for(config: &Config) -> Result<(Session, RunInfo)> {
         source: src,
         flow: session.flow(),
         settings: config.settings.clone(),
+        every_hop: config.every_hop,
     };
     Ok((session, run))
 }

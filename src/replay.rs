@@ -27,6 +27,8 @@ pub struct ReplayConfig {
     pub numeric: bool,
     pub show_packets: bool,
     pub diagnosis: bool,
+    /// List every silent hop of a trace's tail (`--all-hops`).
+    pub every_hop: bool,
     /// A capture with no session of ours: the inferred session to show
     /// (from 1); all when `None`.
     pub session: Option<usize>,
@@ -109,6 +111,7 @@ pub fn run_stream(
                 format: config.format,
                 show_packets: config.show_packets,
                 diagnosis: config.diagnosis,
+                every_hop: config.every_hop,
                 session: config.session,
             };
             return crate::infer::replay::run(reader, &shown, asked, &mut out);
@@ -135,6 +138,7 @@ pub fn run_stream(
         source: session.src(),
         flow: session.flow(),
         settings: settings.clone(),
+        every_hop: config.every_hop,
     };
     let (run, report) = match info.rounds {
         None => {

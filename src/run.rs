@@ -21,6 +21,9 @@ pub struct RunInfo {
     /// say otherwise).
     pub flow: Flow,
     pub settings: Settings,
+    /// List every silent hop at the end of a trace (`--all-hops`); by
+    /// default a tail of silent hops is one line.
+    pub every_hop: bool,
 }
 
 impl RunInfo {
@@ -99,6 +102,7 @@ pub mod testing {
             source: "198.18.0.1".parse().unwrap(),
             flow: Flow::new(45123),
             settings: Settings::default(),
+            every_hop: false,
         }
     }
 }

@@ -65,7 +65,7 @@ fn fixtures_show_what_they_are_about() {
     assert!(read("tcp-open", "classic").contains("Connection established to 198.18.3.2"));
     assert!(read("tcp-closed", "classic").contains("Port closed on 198.18.3.2"));
     assert!(read("silent-router", "classic").contains("\n2\t*\t*\t*\tRequest timed out.\n3\t"));
-    assert!(read("blocked-port", "classic").contains("\n3\t*\t*\t*\tRequest timed out.\n"));
+    assert!(read("blocked-port", "classic").contains("\n3-6\t*\tNo answer from hop 3 to hop 6.\n"));
     assert!(read("proxy", "classic").contains("\n2\tDestination Reached in"));
     assert!(read("admin-prohibited", "classic").contains(" !X\t"));
     assert!(read("udp", "classic").contains("Port closed on 198.18.3.2"));
@@ -253,5 +253,35 @@ fn the_debug_view_shows_each_quote_against_its_probe() {
     assert!(
         answer("3").contains("; quote: DSCP 0->8, MSS 1460->1200, checksum 0x"),
         "{text}"
+    );
+}
+
+/// A silent tail is one line; `--all-hops` lists each of its hops, in
+/// classic and condensed output alike.
+#[test]
+fn all_hops_lists_every_hop_of_a_silent_tail() {
+    let pcap = captures().join("blocked-port.pcap");
+    let run = |flags: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_tracetcp"))
+            .arg("--replay")
+            .arg(&pcap)
+            .arg("-n")
+            .args(flags)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(run(&[]).contains("\n3-6\t*\tNo answer from hop 3 to hop 6.\nTrace Complete.\n"));
+    let all = run(&["--all-hops"]);
+    for ttl in 3..=6 {
+        assert!(
+            all.contains(&format!("\n{ttl}\t*\t*\t*\tRequest timed out.\n")),
+            "{all}"
+        );
+    }
+    assert!(run(&["-c"]).contains("[198.18.3.2:135]  3-6\t*\tNo answer from hop 3 to hop 6.\n"));
+    assert!(
+        run(&["-c", "--all-hops"]).contains("[198.18.3.2:135]  6\t*\t*\t*\tRequest timed out.\n")
     );
 }

@@ -46,6 +46,7 @@ impl Cli {
                 numeric: self.numeric,
                 show_packets: self.show_packets,
                 diagnosis: !self.no_diagnosis,
+                every_hop: self.all_hops,
                 session: self.session,
             })),
             None => self.config().map(Mode::Live),
@@ -212,6 +213,7 @@ impl Cli {
             source: self.source,
             write: self.write.clone(),
             diagnosis: !self.no_diagnosis,
+            every_hop: self.all_hops,
             flow: self.flow.map(Flow::new),
             rounds,
         })

@@ -179,6 +179,11 @@ pub struct Cli {
     #[arg(long = "no-diagnosis")]
     pub no_diagnosis: bool,
 
+    /// List every silent hop at the end of a trace (by default a tail of
+    /// silent hops is one line: "7-30  *  No answer from hop 7 to hop 30.")
+    #[arg(long = "all-hops")]
+    pub all_hops: bool,
+
     /// Send every probe of a trace on this flow (TCP/UDP source port,
     /// ICMP checksum) instead of the one picked at random, to walk
     /// another of several load-balanced paths

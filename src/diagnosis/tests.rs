@@ -11,6 +11,7 @@ const DST: &str = "198.18.3.2";
 
 fn run(max_hops: u8) -> RunInfo {
     RunInfo {
+        every_hop: false,
         host: DST.into(),
         address: ip(DST),
         source: ip("198.18.0.1"),

@@ -41,6 +41,7 @@ fn session() -> Session {
 
 fn run_info() -> crate::report::RunInfo {
     crate::report::RunInfo {
+        every_hop: false,
         host: "198.18.9.2".into(),
         address: ip("198.18.9.2"),
         source: ip("198.18.0.1"),

@@ -43,7 +43,7 @@ fn about(s: &Session) -> String {
     )
 }
 
-fn run_info(s: &Session) -> RunInfo {
+fn run_info(s: &Session, every_hop: bool) -> RunInfo {
     let mut settings = s.settings();
     settings.paths = if s.one_flow() {
         Paths::OneFlow
@@ -56,6 +56,7 @@ fn run_info(s: &Session) -> RunInfo {
         source: s.src,
         flow: s.flow,
         settings,
+        every_hop,
     }
 }
 
@@ -73,8 +74,8 @@ fn summary(s: &Session, run: &RunInfo) -> Summary {
 
 /// A session's report: its trace, or with several rounds their
 /// statistics, as live runs show them.
-fn report(s: &Session, format: Format, names: &Names, diagnosis: bool) -> String {
-    let run = run_info(s);
+fn report(s: &Session, format: Format, names: &Names, asked: &Asked) -> String {
+    let (run, diagnosis) = (run_info(s, asked.every_hop), asked.diagnosis);
     match s.rounds.len() {
         1 => report::render(format, &run, &s.results(), names, diagnosis),
         _ => {
@@ -86,7 +87,7 @@ fn report(s: &Session, format: Format, names: &Names, diagnosis: bool) -> String
 
 /// A session's JSON document, said to be inferred.
 fn document(s: &Session, number: usize, names: &Names, diagnosis: bool) -> Value {
-    let run = run_info(s);
+    let run = run_info(s, false);
     let mut doc = match s.rounds.len() {
         1 => {
             let results = s.results();
@@ -115,6 +116,7 @@ pub struct Asked {
     pub format: Option<Format>,
     pub show_packets: bool,
     pub diagnosis: bool,
+    pub every_hop: bool,
     /// The session to show (from 1); all when `None`.
     pub session: Option<usize>,
 }
@@ -217,7 +219,7 @@ pub fn run(
                 sessions.len(),
                 about(s)
             );
-            text += &report(s, format, &names, config.diagnosis);
+            text += &report(s, format, &names, &config);
         }
         text
     };

@@ -109,30 +109,49 @@ impl<W: Write> LivePrinter<W> {
                 write!(self.out, "{}", text.trace_start(&self.run, i, &spec))?;
                 self.started = true;
             }
-            // What the path rewrote, from the hops final so far: once per
-            // flush, not once per hop printed.
-            let marks = (self.printed[i] < self.final_hops[i])
-                .then(|| report::HopMarks::of(&self.run, &engine.result(i)));
-            while self.printed[i] < self.final_hops[i] {
-                let ttl = engine.settings().first_ttl + self.printed[i] as u8;
-                let hop = engine.hop(i, ttl);
-                resolver.wait(&hop.addresses());
-                let marks = marks.as_ref().map(|m| m.at(&hop)).unwrap_or_default();
-                write!(
-                    self.out,
-                    "{}",
-                    text.hop(&self.run, &spec, &hop, &resolver.names(), &marks)
-                )?;
-                self.printed[i] += 1;
-            }
             if !self.done[i] {
+                self.print_final_hops(engine, text, i)?;
                 break;
             }
-            write!(self.out, "{}", text.trace_end(&self.run, &engine.result(i)))?;
+            // The rest at once, as a report of the finished trace shows it
+            // (its silent tail as one line).
+            let r = engine.result(i);
+            for h in r.hops.iter().skip(self.printed[i]) {
+                resolver.wait(&h.addresses());
+            }
+            let rest = text.hops(&self.run, &r, &resolver.names(), self.printed[i]);
+            write!(self.out, "{rest}{}", text.trace_end(&self.run, &r))?;
             self.cursor += 1;
             self.started = false;
         }
         self.out.flush()
+    }
+
+    /// Prints the final hops of unfinished trace `i`, but holds back a run
+    /// of silent hops that no later final hop follows yet: it may be the
+    /// trace's silent tail, shown as one line once the trace is done.
+    fn print_final_hops(&mut self, engine: &Engine, text: Text, i: usize) -> io::Result<()> {
+        let first = engine.settings().first_ttl;
+        let spec = engine.spec(i);
+        let hop = |k: usize| engine.hop(i, first + k as u8);
+        let answers_after = |k: usize| (k + 1..self.final_hops[i]).any(|j| !hop(j).all_lost());
+        // What the path rewrote, from the hops final so far: once per
+        // flush, not once per hop printed.
+        let marks = (self.printed[i] < self.final_hops[i])
+            .then(|| report::HopMarks::of(&self.run, &engine.result(i)));
+        while self.printed[i] < self.final_hops[i] {
+            let k = self.printed[i];
+            let h = hop(k);
+            if h.all_lost() && !self.run.every_hop && !answers_after(k) {
+                break;
+            }
+            self.resolver.wait(&h.addresses());
+            let marks = marks.as_ref().map(|m| m.at(&h)).unwrap_or_default();
+            let line = text.hop(&self.run, &spec, &h, &self.resolver.names(), &marks);
+            write!(self.out, "{line}")?;
+            self.printed[i] += 1;
+        }
+        Ok(())
     }
 
     /// Prints the rest: the whole report for JSON and comparisons; for
@@ -160,16 +179,8 @@ impl<W: Write> LivePrinter<W> {
             if !self.started {
                 write!(self.out, "{}", text.trace_start(&self.run, i, &r.spec))?;
             }
-            let marks = report::HopMarks::of(&self.run, r);
-            for h in r.hops.iter().skip(self.printed[i]) {
-                let marks = marks.at(h);
-                write!(
-                    self.out,
-                    "{}",
-                    text.hop(&self.run, &r.spec, h, &resolver.names(), &marks)
-                )?;
-            }
-            write!(self.out, "{}", text.trace_end(&self.run, r))?;
+            let rest = text.hops(&self.run, r, &resolver.names(), self.printed[i]);
+            write!(self.out, "{rest}{}", text.trace_end(&self.run, r))?;
             self.started = false;
         }
         self.cursor = results.len();

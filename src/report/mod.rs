@@ -80,6 +80,32 @@ impl Text {
         text
     }
 
+    /// A run of silent hops at the end of a trace, as one line.
+    pub fn silent_tail(self, run: &RunInfo, spec: &TraceSpec, first: u8, last: u8) -> String {
+        let line = format!("{first}-{last}\t*\tNo answer from hop {first} to hop {last}.\n");
+        match self {
+            Text::Classic => line,
+            Text::Condensed => format!("{}  {line}", condensed::label(run.address, spec)),
+        }
+    }
+
+    /// The hop lines of a trace from its `from`-th hop on, its silent
+    /// tail (see `silent_tail`) as one line.
+    pub fn hops(self, run: &RunInfo, r: &TraceResult, names: &Names, from: usize) -> String {
+        let marks = HopMarks::of(run, r);
+        let tail = silent_tail(run, r);
+        let mut out = String::new();
+        for (k, h) in r.hops.iter().enumerate().skip(from) {
+            if tail == Some(k) {
+                let last = r.hops.last().map_or(h.ttl, |l| l.ttl);
+                out.push_str(&self.silent_tail(run, &r.spec, h.ttl, last));
+                break;
+            }
+            out.push_str(&self.hop(run, &r.spec, h, names, &marks.at(h)));
+        }
+        out
+    }
+
     pub fn trace_end(self, run: &RunInfo, r: &TraceResult) -> String {
         let path_mtu = crate::mtu::analyse(r, run.address.is_ipv6())
             .filter(|_| !r.hops.is_empty())
@@ -100,14 +126,24 @@ impl Text {
         let mut out = String::new();
         for (i, r) in results.iter().enumerate() {
             out.push_str(&self.trace_start(run, i, &r.spec));
-            let marks = HopMarks::of(run, r);
-            for h in &r.hops {
-                out.push_str(&self.hop(run, &r.spec, h, names, &marks.at(h)));
-            }
+            out.push_str(&self.hops(run, r, names, 0));
             out.push_str(&self.trace_end(run, r));
         }
         out
     }
+}
+
+/// Where the silent tail of a finished trace starts (an index into its
+/// hops) when it is shown as one line: two silent hops at least after a
+/// hop that answered (a trace silent throughout, as a filtered port of a
+/// range, keeps the original tool's lines), the trace not interrupted,
+/// the full listing (`--all-hops`) not asked for.
+pub fn silent_tail(run: &RunInfo, r: &TraceResult) -> Option<usize> {
+    if run.every_hop || r.end == TraceEnd::Interrupted {
+        return None;
+    }
+    let silent = r.hops.iter().rev().take_while(|h| h.all_lost()).count();
+    (silent >= 2 && silent < r.hops.len()).then(|| r.hops.len() - silent)
 }
 
 /// The whole report of finished traces, with the diagnosis when asked

@@ -28,6 +28,7 @@ fn expand_tabs(s: &str) -> String {
 
 fn run(host: &str, address: &str, settings: Settings) -> RunInfo {
     RunInfo {
+        every_hop: false,
         host: host.to_string(),
         address: ip(address),
         source: ip("192.168.0.2"),

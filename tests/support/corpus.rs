@@ -186,7 +186,7 @@ pub struct Hop {
 /// The hops a tool printed: lines that start with a hop number
 /// (traceroute " 3  198.18.2.2  0.07 ms  *", mtr "  2.|-- ???",
 /// trippy's "│ 2   ┆ ???   ┆", scamper, nmap "3   0.02 ms 198.18.2.2" and
-/// its silent "2   ..." or "2   ... 4").
+/// its silent "2   ..." or "2   ... 4", tracetcp's silent tail "3-6  *").
 pub fn printed_hops(out: &str) -> Vec<Hop> {
     let mut hops = Vec::new();
     for line in out.lines() {
@@ -195,6 +195,12 @@ pub fn printed_hops(out: &str) -> Vec<Hop> {
             .replace(".|--", " ")
             .replace(".`--", " ");
         let words: Vec<&str> = line.split_whitespace().collect();
+        // tracetcp's silent tail in one line: "3-6  *  No answer ...".
+        let range = words.first().and_then(|w| w.split_once('-'));
+        if let Some((Ok(a), Ok(b))) = range.map(|(a, b)| (a.parse::<u8>(), b.parse::<u8>())) {
+            hops.extend((a..=b).map(|_| silent()));
+            continue;
+        }
         let Some(Ok(ttl)) = words.first().map(|w| w.parse::<u8>()) else {
             continue;
         };

@@ -21,6 +21,7 @@ pub fn replay_as(path: &Path, format: Option<Format>, show_packets: bool) -> Res
         path: path.to_path_buf(),
         format,
         diagnosis: true,
+        every_hop: false,
         numeric: true,
         show_packets,
         session: None,

@@ -19,6 +19,7 @@ pub fn replay_in_every_format(input: &[u8]) {
             numeric: false,
             show_packets: format == Format::Json,
             diagnosis: true,
+            every_hop: false,
             session: None,
         };
         let stream: Box<dyn std::io::Read> = Box::new(std::io::Cursor::new(input.to_vec()));
