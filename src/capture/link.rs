@@ -43,7 +43,8 @@ pub fn ip_offset(linktype: i32, frame: &[u8]) -> Option<usize> {
     let offset = match linktype {
         RAW_DLT | RAW | IPV4 | IPV6 => 0,
         NULL | LOOP => {
-            // host- (NULL) or network-order (LOOP) address family: 2 (AF_INET) or 10/24/28/30 (AF_INET6)
+            // The address family in host (NULL) or network (LOOP) byte
+            // order: 2 (AF_INET) or 10/24/28/30 (AF_INET6)
             let af = u32::from_ne_bytes(frame.get(..4)?.try_into().ok()?);
             let af = if af > 0xffff { af.swap_bytes() } else { af };
             matches!(af, 2 | 10 | 24 | 28 | 30).then_some(4)?
