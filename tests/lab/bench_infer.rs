@@ -1,5 +1,6 @@
 //! The any-capture benchmark: a million-packet tcpdump file (Ethernet,
-//! classic pcap) of ordinary traffic with four other tools' traceroutes
+//! classic pcap) of ordinary traffic (TCP data and SYNs, UDP, pings, all
+//! with TTL 64) with four other tools' traceroutes
 //! from captures/foreign merged in at their own pace, replayed by
 //! `tracetcp --replay` (inference: every packet classified, sessions
 //! rebuilt), beside `tcpdump -r` reading the same file. No privileges:
@@ -44,20 +45,39 @@ fn packets(file: &Path) -> Vec<(u64, Vec<u8>)> {
     out
 }
 
-/// An ordinary TCP segment (ACK with 100 bytes of data, TTL 64) between
-/// two hosts outside the traces, as an Ethernet frame.
-fn ordinary() -> Vec<u8> {
-    let mut f = vec![0u8; 12];
-    f.extend([0x08, 0x00]);
-    let mut ip = vec![0x45, 0, 0, 140, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0];
-    ip.extend([198, 18, 0, 1, 198, 18, 9, 9]);
-    f.extend(ip);
-    f.extend([
-        0xc3, 0x50, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, 0x10, 0x10, 0,
-    ]);
-    f.extend([0, 0, 0, 0]);
-    f.extend([0x61; 100]);
-    f
+/// Ordinary traffic between hosts outside the traces, as Ethernet
+/// frames with TTL 64: a TCP segment with data, a SYN, a DNS-sized UDP
+/// datagram and a ping (the last three look like probes until their TTL
+/// is read).
+fn ordinary() -> Vec<Vec<u8>> {
+    let frame = |protocol: u8, l4: &[u8]| {
+        let mut f = vec![0u8; 12];
+        f.extend([0x08, 0x00]);
+        let [hi, lo] = ((20 + l4.len()) as u16).to_be_bytes();
+        // Version 4, length, identification, DF, TTL 64, no checksum.
+        f.extend([0x45, 0, hi, lo, 0x12, 0x34, 0x40, 0, 64, protocol, 0, 0]);
+        f.extend([198, 18, 0, 1, 198, 18, 9, 9]);
+        f.extend(l4);
+        f
+    };
+    let tcp = |flags: u8, data: usize| {
+        let mut t = vec![
+            0xc3, 0x50, 0x01, 0xbb, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, flags, 0x10, 0,
+        ];
+        t.extend([0, 0, 0, 0]);
+        t.extend(std::iter::repeat_n(0x61, data));
+        t
+    };
+    let mut udp = vec![0xd4, 0x31, 0, 53, 0, 40, 0, 0];
+    udp.extend([0x62; 32]);
+    let mut ping = vec![8, 0, 0, 0, 0x12, 0x34, 0, 1];
+    ping.extend([0x63; 56]);
+    vec![
+        frame(6, &tcp(0x10, 100)),
+        frame(6, &tcp(0x02, 0)),
+        frame(17, &udp),
+        frame(1, &ping),
+    ]
 }
 
 fn write_capture(path: &Path, count: u64) -> u64 {
@@ -98,6 +118,7 @@ fn write_capture(path: &Path, count: u64) -> u64 {
         out.write_all(frame).unwrap();
     };
     let background = ordinary();
+    let background = |n: u64| &background[n as usize % background.len()];
     let mut next = foreign.iter().peekable();
     let mut written = 0;
     for n in 0..count.saturating_sub(foreign.len() as u64) {
@@ -106,7 +127,7 @@ fn write_capture(path: &Path, count: u64) -> u64 {
             record(*ft, f);
             written += 1;
         }
-        record(t, &background);
+        record(t, background(n));
         written += 1;
     }
     for (ft, f) in next {
