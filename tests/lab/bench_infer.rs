@@ -17,6 +17,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
+use tracetcp::record::reader::Reader;
 
 /// The traceroutes merged in, from captures/foreign.
 const TRACES: [&str; 4] = [
@@ -26,21 +27,17 @@ const TRACES: [&str; 4] = [
     "scamper-icmp-paris-clean",
 ];
 
-/// The packets of a little-endian microsecond pcap (as tcpdump writes
+/// The packets of a corpus capture (Ethernet, as tcpdump writes them
 /// here): (microseconds from its first packet, frame).
 fn packets(file: &Path) -> Vec<(u64, Vec<u8>)> {
-    let b = std::fs::read(file).expect("corpus capture");
-    assert_eq!(b[..4], [0xd4, 0xc3, 0xb2, 0xa1], "{}", file.display());
-    let u32_at = |at: usize| u64::from(u32::from_le_bytes(b[at..at + 4].try_into().unwrap()));
+    let f = std::fs::File::open(file).expect("corpus capture");
+    let mut reader = Reader::open(f).expect("a capture");
     let mut out = Vec::new();
-    let mut at = 24;
     let mut t0 = None;
-    while at + 16 <= b.len() {
-        let us = u32_at(at) * 1_000_000 + u32_at(at + 4);
-        let len = u32_at(at + 8) as usize;
-        let start = *t0.get_or_insert(us);
-        out.push((us - start, b[at + 16..at + 16 + len].to_vec()));
-        at += 16 + len;
+    while let Some((ns, linktype, frame)) = reader.next_packet().expect("readable") {
+        assert_eq!(linktype, 1, "{}: Ethernet", file.display());
+        let start = *t0.get_or_insert(ns);
+        out.push(((ns - start) / 1000, frame.to_vec()));
     }
     out
 }
