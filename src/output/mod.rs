@@ -134,17 +134,21 @@ impl<W: Write> LivePrinter<W> {
         let first = engine.settings().first_ttl;
         let spec = engine.spec(i);
         let hop = |k: usize| engine.hop(i, first + k as u8);
-        let answers_after = |k: usize| (k + 1..self.final_hops[i]).any(|j| !hop(j).all_lost());
+        // Up to the last final hop that answered (all of them with
+        // --all-hops).
+        let end = match self.run.every_hop {
+            true => self.final_hops[i],
+            false => (self.printed[i]..self.final_hops[i])
+                .rev()
+                .find(|&k| !hop(k).all_lost())
+                .map_or(self.printed[i], |k| k + 1),
+        };
         // What the path rewrote, from the hops final so far: once per
         // flush, not once per hop printed.
-        let marks = (self.printed[i] < self.final_hops[i])
-            .then(|| report::HopMarks::of(&self.run, &engine.result(i)));
-        while self.printed[i] < self.final_hops[i] {
-            let k = self.printed[i];
-            let h = hop(k);
-            if h.all_lost() && !self.run.every_hop && !answers_after(k) {
-                break;
-            }
+        let marks =
+            (self.printed[i] < end).then(|| report::HopMarks::of(&self.run, &engine.result(i)));
+        while self.printed[i] < end {
+            let h = hop(self.printed[i]);
             self.resolver.wait(&h.addresses());
             let marks = marks.as_ref().map(|m| m.at(&h)).unwrap_or_default();
             let line = text.hop(&self.run, &spec, &h, &self.resolver.names(), &marks);

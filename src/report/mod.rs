@@ -81,7 +81,7 @@ impl Text {
     }
 
     /// A run of silent hops at the end of a trace, as one line.
-    pub fn silent_tail(self, run: &RunInfo, spec: &TraceSpec, first: u8, last: u8) -> String {
+    pub fn silent_tail_line(self, run: &RunInfo, spec: &TraceSpec, first: u8, last: u8) -> String {
         let line = format!("{first}-{last}\t*\tNo answer from hop {first} to hop {last}.\n");
         match self {
             Text::Classic => line,
@@ -90,7 +90,7 @@ impl Text {
     }
 
     /// The hop lines of a trace from its `from`-th hop on, its silent
-    /// tail (see `silent_tail`) as one line.
+    /// tail (see the free function `silent_tail`) as one line.
     pub fn hops(self, run: &RunInfo, r: &TraceResult, names: &Names, from: usize) -> String {
         let marks = HopMarks::of(run, r);
         let tail = silent_tail(run, r);
@@ -98,7 +98,7 @@ impl Text {
         for (k, h) in r.hops.iter().enumerate().skip(from) {
             if tail == Some(k) {
                 let last = r.hops.last().map_or(h.ttl, |l| l.ttl);
-                out.push_str(&self.silent_tail(run, &r.spec, h.ttl, last));
+                out.push_str(&self.silent_tail_line(run, &r.spec, h.ttl, last));
                 break;
             }
             out.push_str(&self.hop(run, &r.spec, h, names, &marks.at(h)));
