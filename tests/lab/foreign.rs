@@ -66,23 +66,31 @@ pub fn record_mixed(lab: &Lab, dir: &Path, bin: &Path) -> Result<(), String> {
     let name = corpus::MIXED_NAME;
     let pcap = dir.join(format!("{name}.pcap"));
     let outputs = std::env::temp_dir().join(format!("tracetcp-mixed-{}", std::process::id()));
-    let script = corpus::mixed_script(bin.to_str().expect("utf-8 path"))
-        .replace("$T", outputs.to_str().expect("utf-8 path"))
-        .replace("SERVER6", &lab.server_addr(true).to_string())
-        .replace("SERVER", &lab.server_addr(false).to_string());
+    let script = corpus::mixed_script(
+        bin.to_str().expect("utf-8 path"),
+        &lab.server_addr(false).to_string(),
+        &lab.server_addr(true).to_string(),
+        outputs.to_str().expect("utf-8 path"),
+    );
     let printed = record(lab, &script, "east", &pcap).map_err(|e| format!("{name}: {e}"))?;
     std::fs::write(pcap.with_extension("out"), &printed).map_err(|e| e.to_string())?;
     let doc = replay_json(bin, &pcap)?;
     corpus::check_mixed(&printed, &doc).map_err(|e| format!("{name}: {e}\n{printed}"))
 }
 
-fn replay_json(bin: &Path, pcap: &Path) -> Result<serde_json::Value, String> {
-    let out = Command::new(bin)
+/// `tracetcp --replay PCAP -n FLAGS`.
+fn replay(bin: &Path, pcap: &Path, flags: &[&str]) -> std::process::Output {
+    Command::new(bin)
         .arg("--replay")
         .arg(pcap)
-        .args(["-n", "--json"])
+        .arg("-n")
+        .args(flags)
         .output()
-        .expect("tracetcp --replay");
+        .expect("tracetcp --replay")
+}
+
+fn replay_json(bin: &Path, pcap: &Path) -> Result<serde_json::Value, String> {
+    let out = replay(bin, pcap, &["--json"]);
     serde_json::from_slice(&out.stdout).map_err(|e| {
         format!(
             "{}: no JSON ({e}): {}",
@@ -116,12 +124,7 @@ pub fn record_checked(
     std::fs::write(pcap.with_extension("out"), &printed).map_err(|e| e.to_string())?;
     let doc = replay_json(bin, &pcap)?;
     corpus::check(tool, &printed, &doc).map_err(|e| {
-        let out = Command::new(bin)
-            .arg("--replay")
-            .arg(&pcap)
-            .args(["-n", "--show-packets"])
-            .output()
-            .expect("tracetcp --replay");
+        let out = replay(bin, &pcap, &["--show-packets"]);
         format!(
             "{name}: {e}\n--- printed by `{command}`\n{printed}--- replayed\n{}",
             String::from_utf8_lossy(&out.stdout)

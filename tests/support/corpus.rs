@@ -152,16 +152,17 @@ pub fn tool_named(name: &str) -> &'static Tool {
         .expect("a corpus tool")
 }
 
-/// The sh script of the mixed capture (placeholders as in TOOLS).
-pub fn mixed_script(bin: &str) -> String {
-    let mut script = format!("{BACKGROUND}\n");
+/// The sh script of the mixed capture toward `server` and `server6`
+/// (`bin`: tracetcp), each tool's output kept in `outputs`.N meanwhile.
+pub fn mixed_script(bin: &str, server: &str, server6: &str, outputs: &str) -> String {
+    let mut script = format!("{}\n", BACKGROUND.replace("SERVER", server));
     for (i, name) in MIXED.iter().enumerate() {
-        let command = command_line(tool_named(name), 80, "SERVER", "SERVER6", bin);
-        script += &format!("{command} > \"$T.{i}\" 2>&1 &\nsleep {STAGGER}\n");
+        let command = command_line(tool_named(name), 80, server, server6, bin);
+        script += &format!("{command} > \"{outputs}.{i}\" 2>&1 &\nsleep {STAGGER}\n");
     }
     script += "wait\n";
     for (i, name) in MIXED.iter().enumerate() {
-        script += &format!("echo '== {name} =='; cat \"$T.{i}\"; rm -f \"$T.{i}\"\n");
+        script += &format!("echo '== {name} =='; cat \"{outputs}.{i}\"; rm -f \"{outputs}.{i}\"\n");
     }
     script
 }
