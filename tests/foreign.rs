@@ -169,7 +169,7 @@ fn other_tools_captures_show_the_hops_they_printed() {
     let mut failures = Vec::new();
     for place in corpus::PLACES {
         for tool in corpus::TOOLS {
-            let name = format!("{}-{}", tool.name, place.name);
+            let name = corpus::capture_name(tool, place);
             let pcap = dir.join(format!("{name}.pcap"));
             let printed = std::fs::read_to_string(pcap.with_extension("out"))
                 .unwrap_or_else(|e| panic!("{name}.out: {e} (lab record-foreign)"));

@@ -111,7 +111,7 @@ pub fn record_checked(
     dir: &Path,
     bin: &Path,
 ) -> Result<(), String> {
-    let name = format!("{}-{}", tool.name, place.name);
+    let name = corpus::capture_name(tool, place);
     let pcap = dir.join(format!("{name}.pcap"));
     let command = corpus::command_line(
         tool,

@@ -247,8 +247,9 @@ fn record_foreign(dir: &Path, only: &[String]) -> ExitCode {
             if !only.is_empty() && !only.iter().any(|n| n == tool.name) {
                 continue;
             }
+            let name = corpus::capture_name(tool, place);
             match record_checked(&lab, tool, place, dir, &tracetcp()) {
-                Ok(()) => println!("recorded {}-{}", tool.name, place.name),
+                Ok(()) => println!("recorded {name}"),
                 Err(e) => {
                     failed += 1;
                     eprintln!("FAILED {e}");
@@ -256,8 +257,8 @@ fn record_foreign(dir: &Path, only: &[String]) -> ExitCode {
             }
             let command = corpus::command_line(tool, place.port, "SERVER", "SERVER6", "tracetcp");
             index += &format!(
-                "| {}-{} | `{command}` (on {}) | {} |\n",
-                tool.name, place.name, tool.dev, place.about
+                "| {name} | `{command}` (on {}) | {} |\n",
+                tool.dev, place.about
             );
         }
     }

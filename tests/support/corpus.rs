@@ -167,6 +167,11 @@ pub fn mixed_script(bin: &str, server: &str, server6: &str, outputs: &str) -> St
     script
 }
 
+/// The file name (without extension) of `tool`'s capture at `place`.
+pub fn capture_name(tool: &Tool, place: &Place) -> String {
+    format!("{}-{}", tool.name, place.name)
+}
+
 /// The sh command line of `tool` aimed at `port` (`bin`: tracetcp).
 pub fn command_line(tool: &Tool, port: u16, server: &str, server6: &str, bin: &str) -> String {
     tool.command
