@@ -1,0 +1,202 @@
+//! End-to-end tests of how a run behaves, in the namespace lab: both ways
+//! of sending (raw sockets, injected frames), pacing under real ICMP rate
+//! limits, reverse DNS and -n, Ctrl-C, bad input and missing privileges.
+//! They need root, so the harness reports them as ignored unless asked for
+//! with `--include-ignored` (tests/test.sh, as root, always asks); asked
+//! for without root, they fail and say what is missing.
+
+#[path = "support/cli.rs"]
+mod cli;
+mod lab;
+
+use cli::*;
+use lab::rules;
+use std::process::Command;
+
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn raw_sockets_and_injection_both_trace() {
+    let lab = lab3();
+    for v6 in [false, true] {
+        let server = lab.server_addr(v6);
+        let gateway = if v6 { "2001:db8:0::2" } else { "198.18.0.2" };
+        // Make injection ask for the gateway's MAC (ARP / neighbour
+        // discovery) instead of finding it in the neighbour table.
+        lab.sh(lab.client(), &format!("ip neigh del {gateway} dev east"));
+        for how in [vec!["-R"], vec!["--inject"], vec!["-g", gateway]] {
+            let mut args = vec![target(server, 80)];
+            args.extend(how.iter().map(|s| s.to_string()));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let doc = json(&lab, &args);
+            assert_eq!(
+                end(&doc, 0),
+                ("reached".into(), 4, "syn-ack".into()),
+                "{how:?} v6={v6}"
+            );
+            assert_eq!(hops(&doc, 0)[..3], routers(&lab, v6)[..], "{how:?}");
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn pacing_keeps_answers_under_real_icmp_rate_limits() {
+    let lab = lab3();
+    let fresh = lab3();
+    for k in 1..=3 {
+        lab.default_icmp_ratelimit(k);
+        fresh.default_icmp_ratelimit(k);
+    }
+    // 8 ports at hops 1 and 2: each router may answer 6 at once, then one
+    // a second. Paced, nothing is lost.
+    let server = lab.server_addr(false).to_string();
+    let run = tracetcp(
+        &lab,
+        &[
+            &server,
+            "-h",
+            "1",
+            "-m",
+            "2",
+            "-p",
+            "1",
+            "-t",
+            "500",
+            "-c",
+            "-r",
+            "130",
+            "137",
+            "-n",
+            "--no-diagnosis",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.lines().filter(|l| !l.is_empty()).count(),
+        16,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("Request timed out"),
+        "answers lost:\n{}",
+        run.stdout
+    );
+    // A default trace loses nothing either. (On its own lab: the range
+    // above rightly drained each router's budget for a few seconds.)
+    let doc = json(&fresh, &[&server]);
+    assert!(
+        doc["traces"][0]["hops"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["lost"] == 0),
+        "{doc}"
+    );
+}
+
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn names_come_from_reverse_dns_unless_n() {
+    let lab = lab3();
+    lab.name_hosts();
+    let server = lab.server_addr(false).to_string();
+    let named = tracetcp(&lab, &[&server]);
+    assert!(named
+        .stdout
+        .starts_with(&format!("Tracing route to {server} on port 80\n")));
+    assert!(
+        named.stdout.contains("\t198.18.0.2\t[r1.lab]\n"),
+        "{}",
+        named.stdout
+    );
+    let numeric = tracetcp(&lab, &[&server, "-n"]);
+    assert!(!numeric.stdout.contains("r1.lab"));
+    let by_name = tracetcp(&lab, &["server.lab:80", "-n"]);
+    assert!(
+        by_name.stdout.starts_with(&format!(
+            "Tracing route to {server} [server.lab] on port 80\n"
+        )),
+        "{}",
+        by_name.stdout
+    );
+}
+
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn ctrl_c_prints_what_was_found_and_exits_130() {
+    let lab = lab3();
+    lab.nft(lab.router(2), &rules::block_port(80));
+    let server = lab.server_addr(false).to_string();
+    // SIGTERM (timeout, systemd, kill) and SIGHUP (the terminal went away)
+    // stop a run as Ctrl-C does.
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        let run = stopped(&lab, &[&server, "-n", "-t", "10000"], signal);
+        assert_eq!(run.code, 130, "signal {signal}: {}", run.stderr);
+        assert!(run.stdout.contains("\n1\t"), "{}", run.stdout);
+        assert!(
+            run.stdout.ends_with("Trace interrupted.\n"),
+            "signal {signal}: {}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn bad_input_gets_one_line_and_a_nonzero_exit() {
+    let lab = lab3();
+    let server = lab.server_addr(false).to_string();
+    for (args, code, needle) in [
+        (vec!["no-such-host.invalid"], 2, "unknown host"),
+        (vec!["198.18.3.2:99999"], 2, "bad port"),
+        (vec!["198.18.3.2:nosuchservice"], 2, "unknown service"),
+        (
+            vec![server.as_str(), "-i", "nosuchif0"],
+            2,
+            "unknown interface",
+        ),
+        (vec![server.as_str(), "--bogus"], 2, "--bogus"),
+        (vec![server.as_str(), "-m", "0"], 2, "-m"),
+        (vec![], 2, "no target"),
+    ] {
+        let run = tracetcp(&lab, &args);
+        assert_eq!(run.code, code, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.starts_with("tracetcp: ") && run.stderr.contains(needle),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn without_privileges_it_says_what_is_missing() {
+    let lab = lab3();
+    let server = lab.server_addr(false).to_string();
+    let out = Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            lab.client(),
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            BIN,
+            &server,
+        ])
+        .output()
+        .expect("setpriv (util-linux)");
+    let run = finish(out);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("run as root") && run.stderr.contains("setcap cap_net_raw+ep"),
+        "{}",
+        run.stderr
+    );
+}
