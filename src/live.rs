@@ -5,15 +5,14 @@
 
 use crate::capture::{self, CaptureThread};
 use crate::dns::Resolver;
-use crate::driver::{self, Ending, Io, Prober, WallClock};
-use crate::engine::{Engine, Settings};
+use crate::driver::{self, Ending, Io, Observer, Packet, Prober, WallClock};
+use crate::engine::{Engine, Settings, Verdict};
 use crate::error::{Error, Result};
 use crate::output::rounds::RoundsPrinter;
 use crate::output::view::TerminalView;
 use crate::output::{LivePrinter, Printer};
 use crate::record::{self, Closing, Recording, SessionInfo};
-use crate::report::Format;
-use crate::report::RunInfo;
+use crate::report::{packets, Format, RunInfo};
 use crate::route;
 use crate::send::{InjectSender, RawSender, SendMethod, Sender};
 use crate::target::resolve_host;
@@ -187,7 +186,7 @@ fn drive<P: Prober, V: Printer<P>>(
         session.dst(),
         session.src(),
     );
-    let recorder = match &config.write {
+    let recording = match &config.write {
         Some(path) => {
             let linktype = cap.get_datalink().0;
             Some(Recording::Whole(record::create(
@@ -199,15 +198,21 @@ fn drive<P: Prober, V: Printer<P>>(
         }
         None => None,
     };
-    let (capture, mut source) = CaptureThread::start(cap, recorder);
+    let (capture, mut source) = CaptureThread::start(cap);
     let io = Io {
         source: &mut source,
         clock: &WallClock,
         sender: sender.as_mut(),
     };
+    let mut recorded = Recorded {
+        printer: &mut printer,
+        recording,
+        specs: &info.specs,
+    };
     TRACING.store(true, std::sync::atomic::Ordering::SeqCst);
-    let finished = driver::run(prober, io, &mut printer, interrupted);
+    let finished = driver::run(prober, io, &mut recorded, interrupted);
     TRACING.store(false, std::sync::atomic::Ordering::SeqCst);
+    let recording = recorded.recording;
     let finish = match finished {
         Ok(finish) => finish,
         // The capture thread's own error says more than "it stopped".
@@ -217,10 +222,13 @@ fn drive<P: Prober, V: Printer<P>>(
     // The report first: closing the capture's packet socket waits for a
     // kernel RCU grace period (tens of milliseconds).
     let printed = printer.finish(prober).map_err(Error::output);
-    let recorder = capture.stop()?;
+    capture.stop()?;
     log::debug!("capture stopped");
     printed?;
-    if let Some(r) = recorder {
+    if let Some(mut r) = recording {
+        for frame in source.rest() {
+            r.packet(frame.ts.as_nanos(), &frame.data, Some(UNREAD));
+        }
         let mut names: Vec<_> = printer.names().into_iter().collect();
         names.sort();
         let closing = Closing {
@@ -238,6 +246,33 @@ fn drive<P: Prober, V: Printer<P>>(
         }
     }
     Ok(finish.ending)
+}
+
+/// The comment of packets captured after the run's last look.
+const UNREAD: &str = "not read: the run had ended";
+
+/// The printer, and the recording: each packet goes to the file with
+/// what the tracer made of it as its comment, which Wireshark shows.
+struct Recorded<'a, V> {
+    printer: &'a mut V,
+    recording: Option<Recording>,
+    specs: &'a [TraceSpec],
+}
+
+impl<P, V: Observer<P>> Observer<P> for Recorded<'_, V> {
+    fn verdict(&mut self, packet: &Packet<'_>, verdict: &Verdict) -> Result<()> {
+        // A recording that cannot be written any more (a full disk)
+        // stops; the trace goes on.
+        if let Some(r) = &mut self.recording {
+            let comment = packets::comment(verdict, self.specs);
+            r.packet(packet.ts.as_nanos(), packet.frame, Some(&comment));
+        }
+        self.printer.verdict(packet, verdict)
+    }
+
+    fn step(&mut self, prober: &mut P) -> Result<()> {
+        self.printer.step(prober)
+    }
 }
 
 /// The recording's path, for messages.

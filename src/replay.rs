@@ -276,9 +276,9 @@ struct PacketLines<'a, W: Write> {
 }
 
 impl<P, W: Write> Observer<P> for PacketLines<'_, W> {
-    fn verdict(&mut self, ts: Timestamp, verdict: &Verdict) -> Result<()> {
+    fn verdict(&mut self, packet: &Packet<'_>, verdict: &Verdict) -> Result<()> {
         if self.show {
-            let line = packets::line(ts, verdict, self.specs);
+            let line = packets::line(packet.ts, verdict, self.specs);
             self.out.write_all(line.as_bytes()).map_err(Error::output)?;
         }
         Ok(())

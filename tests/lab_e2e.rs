@@ -304,6 +304,68 @@ fn every_scenario_replays_exactly_as_it_ran_live() {
     }
 }
 
+/// Wireshark shows what each packet of a recording was: every packet
+/// carries a comment, each probe of the report its "probe" line, each
+/// answer its "answer to probe" line with who answered and how.
+#[test]
+#[ignore = "needs root (network namespaces) and tshark: cargo test -- --include-ignored"]
+fn every_recorded_packet_says_what_it_was() {
+    lab::require();
+    let wanted = ["tcp-open", "udp", "icmp", "ipv6", "blocked-port", "mtu"];
+    for s in lab::scenarios::ALL
+        .iter()
+        .filter(|s| wanted.contains(&s.name))
+    {
+        let lab = s.build();
+        let file = temp_pcap(s.name);
+        let file_arg = file.to_str().unwrap();
+        let mut args = s.args(&lab);
+        if !args.iter().any(|a| a == "--json") {
+            args.push("--json".into());
+        }
+        args.extend(["-w", file_arg].map(String::from));
+        let live = finish(lab.command(BIN).args(&args).output().unwrap());
+        assert_eq!(live.code, 0, "{}: {}", s.name, live.stderr);
+        let doc: Value = serde_json::from_str(&live.stdout).unwrap();
+        let comments = packet_comments(&file);
+        assert!(comments.len() > 10, "{}: {comments:?}", s.name);
+        assert!(
+            comments.iter().all(|c| !c.is_empty()),
+            "{}: {comments:?}",
+            s.name
+        );
+        for trace in doc["traces"].as_array().unwrap() {
+            let name = match trace["port"].as_u64() {
+                Some(port) => format!("{}:{port}", trace["protocol"].as_str().unwrap()),
+                None => trace["protocol"].as_str().unwrap().to_string(),
+            };
+            for p in trace["probes"].as_array().unwrap() {
+                let probe = format!("{name} ttl {} #{}", p["ttl"], p["index"]);
+                let has = |c: &String| *c == format!("probe {probe}");
+                assert!(
+                    comments.iter().any(has),
+                    "{}: {probe}: {comments:?}",
+                    s.name
+                );
+                if let Some(reply) = p["reply"].as_object() {
+                    let answer = format!(
+                        "answer to probe {probe}: {} from {}",
+                        reply["kind"].as_str().unwrap(),
+                        reply["address"].as_str().unwrap()
+                    );
+                    let has = |c: &String| c.starts_with(&answer);
+                    assert!(
+                        comments.iter().any(has),
+                        "{}: {answer}: {comments:?}",
+                        s.name
+                    );
+                }
+            }
+        }
+        let _ = std::fs::remove_file(file);
+    }
+}
+
 #[test]
 #[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
 fn an_interrupted_recording_is_valid_and_replays_as_interrupted() {

@@ -1,7 +1,7 @@
 //! The capture thread: a libpcap live handle on the device that routes to
 //! the target, in immediate mode with nanosecond timestamps and the
 //! strategies' BPF filter, handing every packet to the tracer over a
-//! crossbeam channel.
+//! crossbeam channel (the driver's side records them, with its verdicts).
 //!
 //! Owns the live packet source (CaptureSource) and the live interface
 //! checks; must not depend on the engine, the reports or the command line.
@@ -10,7 +10,6 @@ pub mod link;
 
 use crate::driver::{Input, Packet, PacketSource};
 use crate::error::{Error, Result};
-use crate::record::Recording;
 use crate::time::Timestamp;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use pcap::{Active, Capture, Precision};
@@ -24,8 +23,8 @@ use std::time::Duration;
 pub struct Frame {
     pub ts: Timestamp,
     pub data: Vec<u8>,
-    /// Where the IP packet starts in `data`.
-    pub ip_offset: usize,
+    /// Where the IP packet starts in `data`, if it holds one.
+    pub ip_offset: Option<usize>,
 }
 
 /// The capture thread's frames as the driver's packet source.
@@ -47,8 +46,14 @@ impl CaptureSource {
         Input::Packet(Packet {
             ts: frame.ts,
             frame: &frame.data,
-            ip_offset: Some(frame.ip_offset),
+            ip_offset: frame.ip_offset,
         })
+    }
+
+    /// The frames captured but not handed over (the run ended first),
+    /// once the thread has stopped: they belong in the recording too.
+    pub fn rest(self) -> impl Iterator<Item = Frame> {
+        self.frames.into_iter()
     }
 
     fn stopped() -> Error {
@@ -178,17 +183,14 @@ fn has_cap_net_raw() -> bool {
 pub struct CaptureThread {
     stop: Arc<AtomicBool>,
     breaker: pcap::BreakLoop,
-    handle: Option<JoinHandle<Result<Option<Recording>>>>,
+    handle: Option<JoinHandle<Result<()>>>,
     pub linktype: i32,
 }
 
 impl CaptureThread {
     /// Starts reading `cap` on its own thread; frames arrive on the
-    /// channel, and go to `recorder` first when there is one.
-    pub fn start(
-        mut cap: Capture<Active>,
-        mut recorder: Option<Recording>,
-    ) -> (CaptureThread, CaptureSource) {
+    /// channel.
+    pub fn start(mut cap: Capture<Active>) -> (CaptureThread, CaptureSource) {
         let (tx, rx) = crossbeam_channel::unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let breaker = cap.breakloop_handle();
@@ -196,10 +198,7 @@ impl CaptureThread {
         let flag = stop.clone();
         let handle = std::thread::Builder::new()
             .name("capture".into())
-            .spawn(move || {
-                read_loop(&mut cap, linktype, &flag, &tx, recorder.as_mut())?;
-                Ok(recorder)
-            })
+            .spawn(move || read_loop(&mut cap, linktype, &flag, &tx))
             .ok();
         (
             CaptureThread {
@@ -215,8 +214,8 @@ impl CaptureThread {
         )
     }
 
-    /// Stops the thread at once; gives the recording back to be closed.
-    pub fn stop(mut self) -> Result<Option<Recording>> {
+    /// Stops the thread at once.
+    pub fn stop(mut self) -> Result<()> {
         self.stop.store(true, Ordering::SeqCst);
         self.breaker.breakloop();
         match self.handle.take().map(JoinHandle::join) {
@@ -239,24 +238,14 @@ fn read_loop(
     linktype: i32,
     stop: &AtomicBool,
     tx: &Sender<Frame>,
-    mut recorder: Option<&mut Recording>,
 ) -> Result<()> {
     while !stop.load(Ordering::SeqCst) {
         match cap.next_packet() {
             Ok(p) => {
-                let ts = timestamp(p.header);
-                // A recording that cannot be written any more (a full
-                // disk) stops; the trace goes on.
-                if let Some(r) = recorder.as_deref_mut() {
-                    r.packet(ts.as_nanos(), p.data);
-                }
-                let Some(ip_offset) = link::ip_offset(linktype, p.data) else {
-                    continue;
-                };
                 let frame = Frame {
-                    ts,
+                    ts: timestamp(p.header),
                     data: p.data.to_vec(),
-                    ip_offset,
+                    ip_offset: link::ip_offset(linktype, p.data),
                 };
                 if tx.send(frame).is_err() {
                     break;

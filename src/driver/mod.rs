@@ -172,7 +172,7 @@ impl Sender for NoSender {
 /// Whoever watches the run: printers, the packet view, tests.
 pub trait Observer<P> {
     /// What the prober made of one packet.
-    fn verdict(&mut self, _ts: Timestamp, _verdict: &Verdict) -> Result<()> {
+    fn verdict(&mut self, _packet: &Packet<'_>, _verdict: &Verdict) -> Result<()> {
         Ok(())
     }
     /// After every step: the prober's new events and results are there.
@@ -272,7 +272,7 @@ pub fn run<P: Prober, O: Observer<P>>(
                         None => Verdict::NotIp,
                     };
                     log::debug!("{} {verdict:?}", p.ts);
-                    observer.verdict(p.ts, &verdict)?;
+                    observer.verdict(&p, &verdict)?;
                 }
             }
             input = source.poll()?;

@@ -6,11 +6,10 @@
 
 use crate::diagnosis;
 use crate::dns::Resolver;
-use crate::driver::Observer;
+use crate::driver::{Observer, Packet};
 use crate::engine::{Engine, Event, Verdict};
 use crate::error::{Error, Result};
 use crate::report::{self, Format, Names, RunInfo, Text};
-use crate::time::Timestamp;
 use std::io::{self, Write};
 
 pub mod rounds;
@@ -200,7 +199,7 @@ impl<W: Write> LivePrinter<W> {
 }
 
 impl<W: Write> Observer<Engine> for LivePrinter<W> {
-    fn verdict(&mut self, _ts: Timestamp, verdict: &Verdict) -> Result<()> {
+    fn verdict(&mut self, _packet: &Packet<'_>, verdict: &Verdict) -> Result<()> {
         if let Verdict::Answer { reply, .. } = verdict {
             self.resolver.request(reply.from);
         }

@@ -31,11 +31,12 @@ pub enum Recording {
 }
 
 impl Recording {
-    /// Writes a packet; when that fails, cuts the file back to its last
-    /// complete block and stops, so that it stays readable.
-    pub fn packet(&mut self, ts_ns: u64, data: &[u8]) {
+    /// Writes a packet with what the tracer made of it; when that fails,
+    /// cuts the file back to its last complete block and stops, so that
+    /// it stays readable.
+    pub fn packet(&mut self, ts_ns: u64, data: &[u8], comment: Option<&str>) {
         if let Recording::Whole(r) = self {
-            if let Err(error) = r.packet(ts_ns, data) {
+            if let Err(error) = r.packet(ts_ns, data, comment) {
                 self.stop(error);
             }
         }

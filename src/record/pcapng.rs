@@ -105,15 +105,23 @@ impl<W: Write> Writer<W> {
         self.out
     }
 
-    /// One packet, stamped in nanoseconds since the Unix epoch.
-    pub fn packet(&mut self, ts_ns: u64, data: &[u8]) -> io::Result<()> {
-        let mut epb = Vec::with_capacity(20 + data.len());
+    /// One packet, stamped in nanoseconds since the Unix epoch, with a
+    /// comment (opt_comment: what Wireshark shows as the packet's
+    /// comment, tshark as `frame.comment`).
+    pub fn packet(&mut self, ts_ns: u64, data: &[u8], comment: Option<&str>) -> io::Result<()> {
+        let comment = comment.map(|c| truncated(c, usize::from(u16::MAX)));
+        let mut epb = Vec::with_capacity(32 + data.len() + comment.map_or(0, str::len));
         epb.extend_from_slice(&0u32.to_le_bytes());
         epb.extend_from_slice(&((ts_ns >> 32) as u32).to_le_bytes());
         epb.extend_from_slice(&(ts_ns as u32).to_le_bytes());
         epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
         epb.extend_from_slice(&(data.len() as u32).to_le_bytes());
         epb.extend_from_slice(data);
+        if let Some(comment) = comment {
+            epb.resize(pad4(epb.len()), 0);
+            option(&mut epb, OPT_COMMENT, comment.as_bytes());
+            end_options(&mut epb);
+        }
         let epb = block(EPB, &epb);
         self.out.write_all(&epb)?;
         self.out.flush()?;
@@ -151,6 +159,15 @@ impl<W: Write> Writer<W> {
         self.written += nrb.len() as u64;
         Ok(())
     }
+}
+
+/// `s` cut to at most `max` bytes, at a character boundary.
+fn truncated(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// What the blocks of a tracetcp pcapng say besides its packets.
@@ -252,7 +269,7 @@ mod tests {
     #[test]
     fn packet_block_layout() {
         let mut w = Writer::new(Vec::new(), 1, 512, "").unwrap();
-        w.packet(0x1_0000_0002, &[1, 2, 3]).unwrap();
+        w.packet(0x1_0000_0002, &[1, 2, 3], None).unwrap();
         let file = w.out;
         // The last block is the EPB: 12 + 20 + 4 (3 bytes padded) = 36.
         let epb = &file[file.len() - 36..];
@@ -262,5 +279,30 @@ mod tests {
         assert_eq!(le32(epb, 20), Some(3));
         assert_eq!(&epb[28..31], &[1, 2, 3]);
         assert_eq!(le32(epb, 32), Some(36));
+    }
+
+    #[test]
+    fn a_packet_comment_follows_the_padded_data() {
+        let mut w = Writer::new(Vec::new(), 1, 512, "").unwrap();
+        w.packet(7, &[1, 2, 3], Some("probe tcp:80 ttl 3 #2"))
+            .unwrap();
+        let file = w.out;
+        // 12 + 20 + 4 (data) + 4 + 24 (21 bytes of comment, padded)
+        // + 4 (end of options) = 68.
+        let epb = &file[file.len() - 68..];
+        assert_eq!((le32(epb, 0), le32(epb, 4)), (Some(EPB), Some(68)));
+        assert_eq!(&epb[28..32], &[1, 2, 3, 0]);
+        let options = options(epb, 32, false);
+        assert_eq!(options, vec![(OPT_COMMENT, &b"probe tcp:80 ttl 3 #2"[..])]);
+        assert_eq!(&epb[55..63], &[b'#', b'2', 0, 0, 0, 0, 0, 0]);
+        assert_eq!(le32(epb, 64), Some(68));
+    }
+
+    #[test]
+    fn a_comment_too_long_for_an_option_is_cut_at_a_character() {
+        let long = "é".repeat(40_000);
+        let cut = truncated(&long, usize::from(u16::MAX));
+        assert_eq!(cut.len(), 65_534);
+        assert!(long.starts_with(cut));
     }
 }

@@ -15,10 +15,45 @@ fn trace_name(specs: &[TraceSpec], trace: usize) -> String {
 
 /// One line: timestamp, then the verdict in words.
 pub fn line(ts: Timestamp, verdict: &Verdict, specs: &[TraceSpec]) -> String {
-    let what = match verdict {
-        Verdict::Probe { trace, ttl, index } => {
-            format!("probe   {} ttl {ttl} #{index}", trace_name(specs, *trace))
+    let (what, detail) = describe(verdict, specs);
+    format!("{ts}  {:<7} {detail}\n", what.word())
+}
+
+/// The verdict as a packet's comment in a recording, for Wireshark:
+/// "probe tcp:80 ttl 3 #2", "answer to probe tcp:80 ttl 3 #2:
+/// time-exceeded from 198.18.1.2 ...", "ignored: ...".
+pub fn comment(verdict: &Verdict, specs: &[TraceSpec]) -> String {
+    let (what, detail) = describe(verdict, specs);
+    match what {
+        What::Probe => format!("probe {detail}"),
+        What::Answer => format!("answer to probe {detail}"),
+        What::Ignored => format!("ignored: {detail}"),
+    }
+}
+
+/// What the tracer took a packet for.
+enum What {
+    Probe,
+    Answer,
+    Ignored,
+}
+
+impl What {
+    fn word(&self) -> &'static str {
+        match self {
+            What::Probe => "probe",
+            What::Answer => "answer",
+            What::Ignored => "ignored",
         }
+    }
+}
+
+fn describe(verdict: &Verdict, specs: &[TraceSpec]) -> (What, String) {
+    match verdict {
+        Verdict::Probe { trace, ttl, index } => (
+            What::Probe,
+            format!("{} ttl {ttl} #{index}", trace_name(specs, *trace)),
+        ),
         Verdict::Answer {
             trace,
             ttl,
@@ -47,15 +82,15 @@ pub fn line(ts: Timestamp, verdict: &Verdict, specs: &[TraceSpec]) -> String {
                     .ignored
                     .map(|p| format!(" (ignored: {})", p.describe()))
                     .unwrap_or_default();
-            format!(
-                "answer  {} ttl {ttl} #{index}: {}{flag} from {}{icmp}{mpls}{quote}",
+            let detail = format!(
+                "{} ttl {ttl} #{index}: {}{flag} from {}{icmp}{mpls}{quote}",
                 trace_name(specs, *trace),
                 reply.kind.name(),
                 reply.from
-            )
+            );
+            (What::Answer, detail)
         }
-        Verdict::Ignored(why) => format!("ignored {why}"),
-        Verdict::NotIp => "ignored not an IP packet".to_string(),
-    };
-    format!("{ts}  {what}\n")
+        Verdict::Ignored(why) => (What::Ignored, why.to_string()),
+        Verdict::NotIp => (What::Ignored, "not an IP packet".to_string()),
+    }
 }

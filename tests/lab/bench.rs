@@ -430,7 +430,7 @@ fn synthetic_recording(path: &Path, ports: u16) {
         for p in [probe, reply] {
             let mut frame = eth.to_vec();
             frame.extend_from_slice(&p);
-            w.packet(ts, &frame).expect("write");
+            w.packet(ts, &frame, None).expect("write");
             ts += 10_000;
         }
     }

@@ -179,7 +179,7 @@ fn day(path: &std::path::Path, rounds: u64, hops: u8) {
             for (at, p) in [(sent, probe), (sent + 200_000 + n % 7 * 10_000, reply)] {
                 let mut frame = eth.to_vec();
                 frame.extend_from_slice(&p);
-                w.packet(at, &frame).expect("write");
+                w.packet(at, &frame, None).expect("write");
             }
         }
     }

@@ -39,7 +39,7 @@ pub fn craft(from: &Path, out: &Path) -> Result<(), String> {
         let frame = p.data.to_vec();
         let ip = IpView::parse(&frame[14..], Quoting::Whole).map_err(|e| e.to_string())?;
         let Some(label) = label(&ip.src.to_string()).filter(|_| ip.dst == src) else {
-            w.packet(ts, &frame).map_err(|e| e.to_string())?;
+            w.packet(ts, &frame, None).map_err(|e| e.to_string())?;
             continue;
         };
         let icmp = IcmpView::parse(ip.payload).map_err(|e| e.to_string())?;
@@ -67,7 +67,7 @@ pub fn craft(from: &Path, out: &Path) -> Result<(), String> {
         .emit(|_| 0);
         let mut rebuilt = frame[..14].to_vec();
         rebuilt.extend_from_slice(&ip_packet(ip.src, src, 1, &m));
-        w.packet(ts, &rebuilt).map_err(|e| e.to_string())?;
+        w.packet(ts, &rebuilt, None).map_err(|e| e.to_string())?;
     }
     let bytes = w.finish(&[], "{}").map_err(|e| e.to_string())?;
     std::fs::write(out, bytes).map_err(|e| format!("{}: {e}", out.display()))

@@ -134,6 +134,25 @@ pub fn temp_pcap(name: &str) -> std::path::PathBuf {
 }
 
 /// Replays `file` as nobody: no privileges needed.
+/// Each packet's comment in a recording, as tshark reads it.
+pub fn packet_comments(file: &std::path::Path) -> Vec<String> {
+    let out = Command::new("tshark")
+        .args(["-r"])
+        .arg(file)
+        .args(["-T", "fields", "-e", "frame.comment"])
+        .output()
+        .expect("tshark (tests/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
 pub fn replay_unprivileged(file: &std::path::Path) -> Run {
     let out = Command::new("setpriv")
         .args([

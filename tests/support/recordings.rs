@@ -53,7 +53,7 @@ pub fn rewritten(
     let mut cap = pcap::Capture::from_file(&path).unwrap();
     while let Ok(p) = cap.next_packet() {
         let ts = p.header.ts.tv_sec as u64 * 1_000_000_000 + p.header.ts.tv_usec as u64 * 1000;
-        w.packet(ts, p.data).unwrap();
+        w.packet(ts, p.data, None).unwrap();
     }
     let bytes = w.finish(names, "{}").unwrap();
     let stem = format!("{}-{}", name, session.to_string().len());

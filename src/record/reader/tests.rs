@@ -6,8 +6,11 @@ use crate::record::pcapng::Writer;
 
 fn recording() -> Vec<u8> {
     let mut w = Writer::new(Vec::new(), 1, 512, "{\"s\":1}").unwrap();
-    w.packet(1_700_000_000_123_456_789, &[0xaa; 17]).unwrap();
-    w.packet(1_700_000_000_223_456_789, &[0xbb; 40]).unwrap();
+    // A packet comment (what a live recording has) changes nothing read.
+    w.packet(1_700_000_000_123_456_789, &[0xaa; 17], Some("probe #0"))
+        .unwrap();
+    w.packet(1_700_000_000_223_456_789, &[0xbb; 40], None)
+        .unwrap();
     let names = vec![("198.18.0.2".parse().unwrap(), "r1.lab".to_string())];
     w.finish(&names, "{\"closing\":1}").unwrap()
 }
@@ -15,7 +18,8 @@ fn recording() -> Vec<u8> {
 #[test]
 fn round_trip_of_annotations() {
     let mut w = Writer::new(Vec::new(), 1, 512, "{\"session\":1}").unwrap();
-    w.packet(1_700_000_000_123_456_789, &[0xaa; 17]).unwrap();
+    w.packet(1_700_000_000_123_456_789, &[0xaa; 17], None)
+        .unwrap();
     let names = vec![
         ("198.18.0.2".parse().unwrap(), "r1.lab".to_string()),
         ("2001:db8::2".parse().unwrap(), "r1.lab".to_string()),
