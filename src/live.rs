@@ -8,6 +8,7 @@ use crate::dns::Resolver;
 use crate::driver::{self, Ending, Io, Observer, Packet, Prober, WallClock};
 use crate::engine::{Engine, Settings, Verdict};
 use crate::error::{Error, Result};
+use crate::output::progress::ProgressLine;
 use crate::output::rounds::RoundsPrinter;
 use crate::output::view::TerminalView;
 use crate::output::{LivePrinter, Printer};
@@ -204,8 +205,11 @@ fn drive<P: Prober, V: Printer<P>>(
         clock: &WallClock,
         sender: sender.as_mut(),
     };
+    let stderr = std::io::stderr();
+    let draw = stderr.is_terminal() && !V::OWNS_TERMINAL;
+    let mut progress = ProgressLine::new(&mut printer, stderr, draw);
     let mut recorded = Recorded {
-        printer: &mut printer,
+        printer: &mut progress,
         recording,
         specs: &info.specs,
     };
@@ -213,6 +217,7 @@ fn drive<P: Prober, V: Printer<P>>(
     let finished = driver::run(prober, io, &mut recorded, interrupted);
     TRACING.store(false, std::sync::atomic::Ordering::SeqCst);
     let recording = recorded.recording;
+    progress.clear();
     let finish = match finished {
         Ok(finish) => finish,
         // The capture thread's own error says more than "it stopped".

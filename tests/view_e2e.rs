@@ -1,8 +1,10 @@
-//! The live view end to end, through a pseudo-terminal: tracetcp --watch
-//! in the lab draws its table, follows keys (pause, display) and a resize,
-//! quits on q with the terminal given back (alternate screen left, cursor
-//! shown) and the report printed. Needs root: ignored unless asked for
-//! with `--include-ignored` (tests/test.sh asks), failing loudly without.
+//! tracetcp on a terminal, end to end through a pseudo-terminal: the live
+//! view (tracetcp --watch in the lab draws its table, follows keys (pause,
+//! display) and a resize, quits on q with the terminal given back:
+//! alternate screen left, cursor shown; the report printed), and the
+//! progress line and pacing note of a long run. Needs root: ignored
+//! unless asked for with `--include-ignored` (tests/test.sh asks), failing
+//! loudly without.
 
 #[path = "support/cli.rs"]
 mod cli;
@@ -130,4 +132,68 @@ fn the_live_view_follows_keys_and_resizes_and_gives_the_terminal_back() {
         tail[left..].contains("Loss%"),
         "the report after the view: {tail}"
     );
+}
+
+/// A long paced run on a terminal: the note says how long and what
+/// shortens it, a progress line counts traces on stderr, and the report's
+/// lines never mix with it (each starts on a wiped line). Ctrl-C ends it.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_long_run_shows_its_progress_on_the_terminal() {
+    let lab = lab3();
+    let (master, slave) = pty(200, 40);
+    let server = lab.server_addr(false).to_string();
+    let mut child = lab
+        .command(BIN)
+        .args([&server, "-r", "1", "40", "-p", "1", "-n"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .expect("start tracetcp on the pty");
+    let mut reader = File::from(master);
+    let screen = Arc::new(Mutex::new(Vec::new()));
+    let sink = screen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let at = wait_for(
+        &screen,
+        0,
+        "tracetcp: note: pacing to the routers' ICMP rate limits",
+    );
+    let at = wait_for(&screen, at, "will make this run take about ");
+    let at = wait_for(&screen, at, "-F sends at full speed");
+    let at = wait_for(&screen, at, "\r\x1b[Ktracetcp: ");
+    let at = wait_for(&screen, at, "/40 traces, ");
+    wait_for(&screen, at, " left");
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "Ctrl-C did not end the run");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    let end = wait_for(&screen, 0, "on port 40\r\n");
+    let end = wait_for(&screen, end, "Trace interrupted.");
+    let text = String::from_utf8_lossy(&screen.lock().unwrap()[..end]).into_owned();
+    let starts: Vec<usize> = text
+        .match_indices("Tracing route to")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(starts.len(), 40, "{text}");
+    for i in starts {
+        let before = &text[..i];
+        assert!(
+            before.is_empty() || before.ends_with('\n') || before.ends_with("\x1b[K"),
+            "a report line mixed with the progress line: {:?}",
+            &text[i.saturating_sub(80)..i + 20]
+        );
+    }
 }

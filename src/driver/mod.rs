@@ -22,7 +22,7 @@ pub mod sim;
 
 pub use script::Script;
 
-use crate::engine::{Engine, Transmit, Verdict};
+use crate::engine::{Engine, Progress, Transmit, Verdict};
 use crate::error::{Error, Result};
 use crate::send::Sender;
 use crate::time::Timestamp;
@@ -47,6 +47,8 @@ pub trait Prober {
     fn interrupt(&mut self);
     /// The source has nothing more (the end of a recording).
     fn end_of_input(&mut self);
+    /// How far it has come at `now`.
+    fn progress(&self, now: Timestamp) -> Progress;
 }
 
 impl Prober for Engine {
@@ -70,6 +72,9 @@ impl Prober for Engine {
     }
     fn end_of_input(&mut self) {
         Engine::end_of_recording(self)
+    }
+    fn progress(&self, now: Timestamp) -> Progress {
+        Engine::progress(self, now)
     }
 }
 

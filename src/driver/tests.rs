@@ -80,6 +80,9 @@ impl Prober for Rounds {
     fn end_of_input(&mut self) {
         self.now().end_of_recording()
     }
+    fn progress(&self, now: Timestamp) -> Progress {
+        self.rounds[self.current].progress(now)
+    }
 }
 
 #[test]
@@ -150,6 +153,15 @@ impl Prober for OneByOne {
         self.done = true;
     }
     fn end_of_input(&mut self) {}
+    fn progress(&self, _now: Timestamp) -> Progress {
+        Progress {
+            done: self.answers.len() as u64,
+            total: None,
+            unit: "hops",
+            sent: u64::from(self.ttl),
+            paced: Duration::ZERO,
+        }
+    }
 }
 
 #[test]

@@ -20,6 +20,7 @@ mod verdict;
 mod window;
 
 pub use pacing::Pacer;
+pub use progress::Progress;
 pub use settings::{Confidence, Paths, Settings};
 pub use verdict::{Event, Ignored, Transmit, Verdict};
 

@@ -116,6 +116,36 @@ impl Pacer {
         self.0.borrow_mut().ready_at(responder, width, now)
     }
 
+    /// How long pacing needs from `now` to let `n` more probes go toward
+    /// `responder` (as one of the `total` probes waiting in all).
+    pub fn time_for(
+        &self,
+        responder: Responder,
+        n: usize,
+        total: usize,
+        now: Timestamp,
+    ) -> Duration {
+        let b = self.0.borrow();
+        if !b.enabled {
+            return Duration::ZERO;
+        }
+        let time = |limit: Limit, bucket: Option<&Bucket>, n: usize| {
+            let per_token = limit.per_token.as_nanos() as u64;
+            let credit = bucket.map_or(limit.capacity(), |b| {
+                let mut b = *b;
+                b.refill(limit, now);
+                b.credit_ns
+            });
+            let short = (n as u64).saturating_sub(credit / per_token.max(1));
+            Duration::from_nanos(short.saturating_mul(per_token))
+        };
+        let global = time(GLOBAL, b.global.as_ref(), total);
+        let own = limit_of(responder, 1).map_or(Duration::ZERO, |limit| {
+            time(limit, b.responders.get(&responder), n)
+        });
+        global.max(own)
+    }
+
     /// Records a probe sent toward `responder`; call only when `ready_at`
     /// said it may go.
     pub fn take(&self, responder: Responder, width: usize) {
@@ -186,6 +216,28 @@ mod tests {
         assert_eq!(p.ready_at(r, 1, at_ms(0)), at_ms(1000));
         assert!(p.ready_at(Responder::Router(4), 1, at_ms(0)) <= at_ms(0));
         assert!(p.ready_at(r, 1, at_ms(1000)) <= at_ms(1000));
+    }
+
+    #[test]
+    fn the_time_pacing_needs_for_what_waits() {
+        let p = Pacer::new(true);
+        let r = Responder::Router(1);
+        let secs = |n, total| p.time_for(r, n, total, at_ms(0)).as_secs_f64();
+        assert_eq!(secs(6, 6), 0.0);
+        assert_eq!(secs(16, 16), 10.0);
+        // 64 at once, then 4,000 a second.
+        assert_eq!(secs(0, 4_064), 1.0);
+        assert!(p.ready_at(r, 1, at_ms(0)) <= at_ms(0));
+        p.take(r, 1);
+        assert_eq!(secs(6, 6), 1.0);
+        assert_eq!(
+            p.time_for(Responder::DestinationFree, 50, 50, at_ms(0)),
+            Duration::ZERO
+        );
+        assert_eq!(
+            Pacer::new(false).time_for(r, 100, 100, at_ms(0)),
+            Duration::ZERO
+        );
     }
 
     #[test]

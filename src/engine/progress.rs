@@ -4,8 +4,59 @@
 use super::{Engine, Event, Mode, ProbeState};
 use crate::time::Timestamp;
 use std::cmp::Reverse;
+use std::time::Duration;
+
+/// How far a run has come, for a progress line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// `done` of `total` units (`None`: no end is known).
+    pub done: u64,
+    pub total: Option<u64>,
+    /// What is counted: "traces", "hops", "rounds".
+    pub unit: &'static str,
+    /// Probes sent so far.
+    pub sent: u64,
+    /// How long pacing needs, at least, to send what is planned.
+    pub paced: Duration,
+}
 
 impl Engine {
+    /// How far the run has come at `now`: traces done of several, or
+    /// hops final of one trace.
+    pub fn progress(&self, now: Timestamp) -> Progress {
+        let (done, total, unit) = match &self.traces[..] {
+            [t] => {
+                let first = self.settings.first_ttl;
+                let last = t.end.unwrap_or(self.settings.last_ttl());
+                let hops = u64::from(last.saturating_sub(first)) + 1;
+                let done = if t.done { hops } else { t.emitted as u64 };
+                (done, hops, "hops")
+            }
+            traces => {
+                let done = traces.iter().filter(|t| t.done).count();
+                (done as u64, traces.len() as u64, "traces")
+            }
+        };
+        let waiting: usize = self.plan.values().map(|q| q.len()).sum();
+        let paced = self
+            .plan
+            .iter()
+            .filter_map(|(&ttl, queue)| {
+                let trace = queue.front()?.trace;
+                let responder = self.responder(ttl, self.traces[trace].spec.protocol);
+                Some(self.pacer.time_for(responder, queue.len(), waiting, now))
+            })
+            .max()
+            .unwrap_or_default();
+        Progress {
+            done,
+            total: Some(total),
+            unit,
+            sent: self.probes.len() as u64,
+            paced,
+        }
+    }
+
     /// Reports the hops of `trace` that have become final, in order.
     pub(super) fn advance(&mut self, trace: usize) {
         let first = self.settings.first_ttl;

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::report::{self, Format, Names, RunInfo, Text};
 use std::io::{self, Write};
 
+pub mod progress;
 pub mod rounds;
 pub mod view;
 
@@ -19,6 +20,8 @@ pub mod view;
 /// what is left at the end, and knows the names it found (a recording
 /// keeps them).
 pub trait Printer<P>: Observer<P> {
+    /// It draws the whole terminal (no progress line beside it).
+    const OWNS_TERMINAL: bool = false;
     fn finish(&mut self, prober: &P) -> io::Result<()>;
     fn names(&self) -> Names;
 }

@@ -7,7 +7,7 @@
 use super::summary::Summary;
 use super::Schedule;
 use crate::driver::Prober;
-use crate::engine::{Engine, Ignored, Pacer, Settings, Transmit, Verdict};
+use crate::engine::{Engine, Ignored, Pacer, Progress, Settings, Transmit, Verdict};
 use crate::time::Timestamp;
 use crate::trace::{TraceResult, TraceSpec};
 use std::collections::VecDeque;
@@ -63,6 +63,8 @@ pub struct Rounds {
     tick: Option<Duration>,
     /// The latest time the driver told.
     now: Timestamp,
+    /// Probes sent, in all rounds.
+    sent: u64,
 }
 
 /// How many folded rounds wait for a printer at most: the figures keep
@@ -118,6 +120,7 @@ impl Rounds {
             stopped: false,
             tick: None,
             now: Timestamp::default(),
+            sent: 0,
         }
     }
 
@@ -264,9 +267,27 @@ impl Prober for Rounds {
     fn poll_transmit(&mut self, now: Timestamp) -> Option<Transmit> {
         self.now = self.now.max(now);
         self.start_due(now);
-        self.active
+        let tx = self
+            .active
             .iter_mut()
-            .find_map(|r| r.engine.poll_transmit(now))
+            .find_map(|r| r.engine.poll_transmit(now));
+        self.sent += u64::from(tx.is_some());
+        tx
+    }
+
+    fn progress(&self, now: Timestamp) -> Progress {
+        Progress {
+            done: self.started - self.active.len() as u64,
+            total: self.schedule.cycles,
+            unit: "rounds",
+            sent: self.sent,
+            paced: self
+                .active
+                .iter()
+                .map(|r| r.engine.progress(now).paced)
+                .max()
+                .unwrap_or_default(),
+        }
     }
 
     fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {

@@ -187,6 +187,8 @@ impl<W: Write> Observer<Rounds> for TerminalView<W> {
 }
 
 impl<W: Write> Printer<Rounds> for TerminalView<W> {
+    const OWNS_TERMINAL: bool = true;
+
     /// Gives the terminal back, then prints the report.
     fn finish(&mut self, rounds: &Rounds) -> io::Result<()> {
         self.restore();
