@@ -224,10 +224,14 @@ fn drive<P: Prober, V: Printer<P>>(
         Err(e) => return Err(capture.stop().err().unwrap_or(e)),
     };
     log::debug!("trace finished");
-    // The report first: closing the capture's packet socket waits for a
-    // kernel RCU grace period (tens of milliseconds).
+    // The report first, then the capture stops: waiting for its thread
+    // (up to a read timeout) only when a recording wants its last frames.
     let printed = printer.finish(prober).map_err(Error::output);
-    capture.stop()?;
+    if recording.is_some() {
+        capture.stop()?;
+    } else {
+        capture.leave();
+    }
     log::debug!("capture stopped");
     printed?;
     if let Some(mut r) = recording {

@@ -7,12 +7,14 @@
 //! checks; must not depend on the engine, the reports or the command line.
 
 pub mod link;
+mod release;
 
 use crate::driver::{Input, Packet, PacketSource};
 use crate::error::{Error, Result};
 use crate::time::Timestamp;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use pcap::{Active, Capture, Precision};
+use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -183,6 +185,8 @@ fn has_cap_net_raw() -> bool {
 pub struct CaptureThread {
     stop: Arc<AtomicBool>,
     breaker: pcap::BreakLoop,
+    /// The capture's packet socket (see `release`).
+    socket: RawFd,
     handle: Option<JoinHandle<Result<()>>>,
     pub linktype: i32,
 }
@@ -194,6 +198,7 @@ impl CaptureThread {
         let (tx, rx) = crossbeam_channel::unbounded();
         let stop = Arc::new(AtomicBool::new(false));
         let breaker = cap.breakloop_handle();
+        let socket = cap.as_raw_fd();
         let linktype = cap.get_datalink().0;
         let flag = stop.clone();
         let handle = std::thread::Builder::new()
@@ -204,6 +209,7 @@ impl CaptureThread {
             CaptureThread {
                 stop,
                 breaker,
+                socket,
                 handle,
                 linktype,
             },
@@ -214,15 +220,33 @@ impl CaptureThread {
         )
     }
 
-    /// Stops the thread at once.
+    /// Stops the thread and waits for it (up to a read timeout), so that
+    /// every frame it captured is in the channel, and says how it ended.
     pub fn stop(mut self) -> Result<()> {
-        self.stop.store(true, Ordering::SeqCst);
-        self.breaker.breakloop();
+        self.signal_stop();
         match self.handle.take().map(JoinHandle::join) {
             Some(Ok(r)) => r,
             Some(Err(_)) => Err(Error::Capture("the capture thread failed".into())),
             None => Err(Error::Capture("the capture thread did not start".into())),
         }
+    }
+
+    /// Stops the thread without waiting for it: the process is about to
+    /// exit, and nothing more is wanted from the capture.
+    pub fn leave(mut self) {
+        self.signal_stop();
+        self.handle.take();
+    }
+
+    /// Tells the thread to stop, first handing its socket's last close
+    /// to a child process (see `release`) while the socket is surely
+    /// still open: the thread's own close will not wait.
+    fn signal_stop(&self) {
+        if self.handle.as_ref().is_some_and(|h| !h.is_finished()) {
+            release::close_later(self.socket);
+        }
+        self.stop.store(true, Ordering::SeqCst);
+        self.breaker.breakloop();
     }
 }
 

@@ -270,6 +270,7 @@ impl Engine {
             window: Window::new(
                 settings.pacing && !matches!(settings.paths, Paths::All { .. }),
                 settings.first_ttl,
+                settings.probes_per_hop,
             ),
             settings,
             session,

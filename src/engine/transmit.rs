@@ -27,7 +27,7 @@ impl Engine {
                 self.plan.remove(&ttl);
                 continue;
             };
-            if let Err(at) = self.window.admits(ttl, now) {
+            if let Err(at) = self.window.admits(ttl, planned.index, now) {
                 // Higher TTLs wait too.
                 self.next_send = Some(self.next_send.map_or(at, |t| t.min(at)));
                 break;

@@ -1,5 +1,7 @@
-//! The TTL window: go easy on the target. Probes whose TTL is more than a
-//! few hops beyond the farthest answer wait: each of them would reach the
+//! The TTL window: go easy on the target. Probes beyond the farthest
+//! answer are held to 16 (counted hop by hop, in the order they go: all
+//! probes of the next 5 hops and the first of the sixth, with 3 a hop),
+//! as traceroute -T keeps 16 in flight: each of them would reach the
 //! target if it were nearer than that, and with one flow per trace they
 //! would all be one connection to it. The window moves with every answer;
 //! when no answer has moved it for a few round trips (a silent stretch,
@@ -11,10 +13,11 @@
 use crate::time::Timestamp;
 use std::time::Duration;
 
-/// TTLs probed beyond the farthest answer: with 3 probes a hop, at most
-/// 15 probes can reach a target nearer than expected (traceroute -T
-/// keeps 16 in flight).
-const AHEAD: u8 = 5;
+/// Probes (of one trace) beyond the farthest answer: at most this many
+/// can reach a target nearer than expected (traceroute -T keeps 16 in
+/// flight). Counting probes, not hops, lets the first probe of the next
+/// hop go as early as traceroute's does.
+const AHEAD: u32 = 16;
 
 /// The least time without progress before the rest goes.
 const QUIET_FLOOR: Duration = Duration::from_millis(50);
@@ -22,6 +25,7 @@ const QUIET_FLOOR: Duration = Duration::from_millis(50);
 #[derive(Debug)]
 pub struct Window {
     enabled: bool,
+    per_hop: u8,
     /// The farthest TTL that answered (first TTL - 1 before any answer).
     reach: u8,
     /// When the window last moved (or the first probe went).
@@ -31,9 +35,10 @@ pub struct Window {
 }
 
 impl Window {
-    pub fn new(enabled: bool, first_ttl: u8) -> Self {
+    pub fn new(enabled: bool, first_ttl: u8, per_hop: u8) -> Self {
         Window {
             enabled,
+            per_hop: per_hop.max(1),
             reach: first_ttl.saturating_sub(1),
             moved_at: None,
             longest_rtt: Duration::ZERO,
@@ -51,10 +56,12 @@ impl Window {
         self.moved_at.map(|t| t.after(self.quiet()))
     }
 
-    /// Whether a probe with `ttl` may go at `now`; if not, when to ask
-    /// again.
-    pub fn admits(&mut self, ttl: u8, now: Timestamp) -> Result<(), Timestamp> {
-        if !self.enabled || u16::from(ttl) <= u16::from(self.reach) + u16::from(AHEAD) {
+    /// Whether probe `index` of the hop at `ttl` may go at `now`; if not,
+    /// when to ask again.
+    pub fn admits(&mut self, ttl: u8, index: u8, now: Timestamp) -> Result<(), Timestamp> {
+        let hops_ahead = u32::from(ttl.saturating_sub(self.reach).saturating_sub(1));
+        let ahead = hops_ahead * u32::from(self.per_hop) + u32::from(index) + 1;
+        if !self.enabled || ttl <= self.reach || ahead <= AHEAD {
             self.moved_at.get_or_insert(now);
             return Ok(());
         }
@@ -84,20 +91,31 @@ mod tests {
     }
 
     #[test]
-    fn probes_go_a_few_hops_ahead_of_the_answers() {
-        let mut w = Window::new(true, 1);
-        assert!(w.admits(5, at_ms(0)).is_ok());
-        assert_eq!(w.admits(6, at_ms(0)), Err(at_ms(50)));
+    fn sixteen_probes_go_ahead_of_the_answers() {
+        let mut w = Window::new(true, 1, 3);
+        assert!(w.admits(5, 2, at_ms(0)).is_ok());
+        // The 16th probe ahead, as traceroute -T's 16 in flight.
+        assert!(w.admits(6, 0, at_ms(0)).is_ok());
+        assert_eq!(w.admits(6, 1, at_ms(0)), Err(at_ms(50)));
         w.answered(3, at_ms(20), Duration::from_millis(20));
-        assert!(w.admits(8, at_ms(20)).is_ok());
-        assert_eq!(w.admits(9, at_ms(20)), Err(at_ms(80)));
+        assert!(w.admits(9, 0, at_ms(20)).is_ok());
+        assert_eq!(w.admits(9, 1, at_ms(20)), Err(at_ms(80)));
+        // Below the reach, always.
+        assert!(w.admits(2, 2, at_ms(20)).is_ok());
         // Nothing moved it for three round trips: the rest goes.
-        assert!(w.admits(30, at_ms(80)).is_ok());
+        assert!(w.admits(30, 2, at_ms(80)).is_ok());
+    }
+
+    #[test]
+    fn one_probe_a_hop_goes_sixteen_hops_ahead() {
+        let mut w = Window::new(true, 1, 1);
+        assert!(w.admits(16, 0, at_ms(0)).is_ok());
+        assert_eq!(w.admits(17, 0, at_ms(0)), Err(at_ms(50)));
     }
 
     #[test]
     fn off_with_f() {
-        let mut w = Window::new(false, 1);
-        assert!(w.admits(30, at_ms(0)).is_ok());
+        let mut w = Window::new(false, 1, 3);
+        assert!(w.admits(30, 2, at_ms(0)).is_ok());
     }
 }
