@@ -311,15 +311,24 @@ fn every_scenario_replays_exactly_as_it_ran_live() {
 #[ignore = "needs root (network namespaces) and tshark: cargo test -- --include-ignored"]
 fn every_recorded_packet_says_what_it_was() {
     lab::require();
-    let wanted = ["tcp-open", "udp", "icmp", "ipv6", "blocked-port", "mtu"];
+    let wanted = [
+        "tcp-open",
+        "udp",
+        "icmp",
+        "ipv6",
+        "blocked-port",
+        "mtu",
+        "rate-limit-range",
+    ];
     for s in lab::scenarios::ALL
         .iter()
         .filter(|s| wanted.contains(&s.name))
     {
         let lab = s.build();
-        let file = temp_pcap(s.name);
+        let file = temp_pcap(&format!("{}-comments", s.name));
         let file_arg = file.to_str().unwrap();
-        let mut args = s.args(&lab);
+        // As JSON (the condensed output's -c cannot go with it).
+        let mut args: Vec<String> = s.args(&lab).into_iter().filter(|a| a != "-c").collect();
         if !args.iter().any(|a| a == "--json") {
             args.push("--json".into());
         }

@@ -95,6 +95,38 @@ fn pacing_keeps_answers_under_real_icmp_rate_limits() {
     );
 }
 
+/// Routers that answer everything (the lab's, rate limits off) are not
+/// held to Linux's budget: 40 ports at three routers go at full speed,
+/// with no note about pacing and nothing lost.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn pacing_goes_full_speed_where_routers_answer_everything() {
+    let lab = lab3();
+    let server = lab.server_addr(false).to_string();
+    let args = [
+        "-r",
+        "1",
+        "40",
+        "-m",
+        "3",
+        "-p",
+        "1",
+        "-c",
+        "-n",
+        "--no-diagnosis",
+    ];
+    let run = tracetcp(&lab, &[&[server.as_str()][..], &args[..]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.matches("\t198.18.").count(),
+        120,
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains('*'), "{}", run.stdout);
+    assert!(!run.stderr.contains("pacing"), "{}", run.stderr);
+}
+
 #[test]
 #[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
 fn names_come_from_reverse_dns_unless_n() {

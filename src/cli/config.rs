@@ -169,6 +169,7 @@ impl Cli {
             probes_per_hop: self.probes.unwrap_or(per_round),
             timeout: Duration::from_millis(self.wait.unwrap_or(self.timeout_ms)),
             pacing: !self.no_pacing,
+            adaptive_pacing: true,
             paths: if self.multipath {
                 Paths::All {
                     confidence: self.confidence.unwrap_or(Confidence::Percent95),

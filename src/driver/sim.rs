@@ -42,6 +42,9 @@ pub enum Hop {
     /// the way it goes at the next.
     PerFlowAlike(&'static [&'static str]),
     Silent,
+    /// A router rate-limiting its ICMP errors as Linux does: 6 at once,
+    /// then 1 a second.
+    Limited(&'static str),
     Unreachable(&'static str, u8),
     /// The destination: SYN-ACK (open), RST (closed) or nothing. An open
     /// port holds a SYN-RECEIVED state per 4-tuple until the client's RST
@@ -93,6 +96,10 @@ struct Wire {
     /// Open port: until when the SYN-RECEIVED state of each pair of
     /// ports lasts.
     syn_received: HashMap<u32, Timestamp>,
+    /// Limited routers: the answers each may send, in nanoseconds of
+    /// credit (a second an answer), as of when.
+    credit: HashMap<u8, (u64, Timestamp)>,
+    lag: Duration,
     current: Vec<u8>,
     log: Vec<(Timestamp, Vec<u8>)>,
 }
@@ -132,6 +139,18 @@ impl Wire {
                 answer::time_exceeded(ip(routers[pick as usize]), probe, 8)
             }
             Hop::Silent | Hop::Mute => None,
+            Hop::Limited(a) => {
+                const SECOND: u64 = 1_000_000_000;
+                let (credit, stamp) = self.credit.entry(ttl).or_insert((6 * SECOND, seen));
+                let gained = seen.since(*stamp).as_nanos() as u64;
+                *credit = (*credit + gained).min(6 * SECOND);
+                *stamp = (*stamp).max(seen);
+                if *credit < SECOND {
+                    return None;
+                }
+                *credit -= SECOND;
+                answer::time_exceeded(ip(a), probe, 8)
+            }
             Hop::Unreachable(a, code) => answer::unreachable(ip(a), probe, code),
             Hop::Open => {
                 // The SYN reaches the server half a path's RTT after it
@@ -222,7 +241,9 @@ impl Wire {
 impl PacketSource for Wire {
     fn next(&mut self, until: Option<Timestamp>) -> Result<Input<'_>> {
         self.absorb();
-        let wake = until.map(|t| t.after(Duration::from_nanos(1)));
+        // A wake-up is for what was captured before it: with a lag, that
+        // is known only the lag later (as CaptureSource waits).
+        let wake = until.map(|t| t.after(self.lag + Duration::from_nanos(1)));
         match (self.head(), wake) {
             (Some(t), Some(w)) if t > w => {
                 self.clock.advance_to(w);
@@ -244,6 +265,10 @@ impl PacketSource for Wire {
             _ => Ok(Input::Idle),
         }
     }
+
+    fn lag(&self) -> Duration {
+        self.lag
+    }
 }
 
 /// Collects the prober's events.
@@ -264,6 +289,9 @@ pub struct Sim {
     pub path: Vec<Hop>,
     pub narrow: Option<Narrow>,
     pub rtt: Duration,
+    /// How long after its timestamp a packet reaches the driver (a live
+    /// capture's is 25 ms); none by default.
+    pub lag: Duration,
     /// Probes sent.
     pub sent: u64,
     /// Every packet delivered, probes and answers, for replaying.
@@ -279,6 +307,7 @@ impl Sim {
             path,
             narrow: None,
             rtt: Duration::from_millis(1),
+            lag: Duration::ZERO,
             sent: 0,
             log: Vec::new(),
             events: Vec::new(),
@@ -312,6 +341,8 @@ impl Sim {
             seq: 0,
             per_ttl: HashMap::new(),
             syn_received: HashMap::new(),
+            credit: HashMap::new(),
+            lag: self.lag,
             current: Vec::new(),
             log: Vec::new(),
         };

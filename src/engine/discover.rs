@@ -40,7 +40,8 @@ impl Engine {
             ProbeState::Lost
             | ProbeState::Abandoned
             | ProbeState::Superseded
-            | ProbeState::TooBig(_) => Seen::Lost,
+            | ProbeState::TooBig(_)
+            | ProbeState::RateLimited { .. } => Seen::Lost,
         };
         let (trace, ttl, flow) = (p.trace, p.ttl, p.flow);
         if let Some(d) = self.discovery.as_mut() {

@@ -11,6 +11,7 @@ mod discover;
 mod duplicates;
 mod pacing;
 mod progress;
+mod ratelimit;
 mod receive;
 mod results;
 mod settings;
@@ -28,6 +29,7 @@ use crate::multipath::Discovery;
 use crate::time::Timestamp;
 use crate::trace::{Answer, TraceSpec};
 use pacing::Responder;
+use ratelimit::RateLimits;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use tracetcp_strategies::{strategy_for, Fields, Flow, ProbeKey, Protocol, Session, Strategy};
@@ -47,13 +49,19 @@ enum ProbeState {
     /// A router answered that it does not fit the next link (path MTU
     /// discovery): sent again smaller, not shown in its hop.
     TooBig(Answer),
+    /// Unanswered as its router's rate limit leaves probes (see
+    /// `ratelimit.rs`): sent again, paced (`replaced` once seen leaving
+    /// again), not shown in its hop.
+    RateLimited {
+        replaced: bool,
+    },
 }
 
 impl ProbeState {
-    /// A router said the probe was too big: it was sent again smaller,
-    /// and counts for nothing in its hop.
+    /// The probe was sent again (too big, or lost to a rate limit): it
+    /// counts for nothing in its hop.
     fn sent_again(&self) -> bool {
-        matches!(self, ProbeState::TooBig(_))
+        matches!(self, ProbeState::TooBig(_) | ProbeState::RateLimited { .. })
     }
 }
 
@@ -75,6 +83,9 @@ struct ProbeRecord {
     requested: Option<Timestamp>,
     /// When the capture saw it leave.
     sent: Option<Timestamp>,
+    /// When, still unanswered, it is taken for a rate-limit loss (before
+    /// its timeout), if it may be (see `ratelimit.rs`).
+    suspect: Option<Timestamp>,
     state: ProbeState,
 }
 
@@ -166,6 +177,9 @@ pub struct Engine {
     by_key: HashMap<ProbeKey, usize>,
     plan: BTreeMap<u8, VecDeque<Planned>>,
     deadlines: BinaryHeap<Reverse<(Timestamp, usize)>>,
+    /// When probes are to be judged for a rate limit's loss (see
+    /// `ratelimit.rs`).
+    suspects: BinaryHeap<Reverse<(Timestamp, usize)>>,
     pacer: Pacer,
     window: Window,
     next_send: Option<Timestamp>,
@@ -183,6 +197,9 @@ pub struct Engine {
     /// Keys this engine gives (live) or learns (replay) are below this:
     /// engines run one after another (rounds) each keep to their block.
     key_limit: u16,
+    /// What the routers' answers say of their rate limits, when pacing
+    /// adapts to them.
+    rate_limits: Option<RateLimits>,
 }
 
 impl Engine {
@@ -265,7 +282,11 @@ impl Engine {
                     search: None,
                 })
                 .collect(),
-            pacer: Pacer::new(settings.pacing),
+            pacer: match settings.adapts() {
+                true => Pacer::adaptive(true),
+                false => Pacer::new(settings.pacing),
+            },
+            rate_limits: settings.adapts().then(RateLimits::default),
             // Multipath discovery keeps its own window.
             window: Window::new(
                 settings.pacing && !matches!(settings.paths, Paths::All { .. }),
@@ -278,6 +299,7 @@ impl Engine {
             by_key: HashMap::new(),
             plan: BTreeMap::new(),
             deadlines: BinaryHeap::new(),
+            suspects: BinaryHeap::new(),
             next_send: None,
             in_flight: 0,
             destination_ttl: None,
@@ -291,6 +313,9 @@ impl Engine {
     /// the run: rounds).
     pub fn pacing_with(mut self, pacer: &Pacer) -> Self {
         self.pacer = pacer.clone();
+        if !pacer.is_adaptive() {
+            self.rate_limits = None;
+        }
         self
     }
 
@@ -340,10 +365,11 @@ impl Engine {
     /// moment pacing lets the next probe go.
     pub fn next_wakeup(&self) -> Option<Timestamp> {
         let timeout = self.deadlines.peek().map(|Reverse((t, _))| *t);
-        match (timeout, self.next_send) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let suspect = self.suspects.peek().map(|Reverse((t, _))| *t);
+        [timeout, suspect, self.next_send]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     pub fn poll_event(&mut self) -> Option<Event> {
@@ -378,5 +404,7 @@ impl Engine {
 
 #[cfg(test)]
 mod mtu_tests;
+#[cfg(test)]
+mod ratelimit_tests;
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,11 @@
 //! Pacing: send fast, but never so fast that answers are lost to the ICMP
 //! rate limits of the routers on the path.
 //!
+//! Adaptive pacing (a single trace or a port range, without --mtu or
+//! --multipath): no router is held to the limit below until its answers
+//! went missing in the pattern of one (see `ratelimit.rs`); only the
+//! global bucket holds the others.
+//!
 //! Linux (and most routers) limit the ICMP errors they send to one peer:
 //! a token bucket of 6 messages, refilled at 1 per second. Every TTL below
 //! the destination is one router, so each gets such a bucket here. Once
@@ -13,7 +18,7 @@
 
 use crate::time::Timestamp;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -96,17 +101,53 @@ pub struct Pacer(Rc<RefCell<Buckets>>);
 #[derive(Debug)]
 struct Buckets {
     enabled: bool,
+    /// Routers are held to their limit only once seen limiting.
+    adaptive: bool,
+    limited: HashSet<Responder>,
     global: Option<Bucket>,
     responders: HashMap<Responder, Bucket>,
 }
 
 impl Pacer {
+    /// Pacing every router to its limit from the start.
     pub fn new(enabled: bool) -> Self {
         Pacer(Rc::new(RefCell::new(Buckets {
             enabled,
+            adaptive: false,
+            limited: HashSet::new(),
             global: None,
             responders: HashMap::new(),
         })))
+    }
+
+    /// Pacing a router only once its answers went missing as a rate
+    /// limit's do (see `limit`).
+    pub fn adaptive(enabled: bool) -> Self {
+        let pacer = Pacer::new(enabled);
+        pacer.0.borrow_mut().adaptive = true;
+        pacer
+    }
+
+    pub fn is_adaptive(&self) -> bool {
+        self.0.borrow().adaptive
+    }
+
+    /// `responder` was seen limiting its answers at `now`: from now on
+    /// it is held to its limit, starting with an empty bucket (it has
+    /// just spent it). Whether it was already.
+    pub fn limit(&self, responder: Responder, now: Timestamp) -> bool {
+        let mut b = self.0.borrow_mut();
+        if !b.adaptive || !b.limited.insert(responder) {
+            return true;
+        }
+        b.responders.insert(
+            responder,
+            Bucket {
+                credit_ns: 0,
+                stamp: now,
+            },
+        );
+        false
     }
 
     /// When a probe toward `responder` may be sent (at or before `now`
@@ -140,7 +181,7 @@ impl Pacer {
             Duration::from_nanos(short.saturating_mul(per_token))
         };
         let global = time(GLOBAL, b.global.as_ref(), total);
-        let own = limit_of(responder, 1).map_or(Duration::ZERO, |limit| {
+        let own = b.limit_of(responder, 1).map_or(Duration::ZERO, |limit| {
             time(limit, b.responders.get(&responder), n)
         });
         global.max(own)
@@ -161,7 +202,7 @@ impl Buckets {
         let global = self.global.get_or_insert_with(|| Bucket::full(GLOBAL, now));
         global.refill(GLOBAL, now);
         let mut at = global.ready_at(GLOBAL);
-        if let Some(limit) = limit_of(responder, width) {
+        if let Some(limit) = self.limit_of(responder, width) {
             let b = self
                 .responders
                 .entry(responder)
@@ -179,10 +220,20 @@ impl Buckets {
         if let Some(g) = self.global.as_mut() {
             g.take(GLOBAL);
         }
-        let limit = limit_of(responder, width);
+        let limit = self.limit_of(responder, width);
         if let (Some(limit), Some(b)) = (limit, self.responders.get_mut(&responder)) {
             b.take(limit);
         }
+    }
+}
+
+impl Buckets {
+    /// The limit `responder` is held to, if any.
+    fn limit_of(&self, responder: Responder, width: usize) -> Option<Limit> {
+        if self.adaptive && !self.limited.contains(&responder) {
+            return None;
+        }
+        limit_of(responder, width)
     }
 }
 
@@ -238,6 +289,23 @@ mod tests {
             Pacer::new(false).time_for(r, 100, 100, at_ms(0)),
             Duration::ZERO
         );
+    }
+
+    #[test]
+    fn adaptive_pacing_holds_a_router_only_once_it_limits() {
+        let p = Pacer::adaptive(true);
+        let r = Responder::Router(2);
+        for _ in 0..20 {
+            assert!(p.ready_at(r, 1, at_ms(0)) <= at_ms(0));
+            p.take(r, 1);
+        }
+        assert!(!p.limit(r, at_ms(10)));
+        assert!(p.limit(r, at_ms(10)), "already limited");
+        assert_eq!(p.ready_at(r, 1, at_ms(10)), at_ms(1010));
+        assert!(p.ready_at(Responder::Router(3), 1, at_ms(10)) <= at_ms(10));
+        // Not adaptive: limit changes nothing.
+        let fixed = Pacer::new(true);
+        assert!(fixed.limit(r, at_ms(0)));
     }
 
     #[test]

@@ -151,6 +151,7 @@ impl Engine {
 
     /// Gives up on every probe whose timeout passed before `now`.
     pub fn handle_timeout(&mut self, now: Timestamp) {
+        self.judge_suspects(now);
         while let Some(&Reverse((deadline, id))) = self.deadlines.peek() {
             if deadline >= now {
                 break;

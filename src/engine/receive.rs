@@ -14,6 +14,9 @@ use tracetcp_strategies::{
 impl Engine {
     /// Takes in one captured IP packet with its capture timestamp.
     pub fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {
+        // Everything captured before this packet is in: a live run, too,
+        // judges its suspects now, as its replay will.
+        self.judge_suspects(ts);
         if self.recent.seen_again(ts, packet) {
             return Verdict::Ignored(Ignored::DuplicatePacket);
         }
@@ -68,10 +71,26 @@ impl Engine {
         let id = match (known, self.mode) {
             (Some(id), _) => {
                 self.probes[id].sent = Some(ts);
+                let p = &self.probes[id];
+                let (trace, ttl, hop_probe) = (p.trace, p.ttl, !p.check && !p.sizing);
+                if hop_probe && self.rate_limits.is_some() {
+                    self.suspect(id);
+                    // Numbered as a replay will: by the order seen.
+                    let offset = usize::from(ttl - self.settings.first_ttl);
+                    let ids = self.traces[trace].ids(offset);
+                    let nth = ids
+                        .iter()
+                        .filter(|&&o| self.probes[o].sent.is_some())
+                        .count()
+                        - 1;
+                    if let Some(index) = self.nth_index(trace, ttl, nth) {
+                        self.probes[id].index = index;
+                    }
+                }
                 self.deadlines.push(Reverse((self.deadline(id), id)));
                 let p = &self.probes[id];
-                if p.size.is_some() && !p.check && !p.sizing {
-                    self.probes[id].index = self.free_index(p.trace, p.ttl, id);
+                if p.size.is_some() && hop_probe {
+                    self.probes[id].index = self.free_index(trace, ttl, id);
                 }
                 id
             }
@@ -86,6 +105,7 @@ impl Engine {
             trace: p.trace,
             ttl: p.ttl,
             index: p.index,
+            again: self.is_sent_again(id),
         }
     }
 
@@ -136,6 +156,12 @@ impl Engine {
                 return Err(Ignored::NoSuchTrace);
             }
             t.checks.len()
+        } else if self.rate_limits.is_some() {
+            let nth = t.ids(usize::from(ttl - self.settings.first_ttl)).len();
+            usize::from(
+                self.nth_index(trace, ttl, nth)
+                    .ok_or(Ignored::NoSuchTrace)?,
+            )
         } else {
             let index = self.counted(trace, usize::from(ttl - self.settings.first_ttl));
             let multipath = self.discovery.is_some();
@@ -165,8 +191,12 @@ impl Engine {
             fields: None,
             requested: None,
             sent: Some(ts),
+            suspect: None,
             state: ProbeState::Pending,
         });
+        if !check && !sizing {
+            self.suspect(id);
+        }
         self.register(id, key);
         if self.settings.mtu.is_some() && !check && !sizing {
             self.probes[id].index = self.free_index(trace, ttl, id);
@@ -202,6 +232,7 @@ impl Engine {
             ProbeState::Abandoned => return Verdict::Ignored(Ignored::BeyondEnd),
             ProbeState::Superseded => return Verdict::Ignored(Ignored::Superseded),
             ProbeState::TooBig(_) => return Verdict::Ignored(Ignored::Duplicate),
+            ProbeState::RateLimited { .. } => return Verdict::Ignored(Ignored::Late),
         }
         let answer = Answer {
             at: ts,
@@ -237,6 +268,9 @@ impl Engine {
         }
         let rtt = ts.since(p.sent_or_requested());
         self.window.answered(ttl, ts, rtt);
+        if let Some(limits) = self.rate_limits.as_mut() {
+            limits.answered(ttl, ts.before(rtt), ts);
+        }
         if reply.kind.is_destination() {
             self.destination_ttl = Some(self.destination_ttl.map_or(ttl, |d| d.min(ttl)));
         }

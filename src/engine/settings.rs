@@ -19,6 +19,11 @@ pub struct Settings {
     pub max_in_flight: usize,
     /// Pace probes to stay under routers' ICMP rate limits (off with -F).
     pub pacing: bool,
+    /// Pace a router only once its answers go missing as a rate limit's
+    /// do, and send those probes again (see `ratelimit.rs`); applies to
+    /// traces and port ranges without `--mtu` or `--multipath`. Live runs
+    /// set it; recordings made before it existed replay without it.
+    pub adaptive_pacing: bool,
     /// Which flows the probes take.
     pub paths: Paths,
     /// Path MTU discovery (`--mtu`): the size probes start at (the
@@ -61,6 +66,7 @@ impl Default for Settings {
             timeout: Duration::from_millis(2000),
             max_in_flight: 1024,
             pacing: true,
+            adaptive_pacing: false,
             paths: Paths::OneFlow,
             mtu: None,
         }
@@ -68,6 +74,14 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// Whether pacing adapts to the routers (see `adaptive_pacing`).
+    pub fn adapts(&self) -> bool {
+        self.pacing
+            && self.adaptive_pacing
+            && self.mtu.is_none()
+            && !matches!(self.paths, Paths::All { .. })
+    }
+
     /// The highest TTL probed.
     pub fn last_ttl(&self) -> u8 {
         let last = u16::from(self.first_ttl) + u16::from(self.max_hops.max(1)) - 1;

@@ -139,7 +139,7 @@ impl Engine {
             .hops
             .iter()
             .flatten()
-            .filter(|&&id| self.probes[id].state.sent_again())
+            .filter(|&&id| matches!(self.probes[id].state, ProbeState::TooBig(_)))
             .map(|&id| (self.probes[id].ttl, self.probe_result(id)))
             .collect();
         let search = t.search.map(|ttl| self.hop_of(ttl, &t.sizing));

@@ -118,6 +118,7 @@ impl Engine {
             fields: None,
             requested: Some(now),
             sent: None,
+            suspect: None,
             state: ProbeState::Pending,
         });
         self.register(id, key);

@@ -36,6 +36,9 @@ pub enum Verdict {
         trace: usize,
         ttl: u8,
         index: u8,
+        /// It replaces a probe its router left unanswered as a rate limit
+        /// leaves probes (adaptive pacing).
+        again: bool,
     },
     Answer {
         trace: usize,

@@ -179,6 +179,7 @@ impl SessionInfo {
                 "probes_per_hop": s.probes_per_hop,
                 "timeout_ms": s.timeout.as_millis() as u64,
                 "max_in_flight": s.max_in_flight, "pacing": s.pacing,
+                "adaptive_pacing": s.adaptive_pacing,
                 "paths": s.paths.name(),
                 "confidence": match s.paths {
                     Paths::All { confidence } => Some(confidence.percent()),
@@ -245,6 +246,7 @@ fn parse(v: &Value) -> Option<SessionInfo> {
         timeout: Duration::from_millis(num(s, "timeout_ms")?),
         max_in_flight: usize::try_from(num(s, "max_in_flight")?).ok()?,
         pacing: s["pacing"].as_bool()?,
+        adaptive_pacing: s["adaptive_pacing"].as_bool().unwrap_or(false),
         paths: match s["paths"].as_str()? {
             "one-flow" => Paths::OneFlow,
             "per-probe" => Paths::PerProbe,

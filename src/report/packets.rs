@@ -50,10 +50,21 @@ impl What {
 
 fn describe(verdict: &Verdict, specs: &[TraceSpec]) -> (What, String) {
     match verdict {
-        Verdict::Probe { trace, ttl, index } => (
-            What::Probe,
-            format!("{} ttl {ttl} #{index}", trace_name(specs, *trace)),
-        ),
+        Verdict::Probe {
+            trace,
+            ttl,
+            index,
+            again,
+        } => {
+            let again = match again {
+                true => {
+                    ", sent again: the first went unanswered as a router's rate limit leaves probes"
+                }
+                false => "",
+            };
+            let name = trace_name(specs, *trace);
+            (What::Probe, format!("{name} ttl {ttl} #{index}{again}"))
+        }
         Verdict::Answer {
             trace,
             ttl,

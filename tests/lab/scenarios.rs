@@ -354,6 +354,22 @@ pub const ALL: &[Scenario] = &[
         expect: &["partial-loss"],
     },
     Scenario {
+        name: "rate-limit-range",
+        about: "12 ports at once, r2 keeping Linux's ICMP rate limit: r1 and r3 answer at full speed, r2 answers 6, the 6 it left are sent again a second apart (adaptive pacing): nothing lost",
+        build: || {
+            let lab = plain();
+            lab.default_icmp_ratelimit(2);
+            lab
+        },
+        args: |lab| {
+            let mut a = vec![lab.server_addr(false).to_string()];
+            a.extend(words("-r 130 141 -h 1 -m 3 -p 1 -c"));
+            a
+        },
+        shows: |out| !out.contains('*'),
+        expect: &[],
+    },
+    Scenario {
         name: "rounds-loss",
         about: "30 rounds: r2 answers one ICMP error in 2 s, r3 drops a fifth of what it forwards",
         build: || {
