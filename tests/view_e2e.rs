@@ -134,13 +134,19 @@ fn the_live_view_follows_keys_and_resizes_and_gives_the_terminal_back() {
     );
 }
 
-/// A long paced run on a terminal: the note says how long and what
+/// A long paced run on a terminal (routers limiting their answers): the
+/// note says how long and what
 /// shortens it, a progress line counts traces on stderr, and the report's
 /// lines never mix with it (each starts on a wiped line). Ctrl-C ends it.
 #[test]
 #[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
 fn a_long_run_shows_its_progress_on_the_terminal() {
     let lab = lab3();
+    // Routers that limit their answers as Linux does: pacing holds 40
+    // ports for about 34 s.
+    for k in 1..=3 {
+        lab.default_icmp_ratelimit(k);
+    }
     let (master, slave) = pty(200, 40);
     let server = lab.server_addr(false).to_string();
     let mut child = lab
