@@ -160,6 +160,7 @@ impl Prober for OneByOne {
             unit: "hops",
             sent: u64::from(self.ttl),
             paced: Duration::ZERO,
+            out_of_keys: false,
         }
     }
 }

@@ -188,6 +188,8 @@ pub struct Engine {
     destination_ttl: Option<u8>,
     events: VecDeque<Event>,
     interrupted: bool,
+    /// Every key was used: nothing more is sent (see `run_out_of_keys`).
+    out_of_keys: bool,
     mode: Mode,
     /// Multipath discovery (`--multipath`), which then plans the probes.
     discovery: Option<Discovery>,
@@ -305,6 +307,7 @@ impl Engine {
             destination_ttl: None,
             events: VecDeque::new(),
             interrupted: false,
+            out_of_keys: false,
             mode,
         }
     }

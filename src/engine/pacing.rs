@@ -18,7 +18,7 @@
 
 use crate::time::Timestamp;
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -103,7 +103,8 @@ struct Buckets {
     enabled: bool,
     /// Routers are held to their limit only once seen limiting.
     adaptive: bool,
-    limited: HashSet<Responder>,
+    /// The routers seen limiting, and the rate each is held to.
+    limited: HashMap<Responder, Limit>,
     global: Option<Bucket>,
     responders: HashMap<Responder, Bucket>,
 }
@@ -114,7 +115,7 @@ impl Pacer {
         Pacer(Rc::new(RefCell::new(Buckets {
             enabled,
             adaptive: false,
-            limited: HashSet::new(),
+            limited: HashMap::new(),
             global: None,
             responders: HashMap::new(),
         })))
@@ -132,14 +133,20 @@ impl Pacer {
         self.0.borrow().adaptive
     }
 
-    /// `responder` was seen limiting its answers at `now`: from now on
-    /// it is held to its limit, starting with an empty bucket (it has
-    /// just spent it). Whether it was already.
-    pub fn limit(&self, responder: Responder, now: Timestamp) -> bool {
+    /// `responder` was seen limiting its answers at `now`, having given
+    /// `answers_per_second` over its burst: from now on it is held to
+    /// that (at least Linux's 1 a second), starting with an empty bucket
+    /// (it has just spent it). Whether it was already.
+    pub fn limit(&self, responder: Responder, now: Timestamp, answers_per_second: u32) -> bool {
         let mut b = self.0.borrow_mut();
-        if !b.adaptive || !b.limited.insert(responder) {
+        if !b.adaptive || b.limited.contains_key(&responder) {
             return true;
         }
+        let limit = Limit {
+            burst: ROUTER.burst,
+            per_token: ROUTER.per_token / answers_per_second.max(1),
+        };
+        b.limited.insert(responder, limit);
         b.responders.insert(
             responder,
             Bucket {
@@ -230,10 +237,10 @@ impl Buckets {
 impl Buckets {
     /// The limit `responder` is held to, if any.
     fn limit_of(&self, responder: Responder, width: usize) -> Option<Limit> {
-        if self.adaptive && !self.limited.contains(&responder) {
-            return None;
+        match self.adaptive {
+            true => self.limited.get(&responder).copied(),
+            false => limit_of(responder, width),
         }
-        limit_of(responder, width)
     }
 }
 
@@ -299,13 +306,17 @@ mod tests {
             assert!(p.ready_at(r, 1, at_ms(0)) <= at_ms(0));
             p.take(r, 1);
         }
-        assert!(!p.limit(r, at_ms(10)));
-        assert!(p.limit(r, at_ms(10)), "already limited");
+        assert!(!p.limit(r, at_ms(10), 1));
+        assert!(p.limit(r, at_ms(10), 1), "already limited");
         assert_eq!(p.ready_at(r, 1, at_ms(10)), at_ms(1010));
         assert!(p.ready_at(Responder::Router(3), 1, at_ms(10)) <= at_ms(10));
+        // One that gave 100 answers a second over its burst: 10 ms apart.
+        let r4 = Responder::Router(4);
+        assert!(!p.limit(r4, at_ms(10), 100));
+        assert_eq!(p.ready_at(r4, 1, at_ms(10)), at_ms(20));
         // Not adaptive: limit changes nothing.
         let fixed = Pacer::new(true);
-        assert!(fixed.limit(r, at_ms(0)));
+        assert!(fixed.limit(r, at_ms(0), 1));
     }
 
     #[test]

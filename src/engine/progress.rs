@@ -18,6 +18,9 @@ pub struct Progress {
     pub sent: u64,
     /// How long pacing needs, at least, to send what is planned.
     pub paced: Duration,
+    /// Every probe key of the run is used: traces end where their probes
+    /// do.
+    pub out_of_keys: bool,
 }
 
 impl Engine {
@@ -54,6 +57,7 @@ impl Engine {
             unit,
             sent: self.probes.len() as u64,
             paced,
+            out_of_keys: self.out_of_keys,
         }
     }
 
@@ -61,7 +65,8 @@ impl Engine {
     pub(super) fn advance(&mut self, trace: usize) {
         let first = self.settings.first_ttl;
         let per_hop = usize::from(self.settings.probes_per_hop);
-        let eof = self.mode == Mode::Replay { eof: true };
+        // Nothing more comes: the end of a recording, or of the keys.
+        let eof = self.mode == Mode::Replay { eof: true } || self.out_of_keys;
         let discovered = self.discovery_end(trace);
         let t = &mut self.traces[trace];
         if self.discovery.is_some() {
@@ -128,7 +133,7 @@ impl Engine {
     /// Every hop of `trace` is final: it is done, unless its flow check is
     /// needed or still waits for answers.
     pub(super) fn finish_trace(&mut self, trace: usize) {
-        if self.traces[trace].check.is_none() {
+        if self.traces[trace].check.is_none() && !self.out_of_keys {
             if let Some(ttl) = self.check_hop(trace) {
                 match self.mode {
                     Mode::Live => self.plan_check(trace, ttl),
@@ -142,7 +147,7 @@ impl Engine {
             Mode::Live => self.check_pending(trace),
             Mode::Replay { eof } => !eof && self.traces[trace].check.is_some(),
         };
-        if waiting || self.search_pending(trace) {
+        if waiting || (!self.out_of_keys && self.search_pending(trace)) {
             return;
         }
         self.traces[trace].done = true;
@@ -168,5 +173,43 @@ impl Engine {
             }
             self.advance(trace);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Settings, TraceSpec};
+    use super::*;
+    use crate::driver::sim::{Hop, Sim};
+    use crate::trace::TraceEnd;
+    use tracetcp_strategies::{Instance, Protocol, Session};
+
+    /// A run that uses every key it has stops sending and ends, its traces
+    /// where their probes did (a port range too wide for one run hung).
+    #[test]
+    fn a_run_out_of_keys_ends_where_its_probes_do() {
+        let session = Session::new(
+            "198.18.0.1".parse().unwrap(),
+            "198.18.9.2".parse().unwrap(),
+            Instance::new(0x4444).unwrap(),
+        )
+        .unwrap();
+        let specs = (130..134)
+            .map(|p| TraceSpec::new(Protocol::Tcp, p))
+            .collect();
+        let settings = Settings {
+            max_hops: 5,
+            ..Settings::default()
+        };
+        let mut e = Engine::live(settings, session, specs).keys_below(20);
+        let path = ["198.18.1.1", "198.18.2.1", "198.18.3.1", "198.18.4.1"];
+        let mut sim = Sim::new(path.iter().map(|a| Hop::Router(a)).collect());
+        sim.run(&mut e);
+        assert!(e.is_finished());
+        assert_eq!(sim.sent, 20);
+        assert!(e.progress(sim.now).out_of_keys);
+        let hops: Vec<usize> = e.results().iter().map(|r| r.hops.len()).collect();
+        assert!(hops.iter().all(|&h| h < 5), "{hops:?}");
+        assert!(e.results().iter().all(|r| r.end == TraceEnd::Interrupted));
     }
 }

@@ -6,12 +6,14 @@
 //! The pattern: a probe that was at least the 7th to its router within a
 //! second (a Linux router answers 6 at once, then 1 a second) is still
 //! unanswered four of the router's longest round trips after it left,
-//! while the router has answered others, but none sent just after it (a
-//! token bucket, once empty, drops what follows too; a firewall dropping
-//! some ports lets the next probe through). Fewer probes are never
+//! while the router has answered others. Fewer probes are never
 //! suspected: a default trace (3 a hop) keeps its losses as losses. Once
-//! a router was seen limiting, the probes sent to it later are paced and
-//! not suspected again.
+//! a router was seen limiting, it is paced to the answers a second it
+//! gave over its burst (Linux's per-peer limit: 1; its global limit:
+//! about 1,000), and the probes sent to it later are not suspected again.
+//! (A firewall dropping some ports through a router answering everything
+//! else looks the same: its probes are sent again once, in vain, at the
+//! router's full rate.)
 //!
 //! Every judgement is made at a probe's suspect time from what was
 //! captured before that time, never from when the engine got to it:
@@ -25,8 +27,7 @@
 use super::{Engine, Mode, Planned, ProbeState, Responder};
 use crate::time::Timestamp;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::ops::Bound;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 /// Probes a router answers at once before its limit shows (Linux: 6).
@@ -37,9 +38,6 @@ const SPAN: Duration = Duration::from_secs(1);
 const RTTS: u32 = 4;
 /// ...and at least this long, before it is taken for a rate-limit loss.
 const FLOOR: Duration = Duration::from_millis(50);
-/// A probe sent this soon after one lost to a rate limit finds the bucket
-/// still empty (Linux refills a token a second).
-const STILL_EMPTY: Duration = Duration::from_millis(100);
 
 /// What has been seen of one router (one TTL).
 #[derive(Debug, Default)]
@@ -49,9 +47,6 @@ struct Router {
     /// Its answers in the order they came: when, and the longest round
     /// trip so far.
     answers: Vec<(Timestamp, Duration)>,
-    /// When the probes it answered left, and the earliest answer to one
-    /// that left then.
-    answered_sent: BTreeMap<Timestamp, Timestamp>,
     /// When it was first seen limiting.
     limited_since: Option<Timestamp>,
 }
@@ -92,8 +87,6 @@ impl RateLimits {
         let rtt = at.since(sent);
         let longest = r.answers.last().map_or(rtt, |&(_, l)| l.max(rtt));
         r.answers.push((at, longest));
-        let first = r.answered_sent.entry(sent).or_insert(at);
-        *first = (*first).min(at);
     }
 
     /// Judges, at `now`, a probe to the router at `ttl` that left at
@@ -114,15 +107,25 @@ impl RateLimits {
         if now < due {
             return Judgement::Later(due);
         }
-        // A probe that left just after it was answered: no empty bucket.
-        let just_after = (
-            Bound::Excluded(sent),
-            Bound::Excluded(sent.after(STILL_EMPTY)),
-        );
-        if r.answered_sent.range(just_after).any(|(_, &at)| at < now) {
-            return Judgement::Cleared;
-        }
         Judgement::Limited
+    }
+
+    /// The answers a second the router at `ttl` gave over a Linux burst
+    /// in the second before `at` (at least 1): what it may be held to
+    /// without losing more (a router under Linux's global limit gives
+    /// about 1,000; under its per-peer limit, none).
+    pub fn rate_over_burst(&self, ttl: u8, at: Timestamp) -> u32 {
+        let Some(r) = self.routers.get(&ttl) else {
+            return 1;
+        };
+        let recent = r
+            .answers
+            .iter()
+            .rev()
+            .skip_while(|&&(t, _)| t >= at)
+            .take_while(|&&(t, _)| at.since(t) <= SPAN)
+            .count();
+        recent.saturating_sub(BURST).max(1) as u32
     }
 
     /// The router at `ttl` was seen limiting at `at`.
@@ -193,12 +196,13 @@ impl Engine {
         p.state = ProbeState::RateLimited { replaced: false };
         self.in_flight -= 1;
         let (trace, ttl, index) = (p.trace, p.ttl, p.index);
-        if let Some(r) = self.rate_limits.as_mut() {
+        let rate = self.rate_limits.as_mut().map_or(1, |r| {
             r.limited(ttl, at);
-        }
+            r.rate_over_burst(ttl, at)
+        });
         let responder = self.responder(ttl, self.traces[trace].spec.protocol);
-        if !self.pacer.limit(responder, at) {
-            log::info!("the router at ttl {ttl} limits its answers: paced from now on");
+        if !self.pacer.limit(responder, at, rate) {
+            log::info!("the router at ttl {ttl} limits its answers: paced to {rate} a second");
         }
         if self.mode == Mode::Live {
             self.plan.entry(ttl).or_default().push_back(Planned {
@@ -213,6 +217,27 @@ impl Engine {
         self.advance(trace);
     }
 
+    /// Hop probe `id`'s place among the probes of its hop seen leaving.
+    fn place_seen(&self, id: usize) -> Option<usize> {
+        let p = &self.probes[id];
+        let offset = usize::from(p.ttl.saturating_sub(self.settings.first_ttl));
+        let seen = self.traces[p.trace].ids(offset).iter();
+        seen.filter(|&&o| self.probes[o].sent.is_some())
+            .position(|&o| o == id)
+    }
+
+    /// Live: numbers hop probe `id`, just seen leaving, as its replay
+    /// will number it (see `nth_index`).
+    pub(super) fn number_as_seen(&mut self, id: usize) {
+        let (trace, ttl) = (self.probes[id].trace, self.probes[id].ttl);
+        let Some(nth) = self.place_seen(id) else {
+            return;
+        };
+        if let Some(index) = self.nth_index(trace, ttl, nth) {
+            self.probes[id].index = index;
+        }
+    }
+
     /// Whether probe `id` replaces one lost to a rate limit: past its
     /// hop's own probes in the order seen.
     pub(super) fn is_sent_again(&self, id: usize) -> bool {
@@ -220,12 +245,8 @@ impl Engine {
         if self.rate_limits.is_none() || p.check || p.sizing {
             return false;
         }
-        let offset = usize::from(p.ttl.saturating_sub(self.settings.first_ttl));
-        let seen = self.traces[p.trace].ids(offset).iter();
-        let nth = seen
-            .filter(|&&o| self.probes[o].sent.is_some())
-            .position(|&o| o == id);
-        nth.is_some_and(|n| n >= usize::from(self.settings.probes_per_hop))
+        let per_hop = usize::from(self.settings.probes_per_hop);
+        self.place_seen(id).is_some_and(|n| n >= per_hop)
     }
 
     /// The index a probe seen leaving as the `nth` of its hop takes, when
@@ -295,14 +316,14 @@ mod tests {
     }
 
     #[test]
-    fn a_probe_lost_while_the_next_one_was_answered_is_no_rate_limit() {
+    fn a_limiting_router_is_held_to_what_it_gave_over_its_burst() {
         let mut r = RateLimits::default();
-        let sent = Timestamp::from_nanos(1_000_000_000_000);
-        r.answered(2, sent.after(Duration::from_micros(5)), at_ms(1));
-        assert_eq!(r.judge(2, sent, at_ms(50)), Judgement::Cleared);
-        // One answered long after is no sign either way.
-        let mut r = RateLimits::default();
-        r.answered(2, at_ms(200), at_ms(201));
-        assert_eq!(r.judge(2, sent, at_ms(300)), Judgement::Limited);
+        assert_eq!(r.rate_over_burst(1, at_ms(100)), 1);
+        for i in 0..56 {
+            r.answered(1, at_ms(0), at_ms(i));
+        }
+        assert_eq!(r.rate_over_burst(1, at_ms(100)), 50);
+        // Only the second before.
+        assert_eq!(r.rate_over_burst(1, at_ms(1_040)), 10);
     }
 }

@@ -75,17 +75,7 @@ impl Engine {
                 let (trace, ttl, hop_probe) = (p.trace, p.ttl, !p.check && !p.sizing);
                 if hop_probe && self.rate_limits.is_some() {
                     self.suspect(id);
-                    // Numbered as a replay will: by the order seen.
-                    let offset = usize::from(ttl - self.settings.first_ttl);
-                    let ids = self.traces[trace].ids(offset);
-                    let nth = ids
-                        .iter()
-                        .filter(|&&o| self.probes[o].sent.is_some())
-                        .count()
-                        - 1;
-                    if let Some(index) = self.nth_index(trace, ttl, nth) {
-                        self.probes[id].index = index;
-                    }
+                    self.number_as_seen(id);
                 }
                 self.deadlines.push(Reverse((self.deadline(id), id)));
                 let p = &self.probes[id];

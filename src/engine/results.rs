@@ -66,8 +66,13 @@ impl Engine {
         let hops: Vec<HopResult> = (first..=last_shown)
             .map(|ttl| self.hop(trace, ttl))
             .collect();
+        // Cut short by the run's keys running out, it did not get there.
+        let cut_short = self.out_of_keys
+            && t.probed_until(first)
+                .is_none_or(|p| p < self.settings.last_ttl());
         let end = match (t.done, t.end) {
             (true, Some(ttl)) => end_at(&self.hop(trace, ttl)),
+            (true, None) if cut_short => TraceEnd::Interrupted,
             (true, None) => TraceEnd::MaxHops,
             (false, _) => TraceEnd::Interrupted,
         };

@@ -18,7 +18,7 @@ impl Engine {
             return None;
         }
         if self.probes.len() >= usize::from(self.key_limit) {
-            log::warn!("every key of this engine's block is used: no more probes");
+            self.run_out_of_keys();
             return None;
         }
         let ttls: Vec<u8> = self.plan.keys().copied().collect();
@@ -50,6 +50,20 @@ impl Engine {
             return Some(self.transmit(planned, ttl, now));
         }
         None
+    }
+
+    /// Every key is used: nothing more can be sent. The traces end where
+    /// their probes do, as a recording's do at its end.
+    fn run_out_of_keys(&mut self) {
+        if self.out_of_keys {
+            return;
+        }
+        log::debug!("every key of this engine's block is used: no more probes");
+        self.out_of_keys = true;
+        self.plan.clear();
+        for trace in 0..self.traces.len() {
+            self.advance(trace);
+        }
     }
 
     /// The first planned probe of `ttl` whose trace still wants it.

@@ -33,6 +33,7 @@ pub struct ProgressLine<'a, V, E: Write> {
     /// The line on screen now, if any, and when it was worked out.
     shown: Option<(String, Instant)>,
     noted: bool,
+    told_out_of_keys: bool,
 }
 
 impl<'a, V, E: Write> ProgressLine<'a, V, E> {
@@ -46,6 +47,7 @@ impl<'a, V, E: Write> ProgressLine<'a, V, E> {
             started: Instant::now(),
             shown: None,
             noted: false,
+            told_out_of_keys: false,
         }
     }
 
@@ -57,13 +59,17 @@ impl<'a, V, E: Write> ProgressLine<'a, V, E> {
         }
     }
 
-    fn update(&mut self, progress: impl Fn() -> Progress) {
+    fn update(&mut self, progress: &Progress) {
         let elapsed = self.started.elapsed();
+        if progress.out_of_keys && !self.told_out_of_keys {
+            self.told_out_of_keys = true;
+            let _ = writeln!(self.err, "tracetcp: note: {OUT_OF_KEYS}");
+        }
         if !self.noted && elapsed >= PACING_KNOWN_AFTER {
             self.noted = true;
-            let paced = progress().paced;
-            if paced > LONG_PACING {
-                let _ = writeln!(self.err, "tracetcp: note: {}", pacing_note(paced));
+            if progress.paced > LONG_PACING {
+                let note = pacing_note(progress.paced);
+                let _ = writeln!(self.err, "tracetcp: note: {note}");
             }
         }
         if !self.draw || elapsed < QUIET_FOR {
@@ -71,7 +77,7 @@ impl<'a, V, E: Write> ProgressLine<'a, V, E> {
         }
         let text = match self.shown.take() {
             Some((text, at)) if at.elapsed() < REFRESH => (text, at),
-            _ => (line(&progress(), elapsed), Instant::now()),
+            _ => (line(progress, elapsed), Instant::now()),
         };
         let _ = write!(self.err, "\r\x1b[K{}", text.0);
         let _ = self.err.flush();
@@ -91,10 +97,15 @@ impl<P: Prober, V: Observer<P>, E: Write> Observer<P> for ProgressLine<'_, V, E>
             let _ = self.err.write_all(b"\r\x1b[K");
         }
         let printed = self.inner.step(prober);
-        self.update(|| prober.progress(Timestamp::now()));
+        self.update(&prober.progress(Timestamp::now()));
         printed
     }
 }
+
+/// When a run has used every probe key it has (65,535; fewer a round).
+const OUT_OF_KEYS: &str = "this run has used every probe key it has (65,535 a run): nothing \
+     more is sent, and the traces end where their probes did (the rest show no hops); split \
+     the range into smaller ones";
 
 /// The progress line: "12/30 hops, 90 probes (35/s), about 4 s left".
 pub fn line(p: &Progress, elapsed: Duration) -> String {
@@ -154,6 +165,7 @@ mod tests {
             unit: "traces",
             sent,
             paced: Duration::from_secs(paced),
+            out_of_keys: false,
         }
     }
 
@@ -207,7 +219,7 @@ mod tests {
         let mut err = Vec::new();
         let mut p = ProgressLine::new(&mut printer, &mut err, true);
         p.started = Instant::now() - Duration::from_secs(3);
-        p.update(|| progress(1, Some(4), 10, 0));
+        p.update(&progress(1, Some(4), 10, 0));
         assert!(p.shown.is_some());
         p.clear();
         assert!(p.shown.is_none());
@@ -226,8 +238,8 @@ mod tests {
         let mut err = Vec::new();
         let mut p = ProgressLine::new(&mut printer, &mut err, false);
         p.started = Instant::now() - Duration::from_secs(5);
-        p.update(|| progress(0, Some(65535), 6, 196_599));
-        p.update(|| progress(0, Some(65535), 6, 196_599));
+        p.update(&progress(0, Some(65535), 6, 196_599));
+        p.update(&progress(0, Some(65535), 6, 196_599));
         drop(p);
         let err = String::from_utf8(err).unwrap();
         assert_eq!(err.matches("tracetcp: note: pacing").count(), 1, "{err}");

@@ -58,7 +58,7 @@ fn describe(verdict: &Verdict, specs: &[TraceSpec]) -> (What, String) {
         } => {
             let again = match again {
                 true => {
-                    ", sent again: the first went unanswered as a router's rate limit leaves probes"
+                    ", sent again: the first went unanswered while its router answered others, as under a rate limit"
                 }
                 false => "",
             };

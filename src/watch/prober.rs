@@ -287,6 +287,10 @@ impl Prober for Rounds {
                 .map(|r| r.engine.progress(now).paced)
                 .max()
                 .unwrap_or_default(),
+            out_of_keys: self
+                .active
+                .iter()
+                .any(|r| r.engine.progress(now).out_of_keys),
         }
     }
 
