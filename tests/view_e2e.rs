@@ -67,6 +67,18 @@ fn wait_for(screen: &Arc<Mutex<Vec<u8>>>, from: usize, what: &str) -> usize {
     }
 }
 
+/// The exit code of `child`, which must end within 10 s (`why` if not).
+fn exit_code(child: &mut std::process::Child, why: &str) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s.code();
+        }
+        assert!(Instant::now() < deadline, "{why}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 #[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
 fn the_live_view_follows_keys_and_resizes_and_gives_the_terminal_back() {
@@ -115,15 +127,7 @@ fn the_live_view_follows_keys_and_resizes_and_gives_the_terminal_back() {
     );
     at = wait_for(&screen, at, "\x1b[12;1Hq");
     keys.write_all(b"q").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "q did not end the view");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(exit_code(&mut child, "q did not end the view"), Some(0));
     let rest = wait_for(&screen, at, "Destination reached in");
     let tail = String::from_utf8_lossy(&screen.lock().unwrap()[at..rest]).into_owned();
     let left = tail.find("\x1b[?1049l").expect("alternate screen left");
@@ -177,15 +181,10 @@ fn a_long_run_shows_its_progress_on_the_terminal() {
     let at = wait_for(&screen, at, "/40 traces, ");
     wait_for(&screen, at, " left");
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "Ctrl-C did not end the run");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(
+        exit_code(&mut child, "Ctrl-C did not end the run"),
+        Some(130)
+    );
     let end = wait_for(&screen, 0, "on port 40\r\n");
     let end = wait_for(&screen, end, "Trace interrupted.");
     let text = String::from_utf8_lossy(&screen.lock().unwrap()[..end]).into_owned();

@@ -156,6 +156,21 @@ struct Planned {
     sizing: bool,
 }
 
+impl Planned {
+    /// Probe `index` of `trace`'s hop, sent again (smaller, or paced) at
+    /// the trace's size now.
+    fn again(trace: usize, index: u8) -> Self {
+        Planned {
+            trace,
+            index,
+            flow: None,
+            check: false,
+            size: None,
+            sizing: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// Probes are planned and sent by the engine.

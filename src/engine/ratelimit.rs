@@ -205,14 +205,8 @@ impl Engine {
             log::info!("the router at ttl {ttl} limits its answers: paced to {rate} a second");
         }
         if self.mode == Mode::Live {
-            self.plan.entry(ttl).or_default().push_back(Planned {
-                trace,
-                index,
-                flow: None,
-                check: false,
-                size: None,
-                sizing: false,
-            });
+            let again = Planned::again(trace, index);
+            self.plan.entry(ttl).or_default().push_back(again);
         }
         self.advance(trace);
     }

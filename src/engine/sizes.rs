@@ -39,14 +39,8 @@ impl Engine {
         let t = &mut self.traces[trace];
         t.size = t.size.min(smaller);
         if self.mode == Mode::Live {
-            self.plan.entry(ttl).or_default().push_front(Planned {
-                trace,
-                index,
-                flow: None,
-                check: false,
-                size: None,
-                sizing: false,
-            });
+            let again = Planned::again(trace, index);
+            self.plan.entry(ttl).or_default().push_front(again);
         }
         true
     }
