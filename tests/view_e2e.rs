@@ -67,6 +67,20 @@ fn wait_for(screen: &Arc<Mutex<Vec<u8>>>, from: usize, what: &str) -> usize {
     }
 }
 
+/// Everything written to the terminal whose master end is `reader`, as
+/// it comes (read on a thread of its own).
+fn screen_of(mut reader: File) -> Arc<Mutex<Vec<u8>>> {
+    let screen = Arc::new(Mutex::new(Vec::new()));
+    let sink = screen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    screen
+}
+
 /// The exit code of `child`, which must end within 10 s (`why` if not).
 fn exit_code(child: &mut std::process::Child, why: &str) -> Option<i32> {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -101,16 +115,8 @@ fn the_live_view_follows_keys_and_resizes_and_gives_the_terminal_back() {
         });
     }
     let mut child = cmd.spawn().expect("start tracetcp on the pty");
-    let mut reader = File::from(master.try_clone().unwrap());
     let mut keys = File::from(master.try_clone().unwrap());
-    let screen = Arc::new(Mutex::new(Vec::new()));
-    let sink = screen.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = reader.read(&mut buf) {
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
+    let screen = screen_of(File::from(master.try_clone().unwrap()));
     let mut at = wait_for(&screen, 0, "\x1b[?1049h");
     at = wait_for(&screen, at, "Loss%");
     at = wait_for(&screen, at, "198.18.0.2");
@@ -161,15 +167,7 @@ fn a_long_run_shows_its_progress_on_the_terminal() {
         .stderr(Stdio::from(slave))
         .spawn()
         .expect("start tracetcp on the pty");
-    let mut reader = File::from(master);
-    let screen = Arc::new(Mutex::new(Vec::new()));
-    let sink = screen.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n @ 1..) = reader.read(&mut buf) {
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
+    let screen = screen_of(File::from(master));
     let at = wait_for(
         &screen,
         0,

@@ -276,22 +276,19 @@ impl Prober for Rounds {
     }
 
     fn progress(&self, now: Timestamp) -> Progress {
-        Progress {
+        let mut p = Progress {
             done: self.started - self.active.len() as u64,
             total: self.schedule.cycles,
             unit: "rounds",
             sent: self.sent,
-            paced: self
-                .active
-                .iter()
-                .map(|r| r.engine.progress(now).paced)
-                .max()
-                .unwrap_or_default(),
-            out_of_keys: self
-                .active
-                .iter()
-                .any(|r| r.engine.progress(now).out_of_keys),
+            paced: Duration::ZERO,
+            out_of_keys: false,
+        };
+        for round in self.active.iter().map(|r| r.engine.progress(now)) {
+            p.paced = p.paced.max(round.paced);
+            p.out_of_keys |= round.out_of_keys;
         }
+        p
     }
 
     fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {
