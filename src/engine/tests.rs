@@ -450,8 +450,9 @@ fn interrupt_keeps_what_was_found() {
 }
 
 /// Go easy on the target: probes run only a few hops ahead of the answers,
-/// so a target at hop 8 gets no more probes than traceroute -T sends it
-/// (16), while a silent tail still costs about one timeout.
+/// so a target at hop 8 gets no more probes than the window holds (22;
+/// traceroute -T sends it 16, trippy 24), while a silent tail still costs
+/// about one timeout.
 #[test]
 fn the_target_gets_few_probes_and_a_silent_tail_one_timeout() {
     let mut path: Vec<Hop> = [R1, R2, R3, R1, R2, R3, R1]
@@ -470,7 +471,7 @@ fn the_target_gets_few_probes_and_a_silent_tail_one_timeout() {
         .iter()
         .filter(|(_, b)| b[12..16] == ip_octets(SRC) && b[8] >= 8)
         .count();
-    assert!(at_target <= 16, "{at_target} probes reached the target");
+    assert!(at_target <= 22, "{at_target} probes reached the target");
     let (_, sim) = trace(vec![Hop::Router(R1), Hop::Router(R2), Hop::Mute], 30);
     let timeout = settings(30).timeout;
     assert!(

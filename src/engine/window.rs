@@ -1,9 +1,12 @@
 //! The TTL window: go easy on the target. Probes beyond the farthest
-//! answer are held to 16 (counted hop by hop, in the order they go: all
-//! probes of the next 5 hops and the first of the sixth, with 3 a hop),
-//! as traceroute -T keeps 16 in flight: each of them would reach the
-//! target if it were nearer than that, and with one flow per trace they
-//! would all be one connection to it. The window moves with every answer;
+//! answer are held to 22 (counted hop by hop, in the order they go: all
+//! probes of the next 7 hops and the first of the eighth, with 3 a hop):
+//! each of them would reach the target if it were nearer than that, and
+//! with one flow per trace they would all be one connection to it.
+//! traceroute -T keeps 16 in flight and trippy 24; 22 lets the first
+//! probe of a target 8 hops beyond the farthest answer go at once, and
+//! that probe's answer is the one that ends the trace (the destination
+//! line shows one round trip). The window moves with every answer;
 //! when no answer has moved it for a few round trips (a silent stretch,
 //! a silent target), the rest goes at once, so a silent tail still costs
 //! about one timeout. Off with -F (every probe at once).
@@ -14,10 +17,10 @@ use crate::time::Timestamp;
 use std::time::Duration;
 
 /// Probes (of one trace) beyond the farthest answer: at most this many
-/// can reach a target nearer than expected (traceroute -T keeps 16 in
-/// flight). Counting probes, not hops, lets the first probe of the next
-/// hop go as early as traceroute's does.
-const AHEAD: u32 = 16;
+/// can reach a target nearer than expected. Counting probes, not hops,
+/// lets the first probe of the eighth hop ahead go with the seven hops
+/// before it.
+const AHEAD: u32 = 22;
 
 /// The least time without progress before the rest goes.
 const QUIET_FLOOR: Duration = Duration::from_millis(50);
@@ -91,15 +94,15 @@ mod tests {
     }
 
     #[test]
-    fn sixteen_probes_go_ahead_of_the_answers() {
+    fn twenty_two_probes_go_ahead_of_the_answers() {
         let mut w = Window::new(true, 1, 3);
-        assert!(w.admits(5, 2, at_ms(0)).is_ok());
-        // The 16th probe ahead, as traceroute -T's 16 in flight.
-        assert!(w.admits(6, 0, at_ms(0)).is_ok());
-        assert_eq!(w.admits(6, 1, at_ms(0)), Err(at_ms(50)));
+        assert!(w.admits(7, 2, at_ms(0)).is_ok());
+        // The 22nd probe ahead: the first of the eighth hop.
+        assert!(w.admits(8, 0, at_ms(0)).is_ok());
+        assert_eq!(w.admits(8, 1, at_ms(0)), Err(at_ms(50)));
         w.answered(3, at_ms(20), Duration::from_millis(20));
-        assert!(w.admits(9, 0, at_ms(20)).is_ok());
-        assert_eq!(w.admits(9, 1, at_ms(20)), Err(at_ms(80)));
+        assert!(w.admits(11, 0, at_ms(20)).is_ok());
+        assert_eq!(w.admits(11, 1, at_ms(20)), Err(at_ms(80)));
         // Below the reach, always.
         assert!(w.admits(2, 2, at_ms(20)).is_ok());
         // Nothing moved it for three round trips: the rest goes.
@@ -107,10 +110,10 @@ mod tests {
     }
 
     #[test]
-    fn one_probe_a_hop_goes_sixteen_hops_ahead() {
+    fn one_probe_a_hop_goes_twenty_two_hops_ahead() {
         let mut w = Window::new(true, 1, 1);
-        assert!(w.admits(16, 0, at_ms(0)).is_ok());
-        assert_eq!(w.admits(17, 0, at_ms(0)), Err(at_ms(50)));
+        assert!(w.admits(22, 0, at_ms(0)).is_ok());
+        assert_eq!(w.admits(23, 0, at_ms(0)), Err(at_ms(50)));
     }
 
     #[test]
