@@ -3,6 +3,7 @@
 //! the capture thread as source, the wall clock and that sender. Owns the
 //! live run's settings (Config); must not depend on the command line.
 
+use crate::capture::early::Opening;
 use crate::capture::{self, CaptureThread};
 use crate::dns::Resolver;
 use crate::driver::{self, Ending, Io, Observer, Packet, Prober, WallClock};
@@ -85,6 +86,7 @@ pub static TRACING: AtomicBool = AtomicBool::new(false);
 
 pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result<Ending> {
     log::debug!("start");
+    let early = likely_device(config).map(|d| Opening::start(&d, capture::SNAPLEN));
     let (session, mut run) = session_for(config)?;
     let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
     log::debug!("target, source and device found");
@@ -92,6 +94,11 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
     if settings.mtu.is_some() {
         settings.mtu = Some(route::mtu_of(&device, session.is_v6())?);
     }
+    let snaplen = capture::snaplen_for(settings.mtu);
+    let opening = match early {
+        Some(early) => early.on(&device, snaplen),
+        None => Opening::start(&device, snaplen),
+    };
     run.settings = settings.clone();
     let info = SessionInfo {
         host: config.host.clone(),
@@ -101,6 +108,12 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         format: config.format,
         rounds: config.rounds,
     };
+    let live = Live {
+        config,
+        device,
+        info,
+        opening,
+    };
     let resolver = Resolver::new(!config.numeric);
     match config.rounds {
         None => {
@@ -109,15 +122,7 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
             let traces = config.specs.len();
             let printer =
                 LivePrinter::new(out, config.format, config.diagnosis, run, resolver, traces);
-            drive(
-                config,
-                &device,
-                &info,
-                &filter,
-                &mut engine,
-                printer,
-                interrupted,
-            )
+            drive(live, &filter, &mut engine, printer, interrupted)
         }
         Some(schedule) => {
             let mut rounds = Rounds::live(settings, session, config.specs.clone(), schedule);
@@ -130,48 +135,59 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
                 rounds.tick_every(Duration::from_millis(100));
                 let names = !config.numeric;
                 let view = TerminalView::open(out, config.format, config.diagnosis, run, names)?;
-                return drive(
-                    config,
-                    &device,
-                    &info,
-                    &filter,
-                    &mut rounds,
-                    view,
-                    interrupted,
-                );
+                return drive(live, &filter, &mut rounds, view, interrupted);
             }
             // A line per round only before a text report: JSON and CSV
             // stay one document.
             let lines = schedule.cycles.is_none() && text;
             let printer =
                 RoundsPrinter::new(out, config.format, config.diagnosis, run, resolver, lines);
-            drive(
-                config,
-                &device,
-                &info,
-                &filter,
-                &mut rounds,
-                printer,
-                interrupted,
-            )
+            drive(live, &filter, &mut rounds, printer, interrupted)
         }
     }
+}
+
+/// A live run's session, set up: what drives it needs besides the prober.
+struct Live<'a> {
+    config: &'a Config,
+    device: String,
+    info: SessionInfo,
+    /// The capture, being opened since the device was known or guessed.
+    opening: Opening,
+}
+
+/// The device a run will most likely capture on, known before its target
+/// is: the one named with -i, or for a host name (not with --mtu, whose
+/// capture length depends on the device) the default route's.
+fn likely_device(config: &Config) -> Option<String> {
+    if config.interface.is_some() {
+        return config.interface.clone();
+    }
+    if config.host.parse::<IpAddr>().is_ok() || config.settings.mtu.is_some() {
+        return None;
+    }
+    route::default_device(config.family == Some(Family::V6))
 }
 
 /// Opens the capture and the sender, runs `prober` through the session
 /// driver with `printer` watching, and closes it all in the right order.
 fn drive<P: Prober, V: Printer<P>>(
-    config: &Config,
-    device: &str,
-    info: &SessionInfo,
+    live: Live<'_>,
     filter: &str,
     prober: &mut P,
     mut printer: V,
     interrupted: &AtomicBool,
 ) -> Result<Ending> {
+    let Live {
+        config,
+        device,
+        info,
+        opening,
+    } = live;
+    let device = device.as_str();
+    let info = &info;
     let session = info.session;
-    let snaplen = capture::snaplen_for(info.settings.mtu);
-    let cap = capture::open(device, filter, snaplen)?;
+    let cap = opening.finish(filter)?;
     log::debug!("capture open");
     let mut sender: Box<dyn Sender> = match config.send {
         SendMethod::Raw => Box::new(RawSender::open(session.is_v6())?),
@@ -193,7 +209,7 @@ fn drive<P: Prober, V: Printer<P>>(
             Some(Recording::Whole(record::create(
                 path,
                 linktype,
-                snaplen as u32,
+                capture::snaplen_for(info.settings.mtu) as u32,
                 info,
             )?))
         }

@@ -23,6 +23,50 @@ pub fn source_for(dst: IpAddr) -> Result<IpAddr> {
     Ok(local.ip())
 }
 
+/// The device of the default route (IPv6's with `v6`), lowest metric
+/// first: where a host name will most likely route, guessed before the
+/// name resolves. `None` without one.
+pub fn default_device(v6: bool) -> Option<String> {
+    if v6 {
+        default_in_v6(&std::fs::read_to_string("/proc/net/ipv6_route").ok()?)
+    } else {
+        default_in_v4(&std::fs::read_to_string("/proc/net/route").ok()?)
+    }
+}
+
+/// A route is up (RTF_UP), and not a reject route (RTF_REJECT).
+const RTF_UP: u32 = 0x0001;
+const RTF_REJECT: u32 = 0x0200;
+
+/// The interface of the default route in /proc/net/route's text:
+/// `Iface Destination Gateway Flags RefCnt Use Metric Mask ...`, in hex.
+fn default_in_v4(table: &str) -> Option<String> {
+    let routes = table.lines().skip(1).filter_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let flags = u32::from_str_radix(f.get(3)?, 16).ok()?;
+        let metric: u32 = f.get(6)?.parse().ok()?;
+        let default = f.get(1)? == &"00000000" && f.get(7)? == &"00000000";
+        let usable = flags & RTF_UP != 0 && flags & RTF_REJECT == 0;
+        (default && usable).then(|| (metric, f[0].to_string()))
+    });
+    routes.min().map(|(_, device)| device)
+}
+
+/// The interface of the default route in /proc/net/ipv6_route's text:
+/// `dest plen src plen next-hop metric refcnt use flags iface`, in hex.
+fn default_in_v6(table: &str) -> Option<String> {
+    let routes = table.lines().filter_map(|line| {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let metric = u32::from_str_radix(f.get(5)?, 16).ok()?;
+        let flags = u32::from_str_radix(f.get(8)?, 16).ok()?;
+        let device = f.get(9)?;
+        let default = f[0].bytes().all(|b| b == b'0') && f[1] == "00";
+        let usable = flags & RTF_UP != 0 && flags & RTF_REJECT == 0;
+        (default && usable).then(|| (metric, device.to_string()))
+    });
+    routes.min().map(|(_, device)| device)
+}
+
 /// The capture device: the one named, or the one holding `src`; for a
 /// target on this host (its own address, or loopback), the loopback
 /// device, where the kernel hands such packets.
@@ -155,6 +199,29 @@ pub fn mtu_of(device: &str, v6: bool) -> Result<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_route_with_the_lowest_metric_names_the_device() {
+        let v4 =
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+                  wlan0\t00000000\t0100A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0\n\
+                  eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n\
+                  eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n\
+                  blackhole\t00000000\t00000000\t0201\t0\t0\t0\t00000000\t0\t0\t0\n";
+        assert_eq!(default_in_v4(v4).as_deref(), Some("eth0"));
+        let none = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\n\
+                    eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\n";
+        assert_eq!(default_in_v4(none), None);
+        assert_eq!(default_in_v4(""), None);
+        let zeros = "00000000000000000000000000000000";
+        let v6 = format!(
+            "fd000000000000000000000000000000 40 {zeros} 00 {zeros} 00000100 00000001 00000000 00000001 eth0\n\
+             {zeros} 00 {zeros} 00 {zeros} ffffffff 00000001 00000000 00200200 lo\n\
+             {zeros} 00 {zeros} 00 fd000000000000000000000000000001 00000400 00000003 00000000 00000003 eth1\n"
+        );
+        assert_eq!(default_in_v6(&v6).as_deref(), Some("eth1"));
+        assert_eq!(default_in_v6("garbage\n1 2 3\n"), None);
+    }
 
     #[test]
     fn the_loopback_is_listed_with_its_address() {

@@ -154,6 +154,46 @@ fn names_come_from_reverse_dns_unless_n() {
     );
 }
 
+/// While a host name resolves, the capture opens on the default route's
+/// device; when the name's route leads elsewhere, it opens again there.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_name_is_traced_whichever_device_its_route_takes() {
+    let lab = lab3();
+    lab.name_hosts();
+    let debug = |lab: &lab::Lab| {
+        let out = lab
+            .command(BIN)
+            .args(["server.lab", "-n"])
+            .env("RUST_LOG", "tracetcp=debug")
+            .output()
+            .expect("run tracetcp");
+        finish(out)
+    };
+    let reached = |run: &Run| run.stdout.contains("Destination Reached in");
+    let reopened = |run: &Run| run.stderr.contains("capture opened early on");
+    let guessed = debug(&lab);
+    assert!(reached(&guessed), "{}", guessed.stdout);
+    assert!(!reopened(&guessed), "{}", guessed.stderr);
+    // The default route now leads to another device (one end of a veth
+    // pair); the lab's addresses keep their route through east.
+    lab.sh(
+        lab.client(),
+        "ip link add decoy type veth peer name decoy-end && ip link set decoy up && \
+         ip link set decoy-end up && ip route add 198.18.0.0/15 via 198.18.0.2 && \
+         ip route replace default dev decoy",
+    );
+    let elsewhere = debug(&lab);
+    assert!(reached(&elsewhere), "{}", elsewhere.stdout);
+    assert!(
+        elsewhere
+            .stderr
+            .contains("capture opened early on decoy, but the target needs east"),
+        "{}",
+        elsewhere.stderr
+    );
+}
+
 #[test]
 #[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
 fn ctrl_c_prints_what_was_found_and_exits_130() {

@@ -6,6 +6,7 @@
 //! Owns the live packet source (CaptureSource) and the live interface
 //! checks; must not depend on the engine, the reports or the command line.
 
+pub mod early;
 pub mod link;
 mod release;
 
@@ -108,9 +109,9 @@ pub fn snaplen_for(mtu: Option<u16>) -> i32 {
     mtu.map_or(SNAPLEN, |m| (i32::from(m) + 128).max(SNAPLEN))
 }
 
-/// Opens a live capture on `device` with `filter`, keeping `snaplen`
-/// bytes of each packet.
-pub fn open(device: &str, filter: &str, snaplen: i32) -> Result<Capture<Active>> {
+/// Opens a live capture on `device`, keeping `snaplen` bytes of each
+/// packet and taking none until [`set_filter`] says which.
+pub fn activate(device: &str, snaplen: i32) -> Result<Capture<Active>> {
     let what = format!("capturing on {device}");
     check_device(device, &what)?;
     let failed = |e: pcap::Error| Error::Capture(format!("{what}: {e}"));
@@ -123,8 +124,6 @@ pub fn open(device: &str, filter: &str, snaplen: i32) -> Result<Capture<Active>>
         .timeout(READ_TIMEOUT_MS)
         .open()
         .map_err(failed)?;
-    cap.filter(filter, true)
-        .map_err(|e| Error::Capture(format!("BPF filter '{filter}': {e}")))?;
     let linktype = cap.get_datalink().0;
     if !link::is_supported(linktype) {
         return Err(Error::UnsupportedLinkType {
@@ -132,7 +131,17 @@ pub fn open(device: &str, filter: &str, snaplen: i32) -> Result<Capture<Active>>
             linktype,
         });
     }
+    // Nothing until the target is known (the ring would fill with the
+    // device's other traffic while a name resolves).
+    set_filter(&mut cap, "less 1")?;
     Ok(cap)
+}
+
+/// Takes the packets `filter` matches from now on. libpcap filters what
+/// the ring already holds with it too.
+pub fn set_filter(cap: &mut Capture<Active>, filter: &str) -> Result<()> {
+    cap.filter(filter, true)
+        .map_err(|e| Error::Capture(format!("BPF filter '{filter}': {e}")))
 }
 
 /// What libpcap would fail on, checked first so that the error is known
