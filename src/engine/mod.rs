@@ -13,6 +13,7 @@ mod pacing;
 mod progress;
 mod ratelimit;
 mod receive;
+mod records;
 mod results;
 mod settings;
 mod sizes;
@@ -27,149 +28,14 @@ pub use verdict::{Event, Ignored, Transmit, Verdict};
 
 use crate::multipath::Discovery;
 use crate::time::Timestamp;
-use crate::trace::{Answer, TraceSpec};
+use crate::trace::TraceSpec;
 use pacing::Responder;
 use ratelimit::RateLimits;
+use records::{Planned, ProbeRecord, ProbeState, TraceState};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
-use tracetcp_strategies::{strategy_for, Fields, Flow, ProbeKey, Protocol, Session, Strategy};
+use tracetcp_strategies::{strategy_for, ProbeKey, Protocol, Session, Strategy};
 use window::Window;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ProbeState {
-    Pending,
-    Answered(Answer),
-    Lost,
-    /// Its trace ended below its TTL before it was answered.
-    Abandoned,
-    /// Sent again under a new key: another SYN of its flow reached the
-    /// destination first, which leaves this one unanswered (see
-    /// `supersede`).
-    Superseded,
-    /// A router answered that it does not fit the next link (path MTU
-    /// discovery): sent again smaller, not shown in its hop.
-    TooBig(Answer),
-    /// Unanswered as its router's rate limit leaves probes (see
-    /// `ratelimit.rs`): sent again, paced (`replaced` once seen leaving
-    /// again), not shown in its hop.
-    RateLimited {
-        replaced: bool,
-    },
-}
-
-impl ProbeState {
-    /// The probe was sent again (too big, or lost to a rate limit): it
-    /// counts for nothing in its hop.
-    fn sent_again(&self) -> bool {
-        matches!(self, ProbeState::TooBig(_) | ProbeState::RateLimited { .. })
-    }
-}
-
-#[derive(Debug)]
-struct ProbeRecord {
-    trace: usize,
-    ttl: u8,
-    index: u8,
-    flow: Flow,
-    /// A probe of the flow check (see `check.rs`), not of its hop.
-    check: bool,
-    /// A probe of the black-hole search (see `sizes.rs`), not of its hop.
-    sizing: bool,
-    /// Its IP total length, when the run sizes its probes (`--mtu`).
-    size: Option<u16>,
-    /// Its fields as it left.
-    fields: Option<Fields>,
-    /// When it was handed to the sender (live only).
-    requested: Option<Timestamp>,
-    /// When the capture saw it leave.
-    sent: Option<Timestamp>,
-    /// When, still unanswered, it is taken for a rate-limit loss (before
-    /// its timeout), if it may be (see `ratelimit.rs`).
-    suspect: Option<Timestamp>,
-    state: ProbeState,
-}
-
-impl ProbeRecord {
-    fn sent_or_requested(&self) -> Timestamp {
-        self.sent.or(self.requested).unwrap_or_default()
-    }
-}
-
-#[derive(Debug)]
-struct TraceState {
-    spec: TraceSpec,
-    /// Probe ids per hop, indexed by `ttl - first_ttl`.
-    hops: Vec<Vec<usize>>,
-    /// The lowest TTL whose answer ends the trace.
-    end: Option<u8>,
-    /// How many hops have been reported final.
-    emitted: usize,
-    done: bool,
-    /// The hop whose other probes a SYN-ACK made moot (see `supersede`):
-    /// final with fewer probes than asked.
-    short_hop: Option<u8>,
-    /// The hop its flow check probes (see `check.rs`), once planned.
-    check: Option<u8>,
-    /// The flow check's probes.
-    checks: Vec<usize>,
-    /// Path MTU discovery: the size of the hops' probes now.
-    size: u16,
-    /// The black-hole search's probes, and its TTL once planned.
-    sizing: Vec<usize>,
-    search: Option<u8>,
-}
-
-impl TraceState {
-    /// The probes of the hop at `offset` (`ttl - first_ttl`); none for a
-    /// hop no probe was sent (or recorded) at.
-    fn ids(&self, offset: usize) -> &[usize] {
-        self.hops.get(offset).map_or(&[], Vec::as_slice)
-    }
-
-    /// The probes of the hop at `offset`, growing the hops to hold it:
-    /// memory follows the probes, not the hops a session may probe.
-    fn ids_mut(&mut self, offset: usize) -> &mut Vec<usize> {
-        if self.hops.len() <= offset {
-            self.hops.resize_with(offset + 1, Vec::new);
-        }
-        &mut self.hops[offset]
-    }
-
-    /// The highest TTL any probe went to, if any did.
-    fn probed_until(&self, first_ttl: u8) -> Option<u8> {
-        (!self.hops.is_empty()).then(|| first_ttl + (self.hops.len() - 1) as u8)
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Planned {
-    trace: usize,
-    index: u8,
-    /// The flow multipath discovery (or a flow check) asked for.
-    flow: Option<Flow>,
-    /// A probe of the flow check.
-    check: bool,
-    /// Its size (`Some(0)`: the bare probe, DF set); `None`: the trace's
-    /// size now.
-    size: Option<u16>,
-    /// A probe of the black-hole search.
-    sizing: bool,
-}
-
-impl Planned {
-    /// Probe `index` of `trace`'s hop, sent again (smaller, or paced) at
-    /// the trace's size now.
-    fn again(trace: usize, index: u8) -> Self {
-        Planned {
-            trace,
-            index,
-            flow: None,
-            check: false,
-            size: None,
-            sizing: false,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
