@@ -11,171 +11,20 @@
 mod delay;
 #[path = "mod.rs"]
 mod lab;
+#[path = "measure.rs"]
+mod measure;
 
 use delay::DelayLine;
-use lab::tcpdump::Tcpdump;
 use lab::{rules, Lab};
+use measure::{measure, s, Row};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Delay per router, each way.
 const DELAY: Duration = Duration::from_millis(5);
 
 fn tracetcp() -> PathBuf {
     lab::tracetcp_beside_me()
-}
-
-struct Sample {
-    secs: f64,
-    rss_kb: u64,
-    out: String,
-    ok: bool,
-    /// TCP SYNs that reached the server.
-    syns_at_target: usize,
-}
-
-/// Starts counting the TCP SYNs that reach the server.
-fn count_syns(lab: &Lab) -> Tcpdump {
-    let filter = format!(
-        "dst host {} and tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn",
-        lab.server_addr(false)
-    );
-    Tcpdump::start(lab.server(), "west", &filter)
-}
-
-/// Runs `program args` in the client namespace under GNU time.
-fn timed(lab: &Lab, program: &str, args: &[String]) -> Sample {
-    let dump = count_syns(lab);
-    let rss_file = std::env::temp_dir().join(format!("bench-rss-{}", std::process::id()));
-    let started = Instant::now();
-    let out = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            lab.client(),
-            "timeout",
-            "-s",
-            "INT",
-            "180",
-            "/usr/bin/time",
-            "-f",
-            "%M",
-            "-o",
-        ])
-        .arg(&rss_file)
-        .arg(program)
-        .args(args)
-        .output()
-        .expect("run");
-    let secs = started.elapsed().as_secs_f64();
-    let rss_kb = std::fs::read_to_string(&rss_file)
-        .ok()
-        .and_then(|s| s.trim().lines().last()?.trim().parse().ok())
-        .unwrap_or(0);
-    Sample {
-        secs,
-        rss_kb,
-        syns_at_target: dump.count(),
-        ok: out.status.success(),
-        out: String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr),
-    }
-}
-
-/// Answers lost: "*" (and mtr's "???") among the lines up to the one that
-/// names `stop` (the destination, or the last hop that should answer).
-fn lost(out: &str, stop: &str) -> usize {
-    let mut n = 0;
-    for line in out.lines() {
-        n += line
-            .split_whitespace()
-            .filter(|w| *w == "*" || *w == "???")
-            .count();
-        if line.contains(stop)
-            && !line.starts_with("Tracing")
-            && !line.starts_with("traceroute")
-            && !line.starts_with("Starting")
-            && !line.contains("HOST:")
-            && !line.contains("Selected")
-        {
-            break;
-        }
-    }
-    n
-}
-
-struct Row {
-    scenario: &'static str,
-    tool: String,
-    median: f64,
-    rss_kb: u64,
-    lost: String,
-    runs: usize,
-    /// Runs that exited with an error (or were cut off at 180 s).
-    failed: usize,
-    /// TCP SYNs that reached the server (the most of any run).
-    syns: usize,
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
-
-/// Times one tool `runs` times (once, if the first run takes over 20 s).
-fn measure(
-    scenario: &'static str,
-    lab: &Lab,
-    tool: &str,
-    program: &str,
-    args: Vec<String>,
-    runs: usize,
-    stop: Option<&str>,
-) -> Row {
-    let mut secs = Vec::new();
-    let mut rss = 0;
-    let mut lost_counts = Vec::new();
-    let mut failed = 0;
-    let mut syns = 0;
-    for _ in 0..runs {
-        let s = timed(lab, program, &args);
-        syns = syns.max(s.syns_at_target);
-        if !s.ok {
-            failed += 1;
-            eprintln!(
-                "{tool} failed:\n{}",
-                s.out.lines().take(5).collect::<Vec<_>>().join("\n")
-            );
-        }
-        secs.push(s.secs);
-        rss = rss.max(s.rss_kb);
-        if let Some(stop) = stop {
-            lost_counts.push(lost(&s.out, stop));
-        }
-        if s.secs > 20.0 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(1200)); // let routers' ICMP budgets refill
-    }
-    let lost = lost_counts
-        .iter()
-        .max()
-        .map_or("-".to_string(), |n| n.to_string());
-    Row {
-        scenario,
-        tool: tool.to_string(),
-        runs: secs.len(),
-        failed,
-        median: median(secs),
-        rss_kb: rss,
-        lost,
-        syns,
-    }
-}
-
-fn s(v: &[&str]) -> Vec<String> {
-    v.iter().map(|x| x.to_string()).collect()
 }
 
 /// The clean path and the silent tail: every tool that traces.
