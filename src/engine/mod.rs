@@ -287,6 +287,8 @@ impl Engine {
 }
 
 #[cfg(test)]
+mod answer_tests;
+#[cfg(test)]
 mod mtu_tests;
 #[cfg(test)]
 mod ratelimit_tests;
