@@ -127,6 +127,45 @@ fn pacing_goes_full_speed_where_routers_answer_everything() {
     assert!(!run.stderr.contains("pacing"), "{}", run.stderr);
 }
 
+/// A firewall that lets one port of a range through loses the others'
+/// probes past it, the way a rate limit would lose them, but by port:
+/// they are not taken for a rate limit's losses, nor sent again, paced,
+/// at the one answer a second the router gave (which took 34 s here).
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn ports_a_firewall_drops_are_not_sent_again() {
+    let lab = lab3();
+    lab.nft(
+        lab.router(1),
+        "table inet only80 {\n chain transit { type filter hook forward priority 0; \
+         tcp dport != 80 drop; }\n}",
+    );
+    let server = lab.server_addr(false).to_string();
+    let file = temp_pcap("firewall-not-limit");
+    let args = [
+        "-r", "60", "100", "-h", "1", "-m", "3", "-p", "1", "-t", "1000",
+    ];
+    let mut all = vec![server.as_str(), "-n", "-w", file.to_str().unwrap()];
+    all.extend(args);
+    let run = tracetcp(&lab, &all);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("stop after hop 1 (198.18.0.2) while tcp:80 gets through to hop 3"),
+        "{}",
+        run.stdout
+    );
+    let comments = packet_comments(&file);
+    let _ = std::fs::remove_file(&file);
+    let probes = comments.iter().filter(|c| c.starts_with("probe ")).count();
+    assert_eq!(probes, 41 * 3, "{comments:#?}");
+    assert!(
+        !comments.iter().any(|c| c.contains("sent again")),
+        "{comments:#?}"
+    );
+    assert!(!run.stderr.contains("pacing"), "{}", run.stderr);
+}
+
 #[test]
 #[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
 fn names_come_from_reverse_dns_unless_n() {

@@ -9,6 +9,7 @@
 mod check;
 mod discover;
 mod duplicates;
+mod limits;
 mod pacing;
 mod progress;
 mod ratelimit;
@@ -29,8 +30,8 @@ pub use verdict::{Event, Ignored, Transmit, Verdict};
 use crate::multipath::Discovery;
 use crate::time::Timestamp;
 use crate::trace::TraceSpec;
+use limits::RateLimits;
 use pacing::Responder;
-use ratelimit::RateLimits;
 use records::{Planned, ProbeRecord, ProbeState, TraceState};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};

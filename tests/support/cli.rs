@@ -133,7 +133,6 @@ pub fn temp_pcap(name: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("tracetcp-lab-{}-{name}.pcap", std::process::id()))
 }
 
-/// Replays `file` as nobody: no privileges needed.
 /// Each packet's comment in a recording, as tshark reads it.
 pub fn packet_comments(file: &std::path::Path) -> Vec<String> {
     let out = Command::new("tshark")
@@ -153,6 +152,7 @@ pub fn packet_comments(file: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// Replays `file` as nobody: no privileges needed.
 pub fn replay_unprivileged(file: &std::path::Path) -> Run {
     let out = Command::new("setpriv")
         .args([
