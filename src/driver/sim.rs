@@ -46,6 +46,9 @@ pub enum Hop {
     /// then 1 a second.
     Limited(&'static str),
     Unreachable(&'static str, u8),
+    /// A router whose firewall lets only TCP to this port go on: probes
+    /// beyond it to other ports vanish.
+    Passes(&'static str, u16),
     /// The destination: SYN-ACK (open), RST (closed) or nothing. An open
     /// port holds a SYN-RECEIVED state per 4-tuple until the client's RST
     /// to its SYN-ACK arrives; a SYN of that 4-tuple meanwhile goes
@@ -125,8 +128,20 @@ impl Wire {
         }
         // Every TTL at or beyond the last hop reaches the destination.
         let hop = *self.path.get(usize::from(ttl) - 1).or(self.path.last())?;
+        let before = &self.path[..(usize::from(ttl) - 1).min(self.path.len())];
+        let port = IpView::parse(probe, Quoting::Whole).ok().and_then(|v| {
+            v.payload
+                .get(2..4)
+                .map(|p| u16::from_be_bytes([p[0], p[1]]))
+        });
+        if before
+            .iter()
+            .any(|h| matches!(h, Hop::Passes(_, only) if port != Some(*only)))
+        {
+            return None;
+        }
         match hop {
-            Hop::Router(a) => answer::time_exceeded(ip(a), probe, 8),
+            Hop::Router(a) | Hop::Passes(a, _) => answer::time_exceeded(ip(a), probe, 8),
             Hop::Balanced(a, b) => {
                 answer::time_exceeded(ip(if nth.is_multiple_of(2) { a } else { b }), probe, 8)
             }

@@ -58,6 +58,7 @@ impl Engine {
                 check: true,
                 size: None,
                 sizing: false,
+                again: false,
             });
         }
         self.traces[trace].check = Some(ttl);

@@ -24,6 +24,7 @@ impl Engine {
                     check: false,
                     size: None,
                     sizing: false,
+                    again: false,
                 });
             }
         }

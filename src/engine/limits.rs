@@ -17,7 +17,9 @@
 //!
 //! Between 8 and 49 answers a second, or with an answer after a loss, the
 //! losses are a filter's (or a limit tracetcp does not know): only their
-//! timeouts count.
+//! timeouts count. A firewall passing only the first ports answers as a
+//! limit spent before the run: the probes sent again to that router tell
+//! (most unanswered: it is given up, see `sent_again`).
 //!
 //! Part of the engine: no I/O, no clock.
 
@@ -37,9 +39,12 @@ const RTTS: u32 = 4;
 /// ...and at least this long, before it is taken for a rate-limit loss.
 const FLOOR: Duration = Duration::from_millis(50);
 
-/// A probe to a router: when it left, when its answer came.
+/// A probe to a router: the engine's id for it (ids grow in the order
+/// probes leave, which is the order they reach the router), when it
+/// left, when its answer came.
 #[derive(Debug, Clone, Copy)]
 struct Probe {
+    id: usize,
     sent: Timestamp,
     answered: Option<Timestamp>,
 }
@@ -54,6 +59,11 @@ struct Router {
     answers: Vec<(Timestamp, Duration)>,
     /// When it was first seen limiting.
     limited_since: Option<Timestamp>,
+    /// Probes sent again to it, answered and lost.
+    again_answered: usize,
+    again_lost: usize,
+    /// Its probes sent again went unanswered: it was not limiting.
+    given_up: bool,
 }
 
 /// What a probe's suspect time says of it.
@@ -74,41 +84,38 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
-    /// A probe to the router at `ttl` left at `at`: when to judge it if
-    /// still unanswered (`None`: it had fewer than `BURST` before it).
-    pub fn sent(&mut self, ttl: u8, at: Timestamp) -> Option<Timestamp> {
+    /// Probe `id` to the router at `ttl` left at `at`: when to judge it
+    /// if still unanswered (`None`: it had fewer than `BURST` before it).
+    pub fn sent(&mut self, ttl: u8, id: usize, at: Timestamp) -> Option<Timestamp> {
         let r = self.routers.entry(ttl).or_default();
         let recent = r.probes.len() - r.probes.partition_point(|p| at.since(p.sent) > SPAN);
         r.probes.push(Probe {
+            id,
             sent: at,
             answered: None,
         });
         (recent >= BURST).then(|| at.after(FLOOR))
     }
 
-    /// The router at `ttl` answered at `at` a probe that left at `sent`.
-    pub fn answered(&mut self, ttl: u8, sent: Timestamp, at: Timestamp) {
+    /// The router at `ttl` answered at `at` probe `id`, which left at
+    /// `sent`.
+    pub fn answered(&mut self, ttl: u8, id: usize, sent: Timestamp, at: Timestamp) {
         let r = self.routers.entry(ttl).or_default();
         let rtt = at.since(sent);
         let longest = r.answers.last().map_or(rtt, |&(_, l)| l.max(rtt));
         r.answers.push((at, longest));
-        let from = r.probes.partition_point(|p| p.sent < sent);
-        if let Some(p) = r.probes[from..]
-            .iter_mut()
-            .take_while(|p| p.sent == sent)
-            .find(|p| p.answered.is_none())
-        {
+        if let Some(p) = r.probe_mut(id) {
             p.answered = Some(at);
         }
     }
 
-    /// Judges, at `now`, a probe to the router at `ttl` that left at
+    /// Judges, at `now`, probe `id` to the router at `ttl`, which left at
     /// `sent` and is still unanswered.
-    pub fn judge(&self, ttl: u8, sent: Timestamp, now: Timestamp) -> Judgement {
+    pub fn judge(&self, ttl: u8, id: usize, sent: Timestamp, now: Timestamp) -> Judgement {
         let Some(r) = self.routers.get(&ttl) else {
             return Judgement::Cleared;
         };
-        if r.limited_since.is_some_and(|t| t < sent) {
+        if r.given_up || r.limited_since.is_some_and(|t| t < sent) {
             return Judgement::Cleared;
         }
         let before = r.answers.partition_point(|&(at, _)| at < now);
@@ -121,7 +128,7 @@ impl RateLimits {
         if now < due {
             return Judgement::Later(due);
         }
-        if r.looks_limited(sent, now, wait) {
+        if r.looks_limited(id, now, wait) {
             Judgement::Limited
         } else {
             Judgement::Cleared
@@ -146,6 +153,30 @@ impl RateLimits {
         recent.saturating_sub(BURST).max(1) as u32
     }
 
+    /// A probe sent again to the router at `ttl` was answered (`true`) or
+    /// lost. Whether that gives the router up: its probes sent again go
+    /// unanswered, at least two and most of them, though paced to what it
+    /// answered. Then it was not limiting: a firewall dropping ports after
+    /// the first few answers in the order a limit spent before the run
+    /// would. (Under Linux's global limit a few go missing, not most.)
+    pub fn sent_again(&mut self, ttl: u8, answered: bool) -> bool {
+        let r = self.routers.entry(ttl).or_default();
+        if answered {
+            r.again_answered += 1;
+        } else {
+            r.again_lost += 1;
+        }
+        let give_up = !r.given_up && r.again_lost >= 2 && r.again_lost > r.again_answered;
+        r.given_up |= give_up;
+        give_up
+    }
+
+    /// Whether the router at `ttl` answered a probe sent again to it: its
+    /// limit is no guess, and pacing to it worth a word.
+    pub fn confirmed(&self, ttl: u8) -> bool {
+        self.routers.get(&ttl).is_some_and(|r| r.again_answered > 0)
+    }
+
     /// The router at `ttl` was seen limiting at `at`.
     pub fn limited(&mut self, ttl: u8, at: Timestamp) {
         let r = self.routers.entry(ttl).or_default();
@@ -154,10 +185,20 @@ impl RateLimits {
 }
 
 impl Router {
+    /// Probe `id`, if it was seen leaving.
+    fn probe_mut(&mut self, id: usize) -> Option<&mut Probe> {
+        let at = self.probes.partition_point(|p| p.id < id);
+        match self.probes.get(at) {
+            Some(p) if p.id == id => self.probes.get_mut(at),
+            // Seen leaving out of order: look it up.
+            _ => self.probes.iter_mut().find(|p| p.id == id),
+        }
+    }
+
     /// Whether, as captured before `now`, the router's answers look like
-    /// a rate limit's around a probe that left at `sent`, unanswered
-    /// (see the module's words). Probes are lost `wait` after they left.
-    fn looks_limited(&self, sent: Timestamp, now: Timestamp, wait: Duration) -> bool {
+    /// a rate limit's around probe `id`, unanswered (see the module's
+    /// words). Probes are lost `wait` after they left.
+    fn looks_limited(&self, id: usize, now: Timestamp, wait: Duration) -> bool {
         let from = self.probes.partition_point(|p| now.since(p.sent) > SPAN);
         let recent = self.probes[from..].iter().filter(|p| p.sent < now);
         let answered = |p: &Probe| p.answered.is_some_and(|a| a < now);
@@ -166,10 +207,10 @@ impl Router {
         if answers >= GLOBAL_BURST {
             return true;
         }
-        if answers > BURST + 1 || recent.clone().any(|p| p.sent > sent && answered(p)) {
+        if answers > BURST + 1 || recent.clone().any(|p| p.id > id && answered(p)) {
             return false;
         }
-        let earlier = recent.filter(|p| p.sent < sent);
+        let earlier = recent.filter(|p| p.id < id);
         if earlier.clone().filter(|p| answered(p)).count() >= BURST {
             return true;
         }
@@ -195,38 +236,38 @@ mod tests {
     #[test]
     fn only_probes_past_a_routers_burst_are_suspected() {
         let mut r = RateLimits::default();
-        for _ in 0..6 {
-            assert_eq!(r.sent(1, at_ms(0)), None);
+        for id in 0..6 {
+            assert_eq!(r.sent(1, id, at_ms(0)), None);
         }
-        assert_eq!(r.sent(1, at_ms(5)), Some(at_ms(55)));
+        assert_eq!(r.sent(1, 6, at_ms(5)), Some(at_ms(55)));
         // A second later the count starts again.
-        assert_eq!(r.sent(1, at_ms(1_100)), None);
+        assert_eq!(r.sent(1, 7, at_ms(1_100)), None);
     }
 
     #[test]
     fn a_suspect_is_judged_from_the_answers_before_its_time() {
         let mut r = RateLimits::default();
         // No answer yet: look again at twice the time.
-        assert_eq!(r.judge(1, at_ms(0), at_ms(50)), Judgement::Cleared);
-        r.sent(1, at_ms(0));
+        assert_eq!(r.judge(1, 1, at_ms(0), at_ms(50)), Judgement::Cleared);
+        r.sent(1, 0, at_ms(0));
         assert_eq!(
-            r.judge(1, at_ms(0), at_ms(50)),
+            r.judge(1, 1, at_ms(0), at_ms(50)),
             Judgement::Later(at_ms(100))
         );
         // An answer after the judgement's time does not count.
-        r.answered(1, at_ms(0), at_ms(30 + 30));
+        r.answered(1, 0, at_ms(0), at_ms(30 + 30));
         assert_eq!(
-            r.judge(1, at_ms(0), at_ms(50)),
+            r.judge(1, 1, at_ms(0), at_ms(50)),
             Judgement::Later(at_ms(100))
         );
         // Four of its round trips (60 ms).
-        let judged = |at| r.judge(1, at_ms(0), at_ms(at));
+        let judged = |at| r.judge(1, 1, at_ms(0), at_ms(at));
         assert_eq!(judged(100), Judgement::Later(at_ms(240)));
         assert_eq!(judged(240), Judgement::Limited);
         // Once it limits, what was sent later is not suspected.
         r.limited(1, at_ms(240));
-        assert_eq!(r.judge(1, at_ms(200), at_ms(500)), Judgement::Limited);
-        assert_eq!(r.judge(1, at_ms(250), at_ms(500)), Judgement::Cleared);
+        assert_eq!(r.judge(1, 2, at_ms(200), at_ms(500)), Judgement::Limited);
+        assert_eq!(r.judge(1, 3, at_ms(250), at_ms(500)), Judgement::Cleared);
     }
 
     #[test]
@@ -234,7 +275,7 @@ mod tests {
         let mut r = RateLimits::default();
         assert_eq!(r.rate_over_burst(1, at_ms(100)), 1);
         for i in 0..56 {
-            r.answered(1, at_ms(0), at_ms(i));
+            r.answered(1, i as usize, at_ms(0), at_ms(i));
         }
         assert_eq!(r.rate_over_burst(1, at_ms(100)), 50);
         // Only the second before.
@@ -250,15 +291,17 @@ mod tests {
     /// 100 ms on (`None`: answered, or never suspected).
     fn judged(n: u64, answered: &[u64]) -> Vec<Option<Judgement>> {
         let mut r = RateLimits::default();
-        let suspects: Vec<Option<Timestamp>> = (0..n).map(|i| r.sent(1, at_us(i * 10))).collect();
+        let suspects: Vec<Option<Timestamp>> = (0..n)
+            .map(|i| r.sent(1, i as usize, at_us(i * 10)))
+            .collect();
         for &i in answered {
-            r.answered(1, at_us(i * 10), at_us(i * 10 + 10_000));
+            r.answered(1, i as usize, at_us(i * 10), at_us(i * 10 + 10_000));
         }
         (0..n)
             .map(|i| {
                 let suspect = suspects[i as usize]?;
                 let now = suspect.after(Duration::from_millis(50));
-                (!answered.contains(&i)).then(|| r.judge(1, at_us(i * 10), now))
+                (!answered.contains(&i)).then(|| r.judge(1, i as usize, at_us(i * 10), now))
             })
             .collect()
     }
@@ -291,6 +334,24 @@ mod tests {
         // Ten of 200 get through: more than a Linux peer limit answers.
         let through: Vec<u64> = (0..10).map(|k| k * 20 + 3).collect();
         assert_eq!(limited(&judged(200, &through)), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_router_is_given_up_when_most_probes_sent_again_are_lost() {
+        let mut r = RateLimits::default();
+        assert!(!r.sent_again(1, false));
+        assert!(r.sent_again(1, false));
+        // Once only; and from then on, nothing is taken for its limit's.
+        assert!(!r.sent_again(1, false));
+        r.sent(1, 0, at_ms(0));
+        r.answered(1, 0, at_ms(0), at_ms(10));
+        assert_eq!(r.judge(1, 1, at_ms(5), at_ms(100)), Judgement::Cleared);
+        // Under a limit, most are answered.
+        for _ in 0..5 {
+            assert!(!r.sent_again(2, true));
+        }
+        assert!(!r.sent_again(2, false));
+        assert!(!r.sent_again(2, false));
     }
 
     #[test]

@@ -109,6 +109,7 @@ impl Engine {
                         // hole, not a silent hop.
                         size: (s.mtu.is_some() && index == 1).then_some(0),
                         sizing: false,
+                        again: false,
                     });
                 }
             }

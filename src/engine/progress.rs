@@ -1,9 +1,10 @@
 //! The engine's progress: hops reported final in order, traces done (after
 //! their flow check, if they need one), probes given up at their timeout.
 
-use super::{Engine, Event, Mode, ProbeState};
+use super::{Engine, Event, Mode, Planned, ProbeState};
 use crate::time::Timestamp;
 use std::cmp::Reverse;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 /// How far a run has come, for a progress line.
@@ -40,14 +41,21 @@ impl Engine {
                 (done as u64, traces.len() as u64, "traces")
             }
         };
-        let waiting: usize = self.plan.values().map(|q| q.len()).sum();
+        // Probes sent again to a router count once it answered one: until
+        // then its limit may be a firewall's pattern (see `limits.rs`).
+        let counted = |ttl: u8, queue: &VecDeque<Planned>| {
+            let confirmed = self.rate_limits.as_ref().is_some_and(|r| r.confirmed(ttl));
+            queue.iter().filter(|p| !p.again || confirmed).count()
+        };
+        let waiting: usize = self.plan.iter().map(|(&ttl, q)| counted(ttl, q)).sum();
         let paced = self
             .plan
             .iter()
             .filter_map(|(&ttl, queue)| {
                 let trace = queue.front()?.trace;
                 let responder = self.responder(ttl, self.traces[trace].spec.protocol);
-                Some(self.pacer.time_for(responder, queue.len(), waiting, now))
+                let n = counted(ttl, queue);
+                Some(self.pacer.time_for(responder, n, waiting, now))
             })
             .max()
             .unwrap_or_default();
@@ -167,6 +175,9 @@ impl Engine {
             }
             self.probes[id].state = ProbeState::Lost;
             self.in_flight -= 1;
+            if self.is_sent_again(id) {
+                self.sent_again_fate(id, false);
+            }
             let trace = self.probes[id].trace;
             if self.discovery.is_some() {
                 self.discovered(id);

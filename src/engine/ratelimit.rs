@@ -12,6 +12,8 @@
 //! a router was seen limiting, it is paced to the answers a second it
 //! gave over its burst (Linux's per-peer limit: 1; its global limit:
 //! about 1,000), and the probes sent to it later are not suspected again.
+//! Where most of its probes sent again go unanswered too, it was not
+//! limiting: what it left is lost, and nothing more is sent again to it.
 //!
 //! Every judgement is made at a probe's suspect time from what was
 //! captured before that time, never from when the engine got to it:
@@ -41,7 +43,7 @@ impl Engine {
         let Some(limits) = self.rate_limits.as_mut() else {
             return;
         };
-        let suspect = limits.sent(ttl, sent).filter(|_| !free);
+        let suspect = limits.sent(ttl, id, sent).filter(|_| !free);
         self.suspect_again(id, suspect);
     }
 
@@ -70,7 +72,7 @@ impl Engine {
             let judgement = self
                 .rate_limits
                 .as_ref()
-                .map_or(Judgement::Cleared, |r| r.judge(ttl, sent, at));
+                .map_or(Judgement::Cleared, |r| r.judge(ttl, id, sent, at));
             match judgement {
                 Judgement::Limited => self.rate_limited(id, at),
                 Judgement::Later(then) => self.suspect_again(id, Some(then)),
@@ -101,6 +103,38 @@ impl Engine {
             self.plan.entry(ttl).or_default().push_back(again);
         }
         self.advance(trace);
+    }
+
+    /// Probe `id`, sent again after a rate limit left its first, was
+    /// answered (`true`) or lost at `at`: if its router's probes sent
+    /// again mostly go unanswered, it was not limiting (see
+    /// `RateLimits::sent_again`): what it left is lost, and nothing more
+    /// is sent again to it.
+    pub(super) fn sent_again_fate(&mut self, id: usize, answered: bool) {
+        let ttl = self.probes[id].ttl;
+        let gave_up = self
+            .rate_limits
+            .as_mut()
+            .is_some_and(|r| r.sent_again(ttl, answered));
+        if !gave_up {
+            return;
+        }
+        log::info!("the router at ttl {ttl} was not limiting: its probes sent again got no answer");
+        let mut traces = Vec::new();
+        for p in self.probes.iter_mut().filter(|p| p.ttl == ttl) {
+            if p.state == (ProbeState::RateLimited { replaced: false }) {
+                p.state = ProbeState::Lost;
+                traces.push(p.trace);
+            }
+        }
+        if let Some(queue) = self.plan.get_mut(&ttl) {
+            queue.retain(|planned| !planned.again);
+        }
+        traces.sort_unstable();
+        traces.dedup();
+        for trace in traces {
+            self.advance(trace);
+        }
     }
 
     /// Hop probe `id`'s place among the probes of its hop seen leaving.

@@ -154,3 +154,46 @@ fn a_default_trace_keeps_its_losses() {
     assert_eq!(r.sim.sent, 9);
     assert!(r.live == r.replayed, "the replay differs");
 }
+
+#[test]
+fn ports_a_firewall_drops_are_not_taken_for_a_limits_losses() {
+    // Past R1 only port 135 goes on: R2 answers it alone, after five
+    // losses, so the six after it are a firewall's, not a limit's.
+    let path = vec![Hop::Passes(R1, 135), Hop::Router(R2), Hop::Closed];
+    let r = run(
+        path,
+        range_settings(true),
+        ports(),
+        Duration::from_millis(25),
+    );
+    assert_eq!(r.sim.sent, 36, "no probe sent again");
+    assert!(
+        r.sim.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        r.sim.elapsed()
+    );
+    assert_eq!(lost(&r.live), 11 * 2);
+    assert!(r.live == r.replayed, "the replay differs");
+}
+
+#[test]
+fn a_router_whose_probes_sent_again_go_unanswered_is_given_up() {
+    // Past R1 only port 130, the first, goes on: R2's one answer (and
+    // the destination's) comes first, as from a limit spent before the
+    // run. Their losses are taken for a limit's and sent again, paced; two
+    // sent again in vain to each, and the rest are lost without being
+    // sent again.
+    let path = vec![Hop::Passes(R1, 130), Hop::Router(R2), Hop::Closed];
+    let ms = Duration::from_millis;
+    for lag in [ms(0), ms(25)] {
+        let r = run(path.clone(), range_settings(true), ports(), lag);
+        assert_eq!(r.sim.sent, 36 + 2 * 2, "lag {lag:?}");
+        assert!(
+            r.sim.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            r.sim.elapsed()
+        );
+        assert_eq!(lost(&r.live), 11 * 2, "lag {lag:?}");
+        assert!(r.live == r.replayed, "lag {lag:?}: the replay differs");
+    }
+}

@@ -259,7 +259,10 @@ impl Engine {
         let rtt = ts.since(p.sent_or_requested());
         self.window.answered(ttl, ts, rtt);
         if let Some(limits) = self.rate_limits.as_mut() {
-            limits.answered(ttl, ts.before(rtt), ts);
+            limits.answered(ttl, id, ts.before(rtt), ts);
+            if self.is_sent_again(id) {
+                self.sent_again_fate(id, true);
+            }
         }
         if reply.kind.is_destination() {
             self.destination_ttl = Some(self.destination_ttl.map_or(ttl, |d| d.min(ttl)));

@@ -128,6 +128,8 @@ pub(super) struct Planned {
     pub(super) size: Option<u16>,
     /// A probe of the black-hole search.
     pub(super) sizing: bool,
+    /// A hop probe sent again (see `Planned::again`).
+    pub(super) again: bool,
 }
 
 impl Planned {
@@ -141,6 +143,7 @@ impl Planned {
             check: false,
             size: None,
             sizing: false,
+            again: true,
         }
     }
 }

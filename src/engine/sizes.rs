@@ -117,6 +117,7 @@ impl Engine {
                             check: false,
                             size: Some(size),
                             sizing: true,
+                            again: false,
                         });
                     }
                 }

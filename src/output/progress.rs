@@ -20,7 +20,8 @@ const REFRESH: Duration = Duration::from_millis(250);
 /// Pacing that will take longer than this is worth a note...
 const LONG_PACING: Duration = Duration::from_secs(10);
 /// ...told once the run has had this long to learn where the
-/// destination is (past it, TCP answers are not rate limited).
+/// destination is (past it, TCP answers are not rate limited), and as
+/// soon as it is known after that.
 const PACING_KNOWN_AFTER: Duration = Duration::from_secs(1);
 
 /// The printer, with a progress line and the pacing note around it.
@@ -65,12 +66,10 @@ impl<'a, V, E: Write> ProgressLine<'a, V, E> {
             self.told_out_of_keys = true;
             let _ = writeln!(self.err, "tracetcp: note: {OUT_OF_KEYS}");
         }
-        if !self.noted && elapsed >= PACING_KNOWN_AFTER {
+        if !self.noted && elapsed >= PACING_KNOWN_AFTER && progress.paced > LONG_PACING {
             self.noted = true;
-            if progress.paced > LONG_PACING {
-                let note = pacing_note(progress.paced);
-                let _ = writeln!(self.err, "tracetcp: note: {note}");
-            }
+            let note = pacing_note(progress.paced);
+            let _ = writeln!(self.err, "tracetcp: note: {note}");
         }
         if !self.draw || elapsed < QUIET_FOR {
             return;
