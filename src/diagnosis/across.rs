@@ -115,9 +115,9 @@ fn blocked(results: &[TraceResult], names: &[String], multipath: bool, out: &mut
         if list.is_empty() {
             continue;
         }
-        let who: Vec<&str> = list.iter().map(|&i| names[i].as_str()).collect();
+        let who = super::names::joined(list.iter().map(|&i| names[i].as_str()));
         let (verb, pronoun) = if list.len() == 1 {
-            ("stops", who[0].to_string())
+            ("stops", who.clone())
         } else {
             ("stop", "they are".to_string())
         };
@@ -162,11 +162,10 @@ fn blocked(results: &[TraceResult], names: &[String], multipath: bool, out: &mut
             address: stop.map(|(_, a)| a),
             traces: list,
             text: format!(
-                "{} {verb} {at}{paths} while {} gets through to hop {far_reach}: {pronoun} blocked just past hop {k}.",
-                who.join(", "),
+                "{who} {verb} {at}{paths} while {} gets through to hop {far_reach}: {pronoun} blocked just past hop {k}.",
                 names[far]
             ),
-            evidence: format!("{}: silent from hop {}; {}: answers up to hop {far_reach}", who.join(", "), k + 1, names[far]),
+            evidence: format!("{who}: silent from hop {}; {}: answers up to hop {far_reach}", k + 1, names[far]),
         });
     }
 }

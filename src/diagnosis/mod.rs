@@ -314,11 +314,7 @@ fn silent_tails(run: &RunInfo, results: &[TraceResult], names: &[String], out: &
     });
     let dst = run.address;
     for (stop, traces) in groups {
-        let who = traces
-            .iter()
-            .map(|&i| names[i].as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let who = names::joined(traces.iter().map(|&i| names[i].as_str()));
         out.push(match stop {
             Some((k, addr)) if same_subnet(addr, dst) => Finding {
                 kind: Kind::DestinationSilent,
@@ -397,6 +393,7 @@ pub fn render(findings: &[Finding]) -> String {
 
 mod across;
 mod mtu;
+mod names;
 mod rewrites;
 pub mod rounds;
 mod scan;

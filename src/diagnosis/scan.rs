@@ -19,10 +19,10 @@ pub(super) fn is_scan(run: &RunInfo) -> bool {
 const NAMED: usize = 20;
 
 fn list(names: &[String]) -> String {
-    let shown: Vec<&str> = names.iter().take(NAMED).map(String::as_str).collect();
+    let shown = super::names::joined(names.iter().take(NAMED).map(String::as_str));
     match names.len().saturating_sub(NAMED) {
-        0 => shown.join(", "),
-        more => format!("{} and {more} more", shown.join(", ")),
+        0 => shown,
+        more => format!("{shown} and {more} more"),
     }
 }
 

@@ -364,10 +364,9 @@ fn a_scan_gets_one_summary_instead_of_a_line_per_port() {
     assert_eq!(kinds(&f), vec![Kind::Reached]);
     assert_eq!(
         f[0].text,
-        "Scan of 198.18.3.2 (21 ports): open: tcp:5, tcp:10, tcp:15, tcp:20; closed: tcp:1, tcp:2, \
-         tcp:3, tcp:4, tcp:6, tcp:7, tcp:8, tcp:9, tcp:11, tcp:12, tcp:13, tcp:14, tcp:16, tcp:17, \
-         tcp:18, tcp:19; filtered (no answer: dropped by a firewall, or nothing there): tcp:21. \
-         Its answers arrived with TTL 250 (about 6 hops back)."
+        "Scan of 198.18.3.2 (21 ports): open: tcp:5, tcp:10, tcp:15, tcp:20; closed: tcp:1-4, \
+         tcp:6-9, tcp:11-14, tcp:16-19; filtered (no answer: dropped by a firewall, or nothing \
+         there): tcp:21. Its answers arrived with TTL 250 (about 6 hops back)."
     );
     assert!(!f[0].text.contains("hop 1"));
     assert_eq!(f[0].traces.len(), 21);
