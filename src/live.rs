@@ -160,10 +160,13 @@ struct Live<'a> {
 /// is: the one named with -i, or for a host name (not with --mtu, whose
 /// capture length depends on the device) the default route's.
 fn likely_device(config: &Config) -> Option<String> {
+    if config.settings.mtu.is_some() {
+        return None;
+    }
     if config.interface.is_some() {
         return config.interface.clone();
     }
-    if config.host.parse::<IpAddr>().is_ok() || config.settings.mtu.is_some() {
+    if config.host.parse::<IpAddr>().is_ok() {
         return None;
     }
     route::default_device(config.family == Some(Family::V6))
@@ -187,6 +190,7 @@ fn drive<P: Prober, V: Printer<P>>(
     let device = device.as_str();
     let info = &info;
     let session = info.session;
+    let snaplen = opening.snaplen();
     let cap = opening.finish(filter)?;
     log::debug!("capture open");
     let mut sender: Box<dyn Sender> = match config.send {
@@ -209,7 +213,7 @@ fn drive<P: Prober, V: Printer<P>>(
             Some(Recording::Whole(record::create(
                 path,
                 linktype,
-                capture::snaplen_for(info.settings.mtu) as u32,
+                snaplen as u32,
                 info,
             )?))
         }

@@ -49,6 +49,11 @@ impl Opening {
         Opening::start(device, snaplen)
     }
 
+    /// The bytes of each packet it keeps.
+    pub fn snaplen(&self) -> i32 {
+        self.snaplen
+    }
+
     /// The capture, once open, taking what `filter` matches.
     pub fn finish(self, filter: &str) -> Result<Capture<Active>> {
         let opened = match self.thread {
