@@ -44,8 +44,11 @@ impl Engine {
         // Probes sent again to a router count once it answered one: until
         // then its limit may be a firewall's pattern (see `limits.rs`).
         let counted = |ttl: u8, queue: &VecDeque<Planned>| {
-            let confirmed = self.rate_limits.as_ref().is_some_and(|r| r.confirmed(ttl));
-            queue.iter().filter(|p| !p.again || confirmed).count()
+            let limits = self.rate_limits.as_ref();
+            if limits.is_none_or(|r| r.confirmed(ttl)) {
+                return queue.len();
+            }
+            queue.iter().filter(|p| !p.again).count()
         };
         let waiting: usize = self.plan.iter().map(|(&ttl, q)| counted(ttl, q)).sum();
         let paced = self
