@@ -11,7 +11,7 @@ mod lab;
 use cli::*;
 use lab::rules;
 use serde_json::Value;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -371,8 +371,48 @@ fn every_recorded_packet_says_what_it_was() {
                 }
             }
         }
+        // A replay says the same of each packet the live run read.
+        let replayed = replay_verdicts(&file);
+        let said = |c: &String| c.replacen("answer to probe ", "answer ", 1);
+        let read: Vec<(String, &String)> = comments
+            .iter()
+            .map(|c| (said(c), c))
+            .zip(&replayed)
+            .filter(|((_, c), _)| !c.starts_with("not read"))
+            .map(|((c, _), r)| (c, r))
+            .collect();
+        assert_eq!(replayed.len(), comments.len(), "{}: {replayed:#?}", s.name);
+        for (live, replay) in read {
+            assert_eq!(&live, replay, "{}", s.name);
+        }
         let _ = std::fs::remove_file(file);
     }
+}
+
+/// What `--replay FILE --show-packets` says of each packet, in the
+/// recording comments' words ("probe ...", "answer ...", "ignored: ...").
+fn replay_verdicts(file: &std::path::Path) -> Vec<String> {
+    let out = Command::new(BIN)
+        .arg("--replay")
+        .arg(file)
+        .args(["--show-packets", "-n"])
+        .output()
+        .expect("replay");
+    let words = |line: &str| {
+        line.split_whitespace()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|t| t.contains('.') && t.parse::<f64>().is_ok())
+        })
+        .map(|l| words(l).replacen("ignored ", "ignored: ", 1))
+        .collect()
 }
 
 #[test]

@@ -160,6 +160,7 @@ impl Engine {
                     emitted: 0,
                     done: false,
                     short_hop: None,
+                    superseded_seen: 0,
                     check: None,
                     checks: Vec::new(),
                     size: settings.mtu.unwrap_or(0),

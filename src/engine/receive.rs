@@ -125,17 +125,21 @@ impl Engine {
             return Err(Ignored::NoSuchTrace);
         }
         let t = &self.traces[trace];
-        if t.done || t.end.is_some_and(|end| ttl > end) {
-            return Err(Ignored::BeyondEnd);
+        if t.end.is_some_and(|end| ttl > end) {
+            return Ok(self.learn_left(ts, trace, ttl, flow, key, ProbeState::Abandoned));
         }
-        // With --mtu, a SYN of the hop a SYN-ACK made moot, seen leaving
-        // after it (a full-size probe takes longer to go out than the
-        // bare one answered first): the live run had dropped it (see
-        // `supersede`). (Recordings made before supersede existed hold
-        // SYNs sent after the SYN-ACK, and keep them.)
-        let mtu = self.settings.mtu.is_some();
-        if mtu && t.short_hop == Some(ttl) && flow == self.session.flow() {
-            return Err(Ignored::Superseded);
+        // A SYN of the hop a SYN-ACK made moot, seen leaving after it: the
+        // live run had sent it before the SYN-ACK came, and dropped it
+        // (see `supersede`). With --mtu a full-size probe takes longer to
+        // go out than the bare one answered first. (Recordings made before
+        // supersede existed hold SYNs sent after the SYN-ACK while the
+        // trace went on, and keep them.)
+        let moot = t.short_hop == Some(ttl) && flow == self.session.flow();
+        if moot && (t.done || self.settings.mtu.is_some()) {
+            return Ok(self.learn_left(ts, trace, ttl, flow, key, ProbeState::Superseded));
+        }
+        if t.done {
+            return Err(Ignored::BeyondEnd);
         }
         // With one flow per trace, a probe on another flow is the flow
         // check's (see check.rs).
@@ -195,6 +199,59 @@ impl Engine {
             d.sent(trace, ttl, flow);
         }
         Ok(id)
+    }
+
+    /// Replay: a probe seen leaving after the live run had left it (in
+    /// `state`): beyond its trace's end (abandoned: filed under its hop,
+    /// which is never shown), or on a hop a SYN-ACK made moot (superseded:
+    /// dropped from its hop). The live run sent it before it knew, and
+    /// called it its probe; its answer is ignored.
+    fn learn_left(
+        &mut self,
+        ts: Timestamp,
+        trace: usize,
+        ttl: u8,
+        flow: Flow,
+        key: ProbeKey,
+        state: ProbeState,
+    ) -> usize {
+        let offset = usize::from(ttl - self.settings.first_ttl);
+        let id = self.probes.len();
+        // Numbered as the live run had it: after the hop's probes, or with
+        // --mtu (whose probes take the lowest index free when seen
+        // leaving) the lowest index the hop's probes leave free.
+        let superseded = state == ProbeState::Superseded;
+        let sized =
+            (superseded && self.settings.mtu.is_some()).then(|| self.free_index(trace, ttl, id));
+        let t = &mut self.traces[trace];
+        let index = match (state, sized) {
+            (_, Some(free)) => usize::from(free),
+            (ProbeState::Superseded, None) => {
+                t.superseded_seen += 1;
+                t.ids(offset).len() + t.superseded_seen - 1
+            }
+            (_, None) => {
+                t.ids_mut(offset).push(id);
+                t.ids(offset).len() - 1
+            }
+        };
+        let index = index.min(255) as u8;
+        self.probes.push(ProbeRecord {
+            trace,
+            ttl,
+            index,
+            flow,
+            check: false,
+            sizing: false,
+            size: None,
+            fields: None,
+            requested: None,
+            sent: Some(ts),
+            suspect: None,
+            state,
+        });
+        self.by_key.insert(key, id);
+        id
     }
 
     fn on_reply(&mut self, ts: Timestamp, protocol: Protocol, reply: Reply) -> Verdict {

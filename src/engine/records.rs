@@ -81,6 +81,8 @@ pub(super) struct TraceState {
     /// The hop whose other probes a SYN-ACK made moot (see `supersede`):
     /// final with fewer probes than asked.
     pub(super) short_hop: Option<u8>,
+    /// Replay: the short hop's SYNs seen leaving after its SYN-ACK.
+    pub(super) superseded_seen: usize,
     /// The hop its flow check probes (see `check.rs`), once planned.
     pub(super) check: Option<u8>,
     /// The flow check's probes.
