@@ -126,7 +126,7 @@ impl Engine {
         }
         let t = &self.traces[trace];
         if t.end.is_some_and(|end| ttl > end) {
-            return Ok(self.learn_left(ts, trace, ttl, flow, key, ProbeState::Abandoned));
+            return Ok(self.learn_left(ts, trace, seen, ProbeState::Abandoned));
         }
         // A SYN of the hop a SYN-ACK made moot, seen leaving after it: the
         // live run had sent it before the SYN-ACK came, and dropped it
@@ -136,7 +136,7 @@ impl Engine {
         // trace went on, and keep them.)
         let moot = t.short_hop == Some(ttl) && flow == self.session.flow();
         if moot && (t.done || self.settings.mtu.is_some()) {
-            return Ok(self.learn_left(ts, trace, ttl, flow, key, ProbeState::Superseded));
+            return Ok(self.learn_left(ts, trace, seen, ProbeState::Superseded));
         }
         if t.done {
             return Err(Ignored::BeyondEnd);
@@ -210,11 +210,10 @@ impl Engine {
         &mut self,
         ts: Timestamp,
         trace: usize,
-        ttl: u8,
-        flow: Flow,
-        key: ProbeKey,
+        seen: SeenProbe,
         state: ProbeState,
     ) -> usize {
+        let SeenProbe { key, ttl, flow, .. } = seen;
         let offset = usize::from(ttl - self.settings.first_ttl);
         let id = self.probes.len();
         // Numbered as the live run had it: after the hop's probes, or with
@@ -243,7 +242,7 @@ impl Engine {
             flow,
             check: false,
             sizing: false,
-            size: None,
+            size: self.settings.mtu.map(|_| seen.size),
             fields: None,
             requested: None,
             sent: Some(ts),
