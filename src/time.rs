@@ -58,3 +58,9 @@ impl fmt::Display for Timestamp {
         )
     }
 }
+
+/// Tests' fake clock: `ms` milliseconds past a fixed start.
+#[cfg(test)]
+pub const fn at_ms(ms: u64) -> Timestamp {
+    Timestamp(1_000_000_000_000 + ms * 1_000_000)
+}

@@ -228,10 +228,7 @@ impl Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at_ms(ms: u64) -> Timestamp {
-        Timestamp::from_nanos(1_000_000_000_000 + ms * 1_000_000)
-    }
+    use crate::time::at_ms;
 
     #[test]
     fn only_probes_past_a_routers_burst_are_suspected() {

@@ -258,10 +258,7 @@ fn limit_of(responder: Responder, width: usize) -> Option<Limit> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at_ms(ms: u64) -> Timestamp {
-        Timestamp::from_nanos(1_000_000_000_000 + ms * 1_000_000)
-    }
+    use crate::time::at_ms;
 
     #[test]
     fn six_per_router_then_one_per_second() {

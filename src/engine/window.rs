@@ -88,10 +88,7 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at_ms(ms: u64) -> Timestamp {
-        Timestamp::from_nanos(1_000_000_000_000 + ms * 1_000_000)
-    }
+    use crate::time::at_ms;
 
     #[test]
     fn twenty_two_probes_go_ahead_of_the_answers() {
