@@ -18,6 +18,8 @@ pub enum Error {
     NoSuchInterface(String),
     /// A file could not be opened or read.
     CannotRead { path: String, source: io::Error },
+    /// A directory (or other non-file) where a recording was expected.
+    NotAFile { path: String },
     /// The file is not a capture file (libpcap's reason).
     NotACapture { path: String, reason: String },
     /// A capture file without a tracetcp session in it.
@@ -117,6 +119,9 @@ impl fmt::Display for Error {
             Error::Privileges { what } => f.write_str(&privilege_text(what)),
             Error::NoSuchInterface(name) => write!(f, "unknown interface '{name}'"),
             Error::CannotRead { path, source } => write!(f, "cannot read {path}: {source}"),
+            Error::NotAFile { path } => {
+                write!(f, "{path} is a directory, not a recording (give a .pcap or .pcapng file)")
+            }
             Error::NotACapture { path, reason } => {
                 write!(f, "{path} is not a capture file: {reason}")
             }

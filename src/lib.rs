@@ -28,3 +28,4 @@ pub mod target;
 pub mod time;
 pub mod trace;
 pub mod watch;
+pub mod words;

@@ -34,6 +34,7 @@ fn exit_code(e: &Error) -> u8 {
         Error::Usage(_)
         | Error::NoSuchInterface(_)
         | Error::CannotRead { .. }
+        | Error::NotAFile { .. }
         | Error::NotACapture { .. }
         | Error::NoSession { .. }
         | Error::Damaged { .. }

@@ -40,6 +40,12 @@ fn input(path: &Path) -> Result<Box<dyn Read>> {
         return Ok(Box::new(std::io::stdin()));
     }
     let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+    // A directory opens, and fails only at the first read.
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(Error::NotAFile {
+            path: path.display().to_string(),
+        });
+    }
     Ok(Box::new(file))
 }
 
@@ -120,6 +126,7 @@ pub fn run_stream(
     let mut source = Playback {
         reader: &mut reader,
         path: shown.clone(),
+        last: Timestamp::default(),
     };
     let mut view = PacketLines {
         out: &mut out,
@@ -157,7 +164,7 @@ pub fn run_stream(
         let _ = writeln!(
             std::io::stderr(),
             "tracetcp: note: {shown} ends early, in the middle of a block (a cut or \
-             unfinished recording): replayed its {packets} complete packets"
+             unfinished recording): replayed its {packets} complete packets; its traces end there"
         );
     }
     if config.show_packets {
@@ -220,6 +227,8 @@ fn recorded(engine: &Engine) -> Vec<TraceResult> {
 struct Playback<'r> {
     reader: &'r mut Reader<Box<dyn Read>>,
     path: String,
+    /// The last packet's time.
+    last: Timestamp,
 }
 
 impl PacketSource for Playback<'_> {
@@ -245,8 +254,9 @@ impl PacketSource for Playback<'_> {
             true => {
                 let (ts, linktype, frame) = self.reader.packet();
                 let linktype = i32::from(linktype);
+                self.last = Timestamp::from_nanos(ts);
                 Ok(Input::Packet(Packet {
-                    ts: Timestamp::from_nanos(ts),
+                    ts: self.last,
                     ip_offset: link::ip_offset(linktype, frame),
                     frame,
                 }))
@@ -258,10 +268,15 @@ impl PacketSource for Playback<'_> {
                     .closing_comment
                     .as_deref()
                     .and_then(Closing::from_json);
+                // A cut recording tells nothing of what came after its
+                // last packet: its traces end there, as an interrupted
+                // run's do, never as complete.
+                let cut = self.reader.ended_early().is_some().then_some(self.last);
                 Ok(Input::End {
                     interrupted_at: closing
                         .filter(|c| c.interrupted)
-                        .map(|c| Timestamp::from_nanos(c.expired_until_ns)),
+                        .map(|c| Timestamp::from_nanos(c.expired_until_ns))
+                        .or(cut),
                 })
             }
         }

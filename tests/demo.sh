@@ -6,5 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tests/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+echo "demo: building tracetcp and the lab helper (a minute or two the first time)" >&2
 cargo build --quiet --example lab --bin tracetcp
+echo "demo: starting the namespace lab and tracing through it" >&2
 exec target/debug/examples/lab demo

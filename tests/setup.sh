@@ -1,34 +1,51 @@
 #!/usr/bin/env bash
-# Installs what tracetcp needs on a Debian machine (run as root): libpcap
-# for building, iproute2 and nftables for the namespace lab, util-linux
-# (setpriv) for the no-privileges test, tcpdump and tshark (recordings must
-# open in them), traceroute, tcptraceroute, mtr, nmap, scamper and trippy
-# (their captures are replayed by inference), and a Rust toolchain if
-# missing.
+# Installs what tracetcp needs on a Debian machine, as root, and only what
+# is missing (installing a package already there would upgrade unrelated
+# ones). With no argument: building and the namespace lab (libpcap,
+# iproute2, nftables, a C compiler, a Rust toolchain if there is none).
+# With --for-tests: also what the tests use (setpriv for the
+# no-privileges test; tcpdump and tshark, which must open our recordings;
+# traceroute, tcptraceroute, mtr, nmap, scamper and trippy, whose
+# captures are replayed by inference).
 set -euo pipefail
 
+say() { echo "setup: $*" >&2; }
+
 if [ "$(id -u)" != 0 ]; then
-    echo "setup: run as root (apt-get and network namespaces need it)" >&2
+    say "run as root (apt-get and network namespaces need it)"
     exit 3
 fi
 
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
-    libpcap-dev iproute2 nftables util-linux bash ca-certificates curl gcc libc6-dev \
-    tcpdump tshark libcap2-bin traceroute tcptraceroute mtr-tiny nmap scamper >/dev/null
+packages=(libpcap-dev iproute2 nftables gcc libc6-dev ca-certificates curl)
+if [ "${1:-}" = --for-tests ]; then
+    packages+=(util-linux tcpdump tshark libcap2-bin traceroute tcptraceroute mtr-tiny nmap scamper)
+fi
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]} with apt-get (a minute or two)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+    say "every Debian package needed is installed"
+fi
 
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
     export PATH="$HOME/.cargo/bin:$PATH"
 fi
 if ! command -v cargo >/dev/null 2>&1; then
-    echo "setup: no Rust toolchain: installing one with rustup" >&2
+    say "no Rust toolchain: installing one with rustup"
     curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy,rustfmt
     export PATH="$HOME/.cargo/bin:$PATH"
 fi
 # trippy is not packaged in Debian: built from crates.io (a few minutes),
-# the version captures/foreign was recorded with; only for the tests
-# (`setup.sh --with-trippy`), not the demo.
-if [ "${1:-}" = --with-trippy ] && ! command -v trip >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/trip" ]; then
-    cargo install --locked --version 0.13.0 trippy
+# the version captures/foreign was recorded with; only for the tests.
+if [ "${1:-}" = --for-tests ] && ! command -v trip >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/trip" ]; then
+    say "building trippy 0.13.0 from crates.io for the foreign-capture tests (a few minutes)"
+    cargo install --quiet --locked --version 0.13.0 trippy
 fi

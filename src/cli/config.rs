@@ -186,7 +186,7 @@ impl Cli {
             mtu: self.mtu.then_some(0),
         };
         if scan {
-            settings.first_ttl = 128;
+            settings.first_ttl = crate::engine::SCAN_TTL;
             settings.max_hops = 1;
             settings.probes_per_hop = 1;
         }

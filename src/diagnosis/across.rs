@@ -64,7 +64,8 @@ pub(super) fn across(
             traces: vec![i, j],
             text: format!(
                 "{} 'reaches' {from} at hop {a_hop}, but {} needs {b_hop} hops: something at hop {a_hop}{after} \
-                 answers in the destination's name on {}: a transparent proxy.",
+                 answers in the destination's name on {}: a transparent proxy. Its answer says \
+                 nothing of the port on {from} itself.",
                 names[i], names[j], names[i]
             ),
             evidence: format!(

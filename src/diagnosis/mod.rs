@@ -221,6 +221,15 @@ pub fn diagnose(run: &RunInfo, results: &[TraceResult]) -> Vec<Finding> {
     }
     silent_tails(run, results, &names, &mut out);
     across::across(results, &names, run.multipath(), &mut out);
+    // A proxy's SYN-ACK is not the destination's: one story, the proxy's.
+    let proxied: Vec<usize> = out
+        .iter()
+        .filter(|f| f.kind == Kind::TransparentProxy)
+        .filter_map(|f| f.traces.first().copied())
+        .collect();
+    out.retain(|f| {
+        !(f.kind == Kind::Reached && f.traces.len() == 1 && proxied.contains(&f.traces[0]))
+    });
     if results.len() > MAX_REACHED_LINES {
         summarise_reached(run, results, &mut out);
     }

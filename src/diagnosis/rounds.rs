@@ -68,12 +68,13 @@ fn finding(
 fn reached(i: usize, t: &TraceStats, name: &str, out: &mut Vec<Finding>) {
     let text = match t.destination_ttl {
         Some(ttl) => format!(
-            "{name}: the destination answered at hop {ttl} in {} of {} rounds.",
-            t.reached, t.rounds
+            "{name}: the destination answered at hop {ttl} in {} of {}.",
+            t.reached,
+            crate::words::count(t.rounds, "round")
         ),
         None => format!(
-            "{name}: the destination never answered in {} rounds.",
-            t.rounds
+            "{name}: the destination never answered in {}.",
+            crate::words::count(t.rounds, "round")
         ),
     };
     let kind = match t.reached {

@@ -1,4 +1,4 @@
-//! Findings for a port scan (`-s`, or any run probing one TTL): each port
+//! Findings for a port scan (`-s`: every port at one TTL, 128): each port
 //! is open, closed or filtered, and the answers' TTL tells how far away
 //! the host is. A scan probes from a TTL far beyond the host (128), so
 //! hop numbers say nothing and are never claimed.
@@ -10,9 +10,9 @@ use crate::run::RunInfo;
 use crate::trace::{TraceEnd, TraceResult};
 use tracetcp_strategies::ReplyKind;
 
-/// Whether this run is a scan: every trace probes a single TTL.
+/// Whether this run is a scan (not a one-hop trace such as `-m 1`).
 pub(super) fn is_scan(run: &RunInfo) -> bool {
-    run.settings.max_hops == 1
+    run.settings.is_scan()
 }
 
 /// Up to this many ports are named in a finding.
@@ -81,9 +81,9 @@ pub(super) fn scan(run: &RunInfo, results: &[TraceResult], out: &mut Vec<Finding
         address: Some(run.address),
         traces: indices,
         text: format!(
-            "Scan of {} ({} ports): {}.{distance}",
+            "Scan of {} ({}): {}.{distance}",
             run.address,
-            results.len(),
+            crate::words::count(results.len() as u64, "port"),
             parts.join("; ")
         ),
         evidence: format!(

@@ -112,9 +112,10 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
                     address: Some(a),
                     traces: vec![i],
                     text: format!(
-                        "{name} stopped at the maximum of {} hops (-m) with answers to the last, \
+                        "{name} stopped at the maximum of {} (-m) with answers to the last, \
                          {a} at hop {t}: {} is further away.",
-                        run.settings.max_hops, run.address
+                        crate::words::count(run.settings.max_hops.into(), "hop"),
+                        run.address
                     ),
                     evidence: format!("an answer at hop {t}, the last probed"),
                 });

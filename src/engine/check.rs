@@ -11,6 +11,7 @@
 use super::{Engine, Paths, Planned, ProbeState};
 use crate::trace::HopResult;
 use std::net::IpAddr;
+use tracetcp_strategies::Flow;
 
 /// Other flows tried: n_1 of the multipath stopping rule (95%).
 pub(super) const CHECK_FLOWS: u16 = 6;
@@ -50,11 +51,12 @@ impl Engine {
     pub(super) fn plan_check(&mut self, trace: usize, ttl: u8) {
         let base = self.session.flow();
         let queue = self.plan.entry(ttl).or_default();
-        for i in 1..=CHECK_FLOWS {
+        // Ahead of the hop's other probes, in order: the first flow first.
+        for index in (0..CHECK_FLOWS).rev() {
             queue.push_front(Planned {
                 trace,
-                index: (i - 1) as u8,
-                flow: Some(base.nth(i)),
+                index: index as u8,
+                flow: Some(base.nth(index + 1)),
                 check: true,
                 size: None,
                 sizing: false,
@@ -62,6 +64,16 @@ impl Engine {
             });
         }
         self.traces[trace].check = Some(ttl);
+    }
+
+    /// The number of the check's probe on `flow`: its place among the other
+    /// flows, read from the flow itself so that a replay numbers it as the
+    /// live run did whatever order the probes were captured in.
+    pub(super) fn check_index(&self, flow: Flow) -> Option<u8> {
+        let base = self.session.flow();
+        (0..CHECK_FLOWS)
+            .find(|&index| base.nth(index + 1) == flow)
+            .map(|index| index as u8)
     }
 
     /// Whether a check of `trace` is planned or waits for answers.

@@ -146,10 +146,11 @@ impl Engine {
         let check = self.settings.paths == Paths::OneFlow && flow != self.session.flow();
         let mut sizing = false;
         let index = if check {
-            if t.checks.len() >= usize::from(super::check::CHECK_FLOWS) {
+            let index = self.check_index(flow).ok_or(Ignored::NoSuchTrace)?;
+            if t.checks.iter().any(|&id| self.probes[id].index == index) {
                 return Err(Ignored::NoSuchTrace);
             }
-            t.checks.len()
+            usize::from(index)
         } else if self.rate_limits.is_some() {
             let nth = t.ids(usize::from(ttl - self.settings.first_ttl)).len();
             usize::from(

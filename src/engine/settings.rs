@@ -4,6 +4,10 @@
 pub use crate::multipath::Confidence;
 use std::time::Duration;
 
+/// The TTL a port scan (`-s`) probes with: far beyond any host, so that
+/// every probe reaches it and hop numbers say nothing.
+pub const SCAN_TTL: u8 = 128;
+
 /// Settings shared by every trace of a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -80,6 +84,12 @@ impl Settings {
             && self.adaptive_pacing
             && self.mtu.is_none()
             && !matches!(self.paths, Paths::All { .. })
+    }
+
+    /// Whether this is a port scan: one TTL, the scan's, for every port
+    /// (`-s`, or `-h 128 -m 1`). A one-hop trace at a low TTL is a trace.
+    pub fn is_scan(&self) -> bool {
+        self.max_hops == 1 && self.first_ttl == SCAN_TTL
     }
 
     /// The highest TTL probed.

@@ -67,8 +67,9 @@ pub enum Ignored {
     Late,
     /// The probe's trace had already ended below its TTL.
     BeyondEnd,
-    /// The probe was sent again: another SYN of its flow reached the
-    /// destination first.
+    /// The probe was dropped from its hop: another SYN of its flow reached
+    /// the destination first, and the server answers the rest of the
+    /// 4-tuple's SYNs with a bare ACK or not at all.
     Superseded,
     /// The same bytes were captured within the last millisecond (a
     /// capture on "any", a duplicating tap): counted once.
@@ -84,7 +85,7 @@ impl fmt::Display for Ignored {
             Ignored::Duplicate => f.write_str("duplicate: probe already answered"),
             Ignored::Late => f.write_str("late: after the probe's timeout"),
             Ignored::BeyondEnd => f.write_str("beyond the end of its trace"),
-            Ignored::Superseded => f.write_str("superseded: its probe was sent again"),
+            Ignored::Superseded => f.write_str("superseded: another SYN of its flow reached the destination first; its probe was dropped"),
             Ignored::DuplicatePacket => {
                 f.write_str("the same packet again within 1 ms (captured twice): counted once")
             }

@@ -189,9 +189,9 @@ pub fn run(
     let chosen: Vec<(usize, &Session)> = match config.session {
         Some(n) if n == 0 || n > sessions.len() => {
             return Err(Error::Usage(format!(
-                "--session {n}: {shown} holds {} traceroute sessions (1 to {})",
-                sessions.len(),
-                sessions.len()
+                "--session {n}: {shown} holds {} ({})",
+                crate::words::count(sessions.len() as u64, "traceroute session"),
+                crate::words::range(1, sessions.len())
             )))
         }
         Some(n) => vec![(n - 1, &sessions[n - 1])],

@@ -25,10 +25,10 @@ pub fn header(run: &RunInfo, spec: &TraceSpec) -> String {
         .map(|n| format!(" [{n}]"))
         .unwrap_or_default();
     format!(
-        "Tracing route to {}{name} {}\nOver a maximum of {} hops.\n{}",
+        "Tracing route to {}{name} {}\nOver a maximum of {}.\n{}",
         run.address,
         probe_phrase(spec),
-        run.settings.max_hops,
+        crate::words::count(run.settings.max_hops.into(), "hop"),
         run.flow_line()
     )
 }

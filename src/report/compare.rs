@@ -88,8 +88,8 @@ pub fn summary(r: &TraceResult, settings: &Settings) -> String {
             };
             match last {
                 Some((t, a)) if t == last_ttl && r.end == TraceEnd::MaxHops => format!(
-                    "stopped at the maximum of {} hops; last answer from {a} at hop {t}",
-                    settings.max_hops
+                    "stopped at the maximum of {}; last answer from {a} at hop {t}",
+                    crate::words::count(settings.max_hops.into(), "hop")
                 ),
                 Some((t, a)) => format!(
                     "{why} from hop {} on; last answer from {a} at hop {t}",
@@ -108,10 +108,10 @@ pub fn render(run: &RunInfo, results: &[TraceResult], names: &Names) -> String {
         .map(|n| format!(" [{n}]"))
         .unwrap_or_default();
     let mut out = format!(
-        "Comparing {} on the route to {}{host}\nOver a maximum of {} hops.\n{}",
+        "Comparing {} on the route to {}{host}\nOver a maximum of {}.\n{}",
         titles.join(", "),
         run.address,
-        run.settings.max_hops,
+        crate::words::count(run.settings.max_hops.into(), "hop"),
         run.flow_line()
     );
     let last = results

@@ -84,11 +84,11 @@ pub fn header(run: &RunInfo, schedule: &Schedule, summary: &Summary) -> String {
         .unwrap_or_default();
     let kinds: Vec<String> = summary.traces.iter().map(|t| t.spec.name()).collect();
     format!(
-        "Watching {}{name} with {} from {}: {} rounds, {} apart.\n{}",
+        "Watching {}{name} with {} from {}: {}, {} apart.\n{}",
         run.address,
         kinds.join(", "),
         run.source,
-        summary.rounds,
+        crate::words::count(summary.rounds, "round"),
         interval(schedule.interval),
         run.flow_line()
     )
@@ -134,10 +134,14 @@ pub fn table(t: &TraceStats, names: &Names) -> String {
     }
     out += &match t.destination_ttl {
         Some(ttl) => format!(
-            "Destination reached in {} of {} rounds (hop {ttl}).\n",
-            t.reached, t.rounds
+            "Destination reached in {} of {} (hop {ttl}).\n",
+            t.reached,
+            crate::words::count(t.rounds, "round")
         ),
-        None => format!("Destination not reached in {} rounds.\n", t.rounds),
+        None => format!(
+            "Destination not reached in {}.\n",
+            crate::words::count(t.rounds, "round")
+        ),
     };
     out
 }
