@@ -92,6 +92,12 @@ pub fn run_stream(
         .as_deref()
         .map(SessionInfo::from_json)
     {
+        Some(Some(Ok(_))) if config.session.is_some() => {
+            return Err(Error::Usage(format!(
+                "--session picks one traceroute rebuilt from another tool's capture; {shown} is \
+                 a tracetcp recording, which holds one session: leave --session out"
+            )))
+        }
         Some(Some(Ok(info))) => info,
         Some(Some(Err(Unreadable::Damaged))) => {
             return Err(Error::Damaged {

@@ -166,7 +166,8 @@ pub struct Cli {
     pub session: Option<usize>,
 
     /// With --replay: show every packet and what the tracer made of it
-    #[arg(long = "show-packets")]
+    /// (text; JSON and CSV carry no packet lines)
+    #[arg(long = "show-packets", conflicts_with_all = ["json", "csv"])]
     pub show_packets: bool,
 
     /// Trace several probe kinds at once and compare them side by side;

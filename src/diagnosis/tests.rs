@@ -1,7 +1,7 @@
 //! The diagnosis rules on hand-built results.
 
 use super::*;
-use crate::engine::Settings;
+use crate::engine::{Settings, SCAN_TTL};
 use crate::trace::testing::{answered, ip, lost, router, silent};
 use crate::trace::HopResult;
 use crate::trace::TraceSpec;
@@ -349,7 +349,7 @@ fn a_scan_gets_one_summary_instead_of_a_line_per_port() {
             } else {
                 ReplyKind::Rst
             };
-            let (dest, end) = reached(1, kind);
+            let (dest, end) = reached(SCAN_TTL, kind);
             trace(Protocol::Tcp, port, vec![dest], end)
         })
         .collect();
@@ -357,10 +357,12 @@ fn a_scan_gets_one_summary_instead_of_a_line_per_port() {
     results.push(trace(
         Protocol::Tcp,
         21,
-        vec![silent(1, 1)],
+        vec![silent(SCAN_TTL, 1)],
         TraceEnd::MaxHops,
     ));
-    let f = diagnose(&run(1), &results);
+    let mut scan = run(1);
+    scan.settings.first_ttl = SCAN_TTL;
+    let f = diagnose(&scan, &results);
     assert_eq!(kinds(&f), vec![Kind::Reached]);
     assert_eq!(
         f[0].text,
@@ -370,6 +372,19 @@ fn a_scan_gets_one_summary_instead_of_a_line_per_port() {
     );
     assert!(!f[0].text.contains("hop 1"));
     assert_eq!(f[0].traces.len(), 21);
+}
+
+#[test]
+fn a_one_hop_trace_is_a_trace_not_a_scan() {
+    // -m 1 (and -h 2 -m 1) on a path whose target is further away.
+    for first in [1, 2] {
+        let mut one_hop = run(1);
+        one_hop.settings.first_ttl = first;
+        let hop = router(first, "198.18.0.2", &[1, 1, 1]);
+        let results = vec![trace(Protocol::Tcp, 80, vec![hop], TraceEnd::MaxHops)];
+        let f = diagnose(&one_hop, &results);
+        assert!(f.iter().all(|f| !f.text.contains("Scan of")), "{f:?}");
+    }
 }
 
 #[test]
