@@ -60,7 +60,7 @@ fn main() -> ExitCode {
     let args = match tracetcp::cli::habits::normalize(std::env::args_os()) {
         Ok(args) => args,
         Err(e) => {
-            say(&format!("{e} (see tracetcp -?)"));
+            say(&format!("{e} {HINT}"));
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -80,10 +80,7 @@ fn main() -> ExitCode {
             if first.ends_with(':') {
                 first = format!("{first} {}", lines.next().unwrap_or_default());
             }
-            say(&format!(
-                "{} (see tracetcp -?)",
-                first.trim_start_matches("error: ")
-            ));
+            say(&format!("{} {HINT}", first.trim_start_matches("error: ")));
             return ExitCode::from(exit::USAGE);
         }
     };
@@ -93,12 +90,19 @@ fn main() -> ExitCode {
             ExitCode::from(exit::OK)
         }
         Err(e) => {
-            say(&format!("{e:#}"));
+            // Every usage error ends with the same hint, wherever it came from.
+            match e.downcast_ref::<Error>() {
+                Some(Error::Usage(_)) => say(&format!("{e:#} {HINT}")),
+                _ => say(&format!("{e:#}")),
+            }
             let code = e.downcast_ref::<Error>().map_or(exit::RUNTIME, exit_code);
             ExitCode::from(code)
         }
     }
 }
+
+/// How every usage error ends.
+const HINT: &str = "(see tracetcp -?)";
 
 /// The one error line on stderr. A stderr that cannot be written
 /// (`2>/dev/full`, closed) loses the line, never the exit code.

@@ -54,3 +54,44 @@ fn install_sh_puts_man_page_and_completions_in_place() {
     assert!(dest.join("usr/local/bin/tracetcp").exists());
     let _ = std::fs::remove_dir_all(&dest);
 }
+
+/// Every usage error is one line that ends with the same hint; a range is
+/// always worded "LOW to HIGH", never as Rust (`1..=255`); the value given
+/// is quoted once.
+#[test]
+fn usage_errors_share_one_wording_for_ranges_and_hints() {
+    let replay = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/icmp.pcap");
+    for (args, range) in [
+        (&["198.18.9.2", "-m", "0"][..], Some("1 to 255")),
+        (&["198.18.9.2", "-h", "300"], Some("1 to 255")),
+        (&["198.18.9.2", "-p", "0"], Some("1 to 16")),
+        (&["198.18.9.2", "-t", "0"], Some("1 to 600000")),
+        (&["198.18.9.2", "-N", "0"], Some("1 to 16384")),
+        (&["198.18.9.2", "--flow", "0"], Some("1 to 65534")),
+        (&["198.18.9.2", "--cycles", "0"], Some("1 to 100000000")),
+        (&["198.18.9.2", "--interval", "0"], Some("0.001 to 600")),
+        (&["198.18.9.2", "--wait", "900"], Some("0.001 to 600")),
+        (&["198.18.9.2", "-r", "5", "2"], Some("1 to 65535")),
+        (&["198.18.9.2", "-P", "sctp"], None),
+        (&["198.18.9.2", "--multipath", "--confidence", "12"], None),
+        (&[], None),
+        (&["--replay", replay, "--session", "2"], None),
+        (&["--replay", replay, "--show-packets", "--json"], None),
+    ] {
+        let out = Command::new(BIN).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        let line = stderr.trim_end();
+        assert!(line.starts_with("tracetcp: "), "{args:?}: {line}");
+        assert!(line.ends_with(" (see tracetcp -?)"), "{args:?}: {line}");
+        assert_eq!(line.matches("(see tracetcp -?)").count(), 1, "{line}");
+        assert!(!line.contains("..="), "{args:?}: {line}");
+        if let Some(range) = range {
+            assert!(line.contains(range), "{args:?}: {line}");
+        }
+        if let Some(value) = args.last().filter(|v| !v.starts_with('-')) {
+            assert!(line.matches(&format!("'{value}'")).count() <= 1, "{line}");
+        }
+    }
+}

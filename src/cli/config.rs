@@ -55,7 +55,7 @@ impl Cli {
 
     pub fn config(&self) -> Result<Config> {
         let target = self.target.as_deref().ok_or_else(|| {
-            Error::Usage("no target given: tracetcp host[:port|:service] [options] (see -?)".into())
+            Error::Usage("no target given: tracetcp host[:port|:service] [options]".into())
         })?;
         let mut target = TargetArg::parse(target)?;
         if let Some(port) = &self.port {

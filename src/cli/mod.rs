@@ -6,6 +6,7 @@
 //! report, diagnosis, output) may depend on it.
 
 use crate::engine::Confidence;
+use crate::words;
 use clap::{ArgAction, Parser};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -37,12 +38,12 @@ pub struct Cli {
 
     /// Start hop: TTL of the first probes (traceroute's -f, --first-hop)
     #[arg(short = 'h', visible_short_alias = 'f', long = "first-hop", value_name = "TTL",
-          default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..))]
+          default_value_t = 1, value_parser = number(1u8, 255))]
     pub start_hop: u8,
 
     /// Maximum hops: how many TTLs to probe from the start hop
     #[arg(short = 'm', long = "max-hops", value_name = "HOPS", default_value_t = 30,
-          value_parser = clap::value_parser!(u8).range(1..))]
+          value_parser = number(1u8, 255))]
     pub max_hops: u8,
 
     /// No reverse DNS lookups
@@ -52,7 +53,7 @@ pub struct Cli {
     /// Probes per hop, 3 by default; 1 a round with --cycles or --watch
     /// (traceroute's -q, --queries)
     #[arg(short = 'p', visible_short_alias = 'q', long = "queries", value_name = "N",
-          value_parser = clap::value_parser!(u8).range(1..=16))]
+          value_parser = number(1u8, 16))]
     pub probes: Option<u8>,
 
     /// One trace per port from P1 to P2, all run at once
@@ -65,7 +66,7 @@ pub struct Cli {
 
     /// Timeout per probe in milliseconds
     #[arg(short = 't', value_name = "MS", default_value_t = DEFAULT_TIMEOUT_MS,
-          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+          value_parser = number(1u64, 600_000))]
     pub timeout_ms: u64,
 
     /// Timeout per probe in seconds, as traceroute's -w (--timeout too)
@@ -75,7 +76,7 @@ pub struct Cli {
 
     /// Probes in flight at most (traceroute's -N)
     #[arg(short = 'N', long = "sim-queries", value_name = "N",
-          value_parser = clap::value_parser!(u16).range(1..=16384))]
+          value_parser = number(1u16, 16384))]
     pub in_flight: Option<u16>,
 
     /// Destination port, for those used to --port (same as host:port)
@@ -128,7 +129,7 @@ pub struct Cli {
 
     /// Probe kind: tcp, udp or icmp
     #[arg(short = 'P', long = "protocol", value_name = "PROTO", default_value = "tcp",
-          value_parser = |s: &str| s.parse::<Protocol>())]
+          value_parser = parse_protocol)]
     pub protocol: Protocol,
 
     /// Print one JSON document instead of text
@@ -188,7 +189,8 @@ pub struct Cli {
     /// Send every probe of a trace on this flow (TCP/UDP source port,
     /// ICMP checksum) instead of the one picked at random, to walk
     /// another of several load-balanced paths
-    #[arg(long = "flow", value_name = "N", conflicts_with_all = ["no_paris"])]
+    #[arg(long = "flow", value_name = "N", conflicts_with_all = ["no_paris"],
+          value_parser = number(1u16, 65534))]
     pub flow: Option<u16>,
 
     /// A new flow for every probe, as classic traceroutes do (hops may
@@ -215,7 +217,7 @@ pub struct Cli {
 
     /// Run N rounds, then print each hop's statistics (mtr's report)
     #[arg(long = "cycles", value_name = "N", conflicts_with = "watch",
-          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+          value_parser = number(1u64, 100_000_000))]
     pub cycles: Option<u64>,
 
     /// Run rounds until stopped (q or Ctrl-C): a live view on a terminal,
@@ -244,15 +246,34 @@ pub struct Cli {
 
 /// Seconds (fractions allowed) as milliseconds, 1 ms to 600 s.
 fn parse_seconds(s: &str) -> std::result::Result<u64, String> {
-    let secs: f64 = s
-        .parse()
-        .map_err(|_| format!("'{s}' is not a number of seconds"))?;
+    let wrong = || format!("must be {} seconds", words::range(0.001, 600));
+    let secs: f64 = s.parse().map_err(|_| wrong())?;
     let ms = (secs * 1000.0).round();
     if (1.0..=600_000.0).contains(&ms) {
         Ok(ms as u64)
     } else {
-        Err(format!("'{s}': the wait is 0.001 to 600 seconds"))
+        Err(wrong())
     }
+}
+
+/// A whole number from `low` to `high`. Every flag's range is worded the
+/// same way (clap prints the value given before it).
+fn number<T>(low: T, high: T) -> impl Fn(&str) -> std::result::Result<T, String> + Clone
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy + Send + Sync + 'static,
+{
+    move |s: &str| match s.parse::<T>() {
+        Ok(n) if n >= low && n <= high => Ok(n),
+        _ => Err(format!(
+            "must be a whole number from {}",
+            words::range(low, high)
+        )),
+    }
+}
+
+fn parse_protocol(s: &str) -> std::result::Result<Protocol, String> {
+    s.parse::<Protocol>()
+        .map_err(|_| "must be tcp, udp or icmp".to_string())
 }
 
 fn parse_confidence(s: &str) -> std::result::Result<Confidence, String> {
@@ -260,7 +281,7 @@ fn parse_confidence(s: &str) -> std::result::Result<Confidence, String> {
         .parse::<u8>()
         .ok()
         .and_then(Confidence::from_percent)
-        .ok_or_else(|| format!("'{s}': the confidence is 95 or 99"))
+        .ok_or_else(|| "must be 95 or 99 (percent)".to_string())
 }
 
 #[cfg(test)]

@@ -53,8 +53,9 @@ pub(super) fn port_range(r: &[u16]) -> Result<Vec<u16>> {
     match r {
         [a, b] if *a >= 1 && a <= b => Ok((*a..=*b).collect()),
         _ => Err(Error::Usage(format!(
-            "bad port range {}: needs 1 <= P1 <= P2 <= 65535",
-            r.iter().map(u16::to_string).collect::<Vec<_>>().join(" ")
+            "bad port range {}: ports must be {}, the first no higher than the last",
+            r.iter().map(u16::to_string).collect::<Vec<_>>().join(" "),
+            crate::words::range(1, 65535)
         ))),
     }
 }
