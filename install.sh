@@ -4,7 +4,7 @@
 # definition by `tracetcp --generate`), then grants the binary
 # cap_net_raw so that it runs without root.
 #
-#     sudo bash install.sh [PREFIX]        # PREFIX: /usr/local by default
+#     bash install.sh [PREFIX]     # as root; PREFIX: /usr/local by default
 #
 # TRACETCP_BIN=path installs that binary instead of building one;
 # DESTDIR=dir stages everything under dir (packaging), without setcap.
@@ -20,7 +20,11 @@ if [ -z "$bin" ]; then
     cargo build --release --locked --bin tracetcp
     bin=target/release/tracetcp
 fi
-install -D -m 0755 "$bin" "$root$prefix/bin/tracetcp"
+# Stripped: the release profile keeps line tables for profiling (tens
+# of MB) that an installed binary does not need.
+strip=()
+command -v strip >/dev/null 2>&1 && strip=(-s)
+install -D -m 0755 "${strip[@]}" "$bin" "$root$prefix/bin/tracetcp"
 installed="$root$prefix/bin/tracetcp"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

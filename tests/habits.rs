@@ -51,7 +51,14 @@ fn install_sh_puts_man_page_and_completions_in_place() {
         read("usr/local/share/fish/vendor_completions.d/tracetcp.fish")
             .contains("complete -c tracetcp")
     );
-    assert!(dest.join("usr/local/bin/tracetcp").exists());
+    // Installed stripped: no debug info.
+    let size = |p: &std::path::Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let installed = size(&dest.join("usr/local/bin/tracetcp"));
+    let built = size(std::path::Path::new(env!("CARGO_BIN_EXE_tracetcp")));
+    assert!(
+        installed > 0 && installed < built / 2,
+        "{installed} of {built} bytes"
+    );
     let _ = std::fs::remove_dir_all(&dest);
 }
 

@@ -13,7 +13,7 @@ pub const WHAT: [&str; 6] = ["man", "bash", "zsh", "fish", "elvish", "powershell
 pub fn generate(what: &str, out: &mut dyn Write) -> io::Result<()> {
     let mut cmd = Cli::command();
     let shell = match what {
-        "man" => return clap_mangen::Man::new(cmd).render(out),
+        "man" => return man(cmd, out),
         "bash" => Shell::Bash,
         "zsh" => Shell::Zsh,
         "fish" => Shell::Fish,
@@ -23,6 +23,67 @@ pub fn generate(what: &str, out: &mut dyn Write) -> io::Result<()> {
     clap_complete::generate(shell, &mut cmd, "tracetcp", out);
     Ok(())
 }
+
+/// The man page: clap_mangen's sections, with a synopsis people read
+/// (clap's lists every flag, as `[-c ] [-n ]`) and examples.
+fn man(cmd: clap::Command, out: &mut dyn Write) -> io::Result<()> {
+    let man = clap_mangen::Man::new(cmd);
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    out.write_all(SYNOPSIS.as_bytes())?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    out.write_all(EXAMPLES.as_bytes())?;
+    writeln!(out, ".SH \"EXIT STATUS\"\n{}", super::EXIT_CODES)?;
+    man.render_version_section(out)
+}
+
+const SYNOPSIS: &str = r#".SH SYNOPSIS
+.B tracetcp
+.IR host [: port | : service ]
+.RB [ \-P
+.IR tcp | udp | icmp ]
+.RI [ options ]
+.br
+.B tracetcp
+.I host
+.B \-\-compare\fR[\fB=\fIkind\fB:\fIport\fR,...]
+.RI [ options ]
+.br
+.B tracetcp
+.I host
+.RB ( \-r | \-s )
+.I P1 P2
+.RI [ options ]
+.br
+.B tracetcp
+.B \-\-replay
+.I file
+.RB [ \-\-show\-packets ]
+.RB [ \-c | \-\-json | \-\-classic ]
+"#;
+
+const EXAMPLES: &str = r#".SH EXAMPLES
+.TP
+.B tracetcp example.com:443
+TCP SYN probes to port 443: where the path stops, and whether the port is open.
+.TP
+.B tracetcp example.com \-P udp
+UDP probes (port 33434 upward, as traceroute).
+.TP
+.B tracetcp example.com:443 \-\-compare
+TCP to 443, UDP and ICMP side by side: is it the port, or the path?
+.TP
+.B tracetcp example.com \-r 440 445 \-c
+One trace per port from 440 to 445, one line per hop.
+.TP
+.B tracetcp example.com:443 \-w trace.pcapng
+Trace and record every packet; replay later with
+.BR "tracetcp \-\-replay trace.pcapng" .
+.TP
+.B tracetcp example.com:443 \-\-watch
+Rounds until stopped, with a live view of loss and latency per hop.
+"#;
 
 #[cfg(test)]
 mod tests {
@@ -41,6 +102,11 @@ mod tests {
         for flag in ["multipath", "replay", "compare", "no\\-paris"] {
             assert!(man.contains(flag), "man page lacks {flag}");
         }
+        for section in [".SH SYNOPSIS", ".SH EXAMPLES", ".SH \"EXIT STATUS\""] {
+            assert!(man.contains(section), "man page lacks {section}");
+        }
+        assert!(!man.contains("\\-c \\fR]"), "a synopsis of empty brackets");
+        assert!(man.contains("4 trace done but its recording"));
         for shell in &WHAT[1..] {
             let mut out = Vec::new();
             generate(shell, &mut out).unwrap();

@@ -12,6 +12,10 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use tracetcp_strategies::Protocol;
 
+/// The exit codes, as `-?` and the man page list them (main.rs's `exit`).
+pub const EXIT_CODES: &str = "Exit codes: 0 done, 1 network or capture failure, 2 bad input, \
+     3 missing privileges, 4 trace done but its recording (-w) incomplete, 130 interrupted.";
+
 /// Default timeout per probe: all probes are in flight together, so a
 /// trace waits about one timeout in all, not one per hop.
 pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
@@ -24,11 +28,11 @@ pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
     disable_help_flag = true,
     disable_version_flag = true,
     override_usage = "tracetcp host[:port|:service] [options]",
-    after_help = "Exit codes: 0 done, 1 network or capture failure, 2 bad input, \
-                  3 missing privileges, 130 interrupted."
+    after_help = EXIT_CODES
 )]
 pub struct Cli {
-    /// Target: host[:port|:service], [IPv6]:port (port 80 if not given)
+    /// Target: host[:port|:service], [IPv6]:port (without a port: 80 for
+    /// TCP, 33434 for UDP)
     #[arg(value_name = "host[:port|:service]")]
     pub target: Option<String>,
 
@@ -129,7 +133,7 @@ pub struct Cli {
 
     /// Probe kind: tcp, udp or icmp
     #[arg(short = 'P', long = "protocol", value_name = "PROTO", default_value = "tcp",
-          value_parser = parse_protocol)]
+          value_parser = ProtocolParser, hide_possible_values = true)]
     pub protocol: Protocol,
 
     /// Print one JSON document instead of text
@@ -235,7 +239,8 @@ pub struct Cli {
 
     /// Print the man page or a shell's completions: man, bash, zsh, fish,
     /// elvish or powershell
-    #[arg(long = "generate", value_name = "WHAT", value_parser = generate::WHAT)]
+    #[arg(long = "generate", value_name = "WHAT", value_parser = generate::WHAT,
+          hide_possible_values = true)]
     pub generate: Option<String>,
 
     /// Confidence of --multipath's stopping rule, in percent: 95 or 99
@@ -274,6 +279,32 @@ where
 fn parse_protocol(s: &str) -> std::result::Result<Protocol, String> {
     s.parse::<Protocol>()
         .map_err(|_| "must be tcp, udp or icmp".to_string())
+}
+
+/// -P's values, named so that shell completion offers them.
+#[derive(Clone)]
+struct ProtocolParser;
+
+impl clap::builder::TypedValueParser for ProtocolParser {
+    type Value = Protocol;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<Protocol, clap::Error> {
+        clap::builder::TypedValueParser::parse_ref(&parse_protocol, cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let names = ["tcp", "udp", "icmp"];
+        Some(Box::new(
+            names.into_iter().map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 fn parse_confidence(s: &str) -> std::result::Result<Confidence, String> {
