@@ -50,6 +50,9 @@ pub enum Kind {
     PerPacketBalancing,
     /// Rounds, compared: one kind loses at a hop, another does not.
     KindLimited,
+    /// Rounds: a difference in loss too small, for the rounds so far, to
+    /// carry a finding; what the counts show and how many rounds would.
+    TooFewRounds,
 }
 
 impl Kind {
@@ -73,7 +76,7 @@ impl Kind {
             Kind::SlowLink => 5,
             Kind::IcmpLimited | Kind::KindLimited | Kind::SlowReplies => 6,
             Kind::PerPacketBalancing => 7,
-            Kind::MaxHops => 8,
+            Kind::MaxHops | Kind::TooFewRounds => 8,
             Kind::Reached => 9,
         }
     }
@@ -101,6 +104,7 @@ impl Kind {
             Kind::RouteChange => "route-change",
             Kind::PerPacketBalancing => "per-packet-balancing",
             Kind::KindLimited => "kind-limited",
+            Kind::TooFewRounds => "too-few-rounds",
         }
     }
 }

@@ -11,6 +11,7 @@ use super::{Finding, Kind};
 use crate::engine::Paths;
 use crate::run::RunInfo;
 use crate::watch::{HopStats, RouteChange, Summary, TraceStats};
+use significance::{Counts, Level, CONFIDENCE};
 use std::net::IpAddr;
 
 /// Fewer probes than this at a hop say nothing about its loss.
@@ -33,17 +34,86 @@ fn figures(h: &HopStats) -> String {
     format!("hop {}: {:.0}% of {} lost", h.ttl, h.loss_percent(), h.sent)
 }
 
+fn counts(h: &HopStats) -> Counts {
+    Counts {
+        lost: h.lost(),
+        sent: h.sent,
+    }
+}
+
+/// The finding drawn from `a` losing more than `b`, when the counts carry
+/// it at the stated confidence; otherwise what they show, and about how
+/// many rounds would tell (`question`: what they cannot tell yet).
+fn weighed(
+    level: Level,
+    rounds: u64,
+    (a, b): (&HopStats, &HopStats),
+    (a_name, b_name): (&str, &str),
+    question: &str,
+    carried: Finding,
+) -> Finding {
+    let p = significance::fisher_greater(counts(a), counts(b));
+    let test = format!(
+        "Fisher's exact test p = {p:.2e}, {} at {:.0}% over {}",
+        if p < level.alpha() {
+            "significant"
+        } else {
+            "not significant"
+        },
+        CONFIDENCE * 100.0,
+        crate::words::count(level.comparisons as u64, "comparison")
+    );
+    if p < level.alpha() {
+        return Finding {
+            evidence: format!("{}; {test}", carried.evidence),
+            ..carried
+        };
+    }
+    let more = match level.rounds_to_tell(counts(a), counts(b), rounds) {
+        Some(n) => format!(
+            "about {} at these rates would tell",
+            crate::words::count(n, "round")
+        ),
+        None => "more rounds may tell".to_string(),
+    };
+    Finding {
+        kind: Kind::TooFewRounds,
+        text: format!(
+            "{a_name}hop {} lost {} of {}, {b_name}hop {} {} of {}: too few to tell {question} \
+             ({:.0}% confidence); {more}.",
+            a.ttl,
+            a.lost(),
+            a.sent,
+            b.ttl,
+            b.lost(),
+            b.sent,
+            CONFIDENCE * 100.0
+        ),
+        evidence: format!("{}; {test}", carried.evidence),
+        ..carried
+    }
+}
+
 /// Every finding over the rounds of `summary`.
 pub fn diagnose(run: &RunInfo, summary: &Summary) -> Vec<Finding> {
     let mut out = Vec::new();
+    // Each hop of each kind may be compared: the confidence is corrected
+    // for all of them.
+    let level = Level {
+        comparisons: summary
+            .traces
+            .iter()
+            .map(|t| t.shown().iter().filter(|h| h.sent > 0).count())
+            .sum(),
+    };
     for (i, t) in summary.traces.iter().enumerate() {
         let name = t.spec.name();
         reached(i, t, &name, &mut out);
-        loss(i, t, &name, &mut out);
+        loss(level, i, t, &name, &mut out);
         latency(i, t, &name, &mut out);
         routes(run, i, t, &name, &mut out);
     }
-    across(summary, &mut out);
+    across(level, summary, &mut out);
     out.sort_by_key(|f| f.kind.rank());
     out
 }
@@ -65,12 +135,27 @@ fn finding(
     }
 }
 
+/// What "reached" counts when the destination's hop lost probes: a round
+/// reaches it by any probe, those sent further included.
+pub fn beyond(t: &TraceStats, ttl: u8) -> String {
+    match t.hops.get(usize::from(ttl.saturating_sub(t.first_ttl))) {
+        Some(h) if h.lost() > 0 => format!(
+            ", where {} of {} were lost; a round counts when any of its probes reached it, \
+             those sent further too",
+            h.lost(),
+            crate::words::count(h.sent, "probe")
+        ),
+        _ => String::new(),
+    }
+}
+
 fn reached(i: usize, t: &TraceStats, name: &str, out: &mut Vec<Finding>) {
     let text = match t.destination_ttl {
         Some(ttl) => format!(
-            "{name}: the destination answered at hop {ttl} in {} of {}.",
+            "{name}: the destination answered in {} of {} (hop {ttl}{}).",
             t.reached,
-            crate::words::count(t.rounds, "round")
+            crate::words::count(t.rounds, "round"),
+            beyond(t, ttl)
         ),
         None => format!(
             "{name}: the destination never answered in {}.",
@@ -84,7 +169,7 @@ fn reached(i: usize, t: &TraceStats, name: &str, out: &mut Vec<Finding>) {
     out.push(finding(kind, i, None, text, format!("{} rounds", t.rounds)));
 }
 
-fn loss(i: usize, t: &TraceStats, name: &str, out: &mut Vec<Finding>) {
+fn loss(level: Level, i: usize, t: &TraceStats, name: &str, out: &mut Vec<Finding>) {
     let hops: Vec<&HopStats> = t.shown().iter().filter(|h| h.sent > 0).collect();
     let Some(last) = hops.last().copied() else {
         return;
@@ -107,10 +192,10 @@ fn loss(i: usize, t: &TraceStats, name: &str, out: &mut Vec<Finding>) {
             .chain(hops.iter().filter(|h| h.ttl >= k.ttl && h.received > 0))
             .map(|h| figures(h))
             .collect();
-        out.push(finding(
-            Kind::PathLoss,
-            i,
-            Some(k),
+        // Where it starts is a claim of its own: the hop before must lose
+        // less beyond chance.
+        let starts = before.is_none_or(|b| level.loses_more(counts(k), counts(b)));
+        let text = if starts {
             format!(
                 "{name}: loss starts at hop {} and lasts to hop {} ({:.0}% there): probes are lost \
                  on the path at or after hop {} (the link into it, or beyond).",
@@ -118,7 +203,23 @@ fn loss(i: usize, t: &TraceStats, name: &str, out: &mut Vec<Finding>) {
                 last.ttl,
                 last.loss_percent(),
                 k.ttl
-            ),
+            )
+        } else {
+            format!(
+                "{name}: loss lasts from hop {} to hop {} ({:.0}% there): probes are lost on the \
+                 path; whether it starts there or before, the counts do not tell yet ({:.0}% \
+                 confidence).",
+                k.ttl,
+                last.ttl,
+                last.loss_percent(),
+                CONFIDENCE * 100.0
+            )
+        };
+        out.push(finding(
+            Kind::PathLoss,
+            i,
+            Some(k),
+            text,
             evidence.join("; "),
         ));
     }
@@ -154,12 +255,21 @@ fn loss(i: usize, t: &TraceStats, name: &str, out: &mut Vec<Finding>) {
                 ),
             )
         };
-        out.push(finding(
+        let carried = finding(
             kind,
             i,
             Some(h),
             text,
             format!("{}; {}", figures(h), figures(later)),
+        );
+        let names = (format!("{name}: "), String::new());
+        out.push(weighed(
+            level,
+            t.rounds,
+            (h, later),
+            (&names.0, &names.1),
+            "a router that limits its answers from loss on the path",
+            carried,
         ));
     }
 }
@@ -288,7 +398,7 @@ fn routes(run: &RunInfo, i: usize, t: &TraceStats, name: &str, out: &mut Vec<Fin
 }
 
 /// Kinds compared at each hop: one loses where another does not.
-fn across(summary: &Summary, out: &mut Vec<Finding>) {
+fn across(level: Level, summary: &Summary, out: &mut Vec<Finding>) {
     let traces = &summary.traces;
     for (a, ta) in traces.iter().enumerate() {
         for ha in ta.shown().iter().filter(|h| lossy(h)) {
@@ -300,7 +410,7 @@ fn across(summary: &Summary, out: &mut Vec<Finding>) {
                 continue;
             };
             let (na, nb) = (ta.spec.name(), tb.spec.name());
-            out.push(Finding {
+            let carried = Finding {
                 kind: Kind::KindLimited,
                 hop: Some(ha.ttl),
                 address: ha.main_responder(),
@@ -314,10 +424,19 @@ fn across(summary: &Summary, out: &mut Vec<Finding>) {
                     hb.loss_percent()
                 ),
                 evidence: format!("{na} {}; {nb} {}", figures(ha), figures(hb)),
-            });
+            };
+            out.push(weighed(
+                level,
+                ta.rounds.min(tb.rounds),
+                (ha, hb),
+                (&format!("{na} at "), &format!("{nb} at ")),
+                &format!("whether {na} probes are limited there"),
+                carried,
+            ));
         }
     }
 }
 
+mod significance;
 #[cfg(test)]
 mod tests;

@@ -134,9 +134,10 @@ pub fn table(t: &TraceStats, names: &Names) -> String {
     }
     out += &match t.destination_ttl {
         Some(ttl) => format!(
-            "Destination reached in {} of {} (hop {ttl}).\n",
+            "Destination reached in {} of {} (hop {ttl}{}).\n",
             t.reached,
-            crate::words::count(t.rounds, "round")
+            crate::words::count(t.rounds, "round"),
+            crate::diagnosis::rounds::beyond(t, ttl)
         ),
         None => format!(
             "Destination not reached in {}.\n",

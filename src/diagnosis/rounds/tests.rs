@@ -18,7 +18,7 @@ fn kinds(findings: &[Finding]) -> Vec<(Kind, Option<u8>)> {
 
 #[test]
 fn loss_at_one_hop_only_is_the_router_not_the_path() {
-    let s = summary_of(&tcp(), 20, |_, r, ttl| {
+    let s = summary_of(&tcp(), 40, |_, r, ttl| {
         (ttl != 2 || r % 5 != 0).then_some((ROUTERS[usize::from(ttl) - 1], 5))
     });
     let f = diagnose(&run_info(), &s);
@@ -28,13 +28,20 @@ fn loss_at_one_hop_only_is_the_router_not_the_path() {
     );
     assert!(f[0].text.contains("hop 2 left 20%"), "{}", f[0].text);
     assert!(f[0].text.contains("not loss on the path"), "{}", f[0].text);
-    assert_eq!(f[0].evidence, "hop 2: 20% of 20 lost; hop 3: 0% of 20 lost");
+    assert!(
+        f[0].evidence.starts_with(
+            "hop 2: 20% of 40 lost; hop 3: 0% of 40 lost; Fisher's exact test p = 2.65e-3, \
+             significant at 95% over 4 comparisons"
+        ),
+        "{}",
+        f[0].evidence
+    );
 }
 
 #[test]
 fn loss_that_lasts_to_the_destination_is_the_paths() {
     // From hop 3 on, every fourth round is lost (a lossy link into hop 3).
-    let s = summary_of(&tcp(), 20, |_, r, ttl| {
+    let s = summary_of(&tcp(), 40, |_, r, ttl| {
         (ttl < 3 || r % 4 != 0).then_some((ROUTERS[usize::from(ttl) - 1], 5))
     });
     let f = diagnose(&run_info(), &s);
@@ -45,7 +52,7 @@ fn loss_that_lasts_to_the_destination_is_the_paths() {
         .contains("loss starts at hop 3 and lasts to hop 4 (25% there)"));
     assert!(f[0]
         .evidence
-        .starts_with("hop 2: 0% of 20 lost; hop 3: 25%"));
+        .starts_with("hop 2: 0% of 40 lost; hop 3: 25%"));
     assert!(!kinds(&f).iter().any(|(k, _)| *k == Kind::IcmpLimited));
 }
 
@@ -128,4 +135,51 @@ fn too_few_rounds_claim_nothing_about_loss() {
         kinds(&diagnose(&run_info(), &s)),
         vec![(Kind::Reached, None)]
     );
+}
+
+/// Six rounds through a router that drops a fifth of what it forwards at
+/// random: half of hop 4's probes lost and none of hop 5's is chance at
+/// that count, not a router limiting its answers; the finding says what
+/// the counts show and how many rounds would tell.
+#[test]
+fn six_rounds_say_what_the_counts_show_not_a_cause() {
+    let s = summary_of(&tcp(), 6, |_, r, ttl| {
+        (ttl != 2 || r % 2 != 0).then_some((ROUTERS[usize::from(ttl) - 1], 5))
+    });
+    let f = diagnose(&run_info(), &s);
+    assert_eq!(
+        kinds(&f),
+        vec![(Kind::TooFewRounds, Some(2)), (Kind::Reached, None)]
+    );
+    assert!(
+        f[0].text.starts_with(
+            "tcp:80: hop 2 lost 3 of 6, hop 3 0 of 6: too few to tell a router that limits its \
+             answers from loss on the path (95% confidence); about "
+        ),
+        "{}",
+        f[0].text
+    );
+    assert!(f[0].text.ends_with(" rounds at these rates would tell."));
+    assert!(!f[0].text.contains("not loss on the path"));
+    assert!(
+        f[0].evidence.contains("not significant"),
+        "{}",
+        f[0].evidence
+    );
+    // As many rounds as it says, at the same rates, carry the finding.
+    let n: u64 = f[0]
+        .text
+        .split("about ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let s = summary_of(&tcp(), n, |_, r, ttl| {
+        (ttl != 2 || r % 2 != 0).then_some((ROUTERS[usize::from(ttl) - 1], 5))
+    });
+    let f = diagnose(&run_info(), &s);
+    assert_eq!(f[0].kind, Kind::IcmpLimited, "{n} rounds: {}", f[0].text);
 }
