@@ -167,3 +167,43 @@ fn watch_without_a_terminal_prints_plain_round_lines_until_ctrl_c() {
         run.stdout
     );
 }
+
+/// Six rounds of three kinds through r3 dropping a fifth of what it
+/// forwards, at random: whatever the counts, no finding blames a router's
+/// own answers or one kind of probe (six probes a hop cannot carry that at
+/// 95% over the hops compared); differences the counts show are told as
+/// such, with the rounds that would tell.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn six_rounds_of_random_loss_claim_no_cause_they_cannot_carry() {
+    lab::require();
+    let mut lab = Lab::new(4);
+    let server = lab.server().to_string();
+    lab.listen(&server, &[80]);
+    lab.nft(lab.router(3), &rules::drop_share(20));
+    let to = target(lab.server_addr(false), 80);
+    let live = json(
+        &lab,
+        &[
+            &to,
+            "--compare=tcp:80,udp,icmp",
+            "--cycles",
+            "6",
+            "--interval",
+            "0.1",
+            "-m",
+            "6",
+        ],
+    );
+    for f in live["diagnosis"].as_array().unwrap() {
+        let (kind, text) = (f["kind"].as_str().unwrap(), f["text"].as_str().unwrap());
+        assert!(
+            !matches!(kind, "icmp-limited" | "kind-limited"),
+            "{kind}: {text}"
+        );
+        if kind == "too-few-rounds" {
+            assert!(text.contains("rounds"), "{text}");
+            assert!(f["evidence"].as_str().unwrap().contains("not significant"));
+        }
+    }
+}
