@@ -165,7 +165,7 @@ fn record_fixtures(dir: &Path, only: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
     std::fs::create_dir_all(dir).expect("fixture dir");
-    let mut index = String::from(INDEX_HEAD);
+    let (mut index, kept) = index_kept(dir);
     let chosen = lab::scenarios::ALL
         .iter()
         .filter(|s| only.is_empty() || only.iter().any(|n| n == s.name));
@@ -223,6 +223,7 @@ fn record_fixtures(dir: &Path, only: &[String]) -> ExitCode {
     }
     index +=
         &format!("| {MPLS} | crafted from tcp-open by `lab craft-mpls` | {MPLS_ABOUT} | - |\n");
+    index += &kept;
     std::fs::write(dir.join("README.md"), index).expect("README");
     ExitCode::SUCCESS
 }
@@ -356,30 +357,28 @@ fn refresh_expected(dir: &Path) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-const INDEX_HEAD: &str = "# captures/
+/// The table's header: captures/README.md's text down to it is kept as it
+/// is (it describes the lab), and so are the rows of fixtures no scenario
+/// records (kept recordings from elsewhere): every other row is rewritten.
+const TABLE_HEAD: &str =
+    "| fixture | live command (in the lab) | what it shows | size |\n|---|---|---|---|\n";
 
-Sessions recorded by `tracetcp -w` in the project's namespace lab
-(client - r1 - r2 - r3 - server, addresses in 198.18.0.0/15 and
-2001:db8::/32), each with its expected reports: `NAME.classic`,
-`NAME.condensed` and `NAME.json` are what `tracetcp --replay NAME.pcap -n`
-prints with `--classic`, `-c` and `--json` (and `NAME.compare`, for
-`--compare` sessions, what it prints in the recording's own format). A
-replay in the recording's own format was checked equal to the live
-output when it was recorded.
-`cargo test` replays them all (no privileges needed).
-
-Regenerate them all (as root; this file is rewritten too):
-
-    cargo run --example lab -- record-fixtures captures
-
-or, when only the reports changed, rewrite the expected reports from the
-recordings as they are (no privileges):
-
-    cargo run --example lab -- refresh-expected captures
-
-| fixture | live command (in the lab) | what it shows | size |
-|---|---|---|---|
-";
+/// The README's text before the table, and the rows to keep.
+fn index_kept(dir: &Path) -> (String, String) {
+    let old = std::fs::read_to_string(dir.join("README.md")).unwrap_or_default();
+    let Some(at) = old.find(TABLE_HEAD) else {
+        return (format!("# captures/\n\n{TABLE_HEAD}"), String::new());
+    };
+    let rows = old[at + TABLE_HEAD.len()..]
+        .lines()
+        .filter(|row| {
+            let name = row.trim_start_matches("| ").split(' ').next().unwrap_or("");
+            name != MPLS && !lab::scenarios::ALL.iter().any(|s| s.name == name)
+        })
+        .map(|row| format!("{row}\n"))
+        .collect();
+    (old[..at + TABLE_HEAD.len()].to_string(), rows)
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
