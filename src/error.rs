@@ -150,8 +150,9 @@ impl fmt::Display for Error {
                 reason,
             } => write!(
                 f,
-                "the recording stopped ({reason}): {path} holds the first {packets} packets \
-                 of the session and replays as cut short; the report above is whole"
+                "the recording stopped ({reason}): {path} holds the first {} \
+                 of the session and replays as cut short; the report above is whole",
+                crate::words::count(*packets, "packet")
             ),
             Error::Capture(s) => write!(f, "capture: {s}"),
             Error::OutputClosed => f.write_str("output closed"),

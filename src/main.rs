@@ -75,10 +75,13 @@ fn main() -> ExitCode {
             let text = e.render().to_string();
             let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
             let mut first = lines.next().unwrap_or("bad command line").to_string();
-            // "the following required arguments were not provided:" names
-            // them on the next line.
+            // "cannot be used with:" and "the following required arguments
+            // were not provided:" list them on the next lines: name them all.
             if first.ends_with(':') {
-                first = format!("{first} {}", lines.next().unwrap_or_default());
+                let listed: Vec<&str> = lines
+                    .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("tip:"))
+                    .collect();
+                first = format!("{first} {}", listed.join(", "));
             }
             say(&format!("{} {HINT}", first.trim_start_matches("error: ")));
             return ExitCode::from(exit::USAGE);

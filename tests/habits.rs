@@ -64,11 +64,11 @@ fn install_sh_puts_man_page_and_completions_in_place() {
 
 /// Every usage error is one line that ends with the same hint; a range is
 /// always worded "LOW to HIGH", never as Rust (`1..=255`); the value given
-/// is quoted once.
+/// is quoted once; a conflict names every flag in it.
 #[test]
 fn usage_errors_share_one_wording_for_ranges_and_hints() {
     let replay = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/icmp.pcap");
-    for (args, range) in [
+    for (args, says) in [
         (&["198.18.9.2", "-m", "0"][..], Some("1 to 255")),
         (&["198.18.9.2", "-h", "300"], Some("1 to 255")),
         (&["198.18.9.2", "-p", "0"], Some("1 to 16")),
@@ -84,6 +84,12 @@ fn usage_errors_share_one_wording_for_ranges_and_hints() {
         (&[], None),
         (&["--replay", replay, "--session", "2"], None),
         (&["--replay", replay, "--show-packets", "--json"], None),
+        // A conflict names every flag it is with.
+        (&["198.18.9.2", "-T", "-U", "-I"], Some("-U, -I")),
+        (
+            &["198.18.9.2", "--json", "--csv", "--classic"],
+            Some("--csv, --classic"),
+        ),
     ] {
         let out = Command::new(BIN).args(args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -94,8 +100,8 @@ fn usage_errors_share_one_wording_for_ranges_and_hints() {
         assert!(line.ends_with(" (see tracetcp -?)"), "{args:?}: {line}");
         assert_eq!(line.matches("(see tracetcp -?)").count(), 1, "{line}");
         assert!(!line.contains("..="), "{args:?}: {line}");
-        if let Some(range) = range {
-            assert!(line.contains(range), "{args:?}: {line}");
+        if let Some(says) = says {
+            assert!(line.contains(says), "{args:?}: {line}");
         }
         if let Some(value) = args.last().filter(|v| !v.starts_with('-')) {
             assert!(line.matches(&format!("'{value}'")).count() <= 1, "{line}");

@@ -156,11 +156,7 @@ fn hops_back(ttl: u8) -> u8 {
 
 /// "about 1 hop back", "about 5 hops back".
 fn about_hops(n: u8) -> String {
-    if n == 1 {
-        "about 1 hop back".into()
-    } else {
-        format!("about {n} hops back")
-    }
+    format!("about {} back", crate::words::count(n.into(), "hop"))
 }
 
 /// What the field an answer arrives with is called: TTL (IPv4) or hop

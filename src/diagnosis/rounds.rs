@@ -166,7 +166,8 @@ fn reached(i: usize, t: &TraceStats, name: &str, out: &mut Vec<Finding>) {
         0 => Kind::DestinationSilent,
         _ => Kind::Reached,
     };
-    out.push(finding(kind, i, None, text, format!("{} rounds", t.rounds)));
+    let rounds = crate::words::count(t.rounds, "round");
+    out.push(finding(kind, i, None, text, rounds));
 }
 
 fn loss(level: Level, i: usize, t: &TraceStats, name: &str, out: &mut Vec<Finding>) {
@@ -357,9 +358,10 @@ fn routes(run: &RunInfo, i: usize, t: &TraceStats, name: &str, out: &mut Vec<Fin
                 i,
                 Some(h),
                 format!(
-                    "{name}: hop {} changed responder {changes} times in {} rounds on one flow: \
+                    "{name}: hop {} changed responder {changes} times in {} on one flow: \
                      per-packet load balancing (a per-flow balancer keeps a flow on one path).",
-                    h.ttl, t.rounds
+                    h.ttl,
+                    crate::words::count(t.rounds, "round")
                 ),
                 format!("answers at hop {}: {}", h.ttl, who.join(", ")),
             ));

@@ -114,7 +114,8 @@ pub fn line(p: &Progress, elapsed: Duration) -> String {
     };
     let secs = elapsed.as_secs_f64().max(0.001);
     let rate = p.sent as f64 / secs;
-    let mut text = format!("tracetcp: {counted}, {} probes ({rate:.0}/s)", p.sent);
+    let probes = crate::words::count(p.sent, "probe");
+    let mut text = format!("tracetcp: {counted}, {probes} ({rate:.0}/s)");
     let by_rate = match p.total {
         Some(total) if p.done > 0 && total > p.done => {
             Some(elapsed.mul_f64((total - p.done) as f64 / p.done as f64))

@@ -47,10 +47,7 @@ fn line(i: &Interface, r: &TraceResult, ttl: u8, names: &Names) -> String {
     let mut cols = vec![
         address(i.addr, names),
         median_rtt(r, ttl, i).map_or_else(|| "-".into(), rtt),
-        match i.flows.len() {
-            1 => "1 flow".to_string(),
-            n => format!("{n} flows"),
-        },
+        crate::words::count(i.flows.len() as u64, "flow"),
     ];
     if !i.from.is_empty() {
         let from: Vec<String> = i.from.iter().map(|a| a.to_string()).collect();
@@ -119,8 +116,8 @@ fn summary(t: &Topology, end: &TraceEnd) -> String {
         })
         .collect();
     format!(
-        "{head} {} links; load balanced at {}.\n",
-        t.links.len(),
+        "{head} {}; load balanced at {}.\n",
+        crate::words::count(t.links.len() as u64, "link"),
         parts.join(", ")
     )
 }
