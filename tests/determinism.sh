@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs every live == replay lab test RUNS times (20 by default) while two
-# CPU hogs keep both cores busy and, when --build is given, a cargo build
-# of the project runs beside them: a replay must say what the live run
-# said whatever the timing, the flow (each run picks its own) and the
-# load. Prints one line per run and a closing count. As root, by hand
-# (too long for the test command): bash tests/determinism.sh [RUNS] [--build]
+# CPU hogs keep both cores busy; with --build a cargo build of the project
+# runs beside them, and with --slow-capture every tracetcp's capture thread
+# is made SCHED_IDLE (it runs only when nothing else wants a core: under
+# the hogs, a capture that hands packets over late). A replay must say what
+# the live run said whatever the timing, the flow (each run picks its own)
+# and the load. Prints one line per run and a closing count. As root, by
+# hand (too long for the test command):
+#     bash tests/determinism.sh [RUNS] [--build] [--slow-capture]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -28,10 +31,24 @@ for _ in 1 2; do
     ( while :; do :; done ) &
     hogs+=($!)
 done
-if [ "${2:-}" = --build ]; then
-    ( while :; do CARGO_TARGET_DIR=/tmp/tracetcp-load cargo build --release --quiet >/dev/null 2>&1; rm -rf /tmp/tracetcp-load; done ) &
-    hogs+=($!)
-fi
+for option in "${@:2}"; do
+    case "$option" in
+    --build)
+        ( while :; do CARGO_TARGET_DIR=/tmp/tracetcp-load cargo build --release --quiet >/dev/null 2>&1; rm -rf /tmp/tracetcp-load; done ) &
+        hogs+=($!)
+        ;;
+    --slow-capture)
+        ( while :; do
+            for t in /proc/[0-9]*/task/[0-9]*; do
+                [ "$(cat "$t/comm" 2>/dev/null)" = capture ] && chrt --idle -p 0 "${t##*/}" >/dev/null 2>&1
+            done
+            sleep 0.002
+        done ) &
+        hogs+=($!)
+        ;;
+    *) echo "determinism: unknown option $option" >&2; exit 2 ;;
+    esac
+done
 tests=(
     "lab_e2e every_scenario_replays_exactly_as_it_ran_live"
     "lab_e2e every_recorded_packet_says_what_it_was"
