@@ -108,3 +108,40 @@ fn usage_errors_share_one_wording_for_ranges_and_hints() {
         }
     }
 }
+
+/// The help fits 100 columns when not on a terminal, lists every exit
+/// code (4 too), gives UDP's default port, and names --generate's values
+/// once; bash completes -P with the three kinds, not file names.
+#[test]
+fn help_and_completions_say_what_they_should() {
+    let out = Command::new(BIN).arg("-?").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&out.stdout);
+    let widest = help.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+    assert!(widest <= 100, "a help line of {widest} columns");
+    for needed in [
+        "0 done",
+        "2 bad input",
+        "3 missing privileges",
+        "4 trace done",
+        "130 interrupted",
+        "33434",
+    ] {
+        assert!(help.contains(needed), "help lacks {needed}");
+    }
+    assert_eq!(help.matches("powershell").count(), 1, "{help}");
+    let out = Command::new(BIN)
+        .args(["--generate", "bash"])
+        .output()
+        .unwrap();
+    let bash = String::from_utf8_lossy(&out.stdout);
+    let p = bash.find("-P)").expect("-P in the bash completion");
+    assert!(
+        bash[p..]
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("tcp udp icmp")),
+        "{}",
+        &bash[p..p + 120]
+    );
+}

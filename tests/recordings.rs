@@ -13,7 +13,9 @@ use tracetcp::report::Format;
 const BIN: &str = env!("CARGO_BIN_EXE_tracetcp");
 
 /// A recording cut in the middle of a packet replays every complete
-/// packet and says once, on stderr, that it ends early.
+/// packet and says once, on stderr, that it ends early; its traces end
+/// there, interrupted, never "Trace Complete." with a diagnosis of hops
+/// the file does not reach.
 #[test]
 fn a_truncated_recording_gives_what_it_holds() {
     let good = std::fs::read(captures().join("tcp-open.pcap")).unwrap();
@@ -33,6 +35,26 @@ fn a_truncated_recording_gives_what_it_holds() {
         "{stderr}"
     );
     assert!(stdout.contains("\n1\t"), "{stdout}");
+    assert!(stdout.contains("Trace interrupted."), "{stdout}");
+    assert!(!stdout.contains("Trace Complete."), "{stdout}");
+    for wrong in ["blocked", "No answer from hop", "does not answer"] {
+        assert!(!stdout.contains(wrong), "{wrong}: {stdout}");
+    }
+}
+
+/// A directory given as the recording gets one line that says so.
+#[test]
+fn a_directory_is_not_a_recording() {
+    let out = Command::new(BIN)
+        .args(["--replay", ".", "-n"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "tracetcp: . is a directory, not a recording (give a .pcap or .pcapng file)"
+    );
 }
 
 /// The recording is read once, as a stream: standard input ("-" and
