@@ -32,7 +32,12 @@ pub enum Error {
     Refused { path: String, reason: String },
     /// A recording made by an older tracetcp whose session format this
     /// one no longer reads.
-    OldRecording { path: String, format: u64 },
+    /// `reads`: the format this version replays.
+    OldRecording {
+        path: String,
+        format: u64,
+        reads: u64,
+    },
     /// A capture or interface whose link-layer framing tracetcp cannot read.
     UnsupportedLinkType { what: String, linktype: i32 },
     /// The disk (or quota) is full while writing `path`.
@@ -133,11 +138,14 @@ impl fmt::Display for Error {
                 write!(f, "{path} is damaged or truncated: {reason}")
             }
             Error::Refused { path, reason } => write!(f, "{path} is refused: {reason}"),
-            Error::OldRecording { path, format } => write!(
+            Error::OldRecording {
+                path,
+                format,
+                reads,
+            } => write!(
                 f,
                 "{path} was recorded by an older tracetcp (session format {format}, \
-                 before one flow per trace); this version replays format {}",
-                crate::record::FORMAT
+                 before one flow per trace); this version replays format {reads}"
             ),
             Error::UnsupportedLinkType { what, linktype } => {
                 write!(f, "{what}: unsupported link type {linktype}")

@@ -115,6 +115,7 @@ pub fn run_stream(
             return Err(Error::OldRecording {
                 path: shown,
                 format,
+                reads: crate::record::FORMAT,
             })
         }
         // Not ours: rebuild what traceroutes it holds.
