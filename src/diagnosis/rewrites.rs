@@ -106,8 +106,9 @@ fn what(c: &Change) -> String {
             format!("a middlebox changes the {name} {s} -> {q} (it adds or strips bytes)")
         }
         Field::Checksum => format!(
-            "a middlebox changes the checksum {s} -> {q} with no change the quote shows \
-             (it rewrote data beyond the quote, or broke the checksum)"
+            "a middlebox changes the checksum {s} -> {q} with no change the quote shows: a NAT \
+             that writes the address back into its ICMP errors but not the checksum, or bytes \
+             rewritten beyond the quote; the answers were matched by the probe's other marks"
         ),
         Field::DontFragment => format!("the don't-fragment flag is changed {s} -> {q}"),
         _ => format!("a middlebox rewrites the {name} {s} -> {q}"),

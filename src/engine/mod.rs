@@ -292,6 +292,8 @@ impl Engine {
 #[cfg(test)]
 mod answer_tests;
 #[cfg(test)]
+mod middlebox_tests;
+#[cfg(test)]
 mod mtu_tests;
 #[cfg(test)]
 mod ratelimit_tests;

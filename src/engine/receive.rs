@@ -259,7 +259,15 @@ impl Engine {
         // the port that is its flow): its key alone says which it was.
         let translated = reply.quote.is_some_and(|q| q.src != self.session.src());
         let flow = (!translated).then_some(reply.flow);
-        let Some(id) = self.probe_for(reply.key, protocol, reply.dst_port, flow) else {
+        // Where the quote's places for the key disagree (a middlebox
+        // rewrote one), the other one's probe.
+        let found = self
+            .probe_for(reply.key, protocol, reply.dst_port, flow)
+            .or_else(|| {
+                let also = reply.also?;
+                self.probe_for(also, protocol, reply.dst_port, flow)
+            });
+        let Some(id) = found else {
             return Verdict::Ignored(if self.by_key.contains_key(&reply.key) {
                 Ignored::NoSuchTrace
             } else {

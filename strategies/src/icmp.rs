@@ -32,6 +32,7 @@ fn ident(s: &Session, m: &IcmpView, want_type: u8) -> Result<Ident, NotOurs> {
         key,
         dst_port: 0,
         flow: Flow::of_echo(m.echo_id(), m.echo_seq()),
+        also: None,
     })
 }
 
@@ -68,12 +69,12 @@ impl ProbeFormat for IcmpEcho {
     }
 
     fn outgoing(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {
-        Self::quoted(s, l4)
-    }
-
-    fn quoted(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {
         let (request, _) = echo_types(s.is_v6());
         ident(s, &IcmpView::parse(l4)?, request)
+    }
+
+    fn quoted(s: &Session, quote: &IpView) -> Result<Ident, NotOurs> {
+        Self::outgoing(s, quote.payload)
     }
 
     fn direct(s: &Session, ip: &IpView) -> Result<(Ident, ReplyKind), NotOurs> {

@@ -51,6 +51,40 @@ impl ProbeKey {
     }
 }
 
+/// The IPv4 identification a probe carries: its key, made the run's by
+/// the instance, with the top bit set (recordings made before it carried
+/// the bare key, always below 0x8000: a reader tells the two apart). A
+/// second place for the key, where a NAT that rewrites the transport
+/// checksum (UDP's key) usually leaves it.
+pub fn ip_ident(instance: Instance, key: ProbeKey) -> u16 {
+    0x8000 | (key.get() ^ (instance.get() & 0x7fff))
+}
+
+/// The key an IPv4 identification carries, if it is of the form
+/// `ip_ident` writes (any such value decodes: a candidate to confirm).
+pub fn key_of_ip_ident(instance: Instance, ident: u16) -> Option<ProbeKey> {
+    (ident & 0x8000 != 0).then(|| ProbeKey((ident & 0x7fff) ^ (instance.get() & 0x7fff)))
+}
+
+/// Four payload bytes that name the run and the probe: a third place for
+/// the key, read from quotes long enough to hold it (most routers quote
+/// more than RFC 792's 8 bytes; IPv6 routers quote up to 1280).
+pub fn marker(instance: Instance, key: ProbeKey) -> [u8; 4] {
+    let [a, b] = instance.get().to_be_bytes();
+    let [c, d] = key.get().to_be_bytes();
+    [a, b, c, d]
+}
+
+/// The key of a payload marker, if it is this run's.
+pub fn key_of_marker(instance: Instance, bytes: &[u8]) -> Option<ProbeKey> {
+    match bytes {
+        [a, b, c, d, ..] if u16::from_be_bytes([*a, *b]) == instance.get() => {
+            ProbeKey::new(u16::from_be_bytes([*c, *d]))
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +97,25 @@ mod tests {
             let i = Instance::from_seed(seed).get();
             assert!(i != 0 && i != 0xffff);
         }
+    }
+
+    #[test]
+    fn the_ip_ident_and_the_marker_carry_the_key_both_ways() {
+        let i = Instance::new(0xbeef).unwrap();
+        for k in [0u16, 1, 0x1234, KEY_SPAN - 1] {
+            let key = ProbeKey::new(k).unwrap();
+            let id = ip_ident(i, key);
+            assert!(id >= 0x8000);
+            assert_eq!(key_of_ip_ident(i, id), Some(key));
+            assert_eq!(key_of_marker(i, &marker(i, key)), Some(key));
+        }
+        // A bare key (recordings made before) is not read as one.
+        assert_eq!(key_of_ip_ident(i, 0x1234), None);
+        let other = Instance::new(0x1234).unwrap();
+        let key = ProbeKey::new(7).unwrap();
+        assert_eq!(key_of_marker(other, &marker(i, key)), None);
+        assert_eq!(key_of_marker(i, &[0xbe, 0xef, 0x01]), None);
+        assert_eq!(key_of_marker(i, &[0xbe, 0xef, 0xff, 0xff]), None);
     }
 
     #[test]

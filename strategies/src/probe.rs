@@ -253,6 +253,9 @@ pub struct SeenProbe {
 pub struct Reply {
     /// The probe answered.
     pub key: ProbeKey,
+    /// Another probe it may answer, when the quote's places for the key
+    /// disagree (a middlebox rewrote one): tried when `key` is no probe.
+    pub also: Option<ProbeKey>,
     /// The destination port of the probe answered (0 for ICMP).
     pub dst_port: u16,
     /// The flow of the probe answered.

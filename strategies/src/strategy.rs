@@ -39,6 +39,9 @@ pub(crate) struct Ident {
     pub key: ProbeKey,
     pub dst_port: u16,
     pub flow: Flow,
+    /// Another key the packet may be for, when the places that carry the
+    /// key disagree (a middlebox rewrote one of them).
+    pub also: Option<ProbeKey>,
 }
 
 /// What differs between TCP, UDP and ICMP probes.
@@ -54,9 +57,9 @@ pub(crate) trait ProbeFormat: Send + Sync + 'static {
     /// The identity of an outgoing probe (a whole segment).
     fn outgoing(session: &Session, l4: &[u8]) -> Result<Ident, NotOurs>;
 
-    /// The identity of a probe from the (at least 8) bytes an ICMP error
-    /// quotes.
-    fn quoted(session: &Session, l4: &[u8]) -> Result<Ident, NotOurs>;
+    /// The identity of a probe from its quote in an ICMP error (the IP
+    /// header and at least 8 bytes after it).
+    fn quoted(session: &Session, quote: &IpView) -> Result<Ident, NotOurs>;
 
     /// A direct answer from the destination: SYN-ACK, RST, echo reply.
     fn direct(session: &Session, ip: &IpView) -> Result<(Ident, ReplyKind), NotOurs>;
@@ -170,6 +173,7 @@ fn classify<F: ProbeFormat>(s: &Session, packet: &[u8]) -> Result<Classification
     let (id, kind) = F::direct(s, &ip)?;
     Ok(Classification::Reply(Reply {
         key: id.key,
+        also: id.also,
         dst_port: id.dst_port,
         flow: id.flow,
         from: ip.src,
@@ -200,7 +204,7 @@ fn quoted_reply<F: ProbeFormat>(
     if quoted.protocol != F::ip_protocol(s.is_v6()) {
         return Err(NotOurs::OtherProtocol);
     }
-    let id = F::quoted(s, quoted.payload)?;
+    let id = F::quoted(s, &quoted)?;
     // A structure whose checksum is wrong says nothing.
     let extensions = || {
         message
@@ -219,6 +223,7 @@ fn quoted_reply<F: ProbeFormat>(
     };
     Ok(Reply {
         key: id.key,
+        also: id.also,
         dst_port: id.dst_port,
         flow: id.flow,
         from: ip.src,
@@ -282,7 +287,7 @@ pub fn error_kind(v6: bool, m: &IcmpView) -> Option<ReplyKind> {
 /// An IPv4 or IPv6 packet around `l4`.
 fn ip_packet(s: &Session, spec: &ProbeSpec, protocol: u8, l4: &[u8]) -> Vec<u8> {
     IpHeader {
-        ident: spec.key.get(),
+        ident: crate::ident::ip_ident(s.instance(), spec.key),
         // The flow label follows the flow, so that routers hashing it
         // keep every probe of a flow on one path.
         flow: u32::from(spec.flow.get()),

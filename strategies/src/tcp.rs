@@ -31,6 +31,7 @@ fn ident(s: &Session, src_port: u16, seq: u32, dst_port: u16) -> Result<Ident, N
         key,
         dst_port,
         flow: Flow::new(src_port),
+        also: None,
     })
 }
 
@@ -79,8 +80,8 @@ impl ProbeFormat for TcpSyn {
         ident(s, tcp.src_port, tcp.seq, tcp.dst_port)
     }
 
-    fn quoted(s: &Session, l4: &[u8]) -> Result<Ident, NotOurs> {
-        let tcp = TcpView::parse_quoted(l4)?;
+    fn quoted(s: &Session, quote: &IpView) -> Result<Ident, NotOurs> {
+        let tcp = TcpView::parse_quoted(quote.payload)?;
         ident(s, tcp.src_port, tcp.seq, tcp.dst_port)
     }
 

@@ -346,3 +346,45 @@ fn filters_name_both_directions() {
         "(icmp6 and src host 2001:db8::1 and dst host 2001:db8:9::2) or (icmp6 and dst host 2001:db8::1)"
     );
 }
+
+/// A middlebox that rewrote the UDP checksum (a NAT translating the
+/// source, that wrote the address back in the quote but not the
+/// checksum), or the checksum and the IPv4 identification (a home NAT),
+/// and did not restore them: the answer is still the probe's, by the
+/// identification (an 8-byte quote) or the payload marker (a longer one).
+#[test]
+fn a_udp_answer_is_ours_whatever_a_middlebox_rewrote_in_the_quote() {
+    for v6 in [false, true] {
+        let probe = hex(if v6 { V6_UDP } else { V4_UDP });
+        let header = if v6 { 40 } else { 20 };
+        let udp = strategy_for(Protocol::Udp, session(v6));
+        let router = ip(if v6 { ROUTER_V6 } else { ROUTER_V4 });
+        // Every rewritten checksum value, read as a key, names another
+        // probe or none; the answer still reaches probe 7.
+        for checksum in [0x0001u16, 0x1234, 0x424b, 0x7fff, 0x9999, 0xfffe] {
+            let mut rewritten = probe.clone();
+            rewritten[header + 6..header + 8].copy_from_slice(&checksum.to_be_bytes());
+            for quote_len in [8, probe.len() - header] {
+                if v6 && quote_len == 8 {
+                    continue; // IPv6 routers quote up to 1280 bytes
+                }
+                let r = reply(udp.classify(&time_exceeded(router, &rewritten, quote_len)));
+                let keys = (r.key.get(), r.also.map(|k| k.get()));
+                assert!(
+                    keys.0 == 7 || keys.1 == Some(7),
+                    "v6={v6} checksum {checksum:#x} quote {quote_len}: {keys:?}"
+                );
+                if quote_len > 8 {
+                    assert_eq!(keys, (7, None), "the marker decides");
+                }
+            }
+            if !v6 {
+                // The identification rewritten too: only the marker is left.
+                let mut both = rewritten.clone();
+                both[4..6].copy_from_slice(&0x1d2cu16.to_be_bytes());
+                let r = reply(udp.classify(&time_exceeded(router, &both, probe.len() - header)));
+                assert_eq!((r.key.get(), r.also), (7, None), "checksum {checksum:#x}");
+            }
+        }
+    }
+}
