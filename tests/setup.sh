@@ -3,7 +3,8 @@
 # is missing (installing a package already there would upgrade unrelated
 # ones). With no argument: building and the namespace lab (libpcap,
 # iproute2, nftables, a C compiler, a Rust toolchain if there is none).
-# With --for-tests: also what the tests use (setpriv for the
+# With --for-tests: also what the tests use (iptables, whose NFQUEUE
+# target the lab's answer rewriter and delay line use; setpriv for the
 # no-privileges test; tcpdump and tshark, which must open our recordings;
 # traceroute, tcptraceroute, mtr, nmap, scamper and trippy, whose
 # captures are replayed by inference).
@@ -18,7 +19,7 @@ fi
 
 packages=(libpcap-dev iproute2 nftables gcc libc6-dev ca-certificates curl)
 if [ "${1:-}" = --for-tests ]; then
-    packages+=(util-linux tcpdump tshark libcap2-bin traceroute tcptraceroute mtr-tiny nmap scamper)
+    packages+=(util-linux iptables tcpdump tshark libcap2-bin traceroute tcptraceroute mtr-tiny nmap scamper)
 fi
 missing=()
 for p in "${packages[@]}"; do

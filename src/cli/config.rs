@@ -170,6 +170,7 @@ impl Cli {
             timeout: Duration::from_millis(self.wait.unwrap_or(self.timeout_ms)),
             pacing: !self.no_pacing,
             adaptive_pacing: true,
+            moot_syns_dropped: true,
             paths: if self.multipath {
                 Paths::All {
                     confidence: self.confidence.unwrap_or(Confidence::Percent95),

@@ -130,12 +130,14 @@ impl Engine {
         }
         // A SYN of the hop a SYN-ACK made moot, seen leaving after it: the
         // live run had sent it before the SYN-ACK came, and dropped it
-        // (see `supersede`). With --mtu a full-size probe takes longer to
-        // go out than the bare one answered first. (Recordings made before
-        // supersede existed hold SYNs sent after the SYN-ACK while the
-        // trace went on, and keep them.)
+        // (see `supersede`): whenever its capture was read late (a slow
+        // capture, an answer overtaking the routers' on the way). With
+        // --mtu a full-size probe takes longer to go out than the bare one
+        // answered first. (Recordings made before supersede existed hold
+        // SYNs sent after the SYN-ACK while the trace went on, and keep
+        // them: they do not say `moot_syns_dropped`.)
         let moot = t.short_hop == Some(ttl) && flow == self.session.flow();
-        if moot && (t.done || self.settings.mtu.is_some()) {
+        if moot && (t.done || self.settings.mtu.is_some() || self.settings.moot_syns_dropped) {
             return Ok(self.learn_left(ts, trace, seen, ProbeState::Superseded));
         }
         if t.done {

@@ -28,6 +28,12 @@ pub struct Settings {
     /// traces and port ranges without `--mtu` or `--multipath`. Live runs
     /// set it; recordings made before it existed replay without it.
     pub adaptive_pacing: bool,
+    /// A SYN-ACK drops the other SYNs of its hop and flow still waiting
+    /// (see `receive.rs`, `supersede`): a replay takes such a SYN seen
+    /// leaving after the SYN-ACK for one the live run had sent before it
+    /// read the SYN-ACK. Live runs set it; recordings made before it was
+    /// written down replay as they always did.
+    pub moot_syns_dropped: bool,
     /// Which flows the probes take.
     pub paths: Paths,
     /// Path MTU discovery (`--mtu`): the size probes start at (the
@@ -71,6 +77,7 @@ impl Default for Settings {
             max_in_flight: 1024,
             pacing: true,
             adaptive_pacing: false,
+            moot_syns_dropped: false,
             paths: Paths::OneFlow,
             mtu: None,
         }

@@ -180,6 +180,7 @@ impl SessionInfo {
                 "timeout_ms": s.timeout.as_millis() as u64,
                 "max_in_flight": s.max_in_flight, "pacing": s.pacing,
                 "adaptive_pacing": s.adaptive_pacing,
+                "moot_syns_dropped": s.moot_syns_dropped,
                 "paths": s.paths.name(),
                 "confidence": match s.paths {
                     Paths::All { confidence } => Some(confidence.percent()),
@@ -247,6 +248,7 @@ fn parse(v: &Value) -> Option<SessionInfo> {
         max_in_flight: usize::try_from(num(s, "max_in_flight")?).ok()?,
         pacing: s["pacing"].as_bool()?,
         adaptive_pacing: s["adaptive_pacing"].as_bool().unwrap_or(false),
+        moot_syns_dropped: s["moot_syns_dropped"].as_bool().unwrap_or(false),
         paths: match s["paths"].as_str()? {
             "one-flow" => Paths::OneFlow,
             "per-probe" => Paths::PerProbe,

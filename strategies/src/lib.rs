@@ -14,6 +14,7 @@ mod flow;
 mod icmp;
 mod ident;
 mod probe;
+pub mod reshape;
 mod strategy;
 mod tcp;
 mod udp;

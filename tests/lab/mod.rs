@@ -354,6 +354,7 @@ impl Drop for Lab {
 pub mod diamond;
 pub mod foreign;
 pub mod mpls;
+pub mod reshape;
 pub mod rules;
 pub mod scenarios;
 pub mod shape;

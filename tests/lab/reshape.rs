@@ -1,0 +1,71 @@
+//! The lab's answer rewriter: Linux routers quote probes as RFC 1812 and
+//! RFC 5508 ask; hardware and NATs on the Internet do not. A router of the
+//! lab queues the ICMP errors it forwards toward the client (NFQUEUE 1,
+//! through iptables: this kernel's nftables has no queue statement) and
+//! one thread reshapes each as `tracetcp_strategies::reshape` says before
+//! letting it go: what the hops beyond that router answer reaches the
+//! client as such hardware would have sent it.
+
+use super::Lab;
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use tracetcp_strategies::reshape::{reshape, Reshape};
+
+const RULES: &str = "iptables -I FORWARD -p icmp -j NFQUEUE --queue-num 1 --queue-bypass; \
+                     ip6tables -I FORWARD -p ipv6-icmp -j NFQUEUE --queue-num 1 --queue-bypass";
+
+pub struct Reshaper {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Reshaper {
+    /// Reshapes, as `how`, every ICMP error router `k` forwards.
+    pub fn start(lab: &Lab, k: usize, how: Reshape) -> Reshaper {
+        let ns = lab.router(k).to_string();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            // The queue's netlink socket belongs to the namespace this
+            // thread is in when it is opened.
+            let f = File::open(format!("/run/netns/{ns}")).expect("netns");
+            assert_eq!(unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) }, 0);
+            let mut q = nfq::Queue::open().expect("nfqueue");
+            q.bind(1).expect("bind queue 1");
+            q.set_nonblocking(true);
+            ready_tx.send(()).expect("ready");
+            while !flag.load(Ordering::Relaxed) {
+                match q.recv() {
+                    Ok(mut msg) => {
+                        if let Some(p) = reshape(msg.get_payload(), how) {
+                            msg.set_payload(p);
+                        }
+                        msg.set_verdict(nfq::Verdict::Accept);
+                        let _ = q.verdict(msg);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_micros(100)),
+                }
+            }
+        });
+        ready_rx.recv().expect("reshaper started");
+        lab.sh(lab.router(k), RULES);
+        Reshaper {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Reshaper {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
