@@ -144,8 +144,8 @@ impl fmt::Display for Error {
                 reads,
             } => write!(
                 f,
-                "{path} was recorded by an older tracetcp (session format {format}, \
-                 before one flow per trace); this version replays format {reads}"
+                "{path} says it is in session format {format}; this version replays formats 1 \
+                 to {reads} (a newer tracetcp reads newer ones)"
             ),
             Error::UnsupportedLinkType { what, linktype } => {
                 write!(f, "{what}: unsupported link type {linktype}")

@@ -261,3 +261,45 @@ fn a_path_through_an_mpls_core_shows_its_labels() {
         "{packets}"
     );
 }
+
+/// Every recording a past release wrote replays, with every later one:
+/// captures/format1/ keeps the first release's (session format 1, a flow
+/// per probe, the key in the source port), each beside the JSON that
+/// release printed. The replay finds the same responders at every hop,
+/// the same probes answered, and the same end.
+#[test]
+fn first_release_recordings_replay_as_they_ran() {
+    let dir = captures().join("format1");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let pcap = entry.unwrap().path();
+        if pcap.extension().is_none_or(|e| e != "pcap") {
+            continue;
+        }
+        seen += 1;
+        let truth = pcap.with_extension("first-release.json");
+        let truth: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&truth).unwrap()).unwrap();
+        let got: serde_json::Value =
+            serde_json::from_str(&replay(&pcap, Format::Json, false).unwrap()).unwrap();
+        // Compared as values: the first release wrote keys in another order.
+        let view = |doc: &serde_json::Value| -> Vec<serde_json::Value> {
+            doc["traces"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| {
+                    let hops: Vec<serde_json::Value> = t["hops"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|h| serde_json::json!([h["ttl"], h["responders"]]))
+                        .collect();
+                    serde_json::json!([t["protocol"], t["port"], t["end"], hops])
+                })
+                .collect()
+        };
+        assert_eq!(view(&got), view(&truth), "{}", pcap.display());
+    }
+    assert!(seen >= 7, "captures/format1 holds {seen} recordings");
+}

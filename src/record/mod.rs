@@ -100,7 +100,7 @@ pub fn create(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Unreadable {
     Damaged,
-    /// Written in an older format (its number).
+    /// Written in a format no tracetcp this old or new reads (its number).
     OldFormat(u64),
     /// Claims what no live run does (why), or contradicts itself.
     Refused(String),
@@ -108,7 +108,8 @@ pub enum Unreadable {
 
 /// Marks the section comment as a tracetcp session; its value is the
 /// format. Format 2 keeps one flow per trace (format 1 varied the source
-/// port per probe and put the key there).
+/// port per probe and put the key there). Every format a release wrote is
+/// read forever: a new one comes with a reader for the old.
 const MAGIC: &str = "tracetcp-session";
 pub const FORMAT: u64 = 2;
 
@@ -208,22 +209,30 @@ impl SessionInfo {
         let v: Value = serde_json::from_str(text).ok()?;
         let format = v.get(MAGIC)?.as_u64();
         Some(match format {
-            Some(FORMAT) => parse(&v)
+            // Format 1: the first release's, before one flow per trace.
+            Some(f @ (1 | FORMAT)) => parse(&v, f)
                 .ok_or(Unreadable::Damaged)
                 .and_then(|info| info.check().map(|()| info)),
-            Some(old) if old < FORMAT => Err(Unreadable::OldFormat(old)),
-            _ => Err(Unreadable::Damaged),
+            Some(other) => Err(Unreadable::OldFormat(other)),
+            None => Err(Unreadable::Damaged),
         })
     }
 }
 
-fn parse(v: &Value) -> Option<SessionInfo> {
+/// A session description of `format` (1 or 2). Format 1 (the first
+/// release) has no flow: every probe had its own, its key in the source
+/// port (TCP, UDP) or the echo sequence (ICMP).
+fn parse(v: &Value, format: u64) -> Option<SessionInfo> {
     let addr = |k: &str| v[k].as_str()?.parse::<IpAddr>().ok();
     let num = |v: &Value, k: &str| v[k].as_u64();
     let small = |v: &Value, k: &str| num(v, k).and_then(|n| u8::try_from(n).ok());
     let instance = Instance::new(u16::try_from(num(v, "instance")?).ok()?)?;
-    let flow = Flow::new(u16::try_from(num(v, "flow")?).ok()?);
-    let session = Session::new(addr("source")?, addr("address")?, instance)?.with_flow(flow);
+    let session = Session::new(addr("source")?, addr("address")?, instance)?;
+    let session = if format == 1 {
+        session.with_first_release_keys()
+    } else {
+        session.with_flow(Flow::new(u16::try_from(num(v, "flow")?).ok()?))
+    };
     let mut specs = Vec::new();
     for t in v["traces"].as_array()? {
         let protocol: Protocol = t["protocol"].as_str()?.parse().ok()?;
@@ -249,7 +258,10 @@ fn parse(v: &Value) -> Option<SessionInfo> {
         pacing: s["pacing"].as_bool()?,
         adaptive_pacing: s["adaptive_pacing"].as_bool().unwrap_or(false),
         moot_syns_dropped: s["moot_syns_dropped"].as_bool().unwrap_or(false),
-        paths: match s["paths"].as_str()? {
+        paths: match s["paths"]
+            .as_str()
+            .or((format == 1).then_some("per-probe"))?
+        {
             "one-flow" => Paths::OneFlow,
             "per-probe" => Paths::PerProbe,
             "multipath" => Paths::All {

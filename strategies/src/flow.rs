@@ -82,6 +82,14 @@ pub(crate) fn tag(instance: Instance, key: ProbeKey) -> u16 {
     1 + (key.get().wrapping_add(instance.get()) % KEY_SPAN)
 }
 
+/// The key of a probe that left from `port` as `Flow::per_probe` gives
+/// it (the first release's probes carried their key so).
+pub(crate) fn key_of_per_probe(instance: Instance, port: u16) -> Option<ProbeKey> {
+    (port & 0x8000 != 0)
+        .then(|| ProbeKey::new((port & 0x7fff).wrapping_sub(instance.get()) % KEY_SPAN))
+        .flatten()
+}
+
 /// The key a tag carries, if it can be one of ours.
 pub(crate) fn key_of_tag(instance: Instance, tag: u16) -> Option<ProbeKey> {
     if tag == 0 || tag > KEY_SPAN {

@@ -6,7 +6,7 @@
 //! Implements ProbeFormat; must not depend on the other probe kinds.
 
 use crate::flow::{self, Flow};
-use crate::probe::{NotOurs, ProbeSpec, Protocol, ReplyKind, Session};
+use crate::probe::{NotOurs, ProbeKey, ProbeSpec, Protocol, ReplyKind, Session};
 use crate::strategy::{icmp_protocol, pseudo_sum, Ident, ProbeFormat};
 use crate::wire::icmp::{v4, v6};
 use crate::wire::{IcmpMessage, IcmpView, IpView};
@@ -27,7 +27,15 @@ fn ident(s: &Session, m: &IcmpView, want_type: u8) -> Result<Ident, NotOurs> {
     if m.icmp_type != want_type {
         return Err(NotOurs::NotAProbe);
     }
-    let key = flow::key_of_tag(s.instance(), m.echo_seq()).ok_or(NotOurs::OtherInstance)?;
+    // The first release's probes: identifier = instance, sequence = key.
+    let key = if s.first_release_keys() {
+        (m.echo_id() == s.instance().get())
+            .then(|| ProbeKey::new(m.echo_seq()))
+            .flatten()
+    } else {
+        flow::key_of_tag(s.instance(), m.echo_seq())
+    };
+    let key = key.ok_or(NotOurs::OtherInstance)?;
     Ok(Ident {
         key,
         dst_port: 0,

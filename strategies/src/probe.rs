@@ -64,6 +64,11 @@ pub struct Session {
     dst: IpAddr,
     instance: Instance,
     flow: Flow,
+    /// Probes carry their key as the first release did (session format
+    /// 1): in the source port (TCP, UDP) or the echo sequence (ICMP), the
+    /// instance in the UDP checksum or the echo identifier. Only to
+    /// replay its recordings.
+    first_release: bool,
 }
 
 impl Session {
@@ -75,7 +80,21 @@ impl Session {
             dst,
             instance,
             flow: Flow::ephemeral(instance),
+            first_release: false,
         })
+    }
+
+    /// The same session reading probes as the first release wrote them.
+    pub fn with_first_release_keys(self) -> Self {
+        Session {
+            first_release: true,
+            ..self
+        }
+    }
+
+    /// Whether probes carry their key as the first release's did.
+    pub fn first_release_keys(&self) -> bool {
+        self.first_release
     }
 
     /// The same session with its traces on `flow` (`--flow`).

@@ -26,6 +26,9 @@ const DATA_LEN: usize = MARKER_AT + 4;
 /// ours; when they disagree, the checksum's first (recordings made before
 /// the identification carried the key) and the other as `also`.
 fn key_of(s: &Session, udp: &UdpView, ip_ident: Option<u16>) -> Result<Ident, NotOurs> {
+    if s.first_release_keys() {
+        return first_release_key(s, udp);
+    }
     let data = udp.payload.get(MARKER_AT..).unwrap_or_default();
     let marked = ident::key_of_marker(s.instance(), data);
     let summed = flow::key_of_tag(s.instance(), udp.checksum);
@@ -43,6 +46,21 @@ fn key_of(s: &Session, udp: &UdpView, ip_ident: Option<u16>) -> Result<Ident, No
         flow: Flow::new(udp.src_port),
         also,
     })
+}
+
+/// The first release's probes (session format 1): the key in the source
+/// port (`Flow::per_probe`), the instance as the checksum.
+fn first_release_key(s: &Session, udp: &UdpView) -> Result<Ident, NotOurs> {
+    let key = flow::key_of_per_probe(s.instance(), udp.src_port);
+    match key {
+        Some(key) if udp.checksum == s.instance().get() => Ok(Ident {
+            key,
+            dst_port: udp.dst_port,
+            flow: Flow::new(udp.src_port),
+            also: None,
+        }),
+        _ => Err(NotOurs::OtherInstance),
+    }
 }
 
 impl ProbeFormat for UdpDatagram {
