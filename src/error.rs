@@ -39,7 +39,12 @@ pub enum Error {
         reads: u64,
     },
     /// A capture or interface whose link-layer framing tracetcp cannot read.
-    UnsupportedLinkType { what: String, linktype: i32 },
+    /// `name`: what the link type is (tcpdump's name), if known.
+    UnsupportedLinkType {
+        what: String,
+        linktype: i32,
+        name: &'static str,
+    },
     /// The disk (or quota) is full while writing `path`.
     DiskFull { path: String },
     /// The trace ran to its end, but its recording could not be written
@@ -147,9 +152,15 @@ impl fmt::Display for Error {
                 "{path} says it is in session format {format}; this version replays formats 1 \
                  to {reads} (a newer tracetcp reads newer ones)"
             ),
-            Error::UnsupportedLinkType { what, linktype } => {
-                write!(f, "{what}: unsupported link type {linktype}")
-            }
+            Error::UnsupportedLinkType {
+                what,
+                linktype,
+                name,
+            } => write!(
+                f,
+                "{what}: unsupported link type {linktype} ({name}); tracetcp reads Ethernet, \
+                 Linux cooked, raw IP, PPP, Cisco HDLC and loopback captures"
+            ),
             Error::DiskFull { path } => write!(f, "writing {path}: no space left on the device"),
             Error::CannotWrite { path, source } => write!(f, "cannot write {path}: {source}"),
             Error::RecordingIncomplete {

@@ -254,6 +254,7 @@ impl PacketSource for Playback<'_> {
                 return Err(Error::UnsupportedLinkType {
                     what: self.path.clone(),
                     linktype,
+                    name: crate::capture::link::name(linktype),
                 });
             }
         }

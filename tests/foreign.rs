@@ -228,3 +228,107 @@ fn other_formats_of_the_corpus_rebuild_the_same_hops() {
     )
     .unwrap();
 }
+
+/// `capture` (classic little-endian pcap of Ethernet frames) with every
+/// frame's Ethernet header replaced as `frame` says, and link type `lt`.
+fn relinked(capture: &[u8], lt: u32, frame: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
+    let mut out = capture[..20].to_vec();
+    out.extend_from_slice(&lt.to_le_bytes());
+    let mut at = 24;
+    while at + 16 <= capture.len() {
+        let len = u32::from_le_bytes(capture[at + 8..at + 12].try_into().unwrap()) as usize;
+        let data = &capture[at + 16..at + 16 + len];
+        let ethertype = u16::from_be_bytes([data[12], data[13]]);
+        let v6 = ethertype == 0x86dd;
+        let new = [frame(&[u8::from(v6)]), data[14..].to_vec()].concat();
+        out.extend_from_slice(&capture[at..at + 8]);
+        out.extend_from_slice(&(new.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(new.len() as u32).to_le_bytes());
+        out.extend_from_slice(&new);
+        at += 16 + len;
+    }
+    out
+}
+
+/// Traceroute captures come in every link type serial lines, tunnels and
+/// BSDs give them: each rebuilds the same traceroute as the Ethernet
+/// capture it was made from.
+#[test]
+fn every_link_type_of_traceroute_captures_replays_alike() {
+    let name = "traceroute-T-clean.pcap";
+    let ethernet = std::fs::read(captures().join("foreign").join(name)).unwrap();
+    assert_eq!(u32::from_le_bytes(ethernet[20..24].try_into().unwrap()), 1);
+    let expected = replay(
+        &temp(name, &ethernet),
+        tracetcp::report::Format::Json,
+        false,
+    )
+    .unwrap();
+    let ppp_proto = |v6: &[u8]| {
+        if v6[0] == 1 {
+            vec![0x00, 0x57]
+        } else {
+            vec![0x00, 0x21]
+        }
+    };
+    let cases: Vec<(&str, u32, Box<dyn Fn(&[u8]) -> Vec<u8>>)> = vec![
+        (
+            "ppp",
+            9,
+            Box::new(move |v6: &[u8]| [vec![0xff, 0x03], ppp_proto(v6)].concat()),
+        ),
+        (
+            "ppp-compressed",
+            9,
+            Box::new(|v6: &[u8]| vec![if v6[0] == 1 { 0x57 } else { 0x21 }]),
+        ),
+        (
+            "ppp-hdlc",
+            50,
+            Box::new(move |v6: &[u8]| [vec![0xff, 0x03], ppp_proto(v6)].concat()),
+        ),
+        (
+            "cisco-hdlc",
+            104,
+            Box::new(|v6: &[u8]| {
+                vec![
+                    0x0f,
+                    0x00,
+                    if v6[0] == 1 { 0x86 } else { 0x08 },
+                    if v6[0] == 1 { 0xdd } else { 0x00 },
+                ]
+            }),
+        ),
+        ("raw", 101, Box::new(|_: &[u8]| vec![])),
+        ("raw-openbsd", 14, Box::new(|_: &[u8]| vec![])),
+        (
+            "null",
+            0,
+            Box::new(|v6: &[u8]| if v6[0] == 1 { 24u32 } else { 2 }.to_le_bytes().to_vec()),
+        ),
+        (
+            "cooked-vlan",
+            113,
+            Box::new(|v6: &[u8]| {
+                let mut h = vec![0u8; 14];
+                h.extend_from_slice(&[0x81, 0x00, 0x00, 0x07]);
+                h.extend_from_slice(if v6[0] == 1 {
+                    &[0x86, 0xdd]
+                } else {
+                    &[0x08, 0x00]
+                });
+                h
+            }),
+        ),
+    ];
+    for (what, lt, frame) in cases {
+        let bytes = relinked(&ethernet, lt, frame);
+        let got = replay(
+            &temp(&format!("{what}.pcap"), &bytes),
+            tracetcp::report::Format::Json,
+            false,
+        )
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(got, expected, "{what}");
+    }
+}

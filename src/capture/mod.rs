@@ -129,6 +129,7 @@ pub fn activate(device: &str, snaplen: i32) -> Result<Capture<Active>> {
         return Err(Error::UnsupportedLinkType {
             what: device.to_string(),
             linktype,
+            name: link::name(linktype),
         });
     }
     // Nothing until the target is known (the ring would fill with the

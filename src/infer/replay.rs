@@ -180,6 +180,7 @@ pub fn run(
             Some(linktype) => Error::UnsupportedLinkType {
                 what: shown.to_string(),
                 linktype,
+                name: crate::capture::link::name(linktype),
             },
             None => Error::NoSession {
                 path: shown.to_string(),
