@@ -229,6 +229,9 @@ fn other_formats_of_the_corpus_rebuild_the_same_hops() {
     .unwrap();
 }
 
+/// A link-layer header for a frame (given `[1]` for IPv6, `[0]` for IPv4).
+type LinkHeader = dyn Fn(&[u8]) -> Vec<u8>;
+
 /// `capture` (classic little-endian pcap of Ethernet frames) with every
 /// frame's Ethernet header replaced as `frame` says, and link type `lt`.
 fn relinked(capture: &[u8], lt: u32, frame: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
@@ -271,7 +274,7 @@ fn every_link_type_of_traceroute_captures_replays_alike() {
             vec![0x00, 0x21]
         }
     };
-    let cases: Vec<(&str, u32, Box<dyn Fn(&[u8]) -> Vec<u8>>)> = vec![
+    let cases: Vec<(&str, u32, Box<LinkHeader>)> = vec![
         (
             "ppp",
             9,
