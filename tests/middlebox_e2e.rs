@@ -137,3 +137,40 @@ fn a_stateless_nat_hides_no_hop_and_is_named() {
         assert!(!text.contains("does not send ICMP"), "{text}");
     }
 }
+
+/// The label stack of each answer past r1, as JSON gives it.
+fn labels(doc: &Value) -> Vec<Vec<u64>> {
+    doc["traces"][0]["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["ttl"].as_u64() > Some(1) && p["reply"]["kind"] == "time-exceeded")
+        .map(|p| {
+            p["reply"]["mpls"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["label"].as_u64().unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+/// MPLS routers older than RFC 4884 (no length field), and routers whose
+/// length field disagrees with where the structure is: the label stack of
+/// every router past r1 shows, live and replayed.
+#[test]
+#[ignore = "needs root (network namespaces, NFQUEUE): cargo test -- --include-ignored"]
+fn mpls_stacks_show_whatever_the_length_field_says() {
+    for how in [Reshape::MplsPre4884, Reshape::MplsLengthDisagrees] {
+        let (lab, _r) = reshaped(how);
+        for doc in every_kind_gets_through(&lab, &format!("{how:?}"), &[]) {
+            let stacks = labels(&doc);
+            assert!(!stacks.is_empty(), "{how:?}");
+            for stack in &stacks {
+                assert_eq!(stack.len(), 1, "{how:?}: {stacks:?}");
+                assert!((24000..24256).contains(&stack[0]), "{how:?}: {stacks:?}");
+            }
+        }
+    }
+}

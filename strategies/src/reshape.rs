@@ -6,6 +6,7 @@
 //! touched.
 
 use crate::strategy::error_kind;
+use crate::wire::extension::{self, MplsEntry};
 use crate::wire::{checksum, IcmpView, IpView, Quoting};
 
 /// One way the quote comes back changed.
@@ -20,6 +21,23 @@ pub enum Reshape {
     /// RFC 792's minimum: the IP header and 8 bytes of the probe, nothing
     /// after (no extensions either).
     Rfc792Quote,
+    /// An MPLS router older than RFC 4884: the quote padded (or cut) to
+    /// 128 bytes, an extension structure with the label stack after it,
+    /// and no length field.
+    MplsPre4884,
+    /// An MPLS router whose length field gives the quote's own length in
+    /// 32-bit words (17: 68 bytes) though the structure sits at byte 128.
+    MplsLengthDisagrees,
+}
+
+/// The label a reshaped answer's router reports: 24000 and the last byte
+/// of its address.
+pub fn label_of(router: std::net::IpAddr) -> u32 {
+    let last = match router {
+        std::net::IpAddr::V4(a) => a.octets()[3],
+        std::net::IpAddr::V6(a) => a.octets()[15],
+    };
+    24000 + u32::from(last)
 }
 
 /// The transport checksum's place in a quoted segment.
@@ -59,13 +77,29 @@ pub fn reshape(error: &[u8], how: Reshape) -> Option<Vec<u8>> {
             p.truncate((l4_at + 8).min(p.len()));
             // No room for extensions: the RFC 4884 length goes too.
             p[icmp_at + if v6 { 4 } else { 5 }] = 0;
-            let len = p.len();
-            if v6 {
-                p[4..6].copy_from_slice(&((len - 40) as u16).to_be_bytes());
-            } else {
-                p[2..4].copy_from_slice(&(len as u16).to_be_bytes());
-            }
         }
+        Reshape::MplsPre4884 | Reshape::MplsLengthDisagrees => {
+            let entry = MplsEntry {
+                label: label_of(ip.src),
+                tc: 0,
+                bottom: true,
+                ttl: 1,
+            };
+            let stack = extension::mpls_stack(&[entry]);
+            let structure = extension::emit(&[(extension::CLASS_MPLS, 1, &stack)]);
+            p.resize(quote_at + 128, 0);
+            p.extend_from_slice(&structure);
+            p[icmp_at + if v6 { 4 } else { 5 }] = match how {
+                Reshape::MplsPre4884 => 0,
+                _ => 17,
+            };
+        }
+    }
+    let len = p.len();
+    if v6 {
+        p[4..6].copy_from_slice(&((len - 40) as u16).to_be_bytes());
+    } else {
+        p[2..4].copy_from_slice(&(len as u16).to_be_bytes());
     }
     // The ICMP checksum (over a pseudo-header for ICMPv6), then IPv4's.
     p[icmp_at + 2..icmp_at + 4].fill(0);
@@ -142,6 +176,28 @@ mod tests {
             assert!(valid(&short));
             assert_eq!(short.len(), l4 + 8);
             assert_eq!(&short[..l4 + 8][l4..], &error[l4..l4 + 8]);
+        }
+        // MPLS extensions at byte 128, with no length field or a wrong
+        // one: still valid packets, the stack where the structure is.
+        for how in [Reshape::MplsPre4884, Reshape::MplsLengthDisagrees] {
+            for v6 in [false, true] {
+                let router = if v6 {
+                    ip("2001:db8:3::1")
+                } else {
+                    ip("198.18.3.1")
+                };
+                let error = answer::time_exceeded(router, &probe(v6), 14).unwrap();
+                let m = reshape(&error, how).unwrap();
+                assert!(valid(&m), "{how:?}");
+                let header = if v6 { 40 } else { 20 };
+                let icmp = IcmpView::parse(&m[header..]).unwrap();
+                let labels: Vec<u32> = icmp
+                    .extensions(v6)
+                    .and_then(|e| e.objects().find_map(|o| o.mpls()))
+                    .map(|s| s.map(|e| e.label).collect())
+                    .unwrap_or_default();
+                assert_eq!(labels, vec![24001], "{how:?} v6={v6}");
+            }
         }
         // Not an ICMP error: left alone.
         assert_eq!(reshape(&probe(false), Reshape::Rfc792Quote), None);

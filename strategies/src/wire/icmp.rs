@@ -51,13 +51,16 @@ impl<'a> IcmpView<'a> {
         }
     }
 
-    /// The quoted datagram, without RFC 4884 padding and extensions.
+    /// The quoted datagram, without RFC 4884 padding and extensions (a
+    /// length field that disagrees with where the extensions are is not
+    /// believed: the quote is what comes before them).
     pub fn quote(&self, v6: bool) -> &'a [u8] {
         match self.extension_offset(v6) {
-            Some(at) => self
-                .body
-                .get(..self.original_len(v6).min(at))
-                .unwrap_or(self.body),
+            Some(at) => {
+                let n = self.original_len(v6);
+                let end = if (MIN_QUOTE..=at).contains(&n) { n } else { at };
+                self.body.get(..end).unwrap_or(self.body)
+            }
             None => self.body,
         }
     }
@@ -95,10 +98,12 @@ impl<'a> IcmpView<'a> {
                 .then_some(ExtensionProblem::NotAllowed);
         }
         let n = self.original_len(v6);
-        if n > 0 && (n < 128 || n > self.body.len()) {
-            return Some(ExtensionProblem::BadLengthField);
-        }
-        let at = self.extension_offset(v6)?;
+        let disagrees = n > 0 && (n < MIN_QUOTE || n + 4 > self.body.len());
+        let at = match self.extension_offset(v6) {
+            Some(at) => at,
+            None if disagrees => return Some(ExtensionProblem::BadLengthField),
+            None => return None,
+        };
         match Extensions::parse(&self.body[at..]) {
             Err(_) => Some(ExtensionProblem::Malformed),
             Ok(e) if !e.checksum_ok => Some(ExtensionProblem::BadChecksum),
@@ -107,21 +112,38 @@ impl<'a> IcmpView<'a> {
         }
     }
 
+    /// Where the extension structure starts: where the length field
+    /// says; with no length field (routers older than RFC 4884, as MPLS
+    /// backbones send them) at byte 128 when a version 2 header is there;
+    /// with a length field that cannot be right (below 128 bytes, or past
+    /// the message: some MPLS routers give the quote's own length, 17
+    /// words, say) at byte 128 when a whole structure with a right
+    /// checksum is there. Garbage is never read as extensions.
     fn extension_offset(&self, v6: bool) -> Option<usize> {
-        const MIN_QUOTE: usize = 128;
         if !self.may_extend(v6) {
             return None;
         }
+        let version_2 = |at: usize| self.body.len() >= at + 4 && self.body[at] >> 4 == 2;
+        let right = |at: usize| {
+            version_2(at) && Extensions::parse(&self.body[at..]).is_ok_and(|e| e.checksum_ok)
+        };
         match self.original_len(v6) {
-            0 if self.body.len() >= MIN_QUOTE + 4 && self.body[MIN_QUOTE] >> 4 == 2 => {
-                Some(MIN_QUOTE)
+            0 => version_2(MIN_QUOTE).then_some(MIN_QUOTE),
+            n if n >= MIN_QUOTE && self.body.len() >= n + 4 => {
+                Some(if !right(n) && right(MIN_QUOTE) {
+                    MIN_QUOTE
+                } else {
+                    n
+                })
             }
-            0 => None,
-            n if n < MIN_QUOTE => None,
-            n => (self.body.len() >= n + 4).then_some(n),
+            _ => right(MIN_QUOTE).then_some(MIN_QUOTE),
         }
     }
 }
+
+/// RFC 4884's smallest quote before extensions (and where routers older
+/// than it put them).
+const MIN_QUOTE: usize = 128;
 
 /// Why an error's extensions were ignored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
