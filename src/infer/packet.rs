@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 use tracetcp_strategies::wire::icmp::{v4, v6};
 use tracetcp_strategies::wire::{proto, IcmpView, IpView, Quoting, TcpView, UdpView};
-use tracetcp_strategies::{error_kind, IcmpCode, Protocol, ReplyKind, Unreachable};
+use tracetcp_strategies::{error_kind, IcmpCode, MplsStack, Protocol, ReplyKind, Unreachable};
 
 /// What ties an answer to its probe: addresses, kind and the fields every
 /// answer echoes (TCP: ports and sequence; UDP: ports and checksum; ICMP:
@@ -61,6 +61,9 @@ pub struct Answer {
     pub quoted_ttl: Option<u8>,
     /// The quoted probe's IPv4 identification, when quoted (not 0).
     pub quoted_ident: Option<u16>,
+    /// The MPLS label stack the router reported (RFC 4950), in either
+    /// extension layout.
+    pub mpls: MplsStack,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +136,11 @@ pub fn classify(packet: &[u8]) -> Seen {
 }
 
 fn probe(ip: &IpView) -> Seen {
+    // A fragment after the first has no header to read: the probe is its
+    // first fragment (which quotes give back).
+    if ip.later_fragment {
+        return Seen::Other;
+    }
     match id_of(ip, false) {
         Some((id, _)) => Seen::Probe(Probe {
             id,
@@ -175,6 +183,7 @@ fn tcp(ip: &IpView) -> Seen {
         reply_ttl: ip.ttl,
         quoted_ttl: None,
         quoted_ident: None,
+        mpls: MplsStack::default(),
     })
 }
 
@@ -199,6 +208,7 @@ fn icmp(ip: &IpView, v6: bool) -> Seen {
             reply_ttl: ip.ttl,
             quoted_ttl: None,
             quoted_ident: None,
+            mpls: MplsStack::default(),
         });
     }
     let Some(mut kind) = error_kind(v6, &m) else {
@@ -225,6 +235,14 @@ fn icmp(ip: &IpView, v6: bool) -> Seen {
         reply_ttl: ip.ttl,
         quoted_ttl,
         quoted_ident: (inner.ident != 0).then_some(inner.ident),
+        mpls: MplsStack::new(
+            m.extensions(v6)
+                .filter(|e| e.checksum_ok)
+                .into_iter()
+                .flat_map(|e| e.objects())
+                .filter_map(|o| o.mpls())
+                .flatten(),
+        ),
     })
 }
 

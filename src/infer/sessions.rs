@@ -14,7 +14,7 @@ use crate::watch::Schedule;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::time::Duration;
-use tracetcp_strategies::{Flow, MplsStack, Protocol, ReplyKind};
+use tracetcp_strategies::{Flow, Protocol, ReplyKind};
 
 /// Probes with a higher TTL are ordinary traffic, not a traceroute's.
 pub const MAX_PROBE_TTL: u8 = 40;
@@ -22,6 +22,11 @@ pub const MAX_PROBE_TTL: u8 = 40;
 /// A session of one kind toward one destination ends after this long
 /// without a probe; the next probe starts another.
 pub const GAP: Duration = Duration::from_secs(10);
+
+/// Unless the next probe goes on from the TTL the session was at, up to
+/// this long after: a tool that waits at silent hops, or for a slow name
+/// look-up between hops (Windows tracert), is one session.
+pub const SLOW_GAP: Duration = Duration::from_secs(120);
 
 /// A probe still waiting this long for its answer is lost.
 const WAIT: Duration = Duration::from_secs(30);
@@ -212,6 +217,12 @@ pub struct Finder {
     /// tool repeats its fields): session, round, TTL, position in the
     /// hop, IPv4 identification.
     pending: HashMap<ProbeId, Vec<Waiting>>,
+    /// The probes waiting, by kind, destination and destination port (or
+    /// echo sequence): where to look for the probe of an ICMP error whose
+    /// quote a middlebox rewrote (a NAT's checksum or identifier, a
+    /// firewall's sequence number), or whose probe was captured with a
+    /// partial checksum (transmit offload).
+    by_port: HashMap<(Protocol, IpAddr, u16), Vec<ProbeId>>,
     seen: u64,
 }
 
@@ -224,7 +235,7 @@ impl Finder {
         }
         match classify(ip) {
             Seen::Probe(p) if (1..=MAX_PROBE_TTL).contains(&p.ttl) => {
-                let session = self.session_for(ts, p.id, p.hashed);
+                let session = self.session_for(ts, p.id, p.hashed, p.ttl);
                 let s = &mut self.sessions[session];
                 if s.restarts_at(p.ttl) {
                     s.rounds.push(Round {
@@ -247,6 +258,13 @@ impl Finder {
                     size: None,
                     outcome: Outcome::Lost,
                 });
+                let loose = self
+                    .by_port
+                    .entry((p.id.protocol, p.id.dst, p.id.b))
+                    .or_default();
+                if !loose.contains(&p.id) {
+                    loose.push(p.id);
+                }
                 self.pending.entry(p.id).or_default().push(Waiting {
                     session,
                     round,
@@ -265,11 +283,14 @@ impl Finder {
         }
     }
 
-    fn session_for(&mut self, ts: Timestamp, id: ProbeId, hashed: u16) -> usize {
+    fn session_for(&mut self, ts: Timestamp, id: ProbeId, hashed: u16, ttl: u8) -> usize {
         let key = (id.src, id.dst, id.protocol);
         if let Some(&i) = self.open.get(&key) {
             let s = &mut self.sessions[i];
-            if ts.since(s.last) <= GAP {
+            let gap = ts.since(s.last);
+            if gap <= GAP
+                || (gap <= SLOW_GAP && (ttl == s.latest || s.latest.checked_add(1) == Some(ttl)))
+            {
                 s.last = ts;
                 s.ports_vary |= id.port() != s.port;
                 s.flows_vary |= match id.protocol {
@@ -303,13 +324,24 @@ impl Finder {
 
     fn answer(&mut self, ts: Timestamp, a: Answer) -> Taken {
         // The probe the answer quotes (by its identification), else the
-        // latest with those fields.
-        let Some(waiting) = self.pending.get_mut(&a.id) else {
-            return Taken::Nothing;
+        // latest with those fields; for an ICMP error whose quote differs
+        // in them, a probe to that port and destination.
+        let (id, which) = match self.pending.get(&a.id) {
+            Some(waiting) => (
+                a.id,
+                match a.quoted_ident {
+                    Some(ident) => waiting.iter().rposition(|w| w.ident == ident),
+                    None => waiting.len().checked_sub(1),
+                },
+            ),
+            None if a.quoted_ttl.is_some() => match self.rewritten(&a) {
+                Some((id, at)) => (id, Some(at)),
+                None => return Taken::Nothing,
+            },
+            None => return Taken::Nothing,
         };
-        let which = match a.quoted_ident {
-            Some(ident) => waiting.iter().rposition(|w| w.ident == ident),
-            None => waiting.len().checked_sub(1),
+        let Some(waiting) = self.pending.get_mut(&id) else {
+            return Taken::Nothing;
         };
         let Some(Waiting {
             session,
@@ -322,7 +354,7 @@ impl Finder {
             return Taken::Nothing;
         };
         if waiting.is_empty() {
-            self.pending.remove(&a.id);
+            self.pending.remove(&id);
         }
         let hops = &mut self.sessions[session].rounds[round].hops;
         let probe = &mut hops.get_mut(&ttl).expect("filed")[at];
@@ -335,7 +367,7 @@ impl Finder {
                 reply_ttl: a.reply_ttl,
                 quoted_ttl: a.quoted_ttl,
                 quote: None,
-                mpls: MplsStack::default(),
+                mpls: a.mpls,
             },
             rtt: ts.since(probe.sent),
         };
@@ -344,6 +376,21 @@ impl Finder {
             round,
             ttl,
         }
+    }
+
+    /// The waiting probe an ICMP error about a rewritten (or offloaded)
+    /// probe answers: one to its destination and port, whose quoted IPv4
+    /// identification agrees if it can tell, else the first sent.
+    fn rewritten(&self, a: &Answer) -> Option<(ProbeId, usize)> {
+        let ids = self.by_port.get(&(a.id.protocol, a.id.dst, a.id.b))?;
+        ids.iter()
+            .filter_map(|id| Some((*id, self.pending.get(id)?)))
+            .flat_map(|(id, waiting)| waiting.iter().enumerate().map(move |(i, w)| (id, i, w)))
+            .min_by_key(|(_, _, w)| {
+                let sent = self.sessions[w.session].rounds[w.round].hops[&w.ttl][w.at].sent;
+                (a.quoted_ident.is_some_and(|q| q != w.ident), sent)
+            })
+            .map(|(id, i, _)| (id, i))
     }
 
     /// Forgets probes that waited too long: they stay lost.
@@ -355,6 +402,11 @@ impl Finder {
                 now.since(hops[&w.ttl][w.at].sent) < WAIT
             });
             !waiting.is_empty()
+        });
+        let pending = &self.pending;
+        self.by_port.retain(|_, ids| {
+            ids.retain(|id| pending.contains_key(id));
+            !ids.is_empty()
         });
     }
 

@@ -21,6 +21,7 @@ pub enum Quoting {
 const HOP_BY_HOP: u8 = 0;
 const ROUTING: u8 = 43;
 const DEST_OPTS: u8 = 60;
+const FRAGMENT: u8 = 44;
 
 /// A validated IPv4 or IPv6 header with its upper-layer payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +45,8 @@ pub struct IpView<'a> {
     /// The upper-layer bytes present (possibly fewer than announced when
     /// quoted).
     pub payload: &'a [u8],
+    /// A fragment after the first: its payload is no upper-layer header.
+    pub later_fragment: bool,
     /// IPv6: the extension-header chain, and the type of its first header.
     chain: &'a [u8],
     chain_first: u8,
@@ -126,6 +129,7 @@ impl<'a> IpView<'a> {
             dont_fragment: bytes[6] & 0x40 != 0,
             total_len: total,
             payload: &bytes[header_len..end],
+            later_fragment: be16(bytes, 6)? & 0x1fff != 0,
             chain: &[],
             chain_first: bytes[9],
         })
@@ -146,10 +150,18 @@ impl<'a> IpView<'a> {
         };
         let mut next = bytes[6];
         let mut at = 40;
-        while matches!(next, HOP_BY_HOP | ROUTING | DEST_OPTS) {
+        let mut later_fragment = false;
+        while matches!(next, HOP_BY_HOP | ROUTING | DEST_OPTS | FRAGMENT) {
             let ext = array::<2>(&bytes[..end], at)?;
-            next = ext[0];
-            at += (usize::from(ext[1]) + 1) * 8;
+            if next == FRAGMENT {
+                // Fixed 8 bytes; the offset in the top 13 bits of 2..4.
+                later_fragment = be16(&bytes[..end], at + 2)? >> 3 != 0;
+                next = ext[0];
+                at += 8;
+            } else {
+                next = ext[0];
+                at += (usize::from(ext[1]) + 1) * 8;
+            }
             need(&bytes[..end], at)?;
         }
         let word = u32::from_be_bytes(array::<4>(bytes, 0)?);
@@ -164,6 +176,7 @@ impl<'a> IpView<'a> {
             dont_fragment: false,
             total_len: total,
             payload: &bytes[at..end],
+            later_fragment,
             chain: &bytes[40..at],
             chain_first: bytes[6],
         })
