@@ -2,6 +2,7 @@
 //! unrelated traffic, two kinds at once, one session after another.
 
 use super::*;
+use crate::trace::TraceEnd;
 use tracetcp_strategies::{answer, strategy_for, Instance, ProbeKey, ProbeSpec};
 
 const T0: u64 = 1_700_000_000_000_000_000;
