@@ -117,7 +117,9 @@ fn what(c: &Change) -> String {
 
 /// A router quotes the probe as it received it, its TTL run down to 1 (0
 /// on some). Another value means the TTL was raised on the way, or the
-/// answer does not come from where the TTL ran out.
+/// answer does not come from where the TTL ran out. Inside an MPLS
+/// tunnel (an answer with a label stack) the label's TTL ran out, not the
+/// IP header's, which the routers of the tunnel leave alone: no finding.
 fn quoted_ttl(i: usize, r: &TraceResult, name: &str, out: &mut Vec<Finding>) {
     let odd = r.hops.iter().find_map(|h| {
         h.probes
@@ -125,7 +127,8 @@ fn quoted_ttl(i: usize, r: &TraceResult, name: &str, out: &mut Vec<Finding>) {
             .filter_map(|p| p.answer())
             .find_map(|(a, _)| {
                 let ttl = a.quoted_ttl.filter(|&t| t > 1)?;
-                (a.kind == ReplyKind::TimeExceeded).then_some((h.ttl, a.from, ttl))
+                (a.kind == ReplyKind::TimeExceeded && a.mpls.is_empty())
+                    .then_some((h.ttl, a.from, ttl))
             })
     });
     if let Some((hop, from, ttl)) = odd {

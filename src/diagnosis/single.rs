@@ -84,9 +84,18 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
             address: Some(from),
             traces: vec![i],
             text: match reason {
-                Unreachable::Port | Unreachable::AdminProhibited => format!(
+                Unreachable::AdminProhibited => format!(
                     "A firewall at hop {ttl} ({from}) rejects {name}: it answers {} ({}).",
                     reason.describe(),
+                    reason.flag()
+                ),
+                // Routers answer from the interface they send on: a router
+                // traced by its loopback answers from another address.
+                Unreachable::Port => format!(
+                    "{name} stops at hop {ttl}: {from} answers port unreachable for {} ({}): a \
+                     firewall there rejects these probes, or {from} is the destination itself \
+                     answering from another of its addresses (as routers do).",
+                    run.address,
                     reason.flag()
                 ),
                 _ => format!(

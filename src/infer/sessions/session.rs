@@ -122,7 +122,13 @@ impl Session {
         let end = hops
             .iter()
             .find_map(|(&ttl, probes)| {
-                let answers = || probes.iter().filter_map(|p| p.answer()).map(|(a, _)| *a);
+                let answers = || {
+                    probes
+                        .iter()
+                        .filter(|p| !too_big(p))
+                        .filter_map(|p| p.answer())
+                        .map(|(a, _)| *a)
+                };
                 let a = answers()
                     .find(|a| a.kind.is_destination())
                     .or_else(|| answers().find(|a| a.kind.ends_trace()))?;
@@ -148,9 +154,23 @@ impl Session {
         let hops = (first..=hops.keys().last().copied().unwrap_or(first).min(last))
             .map(|ttl| HopResult {
                 ttl,
-                probes: hops.get(&ttl).cloned().unwrap_or_default(),
+                // A probe "too big" for a link is sent again smaller (as
+                // tracepath does): that answer is no hop's.
+                probes: hops
+                    .get(&ttl)
+                    .map(|probes| probes.iter().filter(|p| !too_big(p)).cloned().collect())
+                    .unwrap_or_default(),
             })
             .collect();
         TraceResult::new(TraceSpec::new(self.protocol, self.port), hops, end)
     }
+}
+
+fn too_big(p: &ProbeResult) -> bool {
+    p.answer().is_some_and(|(a, _)| {
+        matches!(
+            a.kind,
+            ReplyKind::Unreachable(tracetcp_strategies::Unreachable::FragmentationNeeded { .. })
+        )
+    })
 }
