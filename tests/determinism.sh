@@ -59,6 +59,9 @@ tests=(
     "multipath_e2e a_stop_on_one_branch_is_the_path_not_the_port"
     "watch_e2e rounds_tell_a_routers_limit_from_loss_on_the_path_ipv4"
     "watch_e2e rounds_tell_a_routers_limit_from_loss_on_the_path_ipv6"
+    "middlebox_e2e a_quote_rewritten_and_not_restored_hides_no_hop"
+    "middlebox_e2e a_stateless_nat_hides_no_hop_and_is_named"
+    "middlebox_e2e mpls_stacks_show_whatever_the_length_field_says"
 )
 passed=0
 failed=0
