@@ -204,7 +204,7 @@ fn quoted_reply<F: ProbeFormat>(
     if quoted.protocol != F::ip_protocol(s.is_v6()) {
         return Err(NotOurs::OtherProtocol);
     }
-    let id = F::quoted(s, &quoted)?;
+    let id = with_ip_ident::<F>(s, &quoted, F::quoted(s, &quoted))?;
     // A structure whose checksum is wrong says nothing.
     let extensions = || {
         message
@@ -241,6 +241,52 @@ fn quoted_reply<F: ProbeFormat>(
             .map(|i| NamedInterface::new(&i)),
         ignored: message.extension_problem(s.is_v6()),
     })
+}
+
+/// The IPv4 identification as another place for the key, for every kind:
+/// a NAT may rewrite the field that carries it (a TCP sequence number, an
+/// echo sequence, the UDP checksum) and leave this one. When both read and
+/// differ, the identification's is the other candidate. When the kind's
+/// own field no longer reads as ours, the identification's key is taken
+/// only from a quote whose source a NAT translated: an untranslated quote
+/// that is not ours by its own field is another run's.
+fn with_ip_ident<F: ProbeFormat>(
+    s: &Session,
+    quote: &IpView,
+    own: Result<Ident, NotOurs>,
+) -> Result<Ident, NotOurs> {
+    let ip_key = (!quote.is_v6())
+        .then(|| crate::ident::key_of_ip_ident(s.instance(), quote.ident))
+        .flatten();
+    match (own, ip_key) {
+        (Ok(id), Some(k)) if id.also.is_none() && k != id.key => Ok(Ident {
+            also: Some(k),
+            ..id
+        }),
+        (Err(NotOurs::OtherInstance), Some(key)) if quote.src != s.src() => {
+            let p = quote.payload;
+            let (dst_port, flow) = match F::PROTOCOL {
+                Protocol::Icmp => {
+                    let m = IcmpView::parse(p)?;
+                    (0, Flow::of_echo(m.echo_id(), m.echo_seq()))
+                }
+                _ => {
+                    let ports = p.get(..4).ok_or(NotOurs::OtherInstance)?;
+                    (
+                        u16::from_be_bytes([ports[2], ports[3]]),
+                        Flow::new(u16::from_be_bytes([ports[0], ports[1]])),
+                    )
+                }
+            };
+            Ok(Ident {
+                key,
+                dst_port,
+                flow,
+                also: None,
+            })
+        }
+        (own, _) => own,
+    }
 }
 
 /// The meaning of an ICMP error, or `None` for anything else.

@@ -82,7 +82,20 @@ impl ProbeFormat for TcpSyn {
 
     fn quoted(s: &Session, quote: &IpView) -> Result<Ident, NotOurs> {
         let tcp = TcpView::parse_quoted(quote.payload)?;
-        ident(s, tcp.src_port, tcp.seq, tcp.dst_port)
+        // A firewall that randomises sequence numbers leaves the
+        // timestamp option, which carries the same (rotated), when the
+        // quote is long enough to hold it.
+        ident(s, tcp.src_port, tcp.seq, tcp.dst_port).or_else(|e| {
+            // The whole header, when quoted, holds the options.
+            let whole = TcpView::parse(quote.payload).map_err(|_| e)?;
+            whole
+                .options()
+                .find(|o| o.kind == tcp_option::TIMESTAMPS && o.data.len() == 8)
+                .map(|o| u32::from_be_bytes([o.data[0], o.data[1], o.data[2], o.data[3]]))
+                .map_or(Err(e), |tsval| {
+                    ident(s, tcp.src_port, tsval.rotate_right(8), tcp.dst_port)
+                })
+        })
     }
 
     fn direct(s: &Session, ip: &IpView) -> Result<(Ident, ReplyKind), NotOurs> {

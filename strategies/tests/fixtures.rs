@@ -388,3 +388,31 @@ fn a_udp_answer_is_ours_whatever_a_middlebox_rewrote_in_the_quote() {
         }
     }
 }
+
+/// A firewall that randomises TCP sequence numbers leaves the timestamp
+/// option, which carries the key too (a quote long enough holds it); a
+/// NAT that rewrote the echo sequence leaves the IPv4 identification; a
+/// NAT that translated the source and rewrote the sequence too, the same.
+#[test]
+fn answers_survive_their_key_field_rewritten() {
+    for (protocol, fixture, at, translated) in [
+        (Protocol::Tcp, V4_TCP, 24, false),
+        (Protocol::Icmp, V4_ICMP, 26, false),
+        (Protocol::Tcp, V4_TCP, 24, true),
+    ] {
+        let mut probe = hex(fixture);
+        probe[at] ^= 0x5a; // the sequence's high byte
+        if translated {
+            probe[12..16].copy_from_slice(&[198, 18, 77, 1]);
+        }
+        let quote_len = if translated { 8 } else { probe.len() - 20 };
+        let mut answer = time_exceeded(ip(ROUTER_V4), &probe, quote_len);
+        // The NAT writes the answer's destination back, not its quote.
+        answer[16..20].copy_from_slice(&[198, 18, 0, 1]);
+        let r = reply(strategy_for(protocol, session(false)).classify(&answer));
+        // The key, or the other candidate the engine tries after it.
+        let keys = (r.key.get(), r.also.map(|k| k.get()));
+        assert!(keys.0 == 7 || keys.1 == Some(7), "{protocol}: {keys:?}");
+        assert_eq!(r.dst_port, if protocol == Protocol::Tcp { 80 } else { 0 });
+    }
+}
