@@ -29,6 +29,8 @@ const ETHERTYPE_IPV4: u16 = 0x0800;
 const ETHERTYPE_IPV6: u16 = 0x86dd;
 const ETHERTYPE_VLAN: u16 = 0x8100;
 const ETHERTYPE_QINQ: u16 = 0x88a8;
+const ETHERTYPE_MPLS: u16 = 0x8847;
+const ETHERTYPE_MPLS_MULTICAST: u16 = 0x8848;
 
 pub fn is_supported(linktype: i32) -> bool {
     use linktype::*;
@@ -103,6 +105,16 @@ fn after_tags(frame: &[u8], mut at: usize) -> Option<usize> {
     while matches!(t, ETHERTYPE_VLAN | ETHERTYPE_QINQ) {
         at += 4;
         t = be16(frame, at)?;
+    }
+    if matches!(t, ETHERTYPE_MPLS | ETHERTYPE_MPLS_MULTICAST) {
+        // Label stack entries up to the bottom of the stack, then IP
+        // (captured inside an MPLS core).
+        at += 2;
+        while frame.get(at + 2)? & 1 == 0 {
+            at += 4;
+        }
+        let next = at + 4;
+        return matches!(frame.get(next)? >> 4, 4 | 6).then_some(next);
     }
     matches!(t, ETHERTYPE_IPV4 | ETHERTYPE_IPV6).then_some(at + 2)
 }
@@ -207,6 +219,14 @@ mod tests {
             }
         }
         assert!(is_supported(linktype::PPP) && is_supported(linktype::C_HDLC));
+        // Ethernet carrying MPLS: two labels, then IP.
+        let mut mpls = vec![0u8; 12];
+        mpls.extend_from_slice(&[0x88, 0x47, 0, 0x01, 0x20, 0x40, 0, 0x01, 0x31, 0x40]);
+        mpls.extend_from_slice(&ip);
+        assert_eq!(ip_offset(linktype::ETHERNET, &mpls), Some(22));
+        for len in 0..mpls.len() {
+            let _ = ip_offset(linktype::ETHERNET, &mpls[..len]);
+        }
         assert_eq!(name(9), "PPP");
         assert_eq!(name(127), "802.11 radiotap");
         for len in 0..eth.len() {

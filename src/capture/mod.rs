@@ -30,10 +30,21 @@ pub struct Frame {
     pub ip_offset: Option<usize>,
 }
 
+/// What the capture thread hands over.
+enum Captured {
+    Frame(Frame),
+    /// libpcap had nothing more at this time: every frame captured
+    /// before it has been handed over.
+    Caught(Timestamp),
+}
+
 /// The capture thread's frames as the driver's packet source.
 pub struct CaptureSource {
-    frames: Receiver<Frame>,
+    frames: Receiver<Captured>,
     current: Option<Frame>,
+    /// Every frame captured before this time has been handed over (a
+    /// capture thread kept off the CPU falls behind the wall clock).
+    caught_up: Timestamp,
 }
 
 /// Packets reach the driver a little after their capture timestamp: a
@@ -42,9 +53,14 @@ pub struct CaptureSource {
 const CAPTURE_GRACE: Duration = Duration::from_millis(25);
 /// The driver looks at Ctrl-C at least this often.
 const MAX_WAIT: Duration = Duration::from_millis(100);
+/// Frames reach the ring in the order of their timestamps, give or take
+/// this much (packets timestamped on different CPUs).
+const ORDER_SKEW: Duration = Duration::from_millis(1);
 
 impl CaptureSource {
     fn lend(&mut self, frame: Frame) -> Input<'_> {
+        // Frames come in order: those captured before this one are in.
+        self.caught_up = self.caught_up.max(frame.ts.before(ORDER_SKEW));
         let frame = self.current.insert(frame);
         Input::Packet(Packet {
             ts: frame.ts,
@@ -56,7 +72,10 @@ impl CaptureSource {
     /// The frames captured but not handed over (the run ended first),
     /// once the thread has stopped: they belong in the recording too.
     pub fn rest(self) -> impl Iterator<Item = Frame> {
-        self.frames.into_iter()
+        self.frames.into_iter().filter_map(|c| match c {
+            Captured::Frame(f) => Some(f),
+            Captured::Caught(_) => None,
+        })
     }
 
     fn stopped() -> Error {
@@ -65,27 +84,51 @@ impl CaptureSource {
 }
 
 impl PacketSource for CaptureSource {
+    /// Waits for a frame, or until the wake-up `until` is settled (the
+    /// capture has handed over everything before it, and the grace has
+    /// passed), at most `MAX_WAIT`.
     fn next(&mut self, until: Option<Timestamp>) -> Result<Input<'_>> {
-        let wait = until
-            .map_or(MAX_WAIT, |t| t.after(CAPTURE_GRACE).since(Timestamp::now()))
-            .min(MAX_WAIT);
-        match self.frames.recv_timeout(wait) {
-            Ok(frame) => Ok(self.lend(frame)),
-            Err(RecvTimeoutError::Timeout) => Ok(Input::Idle),
-            Err(RecvTimeoutError::Disconnected) => Err(Self::stopped()),
+        let give_up = Timestamp::now().after(MAX_WAIT);
+        loop {
+            let now = Timestamp::now();
+            if until.is_some_and(|t| self.settled(now) >= t) || now >= give_up {
+                return Ok(Input::Idle);
+            }
+            // Past the wake-up, the capture is behind: wait for its word.
+            let wait = until
+                .map(|t| t.after(CAPTURE_GRACE).since(now))
+                .filter(|d| !d.is_zero())
+                .unwrap_or(MAX_WAIT)
+                .min(give_up.since(now));
+            match self.frames.recv_timeout(wait) {
+                Ok(Captured::Frame(frame)) => return Ok(self.lend(frame)),
+                Ok(Captured::Caught(t)) => self.caught_up = self.caught_up.max(t),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Err(Self::stopped()),
+            }
         }
     }
 
     fn poll(&mut self) -> Result<Input<'_>> {
-        match self.frames.try_recv() {
-            Ok(frame) => Ok(self.lend(frame)),
-            Err(TryRecvError::Empty) => Ok(Input::Idle),
-            Err(TryRecvError::Disconnected) => Err(Self::stopped()),
+        loop {
+            match self.frames.try_recv() {
+                Ok(Captured::Frame(frame)) => return Ok(self.lend(frame)),
+                Ok(Captured::Caught(t)) => self.caught_up = self.caught_up.max(t),
+                Err(TryRecvError::Empty) => return Ok(Input::Idle),
+                Err(TryRecvError::Disconnected) => return Err(Self::stopped()),
+            }
         }
     }
 
     fn lag(&self) -> Duration {
         CAPTURE_GRACE
+    }
+
+    /// The grace after the wall clock, and no later than the capture has
+    /// caught up: a probe is never judged lost while its answer may still
+    /// be in the ring.
+    fn settled(&self, now: Timestamp) -> Timestamp {
+        now.before(CAPTURE_GRACE).min(self.caught_up)
     }
 }
 
@@ -226,6 +269,7 @@ impl CaptureThread {
             CaptureSource {
                 frames: rx,
                 current: None,
+                caught_up: Timestamp::default(),
             },
         )
     }
@@ -271,7 +315,7 @@ fn read_loop(
     cap: &mut Capture<Active>,
     linktype: i32,
     stop: &AtomicBool,
-    tx: &Sender<Frame>,
+    tx: &Sender<Captured>,
 ) -> Result<()> {
     while !stop.load(Ordering::SeqCst) {
         match cap.next_packet() {
@@ -281,11 +325,17 @@ fn read_loop(
                     data: p.data.to_vec(),
                     ip_offset: link::ip_offset(linktype, p.data),
                 };
-                if tx.send(frame).is_err() {
+                if tx.send(Captured::Frame(frame)).is_err() {
                     break;
                 }
             }
-            Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {}
+            // Nothing more in the ring: everything captured until now is
+            // handed over.
+            Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {
+                if tx.send(Captured::Caught(Timestamp::now())).is_err() {
+                    break;
+                }
+            }
             Err(e) if stop.load(Ordering::SeqCst) => {
                 log::debug!("capture ended: {e}");
                 break;

@@ -9,7 +9,7 @@ use super::{
 use crate::engine::Paths;
 use crate::run::RunInfo;
 use crate::trace::{TraceEnd, TraceResult};
-use tracetcp_strategies::{ReplyKind, Unreachable};
+use tracetcp_strategies::{Protocol, ReplyKind, Unreachable};
 
 /// Findings from one trace alone.
 pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: &mut Vec<Finding>) {
@@ -84,18 +84,19 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
             address: Some(from),
             traces: vec![i],
             text: match reason {
-                Unreachable::AdminProhibited => format!(
-                    "A firewall at hop {ttl} ({from}) rejects {name}: it answers {} ({}).",
-                    reason.describe(),
-                    reason.flag()
-                ),
-                // Routers answer from the interface they send on: a router
-                // traced by its loopback answers from another address.
-                Unreachable::Port => format!(
+                // Only a UDP probe's closed port answers port unreachable:
+                // a router traced by its loopback answers from the
+                // interface it sends on, another address.
+                Unreachable::Port if r.spec.protocol == Protocol::Udp => format!(
                     "{name} stops at hop {ttl}: {from} answers port unreachable for {} ({}): a \
                      firewall there rejects these probes, or {from} is the destination itself \
                      answering from another of its addresses (as routers do).",
                     run.address,
+                    reason.flag()
+                ),
+                Unreachable::Port | Unreachable::AdminProhibited => format!(
+                    "A firewall at hop {ttl} ({from}) rejects {name}: it answers {} ({}).",
+                    reason.describe(),
                     reason.flag()
                 ),
                 _ => format!(

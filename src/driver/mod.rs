@@ -119,6 +119,11 @@ pub trait PacketSource {
     fn lag(&self) -> Duration {
         Duration::ZERO
     }
+    /// Until when everything captured has been handed over, at `now`: the
+    /// time up to which probes may be judged.
+    fn settled(&self, now: Timestamp) -> Timestamp {
+        now.before(self.lag())
+    }
 }
 
 /// Where "now" comes from.
@@ -282,7 +287,7 @@ pub fn run<P: Prober, O: Observer<P>>(
             }
             input = source.poll()?;
         }
-        expired_until = clock.now().before(lag);
+        expired_until = source.settled(clock.now());
         prober.handle_timeout(expired_until);
         observer.step(prober)?;
         if prober.is_finished() {
