@@ -219,7 +219,7 @@ fn drive<P: Prober, V: Printer<P>>(
         }
         None => None,
     };
-    let (capture, mut source) = CaptureThread::start(cap);
+    let (capture, mut source) = CaptureThread::start(cap)?;
     let io = Io {
         source: &mut source,
         clock: &WallClock,

@@ -247,8 +247,14 @@ pub struct CaptureThread {
 impl CaptureThread {
     /// Starts reading `cap` on its own thread; frames arrive on the
     /// channel.
-    pub fn start(mut cap: Capture<Active>) -> (CaptureThread, CaptureSource) {
+    pub fn start(cap: Capture<Active>) -> Result<(CaptureThread, CaptureSource)> {
         let (tx, rx) = crossbeam_channel::unbounded();
+        // Non-blocking reads tell when libpcap has nothing more (in
+        // immediate mode a blocking read never times out); the thread
+        // waits on the socket itself between them.
+        let mut cap = cap
+            .setnonblock()
+            .map_err(|e| Error::Capture(format!("non-blocking reads: {e}")))?;
         let stop = Arc::new(AtomicBool::new(false));
         let breaker = cap.breakloop_handle();
         let socket = cap.as_raw_fd();
@@ -258,7 +264,7 @@ impl CaptureThread {
             .name("capture".into())
             .spawn(move || read_loop(&mut cap, linktype, &flag, &tx))
             .ok();
-        (
+        Ok((
             CaptureThread {
                 stop,
                 breaker,
@@ -271,7 +277,7 @@ impl CaptureThread {
                 current: None,
                 caught_up: Timestamp::default(),
             },
-        )
+        ))
     }
 
     /// Stops the thread and waits for it (up to a read timeout), so that
@@ -317,7 +323,11 @@ fn read_loop(
     stop: &AtomicBool,
     tx: &Sender<Captured>,
 ) -> Result<()> {
+    let fd = cap.as_raw_fd();
     while !stop.load(Ordering::SeqCst) {
+        // Anything captured before this is in the ring now, or being put
+        // there (give or take the timestamps' order).
+        let asked = Timestamp::now().before(ORDER_SKEW);
         match cap.next_packet() {
             Ok(p) => {
                 let frame = Frame {
@@ -329,12 +339,19 @@ fn read_loop(
                     break;
                 }
             }
-            // Nothing more in the ring: everything captured until now is
-            // handed over.
+            // Nothing more in the ring: everything captured before it was
+            // asked is handed over. Then wait for the next frame.
             Err(pcap::Error::TimeoutExpired) | Err(pcap::Error::NoMorePackets) => {
-                if tx.send(Captured::Caught(Timestamp::now())).is_err() {
+                if tx.send(Captured::Caught(asked)).is_err() {
                     break;
                 }
+                let mut pfd = libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd, for the duration of the call.
+                unsafe { libc::poll(&mut pfd, 1, READ_TIMEOUT_MS) };
             }
             Err(e) if stop.load(Ordering::SeqCst) => {
                 log::debug!("capture ended: {e}");
