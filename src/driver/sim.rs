@@ -9,6 +9,7 @@ use crate::engine::{Engine, Event};
 use crate::error::Result;
 use crate::send::Sender;
 use crate::time::Timestamp;
+use middlebox::{as_forwarded, to_us};
 use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -66,43 +67,6 @@ pub enum Hop {
     /// them so; their answers still reach us (the NAT translates the
     /// destination of the ICMP error back, not its quote).
     StatelessNat(&'static str),
-}
-
-/// The source a stateless NAT gives the probes it forwards.
-const NAT_SOURCE: [u8; 4] = [198, 18, 77, 1];
-const NAT_PORT: u16 = 40000;
-
-/// A probe as the routers past `before` see it: rewritten by every NAT
-/// on the way. Addresses of IPv4 probes only are translated (a NAT66 is
-/// rare); checksums of both.
-fn as_forwarded(probe: &[u8], before: &[Hop]) -> Vec<u8> {
-    let mut p = probe.to_vec();
-    let Ok(view) = IpView::parse(probe, Quoting::Whole) else {
-        return p;
-    };
-    let l4 = probe.len() - view.payload.len();
-    let checksum_at = match view.protocol {
-        6 => l4 + 16,
-        17 => l4 + 6,
-        _ => l4 + 2,
-    };
-    for hop in before {
-        let stateless = matches!(hop, Hop::StatelessNat(_));
-        if !stateless && !matches!(hop, Hop::RewritesChecksum(_)) {
-            continue;
-        }
-        if let Some(c) = p.get_mut(checksum_at..checksum_at + 2) {
-            let old = u16::from_be_bytes([c[0], c[1]]);
-            c.copy_from_slice(&(old ^ 0x5a5a).to_be_bytes());
-        }
-        if stateless && !view.is_v6() {
-            p[12..16].copy_from_slice(&NAT_SOURCE);
-            if view.protocol != 1 {
-                p[l4..l4 + 2].copy_from_slice(&NAT_PORT.to_be_bytes());
-            }
-        }
-    }
-    p
 }
 
 /// A link of a smaller MTU after hop `after`: bigger probes going past
@@ -273,31 +237,6 @@ impl Wire {
     }
 }
 
-/// `answer` as it reaches us: a NAT on the way translated its
-/// destination (and a TCP answer's port) back to the probe's own.
-fn to_us(mut answer: Vec<u8>, probe: &[u8]) -> Vec<u8> {
-    let (Ok(a), Ok(p)) = (
-        IpView::parse(&answer, Quoting::Whole),
-        IpView::parse(probe, Quoting::Whole),
-    ) else {
-        return answer;
-    };
-    let (a_l4, p_l4) = (
-        answer.len() - a.payload.len(),
-        probe.len() - p.payload.len(),
-    );
-    let tcp = a.protocol == 6;
-    if a.is_v6() {
-        answer[24..40].copy_from_slice(&probe[8..24]);
-    } else {
-        answer[16..20].copy_from_slice(&probe[12..16]);
-    }
-    if tcp {
-        answer[a_l4 + 2..a_l4 + 4].copy_from_slice(&probe[p_l4..p_l4 + 2]);
-    }
-    answer
-}
-
 /// What a load balancer hashing the 5-tuple (and `salt`, standing for
 /// the router) makes of a probe: its source port (TCP, UDP) or its ICMP
 /// identifier and sequence, which are what vary between flows.
@@ -465,3 +404,5 @@ impl Sim {
         self.now.since(Timestamp::from_nanos(T0))
     }
 }
+
+mod middlebox;
