@@ -137,7 +137,11 @@ impl Field {
             Field::Source | Field::SourcePort => "NAT".into(),
             Field::Destination | Field::DestinationPort => format!("DNAT {sent}->{seen}"),
             Field::Sequence => "ISN rewritten".into(),
-            Field::Ack | Field::Timestamp | Field::Checksum => format!("{} rewritten", self.name()),
+            // Fields that differ from probe to probe: their values say
+            // nothing on a hop line.
+            Field::Ack | Field::Timestamp | Field::Checksum | Field::Ident => {
+                format!("{} rewritten", self.name())
+            }
             Field::Options => format!("options {}", options_delta(sent, seen)),
             _ => format!("{} {sent}->{seen}", self.name()),
         }

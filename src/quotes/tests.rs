@@ -155,6 +155,15 @@ fn a_checksum_change_is_news_only_when_nothing_else_explains_it() {
         vec![Field::Checksum]
     );
     assert_eq!(marks(&c, 2), " [checksum rewritten]");
+    // A home NAT that also rewrote the IP ID: named, not valued (it
+    // differs from probe to probe).
+    let mut natted = clamped;
+    natted.ident = Some(0x1d2c);
+    let r = trace(vec![hop(1, sent, Some(sent)), hop(2, sent, Some(natted))]);
+    assert_eq!(
+        marks(&changes(&r), 2),
+        " [IP ID rewritten] [checksum rewritten]"
+    );
 }
 
 /// A NAT rewrites address and port: one mark.
