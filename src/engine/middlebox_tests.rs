@@ -47,15 +47,11 @@ fn fields_changed(r: &crate::trace::TraceResult) -> Vec<&'static str> {
         .collect()
 }
 
-#[test]
-fn a_router_rewriting_the_checksum_hides_no_hop_beyond_it() {
-    let path = [
-        Hop::Router(R1),
-        Hop::RewritesChecksum(R2),
-        Hop::Router(R3),
-        Hop::Closed,
-    ];
-    for (protocol, r) in through(&path) {
+/// Traces every kind through `middlebox` at hop 2; asserts that hop 3 and
+/// the destination answered every probe; the live results.
+fn past(middlebox: Hop) -> Vec<(Protocol, crate::trace::TraceResult)> {
+    let results = through(&[Hop::Router(R1), middlebox, Hop::Router(R3), Hop::Closed]);
+    for (protocol, r) in &results {
         assert_eq!(addrs(&r.hops[2]), vec![ip(R3)], "{protocol}");
         assert!(
             r.hops[2].probes.iter().all(|p| p.answer().is_some()),
@@ -66,6 +62,13 @@ fn a_router_rewriting_the_checksum_hides_no_hop_beyond_it() {
             "{protocol}: {:?}",
             r.end
         );
+    }
+    results
+}
+
+#[test]
+fn a_router_rewriting_the_checksum_hides_no_hop_beyond_it() {
+    for (protocol, r) in past(Hop::RewritesChecksum(R2)) {
         // An 8-byte quote holds UDP's and ICMP's checksum, not TCP's.
         let seen = if protocol == Protocol::Tcp {
             vec![]
@@ -82,23 +85,7 @@ fn a_router_rewriting_the_checksum_hides_no_hop_beyond_it() {
 
 #[test]
 fn a_stateless_nat_hides_no_hop_beyond_it_and_is_named() {
-    let path = [
-        Hop::Router(R1),
-        Hop::StatelessNat(R2),
-        Hop::Router(R3),
-        Hop::Closed,
-    ];
-    for (protocol, r) in through(&path) {
-        assert_eq!(addrs(&r.hops[2]), vec![ip(R3)], "{protocol}");
-        assert!(
-            r.hops[2].probes.iter().all(|p| p.answer().is_some()),
-            "{protocol}"
-        );
-        assert!(
-            matches!(r.end, TraceEnd::Reached { ttl: 4, .. }),
-            "{protocol}: {:?}",
-            r.end
-        );
+    for (protocol, r) in past(Hop::StatelessNat(R2)) {
         let changed = fields_changed(&r);
         assert!(changed.contains(&"source"), "{protocol}: {changed:?}");
         let marks = crate::quotes::marks(&crate::quotes::changes(&r), 3);
@@ -111,13 +98,7 @@ fn a_stateless_nat_hides_no_hop_beyond_it_and_is_named() {
 #[test]
 fn the_diagnosis_names_the_rewrite_not_a_silent_router() {
     use crate::run::testing::run_info;
-    let path = [
-        Hop::Router(R1),
-        Hop::RewritesChecksum(R2),
-        Hop::Router(R3),
-        Hop::Closed,
-    ];
-    let (_, udp) = through(&path).remove(1);
+    let (_, udp) = past(Hop::RewritesChecksum(R2)).remove(1);
     let findings = crate::diagnosis::diagnose(&run_info(), &[udp]);
     let kinds: Vec<&str> = findings.iter().map(|f| f.kind.name()).collect();
     assert!(kinds.contains(&"path-rewrite"), "{kinds:?}");

@@ -40,12 +40,18 @@ pub fn label_of(router: std::net::IpAddr) -> u32 {
     24000 + u32::from(last)
 }
 
-/// The transport checksum's place in a quoted segment.
-fn checksum_at(protocol: u8) -> usize {
-    match protocol {
+/// Rewrites the transport checksum of `segment` (a TCP, UDP or ICMP
+/// header, of `protocol`) to another value, as a NAT that does not
+/// restore it leaves it; a segment too short to hold it is left alone.
+pub fn rewrite_checksum(segment: &mut [u8], protocol: u8) {
+    let at = match protocol {
         6 => 16,
         17 => 6,
         _ => 2,
+    };
+    if let Some(c) = segment.get_mut(at..at + 2) {
+        let old = u16::from_be_bytes([c[0], c[1]]);
+        c.copy_from_slice(&(old ^ 0x5a5a).to_be_bytes());
     }
 }
 
@@ -63,11 +69,7 @@ pub fn reshape(error: &[u8], how: Reshape) -> Option<Vec<u8>> {
     let mut p = error.to_vec();
     match how {
         Reshape::QuoteRewritten => {
-            let at = l4_at + checksum_at(quoted.protocol);
-            if let Some(c) = p.get_mut(at..at + 2) {
-                let old = u16::from_be_bytes([c[0], c[1]]);
-                c.copy_from_slice(&(old ^ 0x5a5a).to_be_bytes());
-            }
+            rewrite_checksum(&mut p[l4_at..], quoted.protocol);
             if !v6 {
                 p[quote_at + 4..quote_at + 6].copy_from_slice(&0x1d2cu16.to_be_bytes());
             }
@@ -140,6 +142,16 @@ mod tests {
         crate::wire::IpHeader::plain(src, dst, proto::UDP, 1).packet(&udp)
     }
 
+    /// A router's time exceeded about `probe(v6)`, quoting 14 bytes.
+    fn error(v6: bool) -> Vec<u8> {
+        let router = if v6 {
+            ip("2001:db8:3::1")
+        } else {
+            ip("198.18.3.1")
+        };
+        answer::time_exceeded(router, &probe(v6), 14).unwrap()
+    }
+
     fn valid(p: &[u8]) -> bool {
         let ip = IpView::parse(p, Quoting::Whole).unwrap();
         let icmp_at = p.len() - ip.payload.len();
@@ -155,12 +167,7 @@ mod tests {
     #[test]
     fn each_reshaping_changes_what_it_says_and_keeps_the_packet_valid() {
         for v6 in [false, true] {
-            let router = if v6 {
-                ip("2001:db8:3::1")
-            } else {
-                ip("198.18.3.1")
-            };
-            let error = answer::time_exceeded(router, &probe(v6), 14).unwrap();
+            let error = error(v6);
             let quote_at = error.len() - 14 - if v6 { 40 } else { 20 };
             let l4 = error.len() - 14;
             let rewritten = reshape(&error, Reshape::QuoteRewritten).unwrap();
@@ -181,13 +188,7 @@ mod tests {
         // one: still valid packets, the stack where the structure is.
         for how in [Reshape::MplsPre4884, Reshape::MplsLengthDisagrees] {
             for v6 in [false, true] {
-                let router = if v6 {
-                    ip("2001:db8:3::1")
-                } else {
-                    ip("198.18.3.1")
-                };
-                let error = answer::time_exceeded(router, &probe(v6), 14).unwrap();
-                let m = reshape(&error, how).unwrap();
+                let m = reshape(&error(v6), how).unwrap();
                 assert!(valid(&m), "{how:?}");
                 let header = if v6 { 40 } else { 20 };
                 let icmp = IcmpView::parse(&m[header..]).unwrap();

@@ -5,8 +5,6 @@
 
 use super::Lab;
 use std::collections::VecDeque;
-use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -32,18 +30,9 @@ impl DelayLine {
         let flag = stop.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
-            // Each queue's netlink socket belongs to the namespace this
-            // thread is in when it is opened.
             let mut queues: Vec<nfq::Queue> = routers
                 .iter()
-                .map(|ns| {
-                    let f = File::open(format!("/run/netns/{ns}")).expect("netns");
-                    assert_eq!(unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) }, 0);
-                    let mut q = nfq::Queue::open().expect("nfqueue");
-                    q.bind(0).expect("bind queue 0");
-                    q.set_nonblocking(true);
-                    q
-                })
+                .map(|ns| crate::lab::queue_in(ns, 0))
                 .collect();
             ready_tx.send(()).expect("ready");
             let mut held: VecDeque<(Instant, usize, nfq::Message)> = VecDeque::new();

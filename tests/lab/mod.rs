@@ -351,6 +351,20 @@ impl Drop for Lab {
     }
 }
 
+/// NFQUEUE `num` in the namespace `ns`, non-blocking, opened by the
+/// calling thread (which moves into `ns`: a queue's netlink socket belongs
+/// to the namespace its thread is in when it is opened).
+pub fn queue_in(ns: &str, num: u16) -> nfq::Queue {
+    let f = File::open(format!("/run/netns/{ns}")).expect("netns");
+    // SAFETY: a valid namespace file descriptor, for the calling thread.
+    assert_eq!(unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) }, 0);
+    let mut q = nfq::Queue::open().expect("nfqueue");
+    q.bind(num)
+        .unwrap_or_else(|e| panic!("bind queue {num}: {e}"));
+    q.set_nonblocking(true);
+    q
+}
+
 pub mod diamond;
 pub mod foreign;
 pub mod mpls;

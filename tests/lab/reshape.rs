@@ -7,8 +7,6 @@
 //! client as such hardware would have sent it.
 
 use super::Lab;
-use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -31,13 +29,7 @@ impl Reshaper {
         let flag = stop.clone();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
-            // The queue's netlink socket belongs to the namespace this
-            // thread is in when it is opened.
-            let f = File::open(format!("/run/netns/{ns}")).expect("netns");
-            assert_eq!(unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) }, 0);
-            let mut q = nfq::Queue::open().expect("nfqueue");
-            q.bind(1).expect("bind queue 1");
-            q.set_nonblocking(true);
+            let mut q = super::queue_in(&ns, 1);
             ready_tx.send(()).expect("ready");
             while !flag.load(Ordering::Relaxed) {
                 match q.recv() {

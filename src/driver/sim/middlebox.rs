@@ -3,6 +3,7 @@
 //! way back to us.
 
 use super::Hop;
+use tracetcp_strategies::reshape::rewrite_checksum;
 use tracetcp_strategies::wire::{IpView, Quoting};
 
 /// The source a stateless NAT gives the probes it forwards.
@@ -18,20 +19,12 @@ pub(super) fn as_forwarded(probe: &[u8], before: &[Hop]) -> Vec<u8> {
         return p;
     };
     let l4 = probe.len() - view.payload.len();
-    let checksum_at = match view.protocol {
-        6 => l4 + 16,
-        17 => l4 + 6,
-        _ => l4 + 2,
-    };
     for hop in before {
         let stateless = matches!(hop, Hop::StatelessNat(_));
         if !stateless && !matches!(hop, Hop::RewritesChecksum(_)) {
             continue;
         }
-        if let Some(c) = p.get_mut(checksum_at..checksum_at + 2) {
-            let old = u16::from_be_bytes([c[0], c[1]]);
-            c.copy_from_slice(&(old ^ 0x5a5a).to_be_bytes());
-        }
+        rewrite_checksum(&mut p[l4..], view.protocol);
         if stateless && !view.is_v6() {
             p[12..16].copy_from_slice(&NAT_SOURCE);
             if view.protocol != 1 {
