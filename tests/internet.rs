@@ -18,7 +18,7 @@ fn corpus() -> Vec<PathBuf> {
     let mut all: Vec<PathBuf> = std::fs::read_dir(captures().join("internet"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap" || e == "pcapng"))
         .filter(|p| p.with_extension("truth").exists())
         .collect();
     all.sort();
@@ -54,6 +54,14 @@ fn real_captures_replay_with_every_hop_where_it_was() {
         let (want, end) = truth(&pcap);
         let doc: serde_json::Value =
             serde_json::from_str(&replay(&pcap, Format::Json, false).unwrap()).unwrap();
+        // One run of a tool is one session, however long it waited at
+        // silent hops (Windows tracert: 3 s a probe).
+        assert_eq!(
+            doc["sessions"].as_array().unwrap().len(),
+            1,
+            "{}",
+            pcap.display()
+        );
         let t = &doc["sessions"][0]["traces"][0];
         let got: BTreeMap<u64, String> = t["hops"]
             .as_array()
@@ -94,6 +102,23 @@ fn an_mpls_core_shows_its_labels_and_no_false_rewrite() {
     let text = replay(&pcap, Format::Classic, false).unwrap();
     assert!(text.contains("10.0.9.5 [MPLS: L=19"), "{text}");
     assert!(!text.contains("raised its TTL"), "{text}");
+}
+
+/// A Windows tracert across AT&T's MPLS core in 2009: hop 5's
+/// time-exceeded has its extension at byte 128 (version 2, checksum
+/// right) while the byte where RFC 4884 puts the quote's length holds
+/// 0x5d, a length that points elsewhere (tshark calls it malformed). The
+/// stack is shown, not dropped.
+#[test]
+fn an_mpls_stack_behind_a_wrong_length_is_shown() {
+    let pcap = captures()
+        .join("internet")
+        .join("windows-tracert-mpls.pcapng");
+    let text = replay(&pcap, Format::Classic, false).unwrap();
+    assert!(
+        text.contains("12.122.133.110 [MPLS: L=19642 TC=0 S=1 TTL=255]"),
+        "{text}"
+    );
 }
 
 /// Other link types of real captures are read (PPP, link type 9).
