@@ -104,7 +104,7 @@ fn an_mpls_core_shows_its_labels_and_no_false_rewrite() {
     assert!(!text.contains("raised its TTL"), "{text}");
 }
 
-/// A Windows tracert across AT&T's MPLS core in 2009: hop 5's
+/// Windows tracerts across MPLS cores. In 2009 (AT&T) hop 5's
 /// time-exceeded has its extension at byte 128 (version 2, checksum
 /// right) while the byte where RFC 4884 puts the quote's length holds
 /// 0x5d, a length that points elsewhere (tshark calls it malformed). The
@@ -117,6 +117,15 @@ fn an_mpls_stack_behind_a_wrong_length_is_shown() {
     let text = replay(&pcap, Format::Classic, false).unwrap();
     assert!(
         text.contains("12.122.133.110 [MPLS: L=19642 TC=0 S=1 TTL=255]"),
+        "{text}"
+    );
+    // The same in 2023, with a length of 17 words and two labels.
+    let pcap = captures()
+        .join("internet")
+        .join("windows-tracert-2023.pcapng");
+    let text = replay(&pcap, Format::Classic, false).unwrap();
+    assert!(
+        text.contains("10.37.17.138 [MPLS: L=24018 TC=0 S=0 TTL=1] [MPLS: L=24033 TC=0 S=1 TTL=1]"),
         "{text}"
     );
 }
