@@ -14,6 +14,9 @@ pub enum Error {
     Usage(String),
     /// A privilege the operation needs is missing; `what` needed it.
     Privileges { what: String },
+    /// What a run without privileges cannot do here (`missing`), and what
+    /// works instead.
+    Unprivileged { missing: String, instead: String },
     /// No network interface has this name.
     NoSuchInterface(String),
     /// A file could not be opened or read.
@@ -127,6 +130,7 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(s) | Error::Network(s) => f.write_str(s),
             Error::Privileges { what } => f.write_str(&privilege_text(what)),
+            Error::Unprivileged { missing, instead } => write!(f, "{missing}; {instead}"),
             Error::NoSuchInterface(name) => write!(f, "unknown interface '{name}'"),
             Error::CannotRead { path, source } => write!(f, "cannot read {path}: {source}"),
             Error::NotAFile { path } => {

@@ -24,6 +24,7 @@ pub mod report;
 pub mod route;
 pub mod run;
 pub mod send;
+pub mod sockets;
 pub mod target;
 pub mod time;
 pub mod trace;

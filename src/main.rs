@@ -41,7 +41,7 @@ fn exit_code(e: &Error) -> u8 {
         | Error::OldRecording { .. }
         | Error::Refused { .. }
         | Error::UnsupportedLinkType { .. } => exit::USAGE,
-        Error::Privileges { .. } => exit::PRIVILEGES,
+        Error::Privileges { .. } | Error::Unprivileged { .. } => exit::PRIVILEGES,
         Error::DiskFull { .. }
         | Error::CannotWrite { .. }
         | Error::Network(_)

@@ -2,7 +2,7 @@
 //! typed, the addresses, the engine's settings, and the names found for
 //! the addresses seen. Plain data; depends only on the engine's settings.
 
-use crate::engine::{Paths, Settings};
+use crate::engine::{Paths, Settings, Transport};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use tracetcp_strategies::Flow;
@@ -42,6 +42,9 @@ impl RunInfo {
     pub fn flow_line(&self) -> String {
         match self.settings.paths {
             Paths::OneFlow => format!("All probes on one flow: {}.\n", self.flow),
+            Paths::PerProbe if self.settings.transport == Transport::Sockets => {
+                "A new flow for every probe (no privileges).\n".into()
+            }
             Paths::PerProbe => "A new flow for every probe.\n".into(),
             Paths::All { confidence } => format!(
                 "Every path: flows from {} on, {}% confidence.\n",

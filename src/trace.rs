@@ -38,7 +38,8 @@ pub struct Answer {
     pub from: IpAddr,
     pub kind: ReplyKind,
     pub icmp: Option<IcmpCode>,
-    /// TTL of the answer as it arrived.
+    /// TTL of the answer as it arrived; 0 when it is not known (an
+    /// answer rebuilt from what the kernel said: see `sockets/`).
     pub reply_ttl: u8,
     /// TTL left in our probe, as the ICMP error quoted it.
     pub quoted_ttl: Option<u8>,
@@ -46,6 +47,13 @@ pub struct Answer {
     pub quote: Option<Fields>,
     /// The MPLS label stack the router reported (RFC 4950), if any.
     pub mpls: MplsStack,
+}
+
+impl Answer {
+    /// The TTL the answer arrived with, if known.
+    pub fn arrived_ttl(&self) -> Option<u8> {
+        (self.reply_ttl != 0).then_some(self.reply_ttl)
+    }
 }
 
 // Most probes are answered; boxing the answer would allocate for each.

@@ -3,7 +3,7 @@
 
 use super::ports::{compare_specs, port_range, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT};
 use super::Cli;
-use crate::engine::{Confidence, Paths, Settings};
+use crate::engine::{Confidence, Paths, Settings, Transport};
 use crate::error::{Error, Result};
 use crate::live::Config;
 use crate::replay::ReplayConfig;
@@ -185,13 +185,18 @@ impl Cli {
                 .map_or(Settings::default().max_in_flight, usize::from),
             // The interface's MTU, read once the route is known.
             mtu: self.mtu.then_some(0),
+            // Through ordinary sockets if the run has no privileges: the
+            // live run decides.
+            transport: Transport::Capture,
         };
         if scan {
             settings.first_ttl = crate::engine::SCAN_TTL;
             settings.max_hops = 1;
             settings.probes_per_hop = 1;
         }
-        let send = if self.inject || self.gateway.is_some() {
+        let send = if self.unprivileged {
+            SendMethod::Sockets
+        } else if self.inject || self.gateway.is_some() {
             SendMethod::Inject {
                 gateway: self.gateway,
             }

@@ -111,6 +111,11 @@ pub struct Cli {
     #[arg(long = "inject")]
     pub inject: bool,
 
+    /// Trace through ordinary sockets, as without privileges (the
+    /// automatic choice without CAP_NET_RAW)
+    #[arg(long = "unprivileged", conflicts_with_all = ["inject", "gateway", "raw"])]
+    pub unprivileged: bool,
+
     /// Disable pacing ("anti-flood"): send every probe at once
     #[arg(short = 'F')]
     pub no_pacing: bool,
@@ -159,7 +164,7 @@ pub struct Cli {
     /// Replay a recorded session from FILE (no privileges, no network)
     #[arg(long = "replay", value_name = "FILE", conflicts_with_all = [
         "write", "target", "start_hop", "max_hops", "probes", "range", "scan", "timeout_ms",
-        "gateway", "raw", "inject", "no_pacing", "ipv4", "ipv6", "protocol", "interface",
+        "gateway", "raw", "inject", "unprivileged", "no_pacing", "ipv4", "ipv6", "protocol", "interface",
         "source", "compare", "flow", "no_paris", "multipath", "confidence", "wait", "in_flight",
         "port", "tcp", "udp", "icmp", "mtu", "cycles", "watch", "interval",
     ])]

@@ -48,12 +48,12 @@ pub(super) fn across(
             .iter()
             .find(|h| h.ttl == a_hop)
             .and_then(|h| h.destination())
-            .map(|(x, _)| {
+            .and_then(|(x, _)| Some((x.from, x.arrived_ttl()?)))
+            .map(|(from, t)| {
                 format!(
-                    "; its answer came with {} {} ({})",
-                    ttl_word(x.from),
-                    x.reply_ttl,
-                    about_hops(hops_back(x.reply_ttl))
+                    "; its answer came with {} {t} ({})",
+                    ttl_word(from),
+                    about_hops(hops_back(t))
                 )
             })
             .unwrap_or_default();

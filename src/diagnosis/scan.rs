@@ -36,8 +36,8 @@ pub(super) fn scan(run: &RunInfo, results: &[TraceResult], out: &mut Vec<Finding
         match r.end {
             TraceEnd::Reached { kind, .. } => {
                 let answer = r.hops.iter().find_map(|h| h.destination());
-                if let Some((a, _)) = answer {
-                    reply_ttl.get_or_insert((a.reply_ttl, a.from));
+                if let Some((t, a)) = answer.and_then(|(a, _)| Some((a.arrived_ttl()?, a))) {
+                    reply_ttl.get_or_insert((t, a.from));
                 }
                 match kind {
                     ReplyKind::SynAck | ReplyKind::EchoReply => open.push(name),

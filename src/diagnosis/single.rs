@@ -21,20 +21,20 @@ pub(super) fn single(run: &RunInfo, i: usize, r: &TraceResult, name: &str, out: 
                 .find(|h| h.ttl == ttl)
                 .and_then(|h| h.destination());
             let ttl_word = ttl_word(from);
-            let ttl_note = answer
-                .map(|(a, _)| {
+            let arrived = answer.and_then(|(a, _)| a.arrived_ttl());
+            let ttl_note = arrived
+                .map(|t| {
                     format!(
-                        "; its answer arrived with {ttl_word} {} ({})",
-                        a.reply_ttl,
-                        about_hops(hops_back(a.reply_ttl))
+                        "; its answer arrived with {ttl_word} {t} ({})",
+                        about_hops(hops_back(t))
                     )
                 })
                 .unwrap_or_default();
             // An answer in the target's name that came back from fewer
             // hops than it took to get it: something before the target
             // answered for it (a firewall's TCP reset, a proxy).
-            let closer = answer
-                .map(|(a, _)| hops_back(a.reply_ttl))
+            let closer = arrived
+                .map(hops_back)
                 .filter(|&back| back < ttl && kind != ReplyKind::EchoReply);
             if let Some(back) = closer {
                 out.push(Finding {

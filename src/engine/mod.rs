@@ -24,7 +24,7 @@ mod window;
 
 pub use pacing::Pacer;
 pub use progress::Progress;
-pub use settings::{Confidence, Paths, Settings, SCAN_TTL};
+pub use settings::{Confidence, Paths, Settings, Transport, SCAN_TTL};
 pub use verdict::{Event, Ignored, Transmit, Verdict};
 
 use crate::multipath::Discovery;

@@ -2,7 +2,7 @@
 //! strategies, matched to its probe (or, in a replay, learnt as a probe),
 //! and an answer that ends a trace.
 
-use super::{Engine, Ignored, Mode, Paths, ProbeRecord, ProbeState, Verdict};
+use super::{Engine, Ignored, Mode, Paths, ProbeRecord, ProbeState, Transport, Verdict};
 use crate::time::Timestamp;
 use crate::trace::{Answer, TraceSpec};
 use std::cmp::Reverse;
@@ -29,9 +29,11 @@ impl Engine {
                 Classification::Probe(seen) => {
                     let protocol = s.protocol();
                     let verdict = self.on_probe(ts, protocol, seen);
-                    // The probe as it left, to compare its quotes with.
+                    // The probe as it left, to compare its quotes with
+                    // (which a run through ordinary sockets never sees).
                     if let Some(&id) = self.by_key.get(&seen.key) {
-                        if matches!(verdict, Verdict::Probe { .. }) {
+                        let quotes_seen = self.settings.transport == Transport::Capture;
+                        if quotes_seen && matches!(verdict, Verdict::Probe { .. }) {
                             self.probes[id].fields = Fields::of(packet, Quoting::Whole);
                         }
                     }

@@ -40,6 +40,30 @@ pub struct Settings {
     /// outgoing interface's MTU; 0 from the command line until the route
     /// is known); `None`: bare probes.
     pub mtu: Option<u16>,
+    /// Where probes leave and answers come from.
+    pub transport: Transport,
+}
+
+/// How a run meets the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Transport {
+    /// Raw sockets out, libpcap in: every packet as it was on the wire.
+    #[default]
+    Capture,
+    /// Ordinary sockets, no privileges (`sockets/`): answers are rebuilt
+    /// from what the kernel reports, and their quotes are not seen (the
+    /// rebuilt quote is the probe itself, so it is never compared).
+    Sockets,
+}
+
+impl Transport {
+    /// The name used in JSON and in recordings.
+    pub fn name(self) -> &'static str {
+        match self {
+            Transport::Capture => "capture",
+            Transport::Sockets => "sockets",
+        }
+    }
 }
 
 /// Which flows a trace's probes take through load-balanced paths.
@@ -80,6 +104,7 @@ impl Default for Settings {
             moot_syns_dropped: false,
             paths: Paths::OneFlow,
             mtu: None,
+            transport: Transport::Capture,
         }
     }
 }

@@ -7,7 +7,7 @@
 pub mod pcapng;
 pub mod reader;
 
-use crate::engine::{Confidence, Paths, Settings};
+use crate::engine::{Confidence, Paths, Settings, Transport};
 use crate::error::{Error, Result};
 use crate::report::Format;
 use crate::run::printable;
@@ -188,6 +188,7 @@ impl SessionInfo {
                     _ => None,
                 },
                 "mtu": s.mtu,
+                "transport": s.transport.name(),
             },
             "rounds": self.rounds.map(|r| json!({
                 "cycles": r.cycles, "interval_ms": r.interval.as_millis() as u64,
@@ -267,6 +268,11 @@ fn parse(v: &Value, format: u64) -> Option<SessionInfo> {
             "multipath" => Paths::All {
                 confidence: Confidence::from_percent(small(s, "confidence")?)?,
             },
+            _ => return None,
+        },
+        transport: match s["transport"].as_str().unwrap_or("capture") {
+            "capture" => Transport::Capture,
+            "sockets" => Transport::Sockets,
             _ => return None,
         },
         mtu: match &s["mtu"] {

@@ -39,7 +39,7 @@ fn probe(ttl: u8, p: &ProbeResult) -> Value {
             },
             "icmp_type": a.icmp.map(|c| c.icmp_type),
             "icmp_code": a.icmp.map(|c| c.code),
-            "ttl": a.reply_ttl,
+            "ttl": a.arrived_ttl(),
             "quoted_ttl": a.quoted_ttl,
             "mpls": a.mpls.entries().map(|e| json!({
                 "label": e.label, "tc": e.tc, "s": e.bottom, "ttl": e.ttl,
@@ -238,6 +238,7 @@ pub fn head(run: &RunInfo) -> Value {
                 _ => None,
             },
             "mtu": s.mtu,
+            "transport": s.transport.name(),
         },
         "target": {
             "host": run.host,

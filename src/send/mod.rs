@@ -21,6 +21,8 @@ pub enum SendMethod {
     Raw,
     /// Ethernet frames injected through libpcap, to `gateway` if given.
     Inject { gateway: Option<IpAddr> },
+    /// Ordinary sockets, as a user without privileges may (`sockets/`).
+    Sockets,
 }
 
 /// Sends whole IP packets (our own headers included).

@@ -3,7 +3,9 @@
 //! packets without a network.
 //!
 //! Never used by a send path: tracetcp's own packets are built by the
-//! strategies and the wire emitters.
+//! strategies and the wire emitters. Traces without privileges rebuild
+//! the answers the kernel reports on a socket with these (the answer's
+//! facts from the kernel, the rest from the probe), then `set_ttl`.
 
 use crate::wire::{
     checksum, proto, IcmpMessage, IcmpView, IpHeader, IpView, Quoting, TcpFlags, TcpHeader, TcpView,
@@ -22,6 +24,23 @@ pub fn ip_packet(src: IpAddr, dst: IpAddr, protocol: u8, payload: &[u8]) -> Vec<
         ..IpHeader::plain(src, dst, protocol, ANSWER_TTL)
     }
     .packet(payload)
+}
+
+/// Sets the TTL (hop limit) of the IP packet `packet` to `ttl`, the IPv4
+/// header checksum with it. A packet too short to have one is left alone.
+pub fn set_ttl(packet: &mut [u8], ttl: u8) {
+    let Ok(ip) = IpView::parse(packet, Quoting::Whole) else {
+        return;
+    };
+    if ip.is_v6() {
+        packet[7] = ttl;
+        return;
+    }
+    let header = packet.len() - ip.payload.len();
+    packet[8] = ttl;
+    packet[10..12].fill(0);
+    let sum = checksum::finish(checksum::sum(0, &packet[..header]));
+    packet[10..12].copy_from_slice(&sum.to_be_bytes());
 }
 
 /// An ICMP (or ICMPv6) message from `from` to `to`, checksum included.
@@ -149,4 +168,24 @@ pub fn echo_reply(probe: &[u8]) -> Option<Vec<u8>> {
         body: request.body,
     };
     Some(icmp_packet(ip.dst, ip.src, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_ttl_rewrites_the_ttl_and_keeps_the_header_checksum_right() {
+        let v4 = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut p = ip_packet(v4("198.18.0.1"), v4("198.18.0.2"), proto::UDP, &[1, 2, 3]);
+        set_ttl(&mut p, 7);
+        assert_eq!(IpView::parse(&p, Quoting::Whole).unwrap().ttl, 7);
+        assert!(checksum::verify(0, &p[..20]));
+        let mut p6 = ip_packet(v4("2001:db8::1"), v4("2001:db8::2"), proto::UDP, &[1]);
+        set_ttl(&mut p6, 0);
+        assert_eq!(IpView::parse(&p6, Quoting::Whole).unwrap().ttl, 0);
+        let mut short = vec![0x45, 0, 0];
+        set_ttl(&mut short, 9);
+        assert_eq!(short, [0x45, 0, 0]);
+    }
 }

@@ -1,10 +1,13 @@
 //! A live run: resolve the target, pick source and interface, open the
-//! capture and the sender, then hand the engine to the session driver with
-//! the capture thread as source, the wall clock and that sender. Owns the
-//! live run's settings (Config); must not depend on the command line.
+//! network side (`network.rs`: the capture and a sender, or ordinary
+//! sockets without privileges), then hand the engine to the session
+//! driver with that source, the wall clock and that sender. Owns the live
+//! run's settings (Config); must not depend on the command line.
 
+mod network;
+
+use crate::capture;
 use crate::capture::early::Opening;
-use crate::capture::{self, CaptureThread};
 use crate::dns::Resolver;
 use crate::driver::{self, Ending, Io, Observer, Packet, Prober, WallClock};
 use crate::engine::{Engine, Settings, Verdict};
@@ -16,12 +19,13 @@ use crate::output::{LivePrinter, Printer};
 use crate::record::{self, Closing, Recording, SessionInfo};
 use crate::report::{packets, Format, RunInfo};
 use crate::route;
-use crate::send::{InjectSender, RawSender, SendMethod, Sender};
+use crate::send::SendMethod;
 use crate::target::resolve_host;
 use crate::target::Family;
 use crate::time::Timestamp;
 use crate::trace::TraceSpec;
 use crate::watch::{Rounds, Schedule};
+use network::{Network, Opened};
 use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -86,18 +90,28 @@ pub static TRACING: AtomicBool = AtomicBool::new(false);
 
 pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result<Ending> {
     log::debug!("start");
-    let early = likely_device(config).map(|d| Opening::start(&d, capture::SNAPLEN));
+    let sockets = network::through_sockets(config);
+    let early = (!sockets)
+        .then(|| likely_device(config))
+        .flatten()
+        .map(|d| Opening::start(&d, capture::SNAPLEN));
     let (session, mut run) = session_for(config)?;
-    let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
-    log::debug!("target, source and device found");
     let mut settings = config.settings.clone();
-    if settings.mtu.is_some() {
-        settings.mtu = Some(route::mtu_of(&device, session.is_v6())?);
-    }
-    let snaplen = capture::snaplen_for(settings.mtu);
-    let opening = match early {
-        Some(early) => early.on(&device, snaplen),
-        None => Opening::start(&device, snaplen),
+    let network = if sockets {
+        network::unprivileged(config, &mut settings, session.is_v6())?;
+        Network::Sockets
+    } else {
+        let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
+        log::debug!("target, source and device found");
+        if settings.mtu.is_some() {
+            settings.mtu = Some(route::mtu_of(&device, session.is_v6())?);
+        }
+        let snaplen = capture::snaplen_for(settings.mtu);
+        let opening = match early {
+            Some(early) => early.on(&device, snaplen),
+            None => Opening::start(&device, snaplen),
+        };
+        Network::Capture { device, opening }
     };
     run.settings = settings.clone();
     let info = SessionInfo {
@@ -110,9 +124,8 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
     };
     let live = Live {
         config,
-        device,
         info,
-        opening,
+        network,
     };
     let resolver = Resolver::new(!config.numeric);
     match config.rounds {
@@ -150,10 +163,8 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
 /// A live run's session, set up: what drives it needs besides the prober.
 struct Live<'a> {
     config: &'a Config,
-    device: String,
     info: SessionInfo,
-    /// The capture, being opened since the device was known or guessed.
-    opening: Opening,
+    network: Network,
 }
 
 /// The device a run will most likely capture on, known before its target
@@ -183,47 +194,25 @@ fn drive<P: Prober, V: Printer<P>>(
 ) -> Result<Ending> {
     let Live {
         config,
-        device,
         info,
-        opening,
+        network,
     } = live;
-    let device = device.as_str();
     let info = &info;
-    let session = info.session;
-    let snaplen = opening.snaplen();
-    let cap = opening.finish(filter)?;
-    log::debug!("capture open");
-    let mut sender: Box<dyn Sender> = match config.send {
-        SendMethod::Raw => Box::new(RawSender::open(session.is_v6())?),
-        SendMethod::Inject { gateway } => Box::new(InjectSender::open(
-            device,
-            session.src(),
-            session.dst(),
-            gateway,
-        )?),
-    };
-    log::info!(
-        "tracing {} from {} on {device}; filter: {filter}",
-        session.dst(),
-        session.src(),
-    );
+    let mut opened = Opened::open(network, config, info.session, filter, &info.settings)?;
     let recording = match &config.write {
         Some(path) => {
-            let linktype = cap.get_datalink().0;
+            let (linktype, snaplen) = opened.framing();
             Some(Recording::Whole(record::create(
-                path,
-                linktype,
-                snaplen as u32,
-                info,
+                path, linktype, snaplen, info,
             )?))
         }
         None => None,
     };
-    let (capture, mut source) = CaptureThread::start(cap)?;
+    let (source, sender) = opened.io();
     let io = Io {
-        source: &mut source,
+        source,
         clock: &WallClock,
-        sender: sender.as_mut(),
+        sender,
     };
     let stderr = std::io::stderr();
     let draw = stderr.is_terminal() && !V::OWNS_TERMINAL;
@@ -240,22 +229,17 @@ fn drive<P: Prober, V: Printer<P>>(
     progress.clear();
     let finish = match finished {
         Ok(finish) => finish,
-        // The capture thread's own error says more than "it stopped".
-        Err(e) => return Err(capture.stop().err().unwrap_or(e)),
+        Err(e) => return Err(opened.failed(e)),
     };
     log::debug!("trace finished");
     // The report first, then the capture stops: waiting for its thread
     // (up to a read timeout) only when a recording wants its last frames.
     let printed = printer.finish(prober).map_err(Error::output);
-    if recording.is_some() {
-        capture.stop()?;
-    } else {
-        capture.leave();
-    }
+    let rest = opened.close(recording.is_some())?;
     log::debug!("capture stopped");
     printed?;
     if let Some(mut r) = recording {
-        for frame in source.rest() {
+        for frame in rest {
             r.packet(frame.ts.as_nanos(), &frame.data, Some(UNREAD));
         }
         let mut names: Vec<_> = printer.names().into_iter().collect();
