@@ -11,7 +11,6 @@ mod lab;
 
 use cli::*;
 use lab::rules;
-use std::process::Command;
 
 #[test]
 #[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
@@ -290,34 +289,4 @@ fn bad_input_gets_one_line_and_a_nonzero_exit() {
             run.stderr
         );
     }
-}
-
-#[test]
-#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
-fn without_privileges_it_says_what_is_missing() {
-    let lab = lab3();
-    let server = lab.server_addr(false).to_string();
-    let out = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            lab.client(),
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=-all",
-            BIN,
-            &server,
-        ])
-        .output()
-        .expect("setpriv (util-linux)");
-    let run = finish(out);
-    assert_eq!(run.code, 3, "{}", run.stderr);
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("run as root") && run.stderr.contains("setcap cap_net_raw+ep"),
-        "{}",
-        run.stderr
-    );
 }

@@ -33,6 +33,8 @@ use tracetcp_strategies::wire::{proto, IpView, Quoting};
 /// came: before the kernel sends the SYN again (its first retransmission
 /// is a second after).
 const TCP_KEEP: Duration = Duration::from_millis(900);
+/// How often a send is tried again when an answer's error got in first.
+const SEND_TRIES: usize = 16;
 /// How long a source waits in one poll, so that expired sockets close.
 const MAX_POLL: Duration = Duration::from_millis(50);
 /// How long after an answer arrived it may still be unread.
@@ -290,6 +292,22 @@ fn read(
     Ok(())
 }
 
+/// Whether a send failed with an error an answer left on the socket
+/// (ICMP unreachable, time exceeded), rather than one of its own.
+fn left_by_an_answer(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::EHOSTUNREACH
+                | libc::ENETUNREACH
+                | libc::ECONNREFUSED
+                | libc::EHOSTDOWN
+                | libc::EPROTO
+                | libc::ENOPROTOOPT
+        )
+    )
+}
+
 fn arrival(ns: Option<u64>) -> Timestamp {
     ns.map(Timestamp::from_nanos).unwrap_or_else(Timestamp::now)
 }
@@ -312,10 +330,17 @@ impl Sender for SocketSender {
             Kind::Udp | Kind::Ping => {
                 let to = (p.kind == Kind::Ping).then_some(p.dst);
                 // A send first reports the error an earlier probe's answer
-                // left on the socket (IP_RECVERR): the probe did not go.
-                sys::send(&conn.fd, p.data, to)
-                    .or_else(|_| sys::send(&conn.fd, p.data, to))
-                    .map_err(|e| io_error(&format!("sending to {}", p.dst), e))?;
+                // left on the socket (IP_RECVERR), and does not go: clear
+                // it, and send again while answers keep arriving.
+                let mut tries = 0;
+                loop {
+                    let _ = sys::take_error(&conn.fd);
+                    match sys::send(&conn.fd, p.data, to) {
+                        Ok(()) => break,
+                        Err(e) if tries < SEND_TRIES && left_by_an_answer(&e) => tries += 1,
+                        Err(e) => return Err(io_error(&format!("sending to {}", p.dst), e)),
+                    }
+                }
                 conn.close_at = at.after(keep);
             }
         }
