@@ -208,7 +208,17 @@ fn the_target_sees_no_more_connections_than_traceroute_t_makes() {
             .unwrap();
         assert!(out.status.success(), "{out:?}");
     });
-    eprintln!("SYNs at the target: tracetcp without privileges {ours}, traceroute -T {theirs}");
+    let captured = syns_at_target(&lab, || {
+        let run = tracetcp(
+            &lab,
+            &[&target(lab.server_addr(false), 80), "-n", "-t", "1000"],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    });
+    eprintln!(
+        "SYNs at the target: tracetcp without privileges {ours}, with them {captured}, \
+         traceroute -T {theirs}"
+    );
     assert!(ours >= 1, "no SYN reached the target");
     assert!(
         ours <= theirs,

@@ -114,6 +114,7 @@ struct Wire {
     /// credit (a second an answer), as of when.
     credit: HashMap<u8, (u64, Timestamp)>,
     lag: Duration,
+    sockets: bool,
     current: Vec<u8>,
     log: Vec<(Timestamp, Vec<u8>)>,
 }
@@ -229,6 +230,11 @@ impl Wire {
             let n = *nth;
             *nth += 1;
             let answer = self.answer(ttl, &probe, n, seen);
+            // Through ordinary sockets, the kernel's report of it.
+            let answer = match (self.sockets, answer) {
+                (true, Some(a)) => crate::sockets::rebuild::as_reported(&probe, &a),
+                (_, a) => a,
+            };
             self.push(seen, probe);
             if let Some(a) = answer {
                 self.push(seen.after(self.rtt * u32::from(ttl)), a);
@@ -340,6 +346,9 @@ pub struct Sim {
     /// Every packet delivered, probes and answers, for replaying.
     pub log: Vec<(Timestamp, Vec<u8>)>,
     pub events: Vec<Event>,
+    /// Answers as the sockets transport rebuilds them from the kernel's
+    /// reports (a run without privileges), not as captured.
+    pub sockets: bool,
     /// The fake clock when the run finished.
     pub now: Timestamp,
 }
@@ -354,6 +363,7 @@ impl Sim {
             sent: 0,
             log: Vec::new(),
             events: Vec::new(),
+            sockets: false,
             now: Timestamp::from_nanos(T0),
         }
     }
@@ -386,6 +396,7 @@ impl Sim {
             syn_received: HashMap::new(),
             credit: HashMap::new(),
             lag: self.lag,
+            sockets: self.sockets,
             current: Vec::new(),
             log: Vec::new(),
         };

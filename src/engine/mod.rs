@@ -298,4 +298,6 @@ mod mtu_tests;
 #[cfg(test)]
 mod ratelimit_tests;
 #[cfg(test)]
+mod sockets_tests;
+#[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@
 //! probe leaves by, how long it stays open, reading it. Must not depend on
 //! the engine or the reports.
 
-mod rebuild;
+pub(crate) mod rebuild;
 mod sys;
 
 pub use sys::{kernel_version, raw_sockets_allowed};

@@ -89,6 +89,45 @@ pub fn replies_to(probe: &[u8], reply: &[u8]) -> bool {
     reply.get(6..8).is_some_and(|seq| t.get(6..8) == Some(seq))
 }
 
+/// What the sockets transport makes of `answer` to `probe`: the kernel's
+/// report of it (its facts, the quoted bytes after the probe's own
+/// header), rebuilt. For the simulator, which thereby drives the engine
+/// with both shapes of answer.
+#[cfg(test)]
+pub fn as_reported(probe: &[u8], answer: &[u8]) -> Option<Vec<u8>> {
+    use tracetcp_strategies::wire::IcmpView;
+    let ip = IpView::parse(answer, Quoting::Whole).ok()?;
+    let ttl = Some(ip.ttl);
+    if ip.protocol == proto::TCP {
+        let flags = answer.get(answer.len() - ip.payload.len() + 13)?;
+        return tcp_answer(probe, flags & 0x02 != 0);
+    }
+    let icmp = IcmpView::parse(ip.payload).ok()?;
+    if matches!(icmp.icmp_type, 0 | 129) {
+        return echo_reply(probe, ttl);
+    }
+    let quote = IpView::parse(icmp.body, Quoting::Quoted).ok()?;
+    let after_header = if quote.protocol == proto::UDP { 8 } else { 0 };
+    let e = QueuedError {
+        errno: 0,
+        from_icmp: true,
+        icmp_type: icmp.icmp_type,
+        code: icmp.code,
+        info: match (ip.is_v6(), icmp.icmp_type) {
+            (false, 3) => u32::from(u16::from_be_bytes([icmp.rest[2], icmp.rest[3]])),
+            (true, 2) => u32::from_be_bytes(icmp.rest),
+            _ => 0,
+        },
+        offender: Some(ip.src),
+    };
+    error_about(
+        probe,
+        &e,
+        quote.payload.get(after_header..).unwrap_or(&[]),
+        ttl,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
