@@ -149,6 +149,12 @@ fn a_recording_without_privileges_replays_as_it_ran() {
         let replayed = replay_unprivileged(&file);
         assert_eq!(replayed.code, 0, "{kind}: {}", replayed.stderr);
         assert_eq!(replayed.stdout, live.stdout, "{kind}");
+        let comments = packet_comments(&file);
+        assert!(comments.len() >= 3, "{kind}: {comments:?}");
+        assert!(
+            comments.iter().all(|c| c.contains("(rebuilt: ")),
+            "{kind}: {comments:?}"
+        );
         let _ = std::fs::remove_file(&file);
     }
 }

@@ -10,7 +10,7 @@ use crate::capture;
 use crate::capture::early::Opening;
 use crate::dns::Resolver;
 use crate::driver::{self, Ending, Io, Observer, Packet, Prober, WallClock};
-use crate::engine::{Engine, Settings, Verdict};
+use crate::engine::{Engine, Settings, Transport, Verdict};
 use crate::error::{Error, Result};
 use crate::output::progress::ProgressLine;
 use crate::output::rounds::RoundsPrinter;
@@ -221,6 +221,7 @@ fn drive<P: Prober, V: Printer<P>>(
         printer: &mut progress,
         recording,
         specs: &info.specs,
+        rebuilt: info.settings.transport == Transport::Sockets,
     };
     TRACING.store(true, std::sync::atomic::Ordering::SeqCst);
     let finished = driver::run(prober, io, &mut recorded, interrupted);
@@ -261,6 +262,11 @@ fn drive<P: Prober, V: Printer<P>>(
     Ok(finish.ending)
 }
 
+/// What every packet of a run through ordinary sockets is.
+const REBUILT: &str =
+    " (rebuilt: a probe as tracetcp built it, which the kernel sent with its own \
+                       headers; an answer from what the kernel reported of it)";
+
 /// The comment of packets captured after the run's last look.
 const UNREAD: &str = "not read: the run had ended";
 
@@ -270,6 +276,9 @@ struct Recorded<'a, V> {
     printer: &'a mut V,
     recording: Option<Recording>,
     specs: &'a [TraceSpec],
+    /// The packets are rebuilt, not captured (a run through ordinary
+    /// sockets): each comment says so.
+    rebuilt: bool,
 }
 
 impl<P, V: Observer<P>> Observer<P> for Recorded<'_, V> {
@@ -277,7 +286,10 @@ impl<P, V: Observer<P>> Observer<P> for Recorded<'_, V> {
         // A recording that cannot be written any more (a full disk)
         // stops; the trace goes on.
         if let Some(r) = &mut self.recording {
-            let comment = packets::comment(verdict, self.specs);
+            let mut comment = packets::comment(verdict, self.specs);
+            if self.rebuilt {
+                comment.push_str(REBUILT);
+            }
             r.packet(packet.ts.as_nanos(), packet.frame, Some(&comment));
         }
         self.printer.verdict(packet, verdict)

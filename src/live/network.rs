@@ -49,15 +49,7 @@ pub fn unprivileged(config: &Config, settings: &mut Settings, v6: bool) -> Resul
     }
     let has = |p: Protocol| config.specs.iter().any(|s| s.protocol == p);
     if has(Protocol::Tcp) {
-        if let Some((major, minor)) = sockets::kernel_version().filter(|&v| v < (5, 8)) {
-            return Err(Error::Unprivileged {
-                missing: format!(
-                    "TCP probes without privileges need Linux 5.8 or later (this is {major}.{minor}): \
-                     before it, routers' answers to a connecting socket never reach it"
-                ),
-                instead: format!("trace with -P udp or -P icmp, or {}", privileges_hint()),
-            });
-        }
+        tcp_error_queue(sockets::kernel_version())?;
     }
     if has(Protocol::Icmp) {
         sockets::ping_sockets_allowed(v6).map_err(|gid| Error::Unprivileged {
@@ -90,6 +82,21 @@ pub fn unprivileged(config: &Config, settings: &mut Settings, v6: bool) -> Resul
         if own_flows { "; each TCP probe takes a flow of its own" } else { "" },
     );
     Ok(())
+}
+
+/// Whether a kernel of `version` queues routers' answers on a connecting
+/// TCP socket (Linux 5.8, "tcp: allow traceroute -Mtcp for unpriv users").
+fn tcp_error_queue(version: Option<(u32, u32)>) -> Result<()> {
+    match version {
+        Some((major, minor)) if (major, minor) < (5, 8) => Err(Error::Unprivileged {
+            missing: format!(
+                "TCP probes without privileges need Linux 5.8 or later (this is {major}.{minor}): \
+                 before it, routers' answers to a connecting socket never reach it"
+            ),
+            instead: format!("trace with -P udp or -P icmp, or {}", privileges_hint()),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn privileges_hint() -> String {
@@ -198,6 +205,24 @@ impl Opened {
                 Ok(Vec::new())
             }
             Opened::Sockets { .. } => Ok(Vec::new()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tcp_without_privileges_needs_linux_5_8() {
+        let old = tcp_error_queue(Some((5, 4))).unwrap_err().to_string();
+        assert!(old.contains("Linux 5.8 or later (this is 5.4)"), "{old}");
+        assert!(
+            old.contains("-P udp") && old.contains("setcap cap_net_raw+ep"),
+            "{old}"
+        );
+        for fine in [Some((5, 8)), Some((6, 18)), None] {
+            assert!(tcp_error_queue(fine).is_ok(), "{fine:?}");
         }
     }
 }
