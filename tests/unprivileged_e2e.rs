@@ -27,6 +27,17 @@ fn allow_ping(lab: &Lab, allowed: bool) {
     assert!(out.status.success(), "{out:?}");
 }
 
+/// Both modes trace each path in turn: the server's port unreachables
+/// must not run out under its rate limit (the lab lifts only the
+/// routers').
+fn both_modes_in_turn(lab: &Lab) {
+    let out = lab.sh(
+        lab.server(),
+        "sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0",
+    );
+    assert!(out.status.success(), "{out:?}");
+}
+
 /// tracetcp with `args` as nobody, with no capabilities at all.
 fn as_nobody(lab: &Lab, args: &[&str]) -> Run {
     let out = Command::new("ip")
@@ -59,13 +70,7 @@ fn nobody_json(lab: &Lab, args: &[&str]) -> (Value, String) {
 fn every_kind_and_family_finds_what_the_capture_finds() {
     let lab = lab3();
     allow_ping(&lab, true);
-    // Both modes trace each path in turn: the server's port unreachables
-    // must not run out under its rate limit.
-    let out = lab.sh(
-        lab.server(),
-        "sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0",
-    );
-    assert!(out.status.success(), "{out:?}");
+    both_modes_in_turn(&lab);
     for v6 in [false, true] {
         let server = lab.server_addr(v6);
         for (kind, target) in [
@@ -310,4 +315,39 @@ fn ctrl_c_stops_a_trace_through_sockets() {
     );
     assert_eq!(run.code, 130, "{}", run.stderr);
     assert!(run.stdout.contains("Trace interrupted"), "{}", run.stdout);
+}
+
+/// --mtu where the kernel reports it: UDP and ICMP probes of the sizes
+/// the engine builds, don't-fragment set through the socket; the path MTU
+/// and the hop that announced it are the capture mode's.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn the_path_mtu_without_privileges_is_the_capture_s() {
+    let lab = lab3();
+    allow_ping(&lab, true);
+    lab.narrow_link(2, 1400, 1280);
+    both_modes_in_turn(&lab);
+    for v6 in [false, true] {
+        let server = lab.server_addr(v6).to_string();
+        for kind in ["udp", "icmp"] {
+            let args = [
+                server.as_str(),
+                "-P",
+                kind,
+                "--mtu",
+                "-m",
+                "8",
+                "-t",
+                "500",
+                "-F",
+            ];
+            let captured = json(&lab, &args);
+            let (sockets, _) = nobody_json(&lab, &args);
+            let what = format!("{kind} v6={v6}");
+            let mtu = |d: &Value| d["traces"][0]["mtu"]["path_mtu"].clone();
+            assert_eq!(mtu(&sockets), mtu(&captured), "{what}");
+            assert_eq!(mtu(&sockets), if v6 { 1280 } else { 1400 }, "{what}");
+            assert_eq!(hops(&sockets, 0), hops(&captured, 0), "{what}");
+        }
+    }
 }

@@ -97,15 +97,15 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         .map(|d| Opening::start(&d, capture::SNAPLEN));
     let (session, mut run) = session_for(config)?;
     let mut settings = config.settings.clone();
+    let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
+    log::debug!("target, source and device found");
+    if settings.mtu.is_some() {
+        settings.mtu = Some(route::mtu_of(&device, session.is_v6())?);
+    }
     let network = if sockets {
         network::unprivileged(config, &mut settings, session.is_v6())?;
         Network::Sockets
     } else {
-        let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
-        log::debug!("target, source and device found");
-        if settings.mtu.is_some() {
-            settings.mtu = Some(route::mtu_of(&device, session.is_v6())?);
-        }
         let snaplen = capture::snaplen_for(settings.mtu);
         let opening = match early {
             Some(early) => early.on(&device, snaplen),

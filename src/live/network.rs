@@ -41,13 +41,16 @@ pub fn through_sockets(config: &Config) -> bool {
 /// Readies `settings` for a run through ordinary sockets: checks the
 /// system allows what `config` asks, and says once what differs.
 pub fn unprivileged(config: &Config, settings: &mut Settings, v6: bool) -> Result<()> {
-    if settings.mtu.is_some() {
+    let has = |p: Protocol| config.specs.iter().any(|s| s.protocol == p);
+    if settings.mtu.is_some() && has(Protocol::Tcp) {
         return Err(Error::Unprivileged {
-            missing: "--mtu needs CAP_NET_RAW (its probes' sizes and the routers' quotes are read from the capture)".into(),
-            instead: privileges_hint(),
+            missing:
+                "--mtu with TCP probes needs CAP_NET_RAW (without it the kernel builds the SYN, \
+                      at its own size)"
+                    .into(),
+            instead: format!("trace with -P udp or -P icmp, or {}", privileges_hint()),
         });
     }
-    let has = |p: Protocol| config.specs.iter().any(|s| s.protocol == p);
     if has(Protocol::Tcp) {
         tcp_error_queue(sockets::kernel_version())?;
     }

@@ -104,6 +104,7 @@ struct Leaving<'a> {
     src: SocketAddr,
     dst: SocketAddr,
     ttl: u8,
+    dont_fragment: bool,
     /// What the socket is given to send (a TCP probe: nothing).
     data: &'a [u8],
 }
@@ -127,6 +128,7 @@ fn leaving(packet: &[u8]) -> Result<Leaving<'_>> {
         src: SocketAddr::new(ip.src, sport),
         dst: SocketAddr::new(ip.dst, dport),
         ttl: ip.ttl,
+        dont_fragment: ip.dont_fragment,
         data,
     })
 }
@@ -319,6 +321,10 @@ impl Sender for SocketSender {
         let keep = sockets.keep;
         let conn = sockets.conn_for(&p)?;
         sys::set_ttl(&conn.fd, conn.v6, p.ttl).map_err(|e| io_error("setting the TTL", e))?;
+        if p.kind != Kind::Tcp {
+            sys::set_dont_fragment(&conn.fd, conn.v6, p.dont_fragment)
+                .map_err(|e| io_error("setting don't-fragment", e))?;
+        }
         let at = Timestamp::now();
         match p.kind {
             Kind::Tcp => {

@@ -183,6 +183,32 @@ pub fn set_ttl(fd: &OwnedFd, v6: bool, ttl: u8) -> io::Result<()> {
     }
 }
 
+/// Whether the socket's next packets go with don't-fragment set, whatever
+/// path MTU the kernel learnt (`IP_PMTUDISC_PROBE`, as tracepath sets
+/// it), or may be fragmented (`IP_PMTUDISC_DONT`). IPv6 never fragments
+/// on the way: its packets always go as built.
+pub fn set_dont_fragment(fd: &OwnedFd, v6: bool, df: bool) -> io::Result<()> {
+    if v6 {
+        return set_int(
+            fd.as_raw_fd(),
+            libc::IPPROTO_IPV6,
+            libc::IPV6_MTU_DISCOVER,
+            libc::IPV6_PMTUDISC_PROBE,
+        );
+    }
+    let mode = if df {
+        libc::IP_PMTUDISC_PROBE
+    } else {
+        libc::IP_PMTUDISC_DONT
+    };
+    set_int(
+        fd.as_raw_fd(),
+        libc::IPPROTO_IP,
+        libc::IP_MTU_DISCOVER,
+        mode,
+    )
+}
+
 /// Connects `fd` to `dst`; a connect still under way is no error.
 pub fn connect(fd: &OwnedFd, dst: SocketAddr) -> io::Result<()> {
     let (addr, len) = sockaddr(dst);
