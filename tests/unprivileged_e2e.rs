@@ -254,7 +254,7 @@ fn clear_limits_and_a_forced_mode() {
     let mtu = as_nobody(&lab, &[&server, "--mtu", "-n"]);
     assert_eq!(mtu.code, 3, "{}", mtu.stderr);
     assert!(
-        mtu.stderr.contains("--mtu needs CAP_NET_RAW"),
+        mtu.stderr.contains("--mtu with TCP probes needs CAP_NET_RAW"),
         "{}",
         mtu.stderr
     );
