@@ -188,6 +188,7 @@ impl Cli {
             // Through ordinary sockets if the run has no privileges: the
             // live run decides.
             transport: Transport::Capture,
+            ahead: Settings::default().ahead,
         };
         if scan {
             settings.first_ttl = crate::engine::SCAN_TTL;

@@ -178,6 +178,7 @@ impl Engine {
                 settings.pacing && !matches!(settings.paths, Paths::All { .. }),
                 settings.first_ttl,
                 settings.probes_per_hop,
+                settings.ahead,
             ),
             settings,
             session,

@@ -42,6 +42,9 @@ pub struct Settings {
     pub mtu: Option<u16>,
     /// Where probes leave and answers come from.
     pub transport: Transport,
+    /// At most this many probes of a trace go beyond its farthest answer
+    /// (`window.rs`): each could reach a target nearer than that.
+    pub ahead: u32,
 }
 
 /// How a run meets the network.
@@ -105,6 +108,7 @@ impl Default for Settings {
             paths: Paths::OneFlow,
             mtu: None,
             transport: Transport::Capture,
+            ahead: super::window::AHEAD,
         }
     }
 }

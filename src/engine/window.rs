@@ -19,8 +19,8 @@ use std::time::Duration;
 /// Probes (of one trace) beyond the farthest answer: at most this many
 /// can reach a target nearer than expected. Counting probes, not hops,
 /// lets the first probe of the eighth hop ahead go with the seven hops
-/// before it.
-const AHEAD: u32 = 22;
+/// before it. The default of `Settings::ahead`.
+pub const AHEAD: u32 = 22;
 
 /// The least time without progress before the rest goes.
 const QUIET_FLOOR: Duration = Duration::from_millis(50);
@@ -28,6 +28,8 @@ const QUIET_FLOOR: Duration = Duration::from_millis(50);
 #[derive(Debug)]
 pub struct Window {
     enabled: bool,
+    /// At most this many probes beyond the farthest answer.
+    ahead: u32,
     per_hop: u8,
     /// The farthest TTL that answered (first TTL - 1 before any answer).
     reach: u8,
@@ -38,9 +40,10 @@ pub struct Window {
 }
 
 impl Window {
-    pub fn new(enabled: bool, first_ttl: u8, per_hop: u8) -> Self {
+    pub fn new(enabled: bool, first_ttl: u8, per_hop: u8, ahead: u32) -> Self {
         Window {
             enabled,
+            ahead,
             per_hop: per_hop.max(1),
             reach: first_ttl.saturating_sub(1),
             moved_at: None,
@@ -64,7 +67,7 @@ impl Window {
     pub fn admits(&mut self, ttl: u8, index: u8, now: Timestamp) -> Result<(), Timestamp> {
         let hops_ahead = u32::from(ttl.saturating_sub(self.reach).saturating_sub(1));
         let ahead = hops_ahead * u32::from(self.per_hop) + u32::from(index) + 1;
-        if !self.enabled || ttl <= self.reach || ahead <= AHEAD {
+        if !self.enabled || ttl <= self.reach || ahead <= self.ahead {
             self.moved_at.get_or_insert(now);
             return Ok(());
         }
@@ -92,7 +95,7 @@ mod tests {
 
     #[test]
     fn twenty_two_probes_go_ahead_of_the_answers() {
-        let mut w = Window::new(true, 1, 3);
+        let mut w = Window::new(true, 1, 3, AHEAD);
         assert!(w.admits(7, 2, at_ms(0)).is_ok());
         // The 22nd probe ahead: the first of the eighth hop.
         assert!(w.admits(8, 0, at_ms(0)).is_ok());
@@ -108,14 +111,14 @@ mod tests {
 
     #[test]
     fn one_probe_a_hop_goes_twenty_two_hops_ahead() {
-        let mut w = Window::new(true, 1, 1);
+        let mut w = Window::new(true, 1, 1, AHEAD);
         assert!(w.admits(22, 0, at_ms(0)).is_ok());
         assert_eq!(w.admits(23, 0, at_ms(0)), Err(at_ms(50)));
     }
 
     #[test]
     fn off_with_f() {
-        let mut w = Window::new(false, 1, 3);
+        let mut w = Window::new(false, 1, 3, AHEAD);
         assert!(w.admits(30, 2, at_ms(0)).is_ok());
     }
 }

@@ -14,6 +14,9 @@ use crate::send::{InjectSender, RawSender, SendMethod, Sender};
 use crate::sockets::{self, SocketSender, SocketSource};
 use tracetcp_strategies::{Protocol, Session};
 
+/// The probes traceroute -T keeps in flight (its -N default).
+const TRACEROUTE_T_AT_ONCE: u32 = 16;
+
 /// Raw IP, as recorded by a run through ordinary sockets: its probes and
 /// rebuilt answers have no link-layer header.
 const LINKTYPE_RAW: i32 = 101;
@@ -66,6 +69,12 @@ pub fn unprivileged(config: &Config, settings: &mut Settings, v6: bool) -> Resul
         })?;
     }
     settings.transport = Transport::Sockets;
+    if has(Protocol::Tcp) {
+        // A probe that reaches the target is a connection its application
+        // sees: no more in flight past the farthest answer than
+        // traceroute -T sends SYNs at once.
+        settings.ahead = TRACEROUTE_T_AT_ONCE;
+    }
     // A TCP connection holds its 4-tuple: probes of one flow could only
     // take turns, a second each.
     let own_flows = has(Protocol::Tcp) && settings.paths == Paths::OneFlow;

@@ -189,6 +189,7 @@ impl SessionInfo {
                 },
                 "mtu": s.mtu,
                 "transport": s.transport.name(),
+                "ahead": s.ahead,
             },
             "rounds": self.rounds.map(|r| json!({
                 "cycles": r.cycles, "interval_ms": r.interval.as_millis() as u64,
@@ -269,6 +270,12 @@ fn parse(v: &Value, format: u64) -> Option<SessionInfo> {
                 confidence: Confidence::from_percent(small(s, "confidence")?)?,
             },
             _ => return None,
+        },
+        ahead: match &s["ahead"] {
+            Value::Null => Settings::default().ahead,
+            a => u32::try_from(a.as_u64()?)
+                .ok()
+                .filter(|a| (1..=4096).contains(a))?,
         },
         transport: match s["transport"].as_str().unwrap_or("capture") {
             "capture" => Transport::Capture,
