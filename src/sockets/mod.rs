@@ -44,6 +44,7 @@ const GRACE: Duration = Duration::from_millis(10);
 /// back, sharing the sockets. Sockets for UDP and ICMP stay open `keep`
 /// after their last probe (the engine's timeout).
 pub fn open(keep: Duration) -> (SocketSender, SocketSource) {
+    sys::raise_open_files();
     let shared = Rc::new(RefCell::new(Sockets {
         conns: Vec::new(),
         ready: VecDeque::new(),
@@ -258,7 +259,7 @@ fn read(
         }
     }
     if ping {
-        while let Some(got) = sys::recv(&conn.fd, false)? {
+        while let Some(got) = received(&conn.fd)? {
             if let Some(probe) = conn
                 .probes
                 .iter_mut()
@@ -273,7 +274,7 @@ fn read(
     } else if conn.kind == Kind::Udp {
         // A service's own answer: the port is open; the engine reads no
         // UDP payloads, so it is let go.
-        while sys::recv(&conn.fd, false)?.is_some() {}
+        while received(&conn.fd)?.is_some() {}
     }
     if conn.connecting && revents & (libc::POLLOUT | libc::POLLERR | libc::POLLHUP) != 0 {
         let open = match sys::take_error(&conn.fd)? {
@@ -294,7 +295,17 @@ fn read(
     Ok(())
 }
 
-/// Whether a send failed with an error an answer left on the socket
+/// The next datagram on `fd`'s receive queue. An error an answer left on
+/// the socket since its error queue was read comes first; it is no
+/// failure: the next look at the error queue reads its answer.
+fn received(fd: &OwnedFd) -> std::io::Result<Option<sys::Received>> {
+    match sys::recv(fd, false) {
+        Err(e) if left_by_an_answer(&e) => Ok(None),
+        other => other,
+    }
+}
+
+/// Whether a call failed with an error an answer left on the socket
 /// (ICMP unreachable, time exceeded), rather than one of its own.
 fn left_by_an_answer(e: &std::io::Error) -> bool {
     matches!(

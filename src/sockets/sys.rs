@@ -369,6 +369,19 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<()> {
     }
 }
 
+/// Lets this process open as many files as its hard limit allows: a
+/// socket a TCP probe, a port scan has a thousand in flight (the usual
+/// soft limit is 1024).
+pub fn raise_open_files() {
+    let mut limit: libc::rlimit = unsafe { zeroed() };
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0
+        && limit.rlim_cur < limit.rlim_max
+    {
+        limit.rlim_cur = limit.rlim_max;
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    }
+}
+
 /// Whether this process may open raw sockets (CAP_NET_RAW).
 pub fn raw_sockets_allowed() -> bool {
     let fd = unsafe {
