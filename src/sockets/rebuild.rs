@@ -10,7 +10,7 @@
 //!
 //! Owns: which probe of a socket an answer is for, and the rebuilding.
 
-use super::sys::QueuedError;
+use super::queue::QueuedError;
 use std::net::IpAddr;
 use tracetcp_strategies::answer;
 use tracetcp_strategies::wire::{proto, IpView, Quoting};

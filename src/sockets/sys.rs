@@ -1,10 +1,10 @@
 //! The system calls of traces without privileges (Linux): ordinary
 //! sockets opened with the options the error queue needs, sent with a
-//! TTL, and what the kernel reports on them: queued ICMP errors with
-//! their facts (`sock_extended_err`, the offender, the answer's TTL and
-//! arrival time), echo replies on ping sockets, connects' outcomes.
+//! TTL and don't-fragment as the probe has them, waited on; what the
+//! kernel reports on them is read in `queue.rs`.
 //!
-//! Owns every libc call of the sockets transport; knows nothing of probes.
+//! Owns the libc calls of the sockets transport but reading; knows
+//! nothing of probes.
 
 use std::io;
 use std::mem::{size_of, zeroed};
@@ -23,38 +23,6 @@ pub enum Kind {
     Tcp,
 }
 
-/// An error the kernel queued on a socket (`MSG_ERRQUEUE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueuedError {
-    /// The errno it stands for (EHOSTUNREACH, ECONNREFUSED, EMSGSIZE...).
-    pub errno: i32,
-    /// Whether an ICMP (or ICMPv6) message caused it, rather than the
-    /// local stack.
-    pub from_icmp: bool,
-    pub icmp_type: u8,
-    pub code: u8,
-    /// The MTU of a "fragmentation needed" / "packet too big".
-    pub info: u32,
-    /// Who sent the ICMP message.
-    pub offender: Option<IpAddr>,
-}
-
-/// One message read from a socket.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
-    /// For an error: the quoted bytes after the socket's own header (UDP:
-    /// the payload; ping: the echo header on; TCP: the TCP header on).
-    /// Otherwise the datagram (ping: the echo reply, header included).
-    pub data: Vec<u8>,
-    /// The TTL (hop limit) the answer arrived with, if the kernel said.
-    pub ttl: Option<u8>,
-    /// When it arrived (ns since the epoch), if the kernel said.
-    pub arrived_ns: Option<u64>,
-    pub error: Option<QueuedError>,
-    /// The sender of a datagram.
-    pub from: Option<IpAddr>,
-}
-
 fn check(ret: libc::c_int) -> io::Result<libc::c_int> {
     if ret < 0 {
         Err(io::Error::last_os_error())
@@ -70,7 +38,7 @@ fn set_int(fd: RawFd, level: libc::c_int, name: libc::c_int, value: libc::c_int)
     check(ret).map(|_| ())
 }
 
-fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+pub(super) fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
     let len = match addr {
         SocketAddr::V4(a) => {
@@ -103,7 +71,7 @@ fn sockaddr(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
 }
 
 /// The address in a socket address the kernel wrote (`bytes` long).
-fn address_in(bytes: &[u8]) -> Option<IpAddr> {
+pub(super) fn address_in(bytes: &[u8]) -> Option<IpAddr> {
     let family = libc::sa_family_t::from_ne_bytes(bytes.get(..2)?.try_into().ok()?);
     match i32::from(family) {
         libc::AF_INET => {
@@ -268,97 +236,6 @@ pub fn take_error(fd: &OwnedFd) -> io::Result<i32> {
     Ok(value)
 }
 
-/// The next message on `fd`, from its error queue or its receive queue;
-/// `None` when there is none.
-pub fn recv(fd: &OwnedFd, error_queue: bool) -> io::Result<Option<Received>> {
-    let mut data = vec![0u8; 2048];
-    let mut control = [0u64; 64];
-    let mut name: libc::sockaddr_storage = unsafe { zeroed() };
-    let mut iov = libc::iovec {
-        iov_base: data.as_mut_ptr().cast(),
-        iov_len: data.len(),
-    };
-    let mut msg: libc::msghdr = unsafe { zeroed() };
-    msg.msg_name = (&mut name as *mut libc::sockaddr_storage).cast();
-    msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = size_of::<[u64; 64]>() as _;
-    let flags = libc::MSG_DONTWAIT | if error_queue { libc::MSG_ERRQUEUE } else { 0 };
-    let n = unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags) };
-    if n < 0 {
-        let e = io::Error::last_os_error();
-        return match e.raw_os_error() {
-            Some(libc::EAGAIN) => Ok(None),
-            _ => Err(e),
-        };
-    }
-    data.truncate(n as usize);
-    let name_bytes = unsafe {
-        std::slice::from_raw_parts(
-            (&name as *const libc::sockaddr_storage).cast::<u8>(),
-            msg.msg_namelen as usize,
-        )
-    };
-    let mut got = Received {
-        data,
-        ttl: None,
-        arrived_ns: None,
-        error: None,
-        from: address_in(name_bytes),
-    };
-    read_control(&msg, &mut got);
-    Ok(Some(got))
-}
-
-/// The control messages of `msg`: TTL, arrival time, queued error.
-fn read_control(msg: &libc::msghdr, got: &mut Received) {
-    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(msg) };
-    while !cmsg.is_null() {
-        let header = unsafe { &*cmsg };
-        let data = unsafe { libc::CMSG_DATA(cmsg) };
-        let len = header.cmsg_len as usize - (data as usize - cmsg as usize);
-        let bytes = unsafe { std::slice::from_raw_parts(data, len) };
-        let int = || {
-            bytes
-                .get(..4)
-                .map(|b| i32::from_ne_bytes(b.try_into().unwrap()))
-        };
-        match (header.cmsg_level, header.cmsg_type) {
-            (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
-                got.ttl = int().and_then(|t| u8::try_from(t).ok());
-            }
-            (libc::SOL_SOCKET, libc::SO_TIMESTAMPNS) if bytes.len() >= 16 => {
-                let secs = i64::from_ne_bytes(bytes[..8].try_into().unwrap());
-                let nanos = i64::from_ne_bytes(bytes[8..16].try_into().unwrap());
-                got.arrived_ns = u64::try_from(secs * 1_000_000_000 + nanos).ok();
-            }
-            (libc::IPPROTO_IP, libc::IP_RECVERR) | (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) => {
-                got.error = queued_error(bytes);
-            }
-            _ => {}
-        }
-        cmsg = unsafe { libc::CMSG_NXTHDR(msg, cmsg) };
-    }
-}
-
-/// A `sock_extended_err` and the offender's address after it.
-fn queued_error(bytes: &[u8]) -> Option<QueuedError> {
-    let size = size_of::<libc::sock_extended_err>();
-    let head = bytes.get(..size)?;
-    let errno = u32::from_ne_bytes(head[..4].try_into().ok()?);
-    let origin = head[4];
-    Some(QueuedError {
-        errno: errno as i32,
-        from_icmp: origin == libc::SO_EE_ORIGIN_ICMP || origin == libc::SO_EE_ORIGIN_ICMP6,
-        icmp_type: head[5],
-        code: head[6],
-        info: u32::from_ne_bytes(head[8..12].try_into().ok()?),
-        offender: address_in(&bytes[size..]),
-    })
-}
-
 /// Waits until one of `fds` is ready or `timeout_ms` passes; the ready
 /// ones have `revents` set.
 pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> io::Result<()> {
@@ -434,30 +311,6 @@ mod tests {
         }
         assert_eq!(address_in(&[0; 1]), None);
         assert_eq!(address_in(&[0; 16]), None);
-    }
-
-    #[test]
-    fn a_queued_error_is_read_with_its_offender() {
-        let mut bytes = vec![0u8; size_of::<libc::sock_extended_err>()];
-        bytes[..4].copy_from_slice(&(libc::EHOSTUNREACH as u32).to_ne_bytes());
-        bytes[4] = libc::SO_EE_ORIGIN_ICMP;
-        bytes[5] = 11;
-        bytes[8..12].copy_from_slice(&1400u32.to_ne_bytes());
-        let (storage, len) = sockaddr("198.18.0.9:0".parse().unwrap());
-        let addr = unsafe {
-            std::slice::from_raw_parts(
-                (&storage as *const libc::sockaddr_storage).cast::<u8>(),
-                len as usize,
-            )
-        };
-        bytes.extend_from_slice(addr);
-        let e = queued_error(&bytes).unwrap();
-        assert_eq!(
-            (e.errno, e.from_icmp, e.icmp_type, e.code, e.info),
-            (libc::EHOSTUNREACH, true, 11, 0, 1400)
-        );
-        assert_eq!(e.offender, Some("198.18.0.9".parse().unwrap()));
-        assert_eq!(queued_error(&bytes[..3]), None);
     }
 
     #[test]
