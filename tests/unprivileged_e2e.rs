@@ -307,7 +307,8 @@ fn clear_limits_and_a_forced_mode() {
     );
 }
 
-/// Ctrl-C stops a trace through sockets as it stops a captured one.
+/// Ctrl-C and SIGTERM stop a trace through sockets as they stop a
+/// captured one.
 #[test]
 #[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
 fn ctrl_c_stops_a_trace_through_sockets() {
@@ -315,22 +316,12 @@ fn ctrl_c_stops_a_trace_through_sockets() {
     // Nothing gets past router 2: the trace would wait out 30 hops.
     lab.nft(lab.router(2), &lab::rules::block_all_to(33434));
     let server = lab.server_addr(false).to_string();
-    let run = interrupted(
-        &lab,
-        &[
-            &server,
-            "--unprivileged",
-            "-n",
-            "-P",
-            "udp",
-            "-m",
-            "30",
-            "-t",
-            "3000",
-        ],
-    );
-    assert_eq!(run.code, 130, "{}", run.stderr);
-    assert!(run.stdout.contains("Trace interrupted"), "{}", run.stdout);
+    let args = [&server, "--unprivileged", "-n", "-P", "udp", "-t", "3000"];
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        let run = stopped(&lab, &args, signal);
+        assert_eq!(run.code, 130, "signal {signal}: {}", run.stderr);
+        assert!(run.stdout.contains("Trace interrupted"), "{}", run.stdout);
+    }
 }
 
 /// --mtu where the kernel reports it: UDP and ICMP probes of the sizes
