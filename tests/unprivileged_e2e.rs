@@ -274,6 +274,14 @@ fn clear_limits_and_a_forced_mode() {
         "{}",
         mtu.stderr
     );
+    let low = as_nobody(&lab, &[&server, "-P", "udp", "--flow", "80", "-n"]);
+    assert_eq!(low.code, 3, "{}", low.stderr);
+    assert!(
+        low.stderr
+            .contains("source port 80 is below 1024; choose a --flow of 1024 or more"),
+        "{}",
+        low.stderr
+    );
     // Injection has no unprivileged way: the capability is named.
     let inject = as_nobody(&lab, &[&server, "--inject", "-n"]);
     assert_eq!(inject.code, 3, "{}", inject.stderr);

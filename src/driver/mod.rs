@@ -250,7 +250,7 @@ pub fn run<P: Prober, O: Observer<P>>(
             );
             match sender.send(&tx.packet, tx.destination) {
                 Ok(()) => {}
-                Err(e @ Error::Privileges { .. }) => return Err(e),
+                Err(e @ (Error::Privileges { .. } | Error::Unprivileged { .. })) => return Err(e),
                 Err(other) => log::warn!("probe ttl {} not sent: {other}", tx.ttl),
             }
         }

@@ -168,8 +168,13 @@ impl Sockets {
         let at = match found {
             Some(at) => at,
             None => {
-                let fd = sys::open(p.kind, p.src)
-                    .map_err(|e| io_error(&format!("binding {}", p.src), e))?;
+                let fd = sys::open(p.kind, p.src).map_err(|e| match e.raw_os_error() {
+                    Some(libc::EACCES) if p.src.port() < 1024 => Error::Unprivileged {
+                        missing: format!("source port {} is below 1024", p.src.port()),
+                        instead: "choose a --flow of 1024 or more".into(),
+                    },
+                    _ => io_error(&format!("binding {}", p.src), e),
+                })?;
                 if p.kind == Kind::Udp {
                     sys::connect(&fd, p.dst)
                         .map_err(|e| io_error("connecting the UDP socket", e))?;
