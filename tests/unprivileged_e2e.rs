@@ -282,6 +282,15 @@ fn clear_limits_and_a_forced_mode() {
         "{}",
         low.stderr
     );
+    // -i binds every socket to the interface.
+    let on = as_nobody(
+        &lab,
+        &[&server, "-P", "udp", "-i", "east", "-n", "-t", "1000"],
+    );
+    assert_eq!(on.code, 0, "{}", on.stderr);
+    assert!(on.stdout.contains("Port closed"), "{}", on.stdout);
+    let nowhere = as_nobody(&lab, &[&server, "-P", "udp", "-i", "nosuch", "-n"]);
+    assert_eq!(nowhere.code, 2, "{}", nowhere.stderr);
     // Injection has no unprivileged way: the capability is named.
     let inject = as_nobody(&lab, &[&server, "--inject", "-n"]);
     assert_eq!(inject.code, 3, "{}", inject.stderr);

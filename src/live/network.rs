@@ -88,9 +88,8 @@ pub fn unprivileged(config: &Config, settings: &mut Settings, v6: bool) -> Resul
     eprintln!(
         "tracetcp: note: {why}: tracing through ordinary sockets. What differs: no capture (-w keeps \
          only the probes and the answers the kernel reported, rebuilt); the routers' quotes are not \
-         seen (no rewrite or NAT findings), nor ICMP extensions (MPLS){}; the TTL of a TCP answer is \
+         seen (no rewrite or NAT findings), nor ICMP extensions (MPLS); the TTL of a TCP answer is \
          not known{}.",
-        if config.interface.is_some() { "; -i is not used" } else { "" },
         if own_flows { "; each TCP probe takes a flow of its own" } else { "" },
     );
     Ok(())
@@ -144,7 +143,7 @@ impl Opened {
     ) -> Result<Opened> {
         let (device, opening) = match network {
             Network::Sockets => {
-                let (sender, source) = sockets::open(settings.timeout);
+                let (sender, source) = sockets::open(settings.timeout, config.interface.clone());
                 return Ok(Opened::Sockets { source, sender });
             }
             Network::Capture { device, opening } => (device, opening),

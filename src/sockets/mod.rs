@@ -45,12 +45,14 @@ const GRACE: Duration = Duration::from_millis(10);
 /// Opens the transport: the sender of probes and the source of what came
 /// back, sharing the sockets. Sockets for UDP and ICMP stay open `keep`
 /// after their last probe (the engine's timeout).
-pub fn open(keep: Duration) -> (SocketSender, SocketSource) {
+/// With `device`, every socket is bound to that interface (`-i`).
+pub fn open(keep: Duration, device: Option<String>) -> (SocketSender, SocketSource) {
     sys::raise_open_files();
     let shared = Rc::new(RefCell::new(Sockets {
         conns: Vec::new(),
         ready: VecDeque::new(),
         keep,
+        device,
         drained_at: Timestamp::default(),
     }));
     (
@@ -88,6 +90,8 @@ struct Sockets {
     /// What happened, for the driver, oldest first.
     ready: VecDeque<(Timestamp, Vec<u8>)>,
     keep: Duration,
+    /// The interface every socket is bound to (`-i`), if any.
+    device: Option<String>,
     /// Everything that arrived before this was read.
     drained_at: Timestamp,
 }
@@ -144,7 +148,7 @@ pub fn ping_sockets_allowed(v6: bool) -> std::result::Result<(), u32> {
     } else {
         std::net::Ipv4Addr::UNSPECIFIED.into()
     };
-    match sys::open(Kind::Ping, SocketAddr::new(any, 0)) {
+    match sys::open(Kind::Ping, SocketAddr::new(any, 0), None) {
         Err(e) if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => {
             Err(unsafe { libc::getgid() })
         }
@@ -168,12 +172,14 @@ impl Sockets {
         let at = match found {
             Some(at) => at,
             None => {
-                let fd = sys::open(p.kind, p.src).map_err(|e| match e.raw_os_error() {
-                    Some(libc::EACCES) if p.src.port() < 1024 => Error::Unprivileged {
-                        missing: format!("source port {} is below 1024", p.src.port()),
-                        instead: "choose a --flow of 1024 or more".into(),
-                    },
-                    _ => io_error(&format!("binding {}", p.src), e),
+                let fd = sys::open(p.kind, p.src, self.device.as_deref()).map_err(|e| {
+                    match e.raw_os_error() {
+                        Some(libc::EACCES) if p.src.port() < 1024 => Error::Unprivileged {
+                            missing: format!("source port {} is below 1024", p.src.port()),
+                            instead: "choose a --flow of 1024 or more".into(),
+                        },
+                        _ => io_error(&format!("binding {}", p.src), e),
+                    }
                 })?;
                 if p.kind == Kind::Udp {
                     sys::connect(&fd, p.dst)

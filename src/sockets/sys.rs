@@ -86,9 +86,10 @@ pub(super) fn address_in(bytes: &[u8]) -> Option<IpAddr> {
     }
 }
 
-/// A socket of `kind` bound to `src`, non-blocking, with the kernel's
-/// errors queued (`IP_RECVERR`), answers' TTLs and arrival times on.
-pub fn open(kind: Kind, src: SocketAddr) -> io::Result<OwnedFd> {
+/// A socket of `kind` bound to `src` (and to `device`, if given),
+/// non-blocking, with the kernel's errors queued (`IP_RECVERR`), answers'
+/// TTLs and arrival times on.
+pub fn open(kind: Kind, src: SocketAddr, device: Option<&str>) -> io::Result<OwnedFd> {
     let v6 = src.is_ipv6();
     let domain = if v6 { libc::AF_INET6 } else { libc::AF_INET };
     let (ty, protocol) = match kind {
@@ -130,6 +131,20 @@ pub fn open(kind: Kind, src: SocketAddr) -> io::Result<OwnedFd> {
             )
         };
         check(ret)?;
+    }
+    if let Some(device) = device {
+        // Allowed to ordinary users since Linux 5.7.
+        let name = device.as_bytes();
+        let len = name.len() as libc::socklen_t;
+        check(unsafe {
+            libc::setsockopt(
+                raw,
+                libc::SOL_SOCKET,
+                libc::SO_BINDTODEVICE,
+                name.as_ptr().cast(),
+                len,
+            )
+        })?;
     }
     let (addr, len) = sockaddr(src);
     check(unsafe { libc::bind(raw, (&addr as *const libc::sockaddr_storage).cast(), len) })?;
