@@ -7,8 +7,94 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use tracetcp_strategies::Flow;
 
-/// Reverse-DNS names of the addresses seen; empty with -n.
-pub type Names = HashMap<IpAddr, String>;
+/// What was found out about the addresses seen: their reverse-DNS names
+/// (none with -n) and, with `--as`, the autonomous systems that announce
+/// them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names {
+    names: HashMap<IpAddr, String>,
+    owners: HashMap<IpAddr, Vec<Origin>>,
+}
+
+impl Names {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The reverse-DNS name of `addr`, if one was found.
+    pub fn get(&self, addr: &IpAddr) -> Option<&String> {
+        self.names.get(addr)
+    }
+
+    pub fn insert(&mut self, addr: IpAddr, name: String) {
+        self.names.insert(addr, name);
+    }
+
+    /// Every name found, by address.
+    pub fn iter(&self) -> impl Iterator<Item = (&IpAddr, &String)> {
+        self.names.iter()
+    }
+
+    /// The autonomous systems that announce `addr` (several when its
+    /// prefix has several origins); empty when not looked up or unknown.
+    pub fn owners(&self, addr: &IpAddr) -> &[Origin] {
+        self.owners.get(addr).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn set_owners(&mut self, addr: IpAddr, origins: Vec<Origin>) {
+        self.owners.insert(addr, origins);
+    }
+
+    /// Every address with its owners.
+    pub fn all_owners(&self) -> impl Iterator<Item = (&IpAddr, &Vec<Origin>)> {
+        self.owners.iter()
+    }
+
+    /// Adds what `other` found.
+    pub fn extend(&mut self, other: Names) {
+        self.names.extend(other.names);
+        self.owners.extend(other.owners);
+    }
+
+    /// How a report shows `addr`: "198.18.1.1", then `between` and its
+    /// name in brackets when it has one ("198.18.1.1\t[r1.lab]"), then
+    /// its owners ("[AS64500]", "[AS64500/AS64501]" for several origins).
+    pub fn label(&self, addr: IpAddr, between: &str) -> String {
+        let mut s = addr.to_string();
+        if let Some(name) = self.names.get(&addr) {
+            s.push_str(&format!("{between}[{name}]"));
+        }
+        let owners = self.owners(&addr);
+        if !owners.is_empty() {
+            let numbers: Vec<String> = owners.iter().map(|o| format!("AS{}", o.number)).collect();
+            s.push_str(&format!(" [{}]", numbers.join("/")));
+        }
+        s
+    }
+}
+
+impl FromIterator<(IpAddr, String)> for Names {
+    fn from_iter<I: IntoIterator<Item = (IpAddr, String)>>(iter: I) -> Self {
+        Names {
+            names: iter.into_iter().collect(),
+            owners: HashMap::new(),
+        }
+    }
+}
+
+/// An autonomous system that announces an address: its number, the
+/// prefix announced, and what the source knows of it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Origin {
+    pub number: u32,
+    /// The prefix announced ("198.18.0.0/15"), if the source says.
+    pub prefix: Option<String>,
+    /// The AS's name ("LAB-TRANSIT"), if known.
+    pub name: Option<String>,
+    pub country: Option<String>,
+    /// The regional registry (arin, ripencc, ...), if known.
+    pub registry: Option<String>,
+}
 
 /// What every report says about the run as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -62,6 +62,7 @@ tests=(
     "middlebox_e2e a_quote_rewritten_and_not_restored_hides_no_hop"
     "middlebox_e2e a_stateless_nat_hides_no_hop_and_is_named"
     "middlebox_e2e mpls_stacks_show_whatever_the_length_field_says"
+    "unprivileged_e2e a_recording_without_privileges_replays_as_it_ran"
 )
 passed=0
 failed=0

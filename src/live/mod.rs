@@ -243,7 +243,11 @@ fn drive<P: Prober, V: Printer<P>>(
         for frame in rest {
             r.packet(frame.ts.as_nanos(), &frame.data, Some(UNREAD));
         }
-        let mut names: Vec<_> = printer.names().into_iter().collect();
+        let mut names: Vec<_> = printer
+            .names()
+            .iter()
+            .map(|(a, n)| (*a, n.clone()))
+            .collect();
         names.sort();
         let closing = Closing {
             interrupted: finish.ending == Ending::Interrupted,

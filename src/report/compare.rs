@@ -29,10 +29,7 @@ fn short(kind: ReplyKind) -> &'static str {
 }
 
 fn with_name(addr: std::net::IpAddr, names: &Names) -> String {
-    match names.get(&addr) {
-        Some(n) => format!("{addr} [{n}]"),
-        None => addr.to_string(),
-    }
+    names.label(addr, " ")
 }
 
 /// One hop of one column.

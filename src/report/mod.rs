@@ -294,12 +294,10 @@ fn cells(hop: &HopResult, per_hop: u8) -> Vec<String> {
     (0..per_hop).map(|i| cell(hop, i)).collect()
 }
 
-/// "[address]" with its name, when it has one: "198.18.1.1\t[r1.lab]".
+/// The address with its name and owners, when known:
+/// "198.18.1.1\t[r1.lab] [AS64500]".
 fn address(addr: IpAddr, names: &Names) -> String {
-    match names.get(&addr) {
-        Some(name) => format!("{addr}\t[{name}]"),
-        None => addr.to_string(),
-    }
+    names.label(addr, "\t")
 }
 
 /// What the destination's answer says, in the classic wording.

@@ -33,11 +33,7 @@ fn cell(v: Option<f64>) -> String {
 
 /// A responder as shown: "198.18.1.1 [r1.lab]".
 fn host(addr: IpAddr, names: &Names) -> String {
-    let s = match names.get(&addr) {
-        Some(n) => format!("{addr} [{n}]"),
-        None => addr.to_string(),
-    };
-    s.chars().take(HOST_MAX).collect()
+    names.label(addr, " ").chars().take(HOST_MAX).collect()
 }
 
 /// A hop's host cells: each responder with its share of the answers when

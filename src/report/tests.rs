@@ -67,7 +67,9 @@ fn classic_matches_the_seed_trace_to_ebay() {
             from: ip(dst),
         },
     );
-    let names: Names = [(ip("192.168.0.1"), "wintermute".to_string())].into();
+    let names: Names = [(ip("192.168.0.1"), "wintermute".to_string())]
+        .into_iter()
+        .collect();
     let text = Text::Classic.render(
         &run("www.ebay.co.uk", dst, Settings::default()),
         &[result],
