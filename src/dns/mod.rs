@@ -4,6 +4,9 @@
 //! Owns reverse lookups (the only name resolution of a live run); must not
 //! depend on the reports or the engine.
 
+pub mod client;
+pub mod conf;
+
 use crate::run::printable;
 use crate::run::Names;
 use std::collections::HashMap;
