@@ -17,6 +17,7 @@ pub mod live;
 pub mod mtu;
 pub mod multipath;
 pub mod output;
+pub mod owners;
 pub mod quotes;
 pub mod record;
 pub mod replay;

@@ -131,7 +131,10 @@ mod tests {
         );
         let v6 = z.origin_name("2606:4700::1111".parse().unwrap());
         assert!(v6.starts_with("1.1.1.1.0.0.0.0."), "{v6}");
-        assert!(v6.ends_with("0.0.7.4.6.0.6.2.origin6.asn.cymru.com"), "{v6}");
+        assert!(
+            v6.ends_with("0.0.7.4.6.0.6.2.origin6.asn.cymru.com"),
+            "{v6}"
+        );
         assert_eq!(v6.split('.').count(), 32 + 4);
         assert_eq!(z.as_name(13335), "AS13335.asn.cymru.com");
     }

@@ -29,16 +29,16 @@ const V4: &[([u8; 4], u8)] = &[
 
 /// IPv6 special-purpose prefixes, by their first 16-bit groups.
 const V6: &[([u16; 3], u8)] = &[
-    ([0, 0, 0], 8),           // ::/8: unspecified, loopback, IPv4-mapped
+    ([0, 0, 0], 8),            // ::/8: unspecified, loopback, IPv4-mapped
     ([0x0064, 0xff9b, 1], 48), // NAT64 local use
-    ([0x0100, 0, 0], 64),     // discard-only
-    ([0x2001, 0, 0], 23),     // IETF protocol assignments
+    ([0x0100, 0, 0], 64),      // discard-only
+    ([0x2001, 0, 0], 23),      // IETF protocol assignments
     ([0x2001, 0x0db8, 0], 32), // documentation
-    ([0x2002, 0, 0], 16),     // 6to4
-    ([0x3fff, 0, 0], 20),     // documentation (RFC 9637)
-    ([0xfc00, 0, 0], 7),      // unique local
-    ([0xfe80, 0, 0], 10),     // link-local
-    ([0xff00, 0, 0], 8),      // multicast
+    ([0x2002, 0, 0], 16),      // 6to4
+    ([0x3fff, 0, 0], 20),      // documentation (RFC 9637)
+    ([0xfc00, 0, 0], 7),       // unique local
+    ([0xfe80, 0, 0], 10),      // link-local
+    ([0xff00, 0, 0], 8),       // multicast
 ];
 
 fn within(addr: &[u8], prefix: &[u8], len: u8) -> bool {
