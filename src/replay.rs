@@ -177,7 +177,7 @@ pub fn run_stream(
     if config.show_packets {
         out.write_all(b"\n").map_err(Error::output)?;
     }
-    let names: Names = if config.numeric {
+    let mut names: Names = if config.numeric {
         Names::new()
     } else {
         reader
@@ -187,6 +187,15 @@ pub fn run_stream(
             .map(|(addr, name)| (*addr, printable(name)))
             .collect()
     };
+    // The owners found live (--as), kept in the closing block.
+    let closing = reader
+        .annotations()
+        .closing_comment
+        .as_deref()
+        .and_then(Closing::from_json);
+    for (addr, origins) in closing.map(|c| c.owners).unwrap_or_default() {
+        names.set_owners(addr, origins);
+    }
     let format = config.format.unwrap_or(info.format);
     let report = match report {
         Report::Traces(results) => report::render(format, &run, &results, &names, config.diagnosis),

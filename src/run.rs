@@ -82,6 +82,30 @@ impl FromIterator<(IpAddr, String)> for Names {
     }
 }
 
+impl Origin {
+    /// As JSON reports and recordings have it: `number`, `prefix`,
+    /// `name`, `country`, `registry` (null when unknown).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "number": self.number, "prefix": self.prefix, "name": self.name,
+            "country": self.country, "registry": self.registry,
+        })
+    }
+
+    /// Read back from `to_json`'s form (a recording's); `None` if it is
+    /// not of that form. Its texts are made printable.
+    pub fn from_json(v: &serde_json::Value) -> Option<Origin> {
+        let text = |k: &str| v[k].as_str().map(printable);
+        Some(Origin {
+            number: u32::try_from(v["number"].as_u64()?).ok()?,
+            prefix: text("prefix"),
+            name: text("name"),
+            country: text("country"),
+            registry: text("registry"),
+        })
+    }
+}
+
 /// An autonomous system that announces an address: its number, the
 /// prefix announced, and what the source knows of it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -6,6 +6,7 @@ use super::Cli;
 use crate::engine::{Confidence, Paths, Settings, Transport};
 use crate::error::{Error, Result};
 use crate::live::Config;
+use crate::owners;
 use crate::replay::ReplayConfig;
 use crate::report::Format;
 use crate::send::SendMethod;
@@ -18,7 +19,7 @@ use tracetcp_strategies::{Flow, Protocol};
 /// What the command line asks for.
 #[derive(Debug, Clone)]
 pub enum Mode {
-    Live(Config),
+    Live(Box<Config>),
     Replay(ReplayConfig),
 }
 
@@ -49,7 +50,7 @@ impl Cli {
                 every_hop: self.all_hops,
                 session: self.session,
             })),
-            None => self.config().map(Mode::Live),
+            None => self.config().map(|c| Mode::Live(Box::new(c))),
         }
     }
 
@@ -224,6 +225,12 @@ impl Cli {
             every_hop: self.all_hops,
             flow: self.flow.map(Flow::new),
             rounds,
+            owners: match (&self.as_source, self.owners) {
+                (Some(text), _) => Some(owners::Source::parse(text).map_err(Error::Usage)?),
+                (None, true) => Some(owners::Source::Cymru),
+                (None, false) => None,
+            },
+            dns_server: self.dns_server,
         })
     }
 }

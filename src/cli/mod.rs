@@ -54,6 +54,20 @@ pub struct Cli {
     #[arg(short = 'n')]
     pub numeric: bool,
 
+    /// Show the autonomous system (AS) of every hop (mtr's -z)
+    #[arg(short = 'A', long = "as", visible_short_alias = 'z')]
+    pub owners: bool,
+
+    /// Where AS numbers come from (implies --as): cymru (Team Cymru's
+    /// DNS zones, the default), dns:ORIGIN4,ORIGIN6,NAMES (zones of the
+    /// same format), or a file (iptoasn TSV, CAIDA prefix-to-AS, .mmdb)
+    #[arg(long = "as-source", value_name = "SOURCE")]
+    pub as_source: Option<String>,
+
+    /// DNS server for AS look-ups and, given, for reverse names
+    #[arg(long = "dns-server", value_name = "ADDR[:PORT]", value_parser = dns_server)]
+    pub dns_server: Option<std::net::SocketAddr>,
+
     /// Probes per hop, 3 by default; 1 a round with --cycles or --watch
     /// (traceroute's -q, --queries)
     #[arg(short = 'p', visible_short_alias = 'q', long = "queries", value_name = "N",
@@ -164,7 +178,7 @@ pub struct Cli {
     /// Replay a recorded session from FILE (no privileges, no network)
     #[arg(long = "replay", value_name = "FILE", conflicts_with_all = [
         "write", "target", "start_hop", "max_hops", "probes", "range", "scan", "timeout_ms",
-        "gateway", "raw", "inject", "unprivileged", "no_pacing", "ipv4", "ipv6", "protocol", "interface",
+        "gateway", "raw", "inject", "unprivileged", "no_pacing", "ipv4", "as_source", "dns_server", "ipv6", "protocol", "interface",
         "source", "compare", "flow", "no_paris", "multipath", "confidence", "wait", "in_flight",
         "port", "tcp", "udp", "icmp", "mtu", "cycles", "watch", "interval",
     ])]
@@ -279,6 +293,12 @@ where
             words::range(low, high)
         )),
     }
+}
+
+/// A DNS server: ADDR, ADDR:PORT or [IPv6]:PORT.
+fn dns_server(s: &str) -> std::result::Result<std::net::SocketAddr, String> {
+    crate::dns::conf::server(s)
+        .ok_or_else(|| "must be an address, with :PORT if not 53".to_string())
 }
 
 fn parse_protocol(s: &str) -> std::result::Result<Protocol, String> {

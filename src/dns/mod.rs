@@ -7,6 +7,7 @@
 pub mod client;
 pub mod conf;
 
+use crate::owners::Owners;
 use crate::run::printable;
 use crate::run::Names;
 use std::collections::HashMap;
@@ -27,6 +28,8 @@ enum Lookup {
 pub struct Resolver {
     enabled: bool,
     state: Arc<(Mutex<HashMap<IpAddr, Lookup>>, Condvar)>,
+    /// The owners of the addresses too (`--as`).
+    owners: Option<Owners>,
 }
 
 impl Resolver {
@@ -34,11 +37,21 @@ impl Resolver {
         Resolver {
             enabled,
             state: Arc::new((Mutex::new(HashMap::new()), Condvar::new())),
+            owners: None,
         }
+    }
+
+    /// Looks up the owners of the addresses too.
+    pub fn with_owners(mut self, owners: Owners) -> Self {
+        self.owners = Some(owners);
+        self
     }
 
     /// Starts looking `addr` up, unless that was done already.
     pub fn request(&self, addr: IpAddr) {
+        if let Some(o) = &self.owners {
+            o.request(addr);
+        }
         if !self.enabled {
             return;
         }
@@ -67,8 +80,12 @@ impl Resolver {
         }
     }
 
-    /// Waits until every address is looked up or has waited `MAX_WAIT`.
+    /// Waits until every address is looked up or has waited `MAX_WAIT`
+    /// (its owners, `owners::MAX_WAIT`).
     pub fn wait(&self, addrs: &[IpAddr]) {
+        if let Some(o) = &self.owners {
+            o.wait(addrs);
+        }
         if !self.enabled {
             return;
         }
@@ -95,10 +112,11 @@ impl Resolver {
         }
     }
 
-    /// Every name found so far.
+    /// Every name (and owner) found so far.
     pub fn names(&self) -> Names {
         let (lock, _) = &*self.state;
-        lock.lock()
+        let mut names: Names = lock
+            .lock()
             .map(|map| {
                 map.iter()
                     .filter_map(|(a, l)| match l {
@@ -107,6 +125,10 @@ impl Resolver {
                     })
                     .collect()
             })
-            .unwrap_or_default()
+            .unwrap_or_default();
+        for (addr, origins) in self.owners.iter().flat_map(Owners::owners) {
+            names.set_owners(addr, origins);
+        }
+        names
     }
 }

@@ -16,6 +16,7 @@ use crate::output::progress::ProgressLine;
 use crate::output::rounds::RoundsPrinter;
 use crate::output::view::TerminalView;
 use crate::output::{LivePrinter, Printer};
+use crate::owners::{self, Owners};
 use crate::record::{self, Closing, Recording, SessionInfo};
 use crate::report::{packets, Format, RunInfo};
 use crate::route;
@@ -53,6 +54,10 @@ pub struct Config {
     pub flow: Option<Flow>,
     /// Rounds (`--cycles`, `--watch`) instead of one trace.
     pub rounds: Option<Schedule>,
+    /// Where to look up the hops' autonomous systems (`--as`), if at all.
+    pub owners: Option<owners::Source>,
+    /// The DNS server for AS look-ups (`--dns-server`), else the system's.
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 /// The session a config asks for: target, source, instance.
@@ -127,7 +132,12 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         info,
         network,
     };
-    let resolver = Resolver::new(!config.numeric);
+    let mut resolver = Resolver::new(!config.numeric);
+    if let Some(source) = &config.owners {
+        let server = crate::dns::conf::pick(config.dns_server);
+        resolver =
+            resolver.with_owners(Owners::start(source.clone(), server).map_err(Error::Usage)?);
+    }
     match config.rounds {
         None => {
             let mut engine = Engine::live(settings, session, config.specs.clone());
@@ -249,9 +259,16 @@ fn drive<P: Prober, V: Printer<P>>(
             .map(|(a, n)| (*a, n.clone()))
             .collect();
         names.sort();
+        let mut owners: Vec<_> = printer
+            .names()
+            .all_owners()
+            .map(|(a, o)| (*a, o.clone()))
+            .collect();
+        owners.sort();
         let closing = Closing {
             interrupted: finish.ending == Ending::Interrupted,
             expired_until_ns: finish.expired_until.as_nanos(),
+            owners,
         };
         // The trace and its report are whole either way; only the file
         // is not.

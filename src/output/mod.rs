@@ -121,8 +121,9 @@ impl<W: Write> LivePrinter<W> {
             for h in r.hops.iter().skip(self.printed[i]) {
                 resolver.wait(&h.addresses());
             }
-            let rest = text.hops(&self.run, &r, &resolver.names(), self.printed[i]);
-            write!(self.out, "{rest}{}", text.trace_end(&self.run, &r))?;
+            let names = resolver.names();
+            let rest = text.hops(&self.run, &r, &names, self.printed[i]);
+            write!(self.out, "{rest}{}", text.trace_end(&self.run, &r, &names))?;
             self.cursor += 1;
             self.started = false;
         }
@@ -185,8 +186,9 @@ impl<W: Write> LivePrinter<W> {
             if !self.started {
                 write!(self.out, "{}", text.trace_start(&self.run, i, &r.spec))?;
             }
-            let rest = text.hops(&self.run, r, &resolver.names(), self.printed[i]);
-            write!(self.out, "{rest}{}", text.trace_end(&self.run, r))?;
+            let names = resolver.names();
+            let rest = text.hops(&self.run, r, &names, self.printed[i]);
+            write!(self.out, "{rest}{}", text.trace_end(&self.run, r, &names))?;
             self.started = false;
         }
         self.cursor = results.len();

@@ -4,9 +4,11 @@
 //! under the origin zone) and for an AS (`AS13335.` under the names
 //! zone), and the answers:
 //!
-//!     "13335 | 1.1.1.0/24 | AU | apnic | 2011-08-11"    (origin)
-//!     "64500 64501 | 198.51.100.0/24 | ZZ | lab | ..."   (two origins)
-//!     "13335 | US | arin | 2010-07-14 | CLOUDFLARENET, US"  (name)
+//! ```text
+//! "13335 | 1.1.1.0/24 | AU | apnic | 2011-08-11"        (origin)
+//! "64500 64501 | 198.51.100.0/24 | ZZ | lab | ..."       (two origins)
+//! "13335 | US | arin | 2010-07-14 | CLOUDFLARENET, US"   (name)
+//! ```
 //!
 //! Owns the format; pure.
 

@@ -10,7 +10,7 @@ pub mod reader;
 use crate::engine::{Confidence, Paths, Settings, Transport};
 use crate::error::{Error, Result};
 use crate::report::Format;
-use crate::run::printable;
+use crate::run::{printable, Origin};
 use crate::trace::TraceSpec;
 use crate::watch::Schedule;
 use serde_json::{json, Value};
@@ -331,24 +331,52 @@ fn runs(specs: &[TraceSpec]) -> Vec<(Protocol, u16, u16)> {
 }
 
 /// How the live session ended, written in the closing block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closing {
     pub interrupted: bool,
     /// Probes whose timeout passed before this were given up live.
     pub expired_until_ns: u64,
+    /// The autonomous systems found for the addresses seen (`--as`), so
+    /// that a replay shows them with no network and no database.
+    pub owners: Vec<(IpAddr, Vec<Origin>)>,
 }
 
 impl Closing {
     pub fn to_json(&self) -> String {
-        json!({ "interrupted": self.interrupted, "expired_until_ns": self.expired_until_ns })
-            .to_string()
+        let mut v =
+            json!({ "interrupted": self.interrupted, "expired_until_ns": self.expired_until_ns });
+        if !self.owners.is_empty() {
+            v["owners"] = self
+                .owners
+                .iter()
+                .map(|(a, o)| json!({ "address": a.to_string(), "as": o.iter().map(Origin::to_json).collect::<Vec<_>>() }))
+                .collect();
+        }
+        v.to_string()
     }
 
     pub fn from_json(text: &str) -> Option<Closing> {
         let v: Value = serde_json::from_str(text).ok()?;
+        let owners = v["owners"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|e| {
+                        let addr = e["address"].as_str()?.parse().ok()?;
+                        let origins = e["as"]
+                            .as_array()?
+                            .iter()
+                            .filter_map(Origin::from_json)
+                            .collect();
+                        Some((addr, origins))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         Some(Closing {
             interrupted: v["interrupted"].as_bool()?,
             expired_until_ns: v["expired_until_ns"].as_u64()?,
+            owners,
         })
     }
 }
@@ -403,7 +431,21 @@ mod tests {
         let c = Closing {
             interrupted: true,
             expired_until_ns: 42,
+            owners: Vec::new(),
         };
         assert_eq!(Closing::from_json(&c.to_json()), Some(c));
+        let origin = Origin {
+            number: 64501,
+            prefix: Some("198.18.1.0/24".into()),
+            name: Some("LAB-TRANSIT".into()),
+            country: None,
+            registry: Some("lab".into()),
+        };
+        let with = Closing {
+            interrupted: false,
+            expired_until_ns: 7,
+            owners: vec![("198.18.1.2".parse().unwrap(), vec![origin])],
+        };
+        assert_eq!(Closing::from_json(&with.to_json()), Some(with));
     }
 }

@@ -9,6 +9,7 @@ use crate::diagnosis::Finding;
 use crate::engine::Paths;
 use crate::multipath::Topology;
 use crate::quotes;
+use crate::run::Origin;
 use crate::trace::{HopResult, Outcome, ProbeResult, TraceEnd, TraceResult};
 use serde_json::{json, Value};
 use std::net::IpAddr;
@@ -79,6 +80,7 @@ fn hop(h: &HopResult, names: &Names) -> Value {
             json!({
                 "address": addr.to_string(),
                 "name": name(addr, names),
+                "as": names.owners(&addr).iter().map(Origin::to_json).collect::<Vec<_>>(),
                 "probes": probes.iter().map(|p| p.index).collect::<Vec<_>>(),
             })
         })
@@ -143,6 +145,7 @@ pub fn trace(run: &RunInfo, r: &TraceResult, names: &Names) -> Value {
         "hops": r.hops.iter().map(|h| hop(h, names)).collect::<Vec<_>>(),
         "probes": r.hops.iter().flat_map(|h| h.probes.iter().map(move |p| probe(h.ttl, p))).collect::<Vec<_>>(),
     });
+    v["as_path"] = json!(super::as_path(r, names));
     v["check"] = r.check.as_ref().map_or(Value::Null, |h| hop(h, names));
     v["changes"] = quotes::changes(r)
         .iter()

@@ -106,11 +106,19 @@ impl Text {
         out
     }
 
-    pub fn trace_end(self, run: &RunInfo, r: &TraceResult) -> String {
+    pub fn trace_end(self, run: &RunInfo, r: &TraceResult, names: &Names) -> String {
         let path_mtu = crate::mtu::analyse(r, run.address.is_ipv6())
             .filter(|_| !r.hops.is_empty())
             .map(|m| mtu::summary(&m, r))
             .unwrap_or_default();
+        let steps: Vec<String> = as_path(r, names)
+            .iter()
+            .map(|s| s.iter().map(u32::to_string).collect::<Vec<_>>().join("/"))
+            .collect();
+        let path_mtu = match steps.is_empty() {
+            true => path_mtu,
+            false => format!("{path_mtu}AS path: {}\n", steps.join(" -> ")),
+        };
         match self {
             Text::Classic => classic::footer(&r.end).to_string() + &path_mtu,
             // A port an interrupted range never got to.
@@ -127,7 +135,7 @@ impl Text {
         for (i, r) in results.iter().enumerate() {
             out.push_str(&self.trace_start(run, i, &r.spec));
             out.push_str(&self.hops(run, r, names, 0));
-            out.push_str(&self.trace_end(run, r));
+            out.push_str(&self.trace_end(run, r, names));
         }
         out
     }
@@ -287,6 +295,28 @@ fn cell(hop: &HopResult, index: u8) -> String {
         },
         None => "*".to_string(),
     }
+}
+
+/// The autonomous systems a trace crossed, in order, each once where the
+/// path stays in it (a step of two numbers: a prefix of two origins);
+/// hops with no known owner are passed over.
+pub fn as_path(r: &TraceResult, names: &Names) -> Vec<Vec<u32>> {
+    let mut path: Vec<Vec<u32>> = Vec::new();
+    for h in &r.hops {
+        let Some(owners) = h
+            .responders()
+            .into_iter()
+            .map(|(a, _)| names.owners(&a))
+            .find(|o| !o.is_empty())
+        else {
+            continue;
+        };
+        let step: Vec<u32> = owners.iter().map(|o| o.number).collect();
+        if path.last() != Some(&step) {
+            path.push(step);
+        }
+    }
+    path
 }
 
 /// The cells of all the probes of a hop, "*" for those lost or never sent.
