@@ -64,12 +64,18 @@ impl Names {
         if let Some(name) = self.names.get(&addr) {
             s.push_str(&format!("{between}[{name}]"));
         }
+        s + &self.owners_tag(addr)
+    }
+
+    /// " [AS64500]" (" [AS64502/AS64503]" for several origins) when the
+    /// owners of `addr` are known, else nothing.
+    pub fn owners_tag(&self, addr: IpAddr) -> String {
         let owners = self.owners(&addr);
-        if !owners.is_empty() {
-            let numbers: Vec<String> = owners.iter().map(|o| format!("AS{}", o.number)).collect();
-            s.push_str(&format!(" [{}]", numbers.join("/")));
+        if owners.is_empty() {
+            return String::new();
         }
-        s
+        let numbers: Vec<String> = owners.iter().map(|o| format!("AS{}", o.number)).collect();
+        format!(" [{}]", numbers.join("/"))
     }
 }
 

@@ -7,7 +7,8 @@
 # target the lab's answer rewriter and delay line use; setpriv for the
 # no-privileges test; tcpdump and tshark, which must open our recordings;
 # traceroute, tcptraceroute, mtr, nmap, scamper and trippy, whose
-# captures are replayed by inference).
+# captures are replayed by inference; dnsmasq, the DNS server the AS
+# tests start in the lab).
 set -euo pipefail
 
 say() { echo "setup: $*" >&2; }
@@ -19,7 +20,7 @@ fi
 
 packages=(libpcap-dev iproute2 nftables gcc libc6-dev ca-certificates curl)
 if [ "${1:-}" = --for-tests ]; then
-    packages+=(util-linux iptables tcpdump tshark libcap2-bin traceroute tcptraceroute mtr-tiny nmap scamper)
+    packages+=(util-linux iptables tcpdump tshark libcap2-bin traceroute tcptraceroute mtr-tiny nmap scamper dnsmasq-base)
 fi
 missing=()
 for p in "${packages[@]}"; do

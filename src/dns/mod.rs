@@ -10,10 +10,42 @@ pub mod conf;
 use crate::owners::Owners;
 use crate::run::printable;
 use crate::run::Names;
+use hickory_proto::rr::RecordType;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
+
+/// The labels of `addr` reversed, as reverse zones and Team Cymru's name
+/// it: "2.0.18.198" (octets), or an IPv6 address's 32 nibbles.
+pub fn reversed(addr: IpAddr) -> String {
+    match addr {
+        IpAddr::V4(a) => {
+            let [w, x, y, z] = a.octets();
+            format!("{z}.{y}.{x}.{w}")
+        }
+        IpAddr::V6(a) => {
+            let nibbles: Vec<String> = a
+                .octets()
+                .iter()
+                .rev()
+                .flat_map(|b| [b & 0xf, b >> 4])
+                .map(|n| format!("{n:x}"))
+                .collect();
+            nibbles.join(".")
+        }
+    }
+}
+
+/// The name of `addr`'s PTR record.
+pub fn ptr_name(addr: IpAddr) -> String {
+    let zone = if addr.is_ipv4() {
+        "in-addr.arpa"
+    } else {
+        "ip6.arpa"
+    };
+    format!("{}.{zone}", reversed(addr))
+}
 
 /// How long a hop may wait for its names, counted from each lookup's start.
 pub const MAX_WAIT: Duration = Duration::from_millis(1000);
@@ -30,6 +62,9 @@ pub struct Resolver {
     state: Arc<(Mutex<HashMap<IpAddr, Lookup>>, Condvar)>,
     /// The owners of the addresses too (`--as`).
     owners: Option<Owners>,
+    /// The server asked for names (`--dns-server`); without it, the
+    /// system's resolver (which reads /etc/hosts too).
+    server: Option<client::Client>,
 }
 
 impl Resolver {
@@ -38,7 +73,18 @@ impl Resolver {
             enabled,
             state: Arc::new((Mutex::new(HashMap::new()), Condvar::new())),
             owners: None,
+            server: None,
         }
+    }
+
+    /// Asks `server` for the names, with a deadline per question.
+    pub fn with_server(mut self, server: std::net::SocketAddr) -> Self {
+        self.server = Some(client::Client {
+            server,
+            per_try: Duration::from_millis(300),
+            tries: 3,
+        });
+        self
     }
 
     /// Looks up the owners of the addresses too.
@@ -62,13 +108,25 @@ impl Resolver {
         }
         map.insert(addr, Lookup::Pending(Instant::now()));
         let state = self.state.clone();
+        let server = self.server.clone();
         let spawned = std::thread::Builder::new()
             .name("rdns".into())
             .spawn(move || {
-                let name = dns_lookup::lookup_addr(&addr)
-                    .ok()
-                    .filter(|n| n.parse::<IpAddr>().is_err())
-                    .map(|n| printable(&n));
+                let name = match &server {
+                    Some(c) => match c
+                        .ask(
+                            &[(ptr_name(addr), RecordType::PTR)],
+                            Instant::now() + MAX_WAIT,
+                        )
+                        .pop()
+                    {
+                        Some(client::Answer::Records(mut r)) => r.pop(),
+                        _ => None,
+                    },
+                    None => dns_lookup::lookup_addr(&addr).ok(),
+                }
+                .filter(|n| n.parse::<IpAddr>().is_err())
+                .map(|n| printable(&n));
                 let (lock, cvar) = &*state;
                 if let Ok(mut map) = lock.lock() {
                     map.insert(addr, Lookup::Done(name));
@@ -130,5 +188,22 @@ impl Resolver {
             names.set_owners(addr, origins);
         }
         names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reverse_names_of_both_families() {
+        assert_eq!(
+            ptr_name("198.18.0.2".parse().unwrap()),
+            "2.0.18.198.in-addr.arpa"
+        );
+        let v6 = ptr_name("2001:db8::2".parse().unwrap());
+        assert!(v6.starts_with("2.0.0.0.0.0.0.0."), "{v6}");
+        assert!(v6.ends_with(".8.b.d.0.1.0.0.2.ip6.arpa"), "{v6}");
+        assert_eq!(v6.split('.').count(), 34);
     }
 }

@@ -133,6 +133,9 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         network,
     };
     let mut resolver = Resolver::new(!config.numeric);
+    if let Some(server) = config.dns_server {
+        resolver = resolver.with_server(server);
+    }
     if let Some(source) = &config.owners {
         let server = crate::dns::conf::pick(config.dns_server);
         resolver =

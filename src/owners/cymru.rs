@@ -36,19 +36,12 @@ impl Default for Zones {
 impl Zones {
     /// The name whose TXT records tell who announces `addr`.
     pub fn origin_name(&self, addr: IpAddr) -> String {
-        match addr {
-            IpAddr::V4(a) => {
-                let [w, x, y, z] = a.octets();
-                format!("{z}.{y}.{x}.{w}.{}", self.origin4)
-            }
-            IpAddr::V6(a) => {
-                let mut labels = String::new();
-                for byte in a.octets().iter().rev() {
-                    labels.push_str(&format!("{:x}.{:x}.", byte & 0xf, byte >> 4));
-                }
-                format!("{labels}{}", self.origin6)
-            }
-        }
+        let zone = if addr.is_ipv4() {
+            &self.origin4
+        } else {
+            &self.origin6
+        };
+        format!("{}.{zone}", crate::dns::reversed(addr))
     }
 
     /// The name whose TXT record tells an AS's name.

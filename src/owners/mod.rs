@@ -93,6 +93,9 @@ struct State {
     names: HashMap<u32, Option<String>>,
     /// Whether the source was found failing (said once).
     failing: bool,
+    /// Whether it answered nothing of a whole batch: it is not asked
+    /// again, so that a server that is down costs one deadline in all.
+    down: bool,
 }
 
 /// The look-up service: `request` an address, `wait` for some, take what
@@ -254,6 +257,10 @@ fn ask(
             }
         }
     }
+    if lock.lock().map_or(true, |s| s.down) {
+        done.extend(asked.into_iter().map(|a| (a, Vec::new())));
+        return done;
+    }
     let questions: Vec<_> = asked
         .iter()
         .map(|&a| (zones.origin_name(a), RecordType::TXT))
@@ -261,6 +268,11 @@ fn ask(
     let answers = client.ask(&questions, deadline);
     if answers.contains(&Answer::Failed) {
         note_failing(lock, client.server);
+    }
+    if !answers.is_empty() && answers.iter().all(|a| *a == Answer::Failed) {
+        if let Ok(mut s) = lock.lock() {
+            s.down = true;
+        }
     }
     let mut found: Vec<(IpAddr, Vec<Origin>)> = asked
         .iter()

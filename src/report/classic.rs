@@ -36,11 +36,12 @@ pub fn header(run: &RunInfo, spec: &TraceSpec) -> String {
 pub fn hop(h: &HopResult, per_hop: u8, names: &Names) -> String {
     if let Some((a, t)) = h.destination() {
         return format!(
-            "{}\tDestination Reached in {}. {} {}\n",
+            "{}\tDestination Reached in {}. {} {}{}\n",
             h.ttl,
             rtt(t),
             reached_phrase(a.kind),
-            a.from
+            a.from,
+            names.owners_tag(a.from)
         );
     }
     let all = cells(h, per_hop);
