@@ -141,7 +141,7 @@ fn dnsmasq(lab: &Lab) -> Dnsmasq {
     Dnsmasq { child, log }
 }
 
-fn server(v6: bool) -> String {
+fn dns_at(v6: bool) -> String {
     if v6 {
         format!("[::1]:{PORT}")
     } else {
@@ -178,7 +178,7 @@ fn each_hop_has_its_owner_from_a_dns_server() {
         let to = target(lab.server_addr(v6), 80);
         let doc = json(
             &lab,
-            &[&to, "--as-source", ZONES, "--dns-server", &server(v6)],
+            &[&to, "--as-source", ZONES, "--dns-server", &dns_at(v6)],
         );
         assert_eq!(owners(&doc), WANT, "v6={v6}: {doc:#}");
         assert_eq!(
@@ -206,7 +206,7 @@ fn each_hop_has_its_owner_from_a_dns_server() {
         // Names too (no -n here).
         let text = tracetcp(
             &lab,
-            &[&to, "--as-source", ZONES, "--dns-server", &server(v6)],
+            &[&to, "--as-source", ZONES, "--dns-server", &dns_at(v6)],
         );
         assert_eq!(text.code, 0, "{}", text.stderr);
         assert!(
@@ -232,14 +232,14 @@ fn special_addresses_are_never_sent_to_the_public_provider() {
     let lab = lab3();
     let dns = dnsmasq(&lab);
     let to = target(lab.server_addr(false), 80);
-    let doc = json(&lab, &[&to, "--as", "--dns-server", &server(false)]);
+    let doc = json(&lab, &[&to, "--as", "--dns-server", &dns_at(false)]);
     assert!(owners(&doc).iter().all(|o| o.is_empty()), "{doc:#}");
     let log = std::fs::read_to_string(&dns.log).unwrap_or_default();
     assert!(!log.contains("cymru"), "{log}");
     // The zones the user names are asked about everything.
     let _ = json(
         &lab,
-        &[&to, "--as-source", ZONES, "--dns-server", &server(false)],
+        &[&to, "--as-source", ZONES, "--dns-server", &dns_at(false)],
     );
     let log = std::fs::read_to_string(&dns.log).unwrap_or_default();
     assert!(log.contains("origin.lab"), "{log}");
@@ -357,7 +357,7 @@ fn a_recording_replays_its_owners_offline() {
                 "--as-source",
                 ZONES,
                 "--dns-server",
-                &server(false),
+                &dns_at(false),
                 "-w",
                 record.to_str().unwrap(),
             ],
@@ -369,4 +369,39 @@ fn a_recording_replays_its_owners_offline() {
     assert_eq!(replayed.code, 0, "{}", replayed.stderr);
     assert_eq!(replayed.stdout, live.stdout);
     let _ = std::fs::remove_file(&record);
+}
+
+/// The diagnosis says whose network a port stops in.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn the_diagnosis_names_the_owner_where_a_port_stops() {
+    let lab = lab3();
+    let _dns = dnsmasq(&lab);
+    lab.nft(lab.router(3), &lab::rules::block_port(135));
+    let server = lab.server_addr(false).to_string();
+    let run = tracetcp(
+        &lab,
+        &[
+            "--compare=tcp:80,tcp:135",
+            &server,
+            "-n",
+            "-m",
+            "6",
+            "--as-source",
+            ZONES,
+            "--dns-server",
+            &dns_at(false),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let diagnosis = &run.stdout[run.stdout.find("Diagnosis:").expect("a diagnosis")..];
+    assert!(
+        diagnosis.contains("is in AS64501 (LAB-TRANSIT)"),
+        "{diagnosis}"
+    );
+    assert!(
+        diagnosis.contains("from AS64500 (LAB-ACCESS)"),
+        "{diagnosis}"
+    );
+    eprintln!("{diagnosis}");
 }

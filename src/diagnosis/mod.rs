@@ -403,6 +403,7 @@ pub fn render(findings: &[Finding]) -> String {
 mod across;
 mod mtu;
 mod names;
+pub mod owners;
 mod rewrites;
 pub mod rounds;
 mod scan;

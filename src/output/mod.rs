@@ -193,11 +193,9 @@ impl<W: Write> LivePrinter<W> {
         }
         self.cursor = results.len();
         if self.diagnosis {
-            write!(
-                self.out,
-                "{}",
-                diagnosis::render(&diagnosis::diagnose(&self.run, &results))
-            )?;
+            let mut findings = diagnosis::diagnose(&self.run, &results);
+            diagnosis::owners::annotate(&mut findings, &results, &resolver.names());
+            write!(self.out, "{}", diagnosis::render(&findings))?;
         }
         self.out.flush()
     }

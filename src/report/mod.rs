@@ -163,11 +163,12 @@ pub fn render(
     names: &Names,
     diagnosis: bool,
 ) -> String {
-    let findings = if diagnosis {
+    let mut findings = if diagnosis {
         diagnosis::diagnose(run, results)
     } else {
         Vec::new()
     };
+    diagnosis::owners::annotate(&mut findings, results, names);
     let report = match format {
         Format::Json => return json::render(run, results, names, &findings),
         _ if run.multipath() => multipath::render(run, results, names),
