@@ -284,7 +284,7 @@ fn a_server_down_or_silent_costs_its_deadline_and_one_line() {
     }
 }
 
-/// Local databases: iptoasn's TSV and CAIDA's prefix-to-AS.
+/// Local databases: iptoasn's TSV, CAIDA's prefix-to-AS and an .mmdb.
 #[test]
 #[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
 fn local_databases_give_the_same_owners() {
@@ -324,6 +324,14 @@ fn local_databases_give_the_same_owners() {
         assert_eq!(hop1["name"], "LAB-64500");
         let from_caida = json(&lab, &[&to, "--as-source", pfx.to_str().unwrap()]);
         assert_eq!(owners(&from_caida), WANT, "v6={v6}");
+    }
+    // An .mmdb (tests/data/make_mmdb.py): hops 1 to 3 in it.
+    let mmdb = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/as-lab.mmdb");
+    for v6 in [false, true] {
+        let to = target(lab.server_addr(v6), 80);
+        let from_mmdb = json(&lab, &[&to, "--as-source", mmdb]);
+        let want: [&[u64]; 4] = [&[64500], &[64501], &[64501], &[]];
+        assert_eq!(owners(&from_mmdb), want, "v6={v6}");
     }
     let bad = tracetcp(
         &lab,

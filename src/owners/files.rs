@@ -124,18 +124,6 @@ fn caida(content: &str) -> Option<HashMap<(u8, u128), Vec<Origin>>> {
     Some(prefixes)
 }
 
-/// What an .mmdb record says of an address.
-#[derive(serde::Deserialize)]
-struct MmdbRecord {
-    autonomous_system_number: Option<u32>,
-    autonomous_system_organization: Option<String>,
-    asn: Option<String>,
-    name: Option<String>,
-    as_name: Option<String>,
-    country: Option<String>,
-    country_code: Option<String>,
-}
-
 impl Database {
     /// Reads the database at `path`.
     pub fn open(path: &Path) -> Result<Database, String> {
@@ -181,18 +169,26 @@ impl Database {
     }
 }
 
+/// What an .mmdb record says of an address: GeoLite2-ASN's fields
+/// (`autonomous_system_number`, `_organization`) or IPinfo's (`asn`
+/// "AS13335", `name` or `as_name`, `country` or `country_code`), read as
+/// whatever integer or string width the writer chose.
 fn mmdb(reader: &maxminddb::Reader<Vec<u8>>, addr: IpAddr) -> Option<Origin> {
     let found = reader.lookup(addr).ok()?;
     let prefix = found.network().ok().map(|n| n.to_string());
-    let r: MmdbRecord = found.decode().ok()??;
-    let number = r
-        .autonomous_system_number
-        .or_else(|| r.asn.as_deref()?.trim_start_matches("AS").parse().ok())?;
+    let r: serde_json::Value = found.decode().ok()??;
+    let text = |k: &str| r[k].as_str().map(str::to_string);
+    let number = r["autonomous_system_number"]
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .or_else(|| r["asn"].as_str()?.trim_start_matches("AS").parse().ok())?;
     Some(Origin {
         number,
         prefix,
-        name: r.autonomous_system_organization.or(r.name).or(r.as_name),
-        country: r.country_code.or(r.country),
+        name: text("autonomous_system_organization")
+            .or_else(|| text("name"))
+            .or_else(|| text("as_name")),
+        country: text("country_code").or_else(|| text("country")),
         registry: None,
     })
 }
@@ -246,6 +242,30 @@ mod tests {
         assert_eq!(db.lookup(ip("2001:db8:5::1"))[0].number, 64500);
         assert!(db.lookup(ip("10.0.0.1")).is_empty());
         assert!(caida("198.18.0.0\t33\t64500\n").is_none());
+    }
+
+    /// tests/data/as-lab.mmdb, written by mmdb-writer (make_mmdb.py).
+    #[test]
+    fn mmdb_databases_of_either_field_set_are_read() {
+        let bytes = include_bytes!("../../tests/data/as-lab.mmdb").to_vec();
+        let db = Database::Mmdb(maxminddb::Reader::from_source(bytes).unwrap());
+        let transit = db.lookup(ip("198.18.1.9"));
+        assert_eq!(
+            (transit[0].number, transit[0].name.as_deref()),
+            (64501, Some("LAB-TRANSIT"))
+        );
+        assert_eq!(transit[0].prefix.as_deref(), Some("198.18.1.0/24"));
+        assert_eq!(db.lookup(ip("2001:db8:2::9"))[0].number, 64501);
+        let access = db.lookup(ip("198.18.0.2"));
+        assert_eq!(
+            (
+                access[0].number,
+                access[0].name.as_deref(),
+                access[0].country.as_deref()
+            ),
+            (64500, Some("LAB-ACCESS"), Some("ZZ"))
+        );
+        assert!(db.lookup(ip("10.0.0.1")).is_empty());
     }
 
     #[test]
