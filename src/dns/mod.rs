@@ -77,6 +77,14 @@ impl Resolver {
         }
     }
 
+    /// This one's look-ups of owners (and name server), for a resolver
+    /// that looks names up where `self` does not.
+    pub fn with_owners_of(mut self, other: &Resolver) -> Self {
+        self.owners = other.owners.clone();
+        self.server = other.server.clone();
+        self
+    }
+
     /// Asks `server` for the names, with a deadline per question.
     pub fn with_server(mut self, server: std::net::SocketAddr) -> Self {
         self.server = Some(client::Client {

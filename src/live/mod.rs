@@ -160,7 +160,19 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
             if text && std::io::stdout().is_terminal() {
                 rounds.tick_every(Duration::from_millis(100));
                 let names = !config.numeric;
-                let view = TerminalView::open(out, config.format, config.diagnosis, run, names)?;
+                // Names are looked up for the view (n shows or hides them).
+                let view_resolver = match config.numeric {
+                    true => Resolver::new(true).with_owners_of(&resolver),
+                    false => resolver.clone(),
+                };
+                let view = TerminalView::open(
+                    out,
+                    config.format,
+                    config.diagnosis,
+                    run,
+                    names,
+                    view_resolver,
+                )?;
                 return drive(live, &filter, &mut rounds, view, interrupted);
             }
             // A line per round only before a text report: JSON and CSV

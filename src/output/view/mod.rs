@@ -93,6 +93,7 @@ impl<W: Write> TerminalView<W> {
         diagnosis: bool,
         run: RunInfo,
         names: bool,
+        resolver: Resolver,
     ) -> Result<Self> {
         let terminal = ratatui::try_init().map_err(Error::output)?;
         let title = format!("tracetcp {} ({})", run.host, run.address);
@@ -110,7 +111,7 @@ impl<W: Write> TerminalView<W> {
             format,
             diagnosis,
             run,
-            resolver: Resolver::new(true),
+            resolver,
             drawn: None,
             rounds_drawn: u64::MAX,
         })
