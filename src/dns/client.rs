@@ -27,8 +27,11 @@ pub enum Answer {
     Records(Vec<String>),
     /// The name does not exist, or has no record of that type.
     Nothing,
-    /// No usable answer in time (a server down, silent, or failing).
+    /// An answer that was no use (a server failure, a truncated answer
+    /// that TCP did not get whole).
     Failed,
+    /// No answer in time (a server down or silent).
+    Silent,
 }
 
 /// The server and how long to wait for it.
@@ -118,7 +121,7 @@ impl Client {
     /// giving up on all that have no answer by `deadline`; the answers in
     /// the questions' order.
     pub fn ask(&self, questions: &[(String, RecordType)], deadline: Instant) -> Vec<Answer> {
-        let mut answers = vec![Answer::Failed; questions.len()];
+        let mut answers = vec![Answer::Silent; questions.len()];
         let local: SocketAddr = if self.server.is_ipv6() {
             "[::]:0".parse().unwrap()
         } else {
@@ -358,7 +361,7 @@ mod tests {
             .collect();
         let answers = client.ask(&questions, started + Duration::from_millis(300));
         let took = started.elapsed();
-        assert!(answers.iter().all(|a| *a == Answer::Failed));
+        assert!(answers.iter().all(|a| *a == Answer::Silent));
         assert!(took < Duration::from_secs(2), "{took:?}");
     }
 }

@@ -93,8 +93,8 @@ struct State {
     names: HashMap<u32, Option<String>>,
     /// Whether the source was found failing (said once).
     failing: bool,
-    /// Whether it answered nothing of a whole batch: it is not asked
-    /// again, so that a server that is down costs one deadline in all.
+    /// Whether it answered nothing at all of a whole batch: it is not
+    /// asked again, so that a server that is down costs one deadline.
     down: bool,
 }
 
@@ -266,10 +266,13 @@ fn ask(
         .map(|&a| (zones.origin_name(a), RecordType::TXT))
         .collect();
     let answers = client.ask(&questions, deadline);
-    if answers.contains(&Answer::Failed) {
+    if answers
+        .iter()
+        .any(|a| matches!(a, Answer::Failed | Answer::Silent))
+    {
         note_failing(lock, client.server);
     }
-    if !answers.is_empty() && answers.iter().all(|a| *a == Answer::Failed) {
+    if !answers.is_empty() && answers.iter().all(|a| *a == Answer::Silent) {
         if let Ok(mut s) = lock.lock() {
             s.down = true;
         }
