@@ -1,19 +1,23 @@
-//! Reverse DNS in the background: a lookup starts as soon as an address
-//! answers, and a hop waits for its names only a short, bounded time.
+//! Reverse names in the background: a look-up starts as soon as an
+//! address answers, and a hop waits for its names only a short, bounded
+//! time. Names come from /etc/hosts, else from PTR records asked in
+//! batches through our DNS client (`client.rs`) of `--dns-server` or the
+//! system's resolv.conf server (`conf.rs`).
 //!
 //! Owns reverse lookups (the only name resolution of a live run); must not
 //! depend on the reports or the engine.
 
 pub mod client;
 pub mod conf;
+pub mod lookups;
 
 use crate::owners::Owners;
 use crate::run::printable;
 use crate::run::Names;
 use hickory_proto::rr::RecordType;
+use lookups::Lookups;
 use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::{Arc, Condvar, Mutex};
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 /// The labels of `addr` reversed, as reverse zones and Team Cymru's name
@@ -50,49 +54,25 @@ pub fn ptr_name(addr: IpAddr) -> String {
 /// How long a hop may wait for its names, counted from each lookup's start.
 pub const MAX_WAIT: Duration = Duration::from_millis(1000);
 
-#[derive(Debug, Clone)]
-enum Lookup {
-    Pending(Instant),
-    Done(Option<String>),
-}
-
+/// Reverse names and owners of the addresses seen, looked up in the
+/// background (`lookups.rs`); clones share the look-ups.
 #[derive(Clone)]
 pub struct Resolver {
-    enabled: bool,
-    state: Arc<(Mutex<HashMap<IpAddr, Lookup>>, Condvar)>,
+    /// None with -n.
+    names: Option<Lookups<Option<String>>>,
     /// The owners of the addresses too (`--as`).
     owners: Option<Owners>,
-    /// The server asked for names (`--dns-server`); without it, the
-    /// system's resolver (which reads /etc/hosts too).
-    server: Option<client::Client>,
 }
 
 impl Resolver {
-    pub fn new(enabled: bool) -> Self {
+    /// Names (unless not `enabled`) from /etc/hosts, else from `server`
+    /// (`--dns-server`; the system's resolv.conf's without it).
+    pub fn new(enabled: bool, server: Option<SocketAddr>) -> Self {
+        let names = enabled.then(|| names_from(server)).flatten();
         Resolver {
-            enabled,
-            state: Arc::new((Mutex::new(HashMap::new()), Condvar::new())),
+            names,
             owners: None,
-            server: None,
         }
-    }
-
-    /// This one's look-ups of owners (and name server), for a resolver
-    /// that looks names up where `self` does not.
-    pub fn with_owners_of(mut self, other: &Resolver) -> Self {
-        self.owners = other.owners.clone();
-        self.server = other.server.clone();
-        self
-    }
-
-    /// Asks `server` for the names, with a deadline per question.
-    pub fn with_server(mut self, server: std::net::SocketAddr) -> Self {
-        self.server = Some(client::Client {
-            server,
-            per_try: Duration::from_millis(300),
-            tries: 3,
-        });
-        self
     }
 
     /// Looks up the owners of the addresses too.
@@ -101,97 +81,44 @@ impl Resolver {
         self
     }
 
+    /// `other`'s look-ups of owners, shared.
+    pub fn with_owners_of(mut self, other: &Resolver) -> Self {
+        self.owners = other.owners.clone();
+        self
+    }
+
     /// Starts looking `addr` up, unless that was done already.
     pub fn request(&self, addr: IpAddr) {
         if let Some(o) = &self.owners {
             o.request(addr);
         }
-        if !self.enabled {
-            return;
-        }
-        let (lock, _) = &*self.state;
-        let Ok(mut map) = lock.lock() else { return };
-        if map.contains_key(&addr) {
-            return;
-        }
-        map.insert(addr, Lookup::Pending(Instant::now()));
-        let state = self.state.clone();
-        let server = self.server.clone();
-        let spawned = std::thread::Builder::new()
-            .name("rdns".into())
-            .spawn(move || {
-                let name = match &server {
-                    Some(c) => match c
-                        .ask(
-                            &[(ptr_name(addr), RecordType::PTR)],
-                            Instant::now() + MAX_WAIT,
-                        )
-                        .pop()
-                    {
-                        Some(client::Answer::Records(mut r)) => r.pop(),
-                        _ => None,
-                    },
-                    None => dns_lookup::lookup_addr(&addr).ok(),
-                }
-                .filter(|n| n.parse::<IpAddr>().is_err())
-                .map(|n| printable(&n));
-                let (lock, cvar) = &*state;
-                if let Ok(mut map) = lock.lock() {
-                    map.insert(addr, Lookup::Done(name));
-                }
-                cvar.notify_all();
-            });
-        if spawned.is_err() {
-            map.insert(addr, Lookup::Done(None));
+        if let Some(n) = &self.names {
+            n.request(addr);
         }
     }
 
     /// Waits until every address is looked up or has waited `MAX_WAIT`
     /// (its owners, `owners::MAX_WAIT`).
     pub fn wait(&self, addrs: &[IpAddr]) {
-        if let Some(o) = &self.owners {
-            o.wait(addrs);
-        }
-        if !self.enabled {
-            return;
-        }
         for &a in addrs {
             self.request(a);
         }
-        let (lock, cvar) = &*self.state;
-        let Ok(mut map) = lock.lock() else { return };
-        loop {
-            let now = Instant::now();
-            let until = addrs
-                .iter()
-                .filter_map(|a| match map.get(a) {
-                    Some(Lookup::Pending(started)) => Some(*started + MAX_WAIT),
-                    _ => None,
-                })
-                .filter(|&t| t > now)
-                .max();
-            let Some(until) = until else { return };
-            map = match cvar.wait_timeout(map, until - now) {
-                Ok((m, _)) => m,
-                Err(_) => return,
-            };
+        if let Some(o) = &self.owners {
+            o.wait(addrs);
+        }
+        if let Some(n) = &self.names {
+            n.wait(addrs);
         }
     }
 
     /// Every name (and owner) found so far.
     pub fn names(&self) -> Names {
-        let (lock, _) = &*self.state;
-        let mut names: Names = lock
-            .lock()
-            .map(|map| {
-                map.iter()
-                    .filter_map(|(a, l)| match l {
-                        Lookup::Done(Some(n)) => Some((*a, n.clone())),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut names: Names = self
+            .names
+            .iter()
+            .flat_map(Lookups::found)
+            .filter_map(|(a, n)| Some((a, n?)))
+            .collect();
         for (addr, origins) in self.owners.iter().flat_map(Owners::owners) {
             names.set_owners(addr, origins);
         }
@@ -199,9 +126,79 @@ impl Resolver {
     }
 }
 
+/// The names in a hosts file's `text`: each address's first name.
+fn hosts(text: &str) -> HashMap<IpAddr, String> {
+    let mut names = HashMap::new();
+    for line in text.lines() {
+        let line = line.split('#').next().unwrap_or("");
+        let mut words = line.split_whitespace();
+        if let (Some(addr), Some(name)) = (words.next(), words.next()) {
+            if let Ok(addr) = addr.parse() {
+                names.entry(addr).or_insert_with(|| name.to_string());
+            }
+        }
+    }
+    names
+}
+
+/// The names service: /etc/hosts first, then PTR questions in batches.
+fn names_from(server: Option<SocketAddr>) -> Option<Lookups<Option<String>>> {
+    let hosts = hosts(&std::fs::read_to_string("/etc/hosts").unwrap_or_default());
+    let client = client::Client {
+        server: conf::pick(server),
+        per_try: Duration::from_millis(300),
+        tries: 3,
+    };
+    let resolve = move |batch: Vec<IpAddr>| {
+        let (known, asked): (Vec<IpAddr>, Vec<IpAddr>) =
+            batch.into_iter().partition(|a| hosts.contains_key(a));
+        let questions: Vec<_> = asked
+            .iter()
+            .map(|&a| (ptr_name(a), RecordType::PTR))
+            .collect();
+        let answers = client.ask(&questions, Instant::now() + MAX_WAIT);
+        let mut found: Vec<(IpAddr, Option<String>)> = known
+            .into_iter()
+            .map(|a| (a, hosts.get(&a).cloned()))
+            .collect();
+        found.extend(asked.into_iter().zip(answers).map(|(a, answer)| {
+            let name = match answer {
+                client::Answer::Records(mut r) => r.pop(),
+                _ => None,
+            };
+            (a, name)
+        }));
+        found
+            .into_iter()
+            .map(|(a, n)| {
+                (
+                    a,
+                    n.filter(|n| n.parse::<IpAddr>().is_err())
+                        .map(|n| printable(&n)),
+                )
+            })
+            .collect()
+    };
+    Lookups::start("rdns", MAX_WAIT, resolve).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hosts_file_gives_each_address_its_first_name() {
+        let h = hosts("# lab\n198.18.0.2 r1.lab r1 # router\n198.18.0.2 other\n2001:db8::2\tr1v6.lab\nbad line\n");
+        assert_eq!(
+            h.get(&"198.18.0.2".parse().unwrap()).map(String::as_str),
+            Some("r1.lab")
+        );
+        assert_eq!(
+            h.get(&"2001:db8::2".parse().unwrap()).map(String::as_str),
+            Some("r1v6.lab")
+        );
+        assert_eq!(h.len(), 2);
+    }
 
     #[test]
     fn reverse_names_of_both_families() {

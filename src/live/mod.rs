@@ -132,10 +132,7 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         info,
         network,
     };
-    let mut resolver = Resolver::new(!config.numeric);
-    if let Some(server) = config.dns_server {
-        resolver = resolver.with_server(server);
-    }
+    let mut resolver = Resolver::new(!config.numeric, config.dns_server);
     if let Some(source) = &config.owners {
         let server = crate::dns::conf::pick(config.dns_server);
         resolver =
@@ -162,7 +159,7 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
                 let names = !config.numeric;
                 // Names are looked up for the view (n shows or hides them).
                 let view_resolver = match config.numeric {
-                    true => Resolver::new(true).with_owners_of(&resolver),
+                    true => Resolver::new(true, config.dns_server).with_owners_of(&resolver),
                     false => resolver.clone(),
                 };
                 let view = TerminalView::open(

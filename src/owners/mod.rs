@@ -12,6 +12,7 @@ pub mod files;
 pub mod special;
 
 use crate::dns::client::{Answer, Client};
+use crate::dns::lookups::Lookups;
 use crate::run::Origin;
 use cymru::Zones;
 use files::Database;
@@ -19,7 +20,7 @@ use hickory_proto::rr::RecordType;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How long a batch of look-ups may take in all.
@@ -77,16 +78,9 @@ enum Backend {
     File(Database),
 }
 
-#[derive(Debug, Clone)]
-enum Lookup {
-    Pending(Instant),
-    Done(Vec<Origin>),
-}
-
+/// What the look-ups remember between batches.
 #[derive(Default)]
-struct State {
-    found: HashMap<IpAddr, Lookup>,
-    queue: Vec<IpAddr>,
+struct Cache {
     /// Prefixes whose origins are known ("198.18.0.0/24" and its origins):
     /// an address inside one needs no question.
     prefixes: Vec<(IpAddr, u8, Vec<Origin>)>,
@@ -99,11 +93,11 @@ struct State {
 }
 
 /// The look-up service: `request` an address, `wait` for some, take what
-/// was found with `owners`.
+/// was found with `owners`; clones share it.
 #[derive(Clone)]
 pub struct Owners {
     source: Arc<Source>,
-    state: Arc<(Mutex<State>, Condvar)>,
+    lookups: Lookups<Vec<Origin>>,
 }
 
 impl Owners {
@@ -120,32 +114,27 @@ impl Owners {
                 zones: zones.clone(),
             },
         };
-        let owners = Owners {
-            source: Arc::new(source),
-            state: Arc::new((Mutex::new(State::default()), Condvar::new())),
+        let mut cache = Cache::default();
+        let resolve = move |batch: Vec<IpAddr>| match &backend {
+            Backend::File(db) => batch.iter().map(|&a| (a, db.lookup(a))).collect(),
+            Backend::Dns { client, zones } => ask(client, zones, batch, &mut cache),
         };
-        let state = owners.state.clone();
-        std::thread::Builder::new()
-            .name("owners".into())
-            .spawn(move || work(&backend, &state))
+        let lookups = Lookups::start("owners", MAX_WAIT, resolve)
             .map_err(|e| format!("cannot start the AS look-ups: {e}"))?;
-        Ok(owners)
+        Ok(Owners {
+            source: Arc::new(source),
+            lookups,
+        })
     }
 
-    /// Starts looking `addr` up, unless that was done already.
+    /// Starts looking `addr` up, unless that was done already; a public
+    /// provider is never asked about a special-purpose address.
     pub fn request(&self, addr: IpAddr) {
-        let (lock, cvar) = &*self.state;
-        let Ok(mut s) = lock.lock() else { return };
-        if s.found.contains_key(&addr) {
-            return;
+        if self.source.asks_about(addr) {
+            self.lookups.request(addr);
+        } else {
+            self.lookups.settle(addr, Vec::new());
         }
-        if !self.source.asks_about(addr) {
-            s.found.insert(addr, Lookup::Done(Vec::new()));
-            return;
-        }
-        s.found.insert(addr, Lookup::Pending(Instant::now()));
-        s.queue.push(addr);
-        cvar.notify_all();
     }
 
     /// Waits until every one of `addrs` is looked up, or has waited
@@ -154,40 +143,16 @@ impl Owners {
         for &a in addrs {
             self.request(a);
         }
-        let (lock, cvar) = &*self.state;
-        let Ok(mut s) = lock.lock() else { return };
-        loop {
-            let now = Instant::now();
-            let until = addrs
-                .iter()
-                .filter_map(|a| match s.found.get(a) {
-                    Some(Lookup::Pending(started)) => Some(*started + MAX_WAIT),
-                    _ => None,
-                })
-                .filter(|&t| t > now)
-                .max();
-            let Some(until) = until else { return };
-            s = match cvar.wait_timeout(s, until - now) {
-                Ok((s, _)) => s,
-                Err(_) => return,
-            };
-        }
+        self.lookups.wait(addrs);
     }
 
     /// The owners found so far, by address (none for those without).
     pub fn owners(&self) -> HashMap<IpAddr, Vec<Origin>> {
-        let (lock, _) = &*self.state;
-        lock.lock()
-            .map(|s| {
-                s.found
-                    .iter()
-                    .filter_map(|(a, l)| match l {
-                        Lookup::Done(o) if !o.is_empty() => Some((*a, o.clone())),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.lookups
+            .found()
+            .into_iter()
+            .filter(|(_, o)| !o.is_empty())
+            .collect()
     }
 }
 
@@ -196,32 +161,6 @@ fn client(server: SocketAddr) -> Client {
         server,
         per_try: Duration::from_millis(700),
         tries: 3,
-    }
-}
-
-/// The service's thread: takes the queued addresses in batches.
-fn work(backend: &Backend, state: &(Mutex<State>, Condvar)) {
-    let (lock, cvar) = state;
-    loop {
-        let batch: Vec<IpAddr> = {
-            let Ok(mut s) = lock.lock() else { return };
-            while s.queue.is_empty() {
-                s = match cvar.wait(s) {
-                    Ok(s) => s,
-                    Err(_) => return,
-                };
-            }
-            std::mem::take(&mut s.queue)
-        };
-        let found = match backend {
-            Backend::File(db) => batch.iter().map(|&a| (a, db.lookup(a))).collect(),
-            Backend::Dns { client, zones } => ask(client, zones, &batch, lock),
-        };
-        let Ok(mut s) = lock.lock() else { return };
-        for (addr, origins) in found {
-            s.found.insert(addr, Lookup::Done(origins));
-        }
-        cvar.notify_all();
     }
 }
 
@@ -243,23 +182,17 @@ fn inside(addr: IpAddr, net: IpAddr, len: u8) -> bool {
 fn ask(
     client: &Client,
     zones: &Zones,
-    batch: &[IpAddr],
-    lock: &Mutex<State>,
+    batch: Vec<IpAddr>,
+    cache: &mut Cache,
 ) -> Vec<(IpAddr, Vec<Origin>)> {
     let deadline = Instant::now() + BATCH_DEADLINE;
     let (mut done, mut asked) = (Vec::new(), Vec::new());
-    {
-        let Ok(s) = lock.lock() else { return done };
-        for &a in batch {
-            match s.prefixes.iter().find(|(n, l, _)| inside(a, *n, *l)) {
-                Some((_, _, o)) => done.push((a, o.clone())),
-                None => asked.push(a),
-            }
+    for a in batch {
+        match cache.prefixes.iter().find(|(n, l, _)| inside(a, *n, *l)) {
+            Some((_, _, o)) => done.push((a, o.clone())),
+            None if cache.down => done.push((a, Vec::new())),
+            None => asked.push(a),
         }
-    }
-    if lock.lock().map_or(true, |s| s.down) {
-        done.extend(asked.into_iter().map(|a| (a, Vec::new())));
-        return done;
     }
     let questions: Vec<_> = asked
         .iter()
@@ -269,13 +202,16 @@ fn ask(
     if answers
         .iter()
         .any(|a| matches!(a, Answer::Failed | Answer::Silent))
+        && !cache.failing
     {
-        note_failing(lock, client.server);
+        cache.failing = true;
+        eprintln!(
+            "tracetcp: note: the DNS server {} did not answer every AS look-up in time",
+            client.server
+        );
     }
     if !answers.is_empty() && answers.iter().all(|a| *a == Answer::Silent) {
-        if let Ok(mut s) = lock.lock() {
-            s.down = true;
-        }
+        cache.down = true;
     }
     let mut found: Vec<(IpAddr, Vec<Origin>)> = asked
         .iter()
@@ -285,15 +221,14 @@ fn ask(
             _ => (a, Vec::new()),
         })
         .collect();
-    name_them(client, zones, &mut found, lock, deadline);
-    let Ok(mut s) = lock.lock() else { return done };
+    name_them(client, zones, &mut found, cache, deadline);
     for (_, origins) in &found {
         let Some(prefix) = origins.first().and_then(|o| o.prefix.clone()) else {
             continue;
         };
         if let Some((net, len)) = prefix.split_once('/') {
             if let (Ok(net), Ok(len)) = (net.parse(), len.parse()) {
-                s.prefixes.push((net, len, origins.clone()));
+                cache.prefixes.push((net, len, origins.clone()));
             }
         }
     }
@@ -307,50 +242,30 @@ fn name_them(
     client: &Client,
     zones: &Zones,
     found: &mut [(IpAddr, Vec<Origin>)],
-    lock: &Mutex<State>,
+    cache: &mut Cache,
     deadline: Instant,
 ) {
-    let mut numbers: Vec<u32> = found
+    let mut unknown: Vec<u32> = found
         .iter()
         .flat_map(|(_, o)| o.iter().map(|o| o.number))
+        .filter(|n| !cache.names.contains_key(n))
         .collect();
-    numbers.sort();
-    numbers.dedup();
-    let unknown: Vec<u32> = match lock.lock() {
-        Ok(s) => numbers
-            .iter()
-            .copied()
-            .filter(|n| !s.names.contains_key(n))
-            .collect(),
-        Err(_) => return,
-    };
+    unknown.sort();
+    unknown.dedup();
     let questions: Vec<_> = unknown
         .iter()
         .map(|&n| (zones.as_name(n), RecordType::TXT))
         .collect();
     let answers = client.ask(&questions, deadline);
-    let Ok(mut s) = lock.lock() else { return };
     for (n, answer) in unknown.into_iter().zip(answers) {
         let name = match answer {
             Answer::Records(r) => cymru::as_name(&r),
             _ => None,
         };
-        s.names.insert(n, name);
+        cache.names.insert(n, name);
     }
     for origin in found.iter_mut().flat_map(|(_, o)| o.iter_mut()) {
-        origin.name = s.names.get(&origin.number).cloned().flatten();
-    }
-}
-
-/// Says once that the source does not answer.
-fn note_failing(lock: &Mutex<State>, server: SocketAddr) {
-    if let Ok(mut s) = lock.lock() {
-        if !s.failing {
-            s.failing = true;
-            eprintln!(
-                "tracetcp: note: the DNS server {server} did not answer every AS look-up in time"
-            );
-        }
+        origin.name = cache.names.get(&origin.number).cloned().flatten();
     }
 }
 

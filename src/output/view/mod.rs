@@ -195,7 +195,7 @@ impl<W: Write> Printer<Rounds> for TerminalView<W> {
         self.restore();
         let resolver = match self.screen.names {
             true => self.resolver.clone(),
-            false => Resolver::new(false),
+            false => Resolver::new(false, None).with_owners_of(&self.resolver),
         };
         let text = report(self.format, self.diagnosis, &self.run, &resolver, rounds);
         self.out.write_all(text.as_bytes())?;
