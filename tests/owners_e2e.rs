@@ -386,6 +386,12 @@ fn a_recording_replays_its_owners_offline() {
     let replayed = replay_unprivileged(&record);
     assert_eq!(replayed.code, 0, "{}", replayed.stderr);
     assert_eq!(replayed.stdout, live.stdout);
+    // The packet view's report shows them too.
+    let packets = tracetcp(
+        &lab,
+        &["--replay", record.to_str().unwrap(), "--show-packets", "-n"],
+    );
+    assert!(packets.stdout.contains("[AS64501]"), "{}", packets.stdout);
     let _ = std::fs::remove_file(&record);
 }
 
