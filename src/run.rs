@@ -50,12 +50,6 @@ impl Names {
         self.owners.iter()
     }
 
-    /// Adds what `other` found.
-    pub fn extend(&mut self, other: Names) {
-        self.names.extend(other.names);
-        self.owners.extend(other.owners);
-    }
-
     /// How a report shows `addr`: "198.18.1.1", then `between` and its
     /// name in brackets when it has one ("198.18.1.1\t[r1.lab]"), then
     /// its owners ("[AS64500]", "[AS64500/AS64501]" for several origins).
