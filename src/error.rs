@@ -115,13 +115,19 @@ fn is_permission(err: &io::Error) -> bool {
 }
 
 /// What is missing, and the two ways to grant it.
-fn privilege_text(what: &str) -> String {
+/// The command that grants this binary CAP_NET_RAW.
+pub fn setcap_command() -> String {
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "tracetcp".into());
+    format!("sudo setcap cap_net_raw+ep {exe}")
+}
+
+fn privilege_text(what: &str) -> String {
     format!(
         "{what} needs the CAP_NET_RAW capability: run as root, or grant it once with: \
-         sudo setcap cap_net_raw+ep {exe} (cap_net_raw,cap_net_admin+eip works too)"
+         {} (cap_net_raw,cap_net_admin+eip works too)",
+        setcap_command()
     )
 }
 

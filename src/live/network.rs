@@ -111,10 +111,7 @@ fn tcp_error_queue(version: Option<(u32, u32)>) -> Result<()> {
 }
 
 fn privileges_hint() -> String {
-    let exe = std::env::current_exe()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| "tracetcp".into());
-    format!("grant CAP_NET_RAW once: sudo setcap cap_net_raw+ep {exe}")
+    format!("grant CAP_NET_RAW once: {}", crate::error::setcap_command())
 }
 
 /// The network side of a run, open.
