@@ -228,8 +228,10 @@ impl Sockets {
                     .map_err(|e| io_error("reading a socket", e))?;
             }
         }
-        found.sort_by_key(|(ts, _)| *ts);
+        // In the order things happened: an answer that came before a
+        // probe still waiting here went out goes first.
         self.ready.extend(found);
+        self.ready.make_contiguous().sort_by_key(|(ts, _)| *ts);
         self.drained_at = self.drained_at.max(before);
         let now = Timestamp::now();
         let keep = self.keep;
