@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod infer;
 pub mod live;
+pub mod many;
 pub mod mtu;
 pub mod multipath;
 pub mod output;

@@ -244,6 +244,11 @@ impl Engine {
         parts.join(" or ")
     }
 
+    /// Probes sent whose fate is not known yet.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
     /// Probes sent so far (live) or seen (replay).
     pub fn probes_sent(&self) -> usize {
         self.probes.len()

@@ -1,0 +1,302 @@
+//! Many targets in one run (issue 33): one engine per target, under one
+//! rate for the whole run. `Many` is a prober like any other: it starts
+//! targets as the rate allows, hands out their probes no faster than the
+//! rate (a token bucket holding a tenth of a second's worth), and hands
+//! every packet to the one engine it concerns, found by lookup on the
+//! address the packet is about (a probe's destination, the destination a
+//! router's error quotes, or the target that answered), never by offering
+//! it to every engine. A finished target's results are taken out and its
+//! engine dropped, so memory follows the targets in flight, not the list.
+//!
+//! Owns admission, pacing across targets and the routing; must not depend
+//! on I/O, the reports or the command line.
+
+pub mod targets;
+
+use crate::driver::Prober;
+use crate::engine::{Engine, Ignored, Progress, Transmit, Verdict};
+use crate::time::Timestamp;
+use crate::trace::TraceResult;
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::time::Duration;
+use tracetcp_strategies::wire::{IcmpView, IpView, Quoting};
+use tracetcp_strategies::NotOurs;
+
+/// The rate's bucket: at most `rate` probes a second, and never more
+/// than a tenth of a second's worth at once.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    rate: f64,
+    capacity: f64,
+    tokens: f64,
+    at: Option<Timestamp>,
+}
+
+impl Bucket {
+    pub fn new(rate: u32) -> Self {
+        let rate = f64::from(rate.max(1));
+        let capacity = (rate / 10.0).max(1.0);
+        Bucket {
+            rate,
+            capacity,
+            tokens: capacity,
+            at: None,
+        }
+    }
+
+    fn refill(&mut self, now: Timestamp) {
+        if let Some(at) = self.at {
+            let gained = now.since(at).as_secs_f64() * self.rate;
+            self.tokens = (self.tokens + gained).min(self.capacity);
+        }
+        self.at = Some(now);
+    }
+
+    /// Takes a token at `now`, if there is one.
+    pub fn take(&mut self, now: Timestamp) -> bool {
+        self.refill(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// When the next token comes.
+    pub fn next_token(&self) -> Option<Timestamp> {
+        let at = self.at?;
+        (self.tokens < 1.0)
+            .then(|| at.after(Duration::from_secs_f64((1.0 - self.tokens) / self.rate)))
+    }
+}
+
+/// A target's engine, waiting or running.
+struct Job {
+    /// Its place in the list (reports keep the list's order of finishing).
+    number: usize,
+    engine: Engine,
+}
+
+/// A target that finished, with its results.
+pub struct Finished {
+    pub number: usize,
+    pub engine: Engine,
+    pub results: Vec<TraceResult>,
+}
+
+/// The prober of a run with many targets.
+pub struct Many {
+    waiting: VecDeque<Job>,
+    running: Vec<Job>,
+    /// The running engine of each target address.
+    by_target: HashMap<IpAddr, usize>,
+    bucket: Bucket,
+    /// At most this many probes in flight across targets, from the rate
+    /// and the timeout: what the rate sends while a probe waits.
+    in_flight_cap: usize,
+    /// Round-robin position among the running targets.
+    turn: usize,
+    finished: VecDeque<Finished>,
+    sent: u64,
+    done: u64,
+    total: u64,
+}
+
+impl Many {
+    /// `engines` (one per target, in the list's order), sent at most
+    /// `rate` probes a second, each waiting up to `timeout` for answers.
+    pub fn new(engines: Vec<Engine>, rate: u32, timeout: Duration) -> Self {
+        let total = engines.len() as u64;
+        let per_timeout = (f64::from(rate.max(1)) * timeout.as_secs_f64()).ceil() as usize;
+        Many {
+            waiting: engines
+                .into_iter()
+                .enumerate()
+                .map(|(number, engine)| Job { number, engine })
+                .collect(),
+            running: Vec::new(),
+            by_target: HashMap::new(),
+            bucket: Bucket::new(rate),
+            in_flight_cap: per_timeout.max(1),
+            turn: 0,
+            finished: VecDeque::new(),
+            sent: 0,
+            done: 0,
+            total,
+        }
+    }
+
+    /// The next target that finished, with its results.
+    pub fn take_finished(&mut self) -> Option<Finished> {
+        self.finished.pop_front()
+    }
+
+    fn in_flight(&self) -> usize {
+        self.running.iter().map(|j| j.engine.in_flight()).sum()
+    }
+
+    /// Starts waiting targets while the rate has room for their probes.
+    /// A target already running is not started twice at once.
+    fn admit(&mut self) {
+        while self.in_flight() < self.in_flight_cap || self.running.is_empty() {
+            let Some(job) = self.waiting.front() else {
+                return;
+            };
+            let dst = job.engine.session().dst();
+            if self.by_target.contains_key(&dst) {
+                return;
+            }
+            let job = self.waiting.pop_front().unwrap();
+            self.by_target.insert(dst, self.running.len());
+            self.running.push(job);
+        }
+    }
+
+    /// Moves finished engines out (their results kept, the rest dropped).
+    fn retire(&mut self) {
+        let mut k = 0;
+        while k < self.running.len() {
+            if self.running[k].engine.is_finished() {
+                let job = self.running.swap_remove(k);
+                let results = job.engine.results();
+                self.finished.push_back(Finished {
+                    number: job.number,
+                    engine: job.engine,
+                    results,
+                });
+                self.done += 1;
+                self.reindex();
+            } else {
+                k += 1;
+            }
+        }
+    }
+
+    fn reindex(&mut self) {
+        self.by_target = self
+            .running
+            .iter()
+            .enumerate()
+            .map(|(i, j)| (j.engine.session().dst(), i))
+            .collect();
+    }
+}
+
+/// The address a packet is about: a probe's destination (from our
+/// `sources`), the destination quoted by an ICMP error, or the target
+/// that answered.
+fn about(packet: &[u8], sources: &[IpAddr]) -> Option<IpAddr> {
+    let ip = IpView::parse(packet, Quoting::Whole).ok()?;
+    if sources.contains(&ip.src) {
+        return Some(ip.dst);
+    }
+    if ip.protocol == ip.icmp_protocol() {
+        let icmp = IcmpView::parse(ip.payload).ok()?;
+        let error = if ip.is_v6() {
+            icmp.icmp_type < 128
+        } else {
+            matches!(icmp.icmp_type, 3 | 11 | 12)
+        };
+        if error {
+            return IpView::parse(icmp.body, Quoting::Quoted)
+                .ok()
+                .map(|q| q.dst);
+        }
+    }
+    Some(ip.src)
+}
+
+impl Prober for Many {
+    fn poll_transmit(&mut self, now: Timestamp) -> Option<Transmit> {
+        self.admit();
+        if self.running.is_empty() {
+            return None;
+        }
+        for _ in 0..self.running.len() {
+            self.turn = (self.turn + 1) % self.running.len();
+            if self.bucket.next_token().is_some_and(|t| t > now) {
+                return None;
+            }
+            // A token only for a probe that goes.
+            let mut probe = None;
+            if self.bucket.take(now) {
+                probe = self.running[self.turn].engine.poll_transmit(now);
+                if probe.is_none() {
+                    self.bucket.tokens += 1.0;
+                }
+            }
+            if let Some(tx) = probe {
+                self.sent += 1;
+                return Some(tx);
+            }
+        }
+        None
+    }
+
+    fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {
+        let sources: Vec<IpAddr> = self
+            .running
+            .first()
+            .map(|j| vec![j.engine.session().src()])
+            .unwrap_or_default();
+        let engine = about(packet, &sources).and_then(|a| self.by_target.get(&a).copied());
+        match engine {
+            Some(k) => self.running[k].engine.handle_packet(ts, packet),
+            None => Verdict::Ignored(Ignored::NotOurs(NotOurs::OtherHosts)),
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Timestamp) {
+        for j in &mut self.running {
+            j.engine.handle_timeout(now);
+        }
+        self.retire();
+    }
+
+    fn next_wakeup(&self) -> Option<Timestamp> {
+        let engines = self
+            .running
+            .iter()
+            .filter_map(|j| j.engine.next_wakeup())
+            .min();
+        [engines, self.bucket.next_token()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn is_finished(&self) -> bool {
+        self.waiting.is_empty() && self.running.is_empty()
+    }
+
+    fn interrupt(&mut self) {
+        self.waiting.clear();
+        for j in &mut self.running {
+            j.engine.interrupt();
+        }
+        self.retire();
+    }
+
+    fn end_of_input(&mut self) {
+        for j in &mut self.running {
+            j.engine.end_of_recording();
+        }
+        self.retire();
+    }
+
+    fn progress(&self, _now: Timestamp) -> Progress {
+        Progress {
+            done: self.done,
+            total: Some(self.total),
+            unit: "targets",
+            sent: self.sent,
+            paced: Duration::ZERO,
+            out_of_keys: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
