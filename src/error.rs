@@ -17,6 +17,9 @@ pub enum Error {
     /// What a run without privileges cannot do here (`missing`), and what
     /// works instead.
     Unprivileged { missing: String, instead: String },
+    /// Some targets of a run with many could not be traced (each said
+    /// why on its own line).
+    TargetsFailed { failed: usize, total: usize },
     /// No network interface has this name.
     NoSuchInterface(String),
     /// A file could not be opened or read.
@@ -137,6 +140,11 @@ impl fmt::Display for Error {
             Error::Usage(s) | Error::Network(s) => f.write_str(s),
             Error::Privileges { what } => f.write_str(&privilege_text(what)),
             Error::Unprivileged { missing, instead } => write!(f, "{missing}; {instead}"),
+            Error::TargetsFailed { failed, total } => write!(
+                f,
+                "{failed} of {} could not be traced (each said why above)",
+                crate::words::count(*total as u64, "target")
+            ),
             Error::NoSuchInterface(name) => write!(f, "unknown interface '{name}'"),
             Error::CannotRead { path, source } => write!(f, "cannot read {path}: {source}"),
             Error::NotAFile { path } => {

@@ -45,6 +45,7 @@ fn exit_code(e: &Error) -> u8 {
         Error::DiskFull { .. }
         | Error::CannotWrite { .. }
         | Error::Network(_)
+        | Error::TargetsFailed { .. }
         | Error::Capture(_)
         | Error::Output(_) => exit::RUNTIME,
         Error::RecordingIncomplete { .. } => exit::RECORDING_INCOMPLETE,
@@ -113,6 +114,23 @@ fn say(line: &str) {
     let _ = writeln!(std::io::stderr(), "tracetcp: {line}");
 }
 
+/// The flag Ctrl-C, SIGTERM (timeout, systemd) and SIGHUP (a closed
+/// terminal) set: all stop the run the same way, what was found printed,
+/// the recording closed properly. Before the trace starts (a slow name
+/// lookup, ...) there is nothing to print: it stops at once.
+fn stop_on_signals() -> anyhow::Result<Arc<AtomicBool>> {
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    ctrlc::set_handler(move || {
+        flag.store(true, Ordering::SeqCst);
+        if !live::TRACING.load(Ordering::SeqCst) {
+            say("interrupted before the trace began");
+            std::process::exit(i32::from(exit::INTERRUPTED));
+        }
+    })?;
+    Ok(interrupted)
+}
+
 fn run(cli: &Cli) -> anyhow::Result<u8> {
     if let Some(what) = &cli.generate {
         tracetcp::cli::generate::generate(what, &mut std::io::stdout().lock())
@@ -124,22 +142,9 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
             tracetcp::replay::run(&config, std::io::stdout().lock())?;
             Ending::Finished
         }
-        Mode::Live(config) => {
-            let interrupted = Arc::new(AtomicBool::new(false));
-            let flag = interrupted.clone();
-            // Ctrl-C, SIGTERM (timeout, systemd) and SIGHUP (a closed
-            // terminal) all stop the run the same way: what was found is
-            // printed, the recording closed properly. Before the trace
-            // starts (a slow name lookup, ...) there is nothing to print:
-            // it stops at once.
-            ctrlc::set_handler(move || {
-                flag.store(true, Ordering::SeqCst);
-                if !live::TRACING.load(Ordering::SeqCst) {
-                    say("interrupted before the trace began");
-                    std::process::exit(i32::from(exit::INTERRUPTED));
-                }
-            })?;
-            live::run(&config, &interrupted, std::io::stdout().lock())?
+        Mode::Live(config) => live::run(&config, &*stop_on_signals()?, std::io::stdout().lock())?,
+        Mode::Many(config) => {
+            live::many::run(&config, &*stop_on_signals()?, std::io::stdout().lock())?
         }
     };
     Ok(match ending {

@@ -5,7 +5,9 @@ use super::ports::{compare_specs, port_range, DEFAULT_TCP_PORT, DEFAULT_UDP_PORT
 use super::Cli;
 use crate::engine::{Confidence, Paths, Settings, Transport};
 use crate::error::{Error, Result};
+use crate::live::many::{ManyConfig, DEFAULT_RATE};
 use crate::live::Config;
+use crate::many::targets::Target;
 use crate::owners;
 use crate::replay::ReplayConfig;
 use crate::report::Format;
@@ -21,6 +23,8 @@ use tracetcp_strategies::{Flow, Protocol};
 pub enum Mode {
     Live(Box<Config>),
     Replay(ReplayConfig),
+    /// Several targets (`--targets`, more than one host).
+    Many(ManyConfig),
 }
 
 impl Cli {
@@ -50,6 +54,13 @@ impl Cli {
                 every_hop: self.all_hops,
                 session: self.session,
             })),
+            None if !self.more.is_empty()
+                || self.targets.is_some()
+                || self.jsonl
+                || self.rate.is_some() =>
+            {
+                self.many().map(Mode::Many)
+            }
             None => self.config().map(|c| Mode::Live(Box::new(c))),
         }
     }
@@ -58,6 +69,58 @@ impl Cli {
         let target = self.target.as_deref().ok_or_else(|| {
             Error::Usage("no target given: tracetcp host[:port|:service] [options]".into())
         })?;
+        self.config_for(target)
+    }
+
+    /// Every target of a run with many, each with its config.
+    fn many(&self) -> Result<ManyConfig> {
+        if let Some(n) = self
+            .more
+            .iter()
+            .find(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(Error::Usage(format!(
+                "'{n}' is no host: give a port as host:{n} or --port {n}"
+            )));
+        }
+        let refused = [
+            (self.write.is_some(), "-w"),
+            (self.cycles.is_some(), "--cycles"),
+            (self.watch, "--watch"),
+            (self.csv, "--csv"),
+        ];
+        if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+            return Err(Error::Usage(format!(
+                "{flag} traces one target: give one host"
+            )));
+        }
+        let command_line = self.target.iter().chain(&self.more).map(|t| Target {
+            text: t.clone(),
+            origin: "the command line".into(),
+        });
+        let mut list: Vec<Target> = command_line.collect();
+        if let Some(file) = &self.targets {
+            list.extend(crate::many::targets::read(file).map_err(Error::Usage)?);
+        }
+        if list.is_empty() {
+            return Err(Error::Usage("the target list holds no target".into()));
+        }
+        let targets = list
+            .into_iter()
+            .map(|t| {
+                let config = self.config_for(&t.text).map_err(|e| e.to_string());
+                (t, config)
+            })
+            .collect();
+        Ok(ManyConfig {
+            targets,
+            rate: self.rate.unwrap_or(DEFAULT_RATE),
+            jsonl: self.jsonl,
+        })
+    }
+
+    /// The config of a run to `target`.
+    fn config_for(&self, target: &str) -> Result<Config> {
         let mut target = TargetArg::parse(target)?;
         if let Some(port) = &self.port {
             if target.port.is_some() {

@@ -36,6 +36,25 @@ pub struct Cli {
     #[arg(value_name = "host[:port|:service]")]
     pub target: Option<String>,
 
+    /// More targets, traced in the same run (see --rate)
+    #[arg(value_name = "more hosts", hide = true)]
+    pub more: Vec<String>,
+
+    /// Trace every target in FILE too: one host[:port] a line, # comments;
+    /// - reads standard input
+    #[arg(long = "targets", value_name = "FILE")]
+    pub targets: Option<String>,
+
+    /// With several targets: at most PPS probes a second in all (100 by
+    /// default)
+    #[arg(long = "rate", value_name = "PPS", value_parser = number(1u32, 1_000_000))]
+    pub rate: Option<u32>,
+
+    /// With several targets: one JSON document per target, a line each,
+    /// printed as each finishes
+    #[arg(long = "jsonl", conflicts_with_all = ["json", "condensed", "csv"])]
+    pub jsonl: bool,
+
     /// Condensed output: one line per hop
     #[arg(short = 'c')]
     pub condensed: bool,
@@ -178,7 +197,8 @@ pub struct Cli {
     /// Replay a recorded session from FILE (no privileges, no network)
     #[arg(long = "replay", value_name = "FILE", conflicts_with_all = [
         "write", "target", "start_hop", "max_hops", "probes", "range", "scan", "timeout_ms",
-        "gateway", "raw", "inject", "unprivileged", "no_pacing", "ipv4", "as_source", "dns_server", "ipv6", "protocol", "interface",
+        "gateway", "raw", "inject", "unprivileged", "no_pacing", "ipv4", "as_source", "dns_server",
+        "more", "targets", "rate", "jsonl", "ipv6", "protocol", "interface",
         "source", "compare", "flow", "no_paris", "multipath", "confidence", "wait", "in_flight",
         "port", "tcp", "udp", "icmp", "mtu", "cycles", "watch", "interval",
     ])]

@@ -42,6 +42,12 @@ pub trait Prober {
     fn handle_timeout(&mut self, now: Timestamp);
     /// When it next needs the driver, if it waits for anything.
     fn next_wakeup(&self) -> Option<Timestamp>;
+    /// When it may next send, if only a rate holds it back: the driver
+    /// wakes for that on time, not after the source's lag as for
+    /// judging probes.
+    fn next_send(&self) -> Option<Timestamp> {
+        None
+    }
     fn is_finished(&self) -> bool;
     /// Stop where it is: send nothing more.
     fn interrupt(&mut self);
@@ -254,7 +260,14 @@ pub fn run<P: Prober, O: Observer<P>>(
                 Err(other) => log::warn!("probe ttl {} not sent: {other}", tx.ttl),
             }
         }
-        let mut input = source.next(prober.next_wakeup())?;
+        let wake = [
+            prober.next_wakeup(),
+            prober.next_send().map(|t| t.before(lag)),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let mut input = source.next(wake)?;
         loop {
             match input {
                 Input::Idle => break,

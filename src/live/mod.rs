@@ -4,6 +4,7 @@
 //! driver with that source, the wall clock and that sender. Owns the live
 //! run's settings (Config); must not depend on the command line.
 
+pub mod many;
 mod network;
 
 use crate::capture;

@@ -1,7 +1,7 @@
 //! Many targets in one run (issue 33): one engine per target, under one
 //! rate for the whole run. `Many` is a prober like any other: it starts
 //! targets as the rate allows, hands out their probes no faster than the
-//! rate (a token bucket holding a tenth of a second's worth), and hands
+//! rate (a token bucket holding a 400th of a second's worth), and hands
 //! every packet to the one engine it concerns, found by lookup on the
 //! address the packet is about (a probe's destination, the destination a
 //! router's error quotes, or the target that answered), never by offering
@@ -23,8 +23,10 @@ use std::time::Duration;
 use tracetcp_strategies::wire::{IcmpView, IpView, Quoting};
 use tracetcp_strategies::NotOurs;
 
-/// The rate's bucket: at most `rate` probes a second, and never more
-/// than a tenth of a second's worth at once.
+/// The rate's bucket: at most `rate` probes a second, in a burst of at
+/// most a 400th of a second's worth, so that no tenth of a second holds
+/// more than a fortieth over the rate's share (the issue allows a tenth:
+/// the rest is room for the send path's jitter).
 #[derive(Debug, Clone)]
 pub struct Bucket {
     rate: f64,
@@ -36,7 +38,7 @@ pub struct Bucket {
 impl Bucket {
     pub fn new(rate: u32) -> Self {
         let rate = f64::from(rate.max(1));
-        let capacity = (rate / 10.0).max(1.0);
+        let capacity = (rate / 400.0).max(1.0);
         Bucket {
             rate,
             capacity,
@@ -256,15 +258,14 @@ impl Prober for Many {
     }
 
     fn next_wakeup(&self) -> Option<Timestamp> {
-        let engines = self
-            .running
+        self.running
             .iter()
             .filter_map(|j| j.engine.next_wakeup())
-            .min();
-        [engines, self.bucket.next_token()]
-            .into_iter()
-            .flatten()
             .min()
+    }
+
+    fn next_send(&self) -> Option<Timestamp> {
+        self.bucket.next_token()
     }
 
     fn is_finished(&self) -> bool {

@@ -1,0 +1,139 @@
+//! End-to-end tests of runs with many targets: a few hundred addresses
+//! behind one lab path traced at a set rate, the probe rate measured on
+//! the client's link, a bad line reported without losing the others.
+//! Need root, like every lab test: ignored unless asked for with
+//! `--include-ignored` (tests/test.sh asks), failing loudly without root.
+
+#[path = "support/cli.rs"]
+mod cli;
+mod lab;
+
+use cli::*;
+use lab::tcpdump::Tcpdump;
+use std::process::Command;
+
+const TARGETS: usize = 200;
+const RATE: u32 = 400;
+
+/// Probe send times from a capture on the client's link (seconds).
+fn probe_times(pcap: &std::path::Path) -> Vec<f64> {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .args(["-T", "fields", "-e", "frame.time_epoch"])
+        .output()
+        .expect("tshark (tests/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
+}
+
+/// The most probes in any 100 ms.
+fn busiest_tenth(times: &[f64]) -> usize {
+    let mut most = 0;
+    let mut start = 0;
+    for end in 0..times.len() {
+        while times[end] - times[start] >= 0.1 {
+            start += 1;
+        }
+        most = most.max(end - start + 1);
+    }
+    most
+}
+
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_few_hundred_targets_at_a_set_rate_each_reach_their_target() {
+    let lab = lab3();
+    // A bad name fails at once (no DNS server in the lab).
+    lab.no_dns();
+    // The targets: addresses of the server; its echo replies unlimited.
+    let mut script = String::from("sysctl -qw net.ipv4.icmp_ratelimit=0;");
+    for k in 0..TARGETS {
+        script.push_str(&format!("ip addr add 198.18.3.{}/24 dev west;", 10 + k));
+    }
+    let out = lab.sh(lab.server(), &script);
+    assert!(out.status.success(), "{out:?}");
+    let list = std::env::temp_dir().join(format!("tracetcp-targets-{}.txt", std::process::id()));
+    let mut text = String::from("# a few hundred targets behind one path\n");
+    for k in 0..TARGETS {
+        text.push_str(&format!("198.18.3.{}\n", 10 + k));
+        if k == 7 {
+            text.push_str("no.such.host.invalid\n");
+        }
+    }
+    std::fs::write(&list, text).unwrap();
+    let dump = Tcpdump::start(lab.client(), "east", "icmp[icmptype] == icmp-echo");
+    let rate = RATE.to_string();
+    let started = std::time::Instant::now();
+    let run = tracetcp(
+        &lab,
+        &[
+            "--targets",
+            list.to_str().unwrap(),
+            "-P",
+            "icmp",
+            "-n",
+            "--jsonl",
+            "--rate",
+            &rate,
+            "-t",
+            "1000",
+        ],
+    );
+    let took = started.elapsed();
+    let pcap = dump.stop();
+    // The bad line is said, with its line number, and the rest traced.
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("{}:10: ", list.display())),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("1 of {} targets could not be traced", TARGETS + 1)),
+        "{}",
+        run.stderr
+    );
+    let docs: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), TARGETS);
+    let mut reached: Vec<String> = docs
+        .iter()
+        .filter(|d| d["traces"][0]["end"]["reason"] == "reached")
+        .map(|d| {
+            d["traces"][0]["end"]["address"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    reached.sort();
+    reached.dedup();
+    assert_eq!(reached.len(), TARGETS, "every trace reaches its target");
+    // The rate on the wire: never 10 % over the set rate in any 100 ms.
+    let times = probe_times(&pcap);
+    let busiest = busiest_tenth(&times);
+    let allowed = (f64::from(RATE) * 0.1 * 1.1).floor() as usize;
+    eprintln!(
+        "{} probes in {took:?}; at most {busiest} in 100 ms (allowed {allowed})",
+        times.len()
+    );
+    assert!(times.len() >= TARGETS * 4, "{} probes", times.len());
+    assert!(
+        busiest <= allowed,
+        "{busiest} probes in 100 ms at --rate {RATE}"
+    );
+    let _ = std::fs::remove_file(&list);
+    let _ = std::fs::remove_file(&pcap);
+}
