@@ -134,6 +134,34 @@ fn a_few_hundred_targets_at_a_set_rate_each_reach_their_target() {
         busiest <= allowed,
         "{busiest} probes in 100 ms at --rate {RATE}"
     );
+    // The same targets as RIPE Atlas results, a line each, read back.
+    let atlas = tracetcp(
+        &lab,
+        &[
+            "--targets",
+            list.to_str().unwrap(),
+            "-P",
+            "icmp",
+            "-n",
+            "--atlas-json",
+            "--rate",
+            "2000",
+            "-t",
+            "1000",
+        ],
+    );
+    assert_eq!(atlas.code, 1, "{}", atlas.stderr);
+    let results: Vec<serde_json::Value> = atlas
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), TARGETS);
+    for r in &results {
+        assert_eq!(r["type"], "traceroute");
+        let last = r["result"].as_array().unwrap().last().unwrap();
+        assert_eq!(last["result"][0]["from"], r["dst_addr"], "{r}");
+    }
     let _ = std::fs::remove_file(&list);
     let _ = std::fs::remove_file(&pcap);
 }

@@ -8,7 +8,7 @@
 # no-privileges test; tcpdump and tshark, which must open our recordings;
 # traceroute, tcptraceroute, mtr, nmap, scamper and trippy, whose
 # captures are replayed by inference; dnsmasq, the DNS server the AS
-# tests start in the lab).
+# tests start in the lab; ripe.atlas.sagan, which reads --atlas-json).
 set -euo pipefail
 
 say() { echo "setup: $*" >&2; }
@@ -50,4 +50,9 @@ fi
 if [ "${1:-}" = --for-tests ] && ! command -v trip >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/trip" ]; then
     say "building trippy 0.13.0 from crates.io for the foreign-capture tests (a few minutes)"
     cargo install --quiet --locked --version 0.13.0 trippy
+fi
+# RIPE Atlas's own result parser, which reads --atlas-json in the tests.
+if [ "${1:-}" = --for-tests ] && ! python3 -c 'import ripe.atlas.sagan' >/dev/null 2>&1; then
+    say "installing ripe.atlas.sagan (pip) for the --atlas-json tests"
+    python3 -m pip install --quiet --disable-pip-version-check ripe.atlas.sagan
 fi

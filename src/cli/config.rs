@@ -37,7 +37,9 @@ impl Cli {
         match &self.replay {
             Some(path) => Ok(Mode::Replay(ReplayConfig {
                 path: path.clone(),
-                format: if self.json {
+                format: if self.atlas {
+                    Some(Format::Atlas)
+                } else if self.json {
                     Some(Format::Json)
                 } else if self.csv {
                     Some(Format::Csv)
@@ -221,9 +223,10 @@ impl Cli {
     fn finish(&self, host: String, specs: Vec<TraceSpec>, format: Format) -> Result<Config> {
         let scan = self.scan.is_some();
         let rounds = self.rounds()?;
-        let format = match (self.json, self.csv) {
-            (true, _) => Format::Json,
-            (_, true) => Format::Csv,
+        let format = match (self.json, self.csv, self.atlas) {
+            (_, _, true) => Format::Atlas,
+            (true, _, _) => Format::Json,
+            (_, true, _) => Format::Csv,
             _ => format,
         };
         let per_round = if rounds.is_some() { 1 } else { 3 };

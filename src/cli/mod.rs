@@ -50,6 +50,11 @@ pub struct Cli {
     #[arg(long = "rate", value_name = "PPS", value_parser = number(1u32, 1_000_000))]
     pub rate: Option<u32>,
 
+    /// RIPE Atlas traceroute results, one a line (ripe.atlas.sagan,
+    /// pantrace and tracevis read them); with --replay, of any capture
+    #[arg(long = "atlas-json", conflicts_with_all = ["json", "condensed", "csv", "jsonl", "cycles", "watch"])]
+    pub atlas: bool,
+
     /// With several targets: one JSON document per target, a line each,
     /// printed as each finishes
     #[arg(long = "jsonl", conflicts_with_all = ["json", "condensed", "csv"])]

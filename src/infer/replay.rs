@@ -200,7 +200,12 @@ pub fn run(
     };
     let format = config.format.unwrap_or(Format::Classic);
     let names = Names::new();
-    let text = if format == Format::Json {
+    let text = if format == Format::Atlas {
+        chosen
+            .iter()
+            .map(|(_, s)| report(s, format, &names, &config))
+            .collect()
+    } else if format == Format::Json {
         let docs: Vec<Value> = chosen
             .iter()
             .map(|(i, s)| document(s, i + 1, &names, config.diagnosis))

@@ -64,7 +64,12 @@ impl<W: Write> Observer<Many> for Printer<W> {
                     .map_err(|e| Error::Output(std::io::Error::other(e)))?;
                 format!("{value}\n")
             } else {
-                let gap = if self.printed > 0 { "\n" } else { "" };
+                // A blank line between text reports; Atlas results are
+                // lines already.
+                let gap = match self.printed > 0 && self.format != Format::Atlas {
+                    true => "\n",
+                    false => "",
+                };
                 format!(
                     "{gap}{}",
                     report::render(self.format, run, &f.results, &names, self.diagnosis)

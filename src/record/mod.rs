@@ -198,6 +198,7 @@ impl SessionInfo {
                 Format::Classic => "classic",
                 Format::Condensed => "condensed",
                 Format::Json => "json",
+                Format::Atlas => "atlas",
                 Format::Compare => "compare",
                 Format::Csv => "csv",
             },
@@ -290,6 +291,7 @@ fn parse(v: &Value, format: u64) -> Option<SessionInfo> {
     let format = match v["format"].as_str()? {
         "condensed" => Format::Condensed,
         "json" => Format::Json,
+        "atlas" => Format::Atlas,
         "compare" => Format::Compare,
         "csv" => Format::Csv,
         _ => Format::Classic,

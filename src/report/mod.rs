@@ -5,7 +5,8 @@
 //! names, findings): never resolves names, never drives the engine; calls
 //! the diagnosis, which must not call it back.
 
-pub mod classic;
+pub mod atlas;
+mod classic;
 pub mod compare;
 pub mod condensed;
 pub mod json;
@@ -36,6 +37,8 @@ pub enum Format {
     /// Comma-separated statistics of rounds (`--csv`); a single trace
     /// has none, and prints its classic report.
     Csv,
+    /// RIPE Atlas traceroute results, one a line (`--atlas-json`).
+    Atlas,
 }
 
 /// The two text reports. Live output and batch rendering both go through
@@ -171,6 +174,7 @@ pub fn render(
     diagnosis::owners::annotate(&mut findings, results, names);
     let report = match format {
         Format::Json => return json::render(run, results, names, &findings),
+        Format::Atlas => return atlas::render(run, results),
         _ if run.multipath() => multipath::render(run, results, names),
         Format::Compare => compare::render(run, results, names),
         Format::Classic | Format::Csv => Text::Classic.render(run, results, names),
@@ -194,7 +198,10 @@ pub fn render_rounds(
         Vec::new()
     };
     match format {
-        Format::Json => rounds_json::render(run, schedule, summary, names, &findings),
+        // Rounds have no Atlas form (the command line refuses it): JSON.
+        Format::Json | Format::Atlas => {
+            rounds_json::render(run, schedule, summary, names, &findings)
+        }
         Format::Csv => rounds::csv(summary, names),
         _ => rounds::text(run, schedule, summary, names) + &diagnosis::render(&findings),
     }
