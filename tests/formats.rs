@@ -1,9 +1,11 @@
 //! Formats other tools read, checked with those tools: `--atlas-json`
 //! lines parsed by RIPE Atlas's own parser (ripe.atlas.sagan, strict:
-//! any part it cannot read fails), for tracetcp's recordings of each
-//! probe kind and for captures made by others. Needs python3 with
-//! ripe.atlas.sagan (tests/setup.sh --for-tests installs it): ignored
-//! unless asked for, failing loudly without it.
+//! any part it cannot read fails) and converted by pantrace to scamper's
+//! warts, which scamper's sc_warts2json reads back to the trace that
+//! `--scamper-json` prints; for tracetcp's recordings of each probe kind
+//! and for captures made by others. Needs python3 with ripe.atlas.sagan,
+//! pantrace and scamper (tests/setup.sh --for-tests installs them):
+//! ignored unless asked for, failing loudly without them.
 
 use std::process::{Command, Stdio};
 
@@ -82,4 +84,78 @@ fn atlas_results_are_read_by_ripe_atlas_sagan() {
     let read = sagan(&lines);
     assert_eq!(read.lines().count(), lines.lines().count(), "{read}");
     assert!(read.lines().count() >= 2, "{read}");
+}
+
+/// `--atlas-json` read by pantrace (converted to scamper's warts) and
+/// that read by scamper's own sc_warts2json: the trace scamper's tools
+/// see is the one `--scamper-json` prints (source, destination, every
+/// answer's address and probe TTL).
+#[test]
+#[ignore = "needs pantrace and scamper's sc_warts2json (tests/setup.sh --for-tests): cargo test -- --include-ignored"]
+fn scamper_s_tools_see_the_trace_scamper_json_prints() {
+    let dir = std::env::temp_dir();
+    for capture in [
+        "udp.pcap",
+        "icmp.pcap",
+        "tcp-open.pcap",
+        "internet/windows-tracert-mpls.pcapng",
+    ] {
+        let atlas_file = dir.join(format!("tracetcp-atlas-{}.jsonl", std::process::id()));
+        let warts = dir.join(format!("tracetcp-{}.warts", std::process::id()));
+        std::fs::write(&atlas_file, atlas(capture)).unwrap();
+        let pantrace = Command::new("pantrace")
+            .args([
+                "--standalone",
+                "--from",
+                "atlas",
+                "--to",
+                "scamper-trace-warts",
+                "--input",
+            ])
+            .arg(&atlas_file)
+            .arg("--output")
+            .arg(&warts)
+            .output()
+            .expect("pantrace (tests/setup.sh --for-tests installs it)");
+        assert!(
+            pantrace.status.success(),
+            "{capture}: {}",
+            String::from_utf8_lossy(&pantrace.stderr)
+        );
+        let dumped = Command::new("sc_warts2json")
+            .arg(&warts)
+            .output()
+            .expect("sc_warts2json (scamper)");
+        assert!(dumped.status.success(), "{capture}");
+        let theirs = String::from_utf8_lossy(&dumped.stdout)
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|v| v["type"] == "trace")
+            .unwrap_or_else(|| panic!("{capture}: no trace record"));
+        let path = format!("{}/captures/{capture}", env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new(BIN)
+            .args(["--replay", &path, "--scamper-json"])
+            .output()
+            .unwrap();
+        let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let view = |v: &serde_json::Value| {
+            let mut hops: Vec<(String, u64)> = v["hops"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| {
+                    (
+                        h["addr"].as_str().unwrap().to_string(),
+                        h["probe_ttl"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            hops.sort();
+            (v["src"].clone(), v["dst"].clone(), hops)
+        };
+        assert_eq!(view(&ours), view(&theirs), "{capture}");
+        assert_eq!(ours["stop_reason"], "COMPLETED", "{capture}");
+        let _ = std::fs::remove_file(&atlas_file);
+        let _ = std::fs::remove_file(&warts);
+    }
 }

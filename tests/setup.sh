@@ -8,7 +8,8 @@
 # no-privileges test; tcpdump and tshark, which must open our recordings;
 # traceroute, tcptraceroute, mtr, nmap, scamper and trippy, whose
 # captures are replayed by inference; dnsmasq, the DNS server the AS
-# tests start in the lab; ripe.atlas.sagan, which reads --atlas-json).
+# tests start in the lab; ripe.atlas.sagan and pantrace, which read
+# --atlas-json).
 set -euo pipefail
 
 say() { echo "setup: $*" >&2; }
@@ -55,4 +56,10 @@ fi
 if [ "${1:-}" = --for-tests ] && ! python3 -c 'import ripe.atlas.sagan' >/dev/null 2>&1; then
     say "installing ripe.atlas.sagan (pip) for the --atlas-json tests"
     python3 -m pip install --quiet --disable-pip-version-check ripe.atlas.sagan
+fi
+# pantrace, which converts --atlas-json to scamper's warts for the tests
+# (scamper's sc_warts2json then reads it).
+if [ "${1:-}" = --for-tests ] && ! command -v pantrace >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/pantrace" ]; then
+    say "building pantrace from crates.io for the format tests (half a minute)"
+    cargo install --quiet --locked pantrace
 fi

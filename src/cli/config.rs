@@ -39,6 +39,8 @@ impl Cli {
                 path: path.clone(),
                 format: if self.atlas {
                     Some(Format::Atlas)
+                } else if self.scamper {
+                    Some(Format::Scamper)
                 } else if self.json {
                     Some(Format::Json)
                 } else if self.csv {
@@ -224,6 +226,7 @@ impl Cli {
         let scan = self.scan.is_some();
         let rounds = self.rounds()?;
         let format = match (self.json, self.csv, self.atlas) {
+            _ if self.scamper => Format::Scamper,
             (_, _, true) => Format::Atlas,
             (true, _, _) => Format::Json,
             (_, true, _) => Format::Csv,

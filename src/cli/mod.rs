@@ -55,6 +55,11 @@ pub struct Cli {
     #[arg(long = "atlas-json", conflicts_with_all = ["json", "condensed", "csv", "jsonl", "cycles", "watch"])]
     pub atlas: bool,
 
+    /// scamper's JSON trace records, one a line (as sc_warts2json prints
+    /// them); with --replay, of any capture
+    #[arg(long = "scamper-json", conflicts_with_all = ["json", "condensed", "csv", "jsonl", "cycles", "watch", "atlas"])]
+    pub scamper: bool,
+
     /// With several targets: one JSON document per target, a line each,
     /// printed as each finishes
     #[arg(long = "jsonl", conflicts_with_all = ["json", "condensed", "csv"])]

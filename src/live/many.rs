@@ -66,7 +66,8 @@ impl<W: Write> Observer<Many> for Printer<W> {
             } else {
                 // A blank line between text reports; Atlas results are
                 // lines already.
-                let gap = match self.printed > 0 && self.format != Format::Atlas {
+                let lines = matches!(self.format, Format::Atlas | Format::Scamper);
+                let gap = match self.printed > 0 && !lines {
                     true => "\n",
                     false => "",
                 };

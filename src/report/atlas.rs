@@ -5,7 +5,7 @@
 //! `endtime`, `type: "traceroute"`, and `result`, a hop a member, each
 //! probe `{from, rtt, ttl}` (with `err` for an unreachable and `icmpext`
 //! for an MPLS stack) or `{"x": "*"}`. Fields Atlas has for its own
-//! probes (`prb_id`, `msm_id`, `fw`, `lts`) are there with neutral values;
+//! probes (`prb_id`, `msm_id`, `msm_name`, `fw`, `lts`) are there with neutral values;
 //! `fw` says 5080, the firmware whose result format this follows.
 //!
 //! Renders from data alone.
@@ -88,6 +88,7 @@ pub fn result(run: &RunInfo, r: &TraceResult) -> Value {
         "endtime": end / 1_000_000_000,
         "type": "traceroute",
         "msm_id": 0,
+        "msm_name": "Traceroute",
         "prb_id": 0,
         "fw": FIRMWARE,
         "lts": -1,

@@ -15,6 +15,7 @@ pub mod multipath;
 pub mod packets;
 pub mod rounds;
 pub mod rounds_json;
+pub mod scamper;
 
 use crate::diagnosis;
 use crate::mtu::PathMtu;
@@ -39,6 +40,8 @@ pub enum Format {
     Csv,
     /// RIPE Atlas traceroute results, one a line (`--atlas-json`).
     Atlas,
+    /// scamper's JSON trace records, one a line (`--scamper-json`).
+    Scamper,
 }
 
 /// The two text reports. Live output and batch rendering both go through
@@ -175,6 +178,7 @@ pub fn render(
     let report = match format {
         Format::Json => return json::render(run, results, names, &findings),
         Format::Atlas => return atlas::render(run, results),
+        Format::Scamper => return scamper::render(run, results),
         _ if run.multipath() => multipath::render(run, results, names),
         Format::Compare => compare::render(run, results, names),
         Format::Classic | Format::Csv => Text::Classic.render(run, results, names),
@@ -199,7 +203,7 @@ pub fn render_rounds(
     };
     match format {
         // Rounds have no Atlas form (the command line refuses it): JSON.
-        Format::Json | Format::Atlas => {
+        Format::Json | Format::Atlas | Format::Scamper => {
             rounds_json::render(run, schedule, summary, names, &findings)
         }
         Format::Csv => rounds::csv(summary, names),
