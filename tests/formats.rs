@@ -159,3 +159,53 @@ fn scamper_s_tools_see_the_trace_scamper_json_prints() {
         let _ = std::fs::remove_file(&warts);
     }
 }
+
+/// `--dot` is drawn by Graphviz, with every address that answered in the
+/// picture: a path with a silent router, and every path of a multipath
+/// run (its diamonds).
+#[test]
+#[ignore = "needs graphviz's dot (tests/setup.sh --for-tests): cargo test -- --include-ignored"]
+fn dot_graphs_are_drawn_with_every_address() {
+    for capture in ["silent-router.pcap", "multipath.pcap", "ecmp.pcap"] {
+        let path = format!("{}/captures/{capture}", env!("CARGO_MANIFEST_DIR"));
+        let graph = Command::new(BIN)
+            .args(["--replay", &path, "--dot"])
+            .output()
+            .unwrap();
+        assert!(graph.status.success(), "{capture}");
+        let json = Command::new(BIN)
+            .args(["--replay", &path, "--json", "-n"])
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        let mut child = Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("dot (graphviz)");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(&graph.stdout)
+            .unwrap();
+        let svg = child.wait_with_output().unwrap();
+        assert!(
+            svg.status.success(),
+            "{capture}: {}",
+            String::from_utf8_lossy(&svg.stderr)
+        );
+        let svg = String::from_utf8_lossy(&svg.stdout);
+        for t in doc["traces"].as_array().unwrap() {
+            for h in t["hops"].as_array().unwrap() {
+                for r in h["responders"].as_array().unwrap() {
+                    let a = r["address"].as_str().unwrap();
+                    assert!(svg.contains(a), "{capture}: {a} not drawn");
+                }
+            }
+        }
+    }
+}

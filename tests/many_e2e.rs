@@ -165,3 +165,31 @@ fn a_few_hundred_targets_at_a_set_rate_each_reach_their_target() {
     let _ = std::fs::remove_file(&list);
     let _ = std::fs::remove_file(&pcap);
 }
+
+/// With many targets, `--dot` draws one graph: the hops their paths share
+/// are drawn once.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn many_targets_make_one_graph_with_shared_hops_once() {
+    let lab = lab3();
+    let server = lab.server_addr(false).to_string();
+    let r3 = lab.router_addr(3, false).to_string();
+    let run = tracetcp(&lab, &[&server, &r3, "-P", "icmp", "-n", "--dot"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let r1 = lab.router_addr(1, false).to_string();
+    let declared = run.stdout.matches(&format!("\"{r1}\" [label")).count();
+    assert_eq!(declared, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("\"{r3}\" [label=\"{r3}\", shape=doublecircle]")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "\"{server}\" [label=\"{server}\", shape=doublecircle]"
+        )),
+        "{}",
+        run.stdout
+    );
+}

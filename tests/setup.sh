@@ -9,7 +9,7 @@
 # traceroute, tcptraceroute, mtr, nmap, scamper and trippy, whose
 # captures are replayed by inference; dnsmasq, the DNS server the AS
 # tests start in the lab; ripe.atlas.sagan and pantrace, which read
-# --atlas-json).
+# --atlas-json; graphviz, which draws --dot).
 set -euo pipefail
 
 say() { echo "setup: $*" >&2; }
@@ -21,7 +21,7 @@ fi
 
 packages=(libpcap-dev iproute2 nftables gcc libc6-dev ca-certificates curl)
 if [ "${1:-}" = --for-tests ]; then
-    packages+=(util-linux iptables tcpdump tshark libcap2-bin traceroute tcptraceroute mtr-tiny nmap scamper dnsmasq-base)
+    packages+=(util-linux iptables tcpdump tshark libcap2-bin traceroute tcptraceroute mtr-tiny nmap scamper dnsmasq-base graphviz)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -41,6 +41,8 @@ impl Cli {
                     Some(Format::Atlas)
                 } else if self.scamper {
                     Some(Format::Scamper)
+                } else if self.dot {
+                    Some(Format::Dot)
                 } else if self.json {
                     Some(Format::Json)
                 } else if self.csv {
@@ -227,6 +229,7 @@ impl Cli {
         let rounds = self.rounds()?;
         let format = match (self.json, self.csv, self.atlas) {
             _ if self.scamper => Format::Scamper,
+            _ if self.dot => Format::Dot,
             (_, _, true) => Format::Atlas,
             (true, _, _) => Format::Json,
             (_, true, _) => Format::Csv,

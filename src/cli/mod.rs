@@ -60,6 +60,12 @@ pub struct Cli {
     #[arg(long = "scamper-json", conflicts_with_all = ["json", "condensed", "csv", "jsonl", "cycles", "watch", "atlas"])]
     pub scamper: bool,
 
+    /// The path as a Graphviz graph (dot -Tsvg draws it); with
+    /// --multipath every interface and link; with several targets one
+    /// graph of them all
+    #[arg(long = "dot", conflicts_with_all = ["json", "condensed", "csv", "jsonl", "cycles", "watch", "atlas", "scamper"])]
+    pub dot: bool,
+
     /// With several targets: one JSON document per target, a line each,
     /// printed as each finishes
     #[arg(long = "jsonl", conflicts_with_all = ["json", "condensed", "csv"])]

@@ -200,7 +200,7 @@ pub fn run(
     };
     let format = config.format.unwrap_or(Format::Classic);
     let names = Names::new();
-    let text = if matches!(format, Format::Atlas | Format::Scamper) {
+    let text = if matches!(format, Format::Atlas | Format::Scamper | Format::Dot) {
         chosen
             .iter()
             .map(|(_, s)| report(s, format, &names, &config))

@@ -45,6 +45,8 @@ struct Printer<W> {
     diagnosis: bool,
     resolver: Resolver,
     printed: usize,
+    /// With --dot: every target's traces, for one graph at the end.
+    graph: Vec<(RunInfo, Vec<crate::trace::TraceResult>)>,
 }
 
 impl<W: Write> Observer<Many> for Printer<W> {
@@ -58,6 +60,10 @@ impl<W: Write> Observer<Many> for Printer<W> {
                 .collect();
             self.resolver.wait(&addrs);
             let names = self.resolver.names();
+            if self.format == Format::Dot {
+                self.graph.push((run.clone(), f.results));
+                continue;
+            }
             let text = if self.jsonl {
                 let doc = report::render(Format::Json, run, &f.results, &names, self.diagnosis);
                 let value: serde_json::Value = serde_json::from_str(&doc)
@@ -177,6 +183,7 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
         diagnosis: config.diagnosis,
         resolver,
         printed: 0,
+        graph: Vec::new(),
     };
     let mut prober = Many::new(engines, many.rate, timeout);
     let (source, sender) = opened.io();
@@ -193,6 +200,14 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
         Err(e) => return Err(opened.failed(e)),
     };
     opened.close(false)?;
+    if printer.format == Format::Dot {
+        let graph = report::dot::render(&printer.graph, &printer.resolver.names());
+        printer
+            .out
+            .write_all(graph.as_bytes())
+            .map_err(Error::output)?;
+        printer.out.flush().map_err(Error::output)?;
+    }
     if failed > 0 {
         return Err(Error::TargetsFailed { failed, total });
     }

@@ -87,7 +87,7 @@ impl<W: Write> LivePrinter<W> {
         match self.format {
             Format::Classic | Format::Csv => Some(Text::Classic),
             Format::Condensed => Some(Text::Condensed),
-            Format::Json | Format::Compare | Format::Atlas | Format::Scamper => None,
+            Format::Json | Format::Compare | Format::Atlas | Format::Scamper | Format::Dot => None,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod atlas;
 mod classic;
 pub mod compare;
 pub mod condensed;
+pub mod dot;
 pub mod json;
 pub mod mtu;
 pub mod multipath;
@@ -42,6 +43,8 @@ pub enum Format {
     Atlas,
     /// scamper's JSON trace records, one a line (`--scamper-json`).
     Scamper,
+    /// The path as a Graphviz graph (`--dot`).
+    Dot,
 }
 
 /// The two text reports. Live output and batch rendering both go through
@@ -179,6 +182,7 @@ pub fn render(
         Format::Json => return json::render(run, results, names, &findings),
         Format::Atlas => return atlas::render(run, results),
         Format::Scamper => return scamper::render(run, results),
+        Format::Dot => return dot::render(&[(run.clone(), results.to_vec())], names),
         _ if run.multipath() => multipath::render(run, results, names),
         Format::Compare => compare::render(run, results, names),
         Format::Classic | Format::Csv => Text::Classic.render(run, results, names),
@@ -203,7 +207,7 @@ pub fn render_rounds(
     };
     match format {
         // Rounds have no Atlas form (the command line refuses it): JSON.
-        Format::Json | Format::Atlas | Format::Scamper => {
+        Format::Json | Format::Atlas | Format::Scamper | Format::Dot => {
             rounds_json::render(run, schedule, summary, names, &findings)
         }
         Format::Csv => rounds::csv(summary, names),
