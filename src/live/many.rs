@@ -19,7 +19,8 @@ use crate::many::targets::Target;
 use crate::many::Many;
 use crate::report::{self, Format, RunInfo};
 use crate::route;
-use std::io::Write;
+use crate::output::progress::ProgressLine;
+use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -192,9 +193,14 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
         clock: &WallClock,
         sender,
     };
+    // On a terminal, a progress line: targets done of all, probes, rate.
+    let stderr = std::io::stderr();
+    let draw = stderr.is_terminal();
+    let mut progress = ProgressLine::new(&mut printer, stderr, draw);
     TRACING.store(true, Ordering::SeqCst);
-    let finished = driver::run(&mut prober, io, &mut printer, interrupted);
+    let finished = driver::run(&mut prober, io, &mut progress, interrupted);
     TRACING.store(false, Ordering::SeqCst);
+    progress.clear();
     let finish = match finished {
         Ok(f) => f,
         Err(e) => return Err(opened.failed(e)),
