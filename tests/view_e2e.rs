@@ -200,3 +200,36 @@ fn a_long_run_shows_its_progress_on_the_terminal() {
         );
     }
 }
+
+/// Many targets on a terminal: the progress line counts targets, reports
+/// come as targets finish, and Ctrl-C ends the run with exit 130.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn many_targets_show_their_progress_on_the_terminal() {
+    let lab = lab3();
+    let mut script = String::from("sysctl -qw net.ipv4.icmp_ratelimit=0;");
+    for k in 0..30 {
+        script.push_str(&format!("ip addr add 198.18.3.{}/24 dev west;", 10 + k));
+    }
+    assert!(lab.sh(lab.server(), &script).status.success());
+    let targets: Vec<String> = (0..30).map(|k| format!("198.18.3.{}", 10 + k)).collect();
+    let (master, slave) = pty(200, 40);
+    let mut child = lab
+        .command(BIN)
+        .args(&targets)
+        .args(["-P", "icmp", "-n", "--rate", "20"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave))
+        .spawn()
+        .expect("start tracetcp on the pty");
+    let screen = screen_of(File::from(master));
+    let at = wait_for(&screen, 0, "Trace Complete.");
+    let at = wait_for(&screen, at, "\r\x1b[Ktracetcp: ");
+    wait_for(&screen, at, "/30 targets, ");
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(
+        exit_code(&mut child, "Ctrl-C did not end the run"),
+        Some(130)
+    );
+}
