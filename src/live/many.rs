@@ -13,7 +13,6 @@ use super::{session_for, TRACING};
 use crate::capture::{self, early::Opening};
 use crate::dns::Resolver;
 use crate::driver::{self, Ending, Io, Observer, WallClock};
-use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::many::targets::Target;
 use crate::many::Many;
@@ -160,11 +159,7 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
     for run in &mut runs {
         run.settings = settings.clone();
     }
-    let timeout = settings.timeout;
-    let engines: Vec<Engine> = engines
-        .into_iter()
-        .map(|(s, specs)| Engine::live(settings.clone(), s, specs))
-        .collect();
+
     // Every probe kind, from and to our address: the same filter for ten
     // targets or ten thousand.
     let filter = format!("(tcp or udp or icmp or icmp6) and host {}", session.src());
@@ -186,7 +181,7 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
         printed: 0,
         graph: Vec::new(),
     };
-    let mut prober = Many::new(engines, many.rate, timeout);
+    let mut prober = Many::new(engines, settings.clone(), many.rate);
     let (source, sender) = opened.io();
     let io = Io {
         source,

@@ -14,14 +14,15 @@
 pub mod targets;
 
 use crate::driver::Prober;
-use crate::engine::{Engine, Ignored, Progress, Transmit, Verdict};
+use crate::engine::{Engine, Ignored, Progress, Settings, Transmit, Verdict};
 use crate::time::Timestamp;
 use crate::trace::TraceResult;
+use crate::trace::TraceSpec;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Duration;
 use tracetcp_strategies::wire::{IcmpView, IpView, Quoting};
-use tracetcp_strategies::NotOurs;
+use tracetcp_strategies::{NotOurs, Session};
 
 /// The rate's bucket: at most `rate` probes a second, in a burst of at
 /// most a 400th of a second's worth, so that no tenth of a second holds
@@ -74,11 +75,18 @@ impl Bucket {
     }
 }
 
-/// A target's engine, waiting or running.
+/// A target that runs: its place in the list and its engine.
 struct Job {
-    /// Its place in the list (reports keep the list's order of finishing).
     number: usize,
     engine: Engine,
+}
+
+/// A target that waits: its engine is made when it starts, so that a
+/// long list costs no more memory than the targets in flight.
+struct Waiting {
+    number: usize,
+    session: Session,
+    specs: Vec<TraceSpec>,
 }
 
 /// A target that finished, with its results.
@@ -90,7 +98,11 @@ pub struct Finished {
 
 /// The prober of a run with many targets.
 pub struct Many {
-    waiting: VecDeque<Job>,
+    waiting: VecDeque<Waiting>,
+    settings: Settings,
+    /// At most this many targets run at once: the in-flight cap over what
+    /// one target sends before its first answers.
+    max_running: usize,
     running: Vec<Job>,
     /// The running engine of each target address.
     by_target: HashMap<IpAddr, usize>,
@@ -107,17 +119,24 @@ pub struct Many {
 }
 
 impl Many {
-    /// `engines` (one per target, in the list's order), sent at most
-    /// `rate` probes a second, each waiting up to `timeout` for answers.
-    pub fn new(engines: Vec<Engine>, rate: u32, timeout: Duration) -> Self {
-        let total = engines.len() as u64;
-        let per_timeout = (f64::from(rate.max(1)) * timeout.as_secs_f64()).ceil() as usize;
+    /// The targets (a session and its traces each, in the list's order),
+    /// traced with `settings`, at most `rate` probes a second in all.
+    pub fn new(targets: Vec<(Session, Vec<TraceSpec>)>, settings: Settings, rate: u32) -> Self {
+        let total = targets.len() as u64;
+        let per_timeout = (f64::from(rate.max(1)) * settings.timeout.as_secs_f64()).ceil() as usize;
+        let first_burst = (settings.ahead as usize).max(1);
         Many {
-            waiting: engines
+            waiting: targets
                 .into_iter()
                 .enumerate()
-                .map(|(number, engine)| Job { number, engine })
+                .map(|(number, (session, specs))| Waiting {
+                    number,
+                    session,
+                    specs,
+                })
                 .collect(),
+            settings,
+            max_running: (per_timeout / first_burst).max(1),
             running: Vec::new(),
             by_target: HashMap::new(),
             bucket: Bucket::new(rate),
@@ -142,17 +161,23 @@ impl Many {
     /// Starts waiting targets while the rate has room for their probes.
     /// A target already running is not started twice at once.
     fn admit(&mut self) {
-        while self.in_flight() < self.in_flight_cap || self.running.is_empty() {
-            let Some(job) = self.waiting.front() else {
+        while self.running.is_empty()
+            || (self.running.len() < self.max_running && self.in_flight() < self.in_flight_cap)
+        {
+            let Some(next) = self.waiting.front() else {
                 return;
             };
-            let dst = job.engine.session().dst();
+            let dst = next.session.dst();
             if self.by_target.contains_key(&dst) {
                 return;
             }
-            let job = self.waiting.pop_front().unwrap();
+            let w = self.waiting.pop_front().unwrap();
             self.by_target.insert(dst, self.running.len());
-            self.running.push(job);
+            let engine = Engine::live(self.settings.clone(), w.session, w.specs);
+            self.running.push(Job {
+                number: w.number,
+                engine,
+            });
         }
     }
 
