@@ -64,17 +64,29 @@ fn timed(lab: &Lab, program: &str, args: &[String]) -> (String, f64, f64, usize)
 
 fn bench(n: usize) -> Vec<Row> {
     let lab = Lab::new(3);
-    let mut script =
-        String::from("sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000;");
+    // The addresses go in with one `ip -batch` (a command line would be
+    // too long for thousands).
+    let mut batch = String::new();
     let mut list = String::new();
     for k in 0..n {
         let addr = format!("198.18.{}.{}", 4 + k / 250, 1 + k % 250);
-        script.push_str(&format!("ip addr add {addr}/32 dev west;"));
+        batch.push_str(&format!("addr add {addr}/32 dev west\n"));
         list.push_str(&addr);
         list.push('\n');
     }
+    let batch_file = std::env::temp_dir().join(format!("bench-many-ip-{n}.txt"));
+    std::fs::write(&batch_file, batch).unwrap();
+    let script = format!(
+        "sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000; ip -batch {}",
+        batch_file.display()
+    );
     let out = lab.sh(lab.server(), &script);
-    assert!(out.status.success(), "{out:?}");
+    assert!(
+        out.status.success(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(&batch_file);
     // The routers' default routes lead to the server: nothing to add.
     let file = std::env::temp_dir().join(format!("bench-many-{n}.txt"));
     std::fs::write(&file, &list).unwrap();
