@@ -164,13 +164,7 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
     // targets or ten thousand.
     let filter = format!("(tcp or udp or icmp or icmp6) and host {}", session.src());
     let mut opened = Opened::open(network, config, session, &filter, &settings)?;
-    let mut resolver = Resolver::new(!config.numeric, config.dns_server);
-    if let Some(source) = &config.owners {
-        let server = crate::dns::conf::pick(config.dns_server);
-        resolver = resolver.with_owners(
-            crate::owners::Owners::start(source.clone(), server).map_err(Error::Usage)?,
-        );
-    }
+    let resolver = super::resolver_for(config)?;
     let mut printer = Printer {
         out,
         runs,
@@ -209,7 +203,7 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
             .map_err(Error::output)?;
         printer.out.flush().map_err(Error::output)?;
     }
-    if failed > 0 {
+    if failed > 0 && finish.ending == Ending::Finished {
         return Err(Error::TargetsFailed { failed, total });
     }
     Ok(finish.ending)

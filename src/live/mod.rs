@@ -89,6 +89,19 @@ pub fn session_for(config: &Config) -> Result<(Session, RunInfo)> {
     Ok((session, run))
 }
 
+/// The names (and, with `--as`, owners) of what answers, looked up as
+/// `config` asks.
+pub(crate) fn resolver_for(config: &Config) -> Result<Resolver> {
+    let resolver = Resolver::new(!config.numeric, config.dns_server);
+    Ok(match &config.owners {
+        Some(source) => {
+            let server = crate::dns::conf::pick(config.dns_server);
+            resolver.with_owners(Owners::start(source.clone(), server).map_err(Error::Usage)?)
+        }
+        None => resolver,
+    })
+}
+
 /// Set while the session driver runs: before it, nothing has been found
 /// that an interruption should print, and a blocking stage (a name
 /// lookup, a gateway's MAC address) may simply be abandoned.
@@ -133,12 +146,7 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         info,
         network,
     };
-    let mut resolver = Resolver::new(!config.numeric, config.dns_server);
-    if let Some(source) = &config.owners {
-        let server = crate::dns::conf::pick(config.dns_server);
-        resolver =
-            resolver.with_owners(Owners::start(source.clone(), server).map_err(Error::Usage)?);
-    }
+    let resolver = resolver_for(config)?;
     match config.rounds {
         None => {
             let mut engine = Engine::live(settings, session, config.specs.clone());
