@@ -193,3 +193,42 @@ fn many_targets_make_one_graph_with_shared_hops_once() {
         run.stdout
     );
 }
+
+/// Many targets through ordinary sockets (no privileges): each reaches
+/// its target, TCP and UDP alike.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn many_targets_through_ordinary_sockets_each_reach_their_target() {
+    let lab = lab3();
+    let targets: Vec<String> = [
+        lab.server_addr(false),
+        lab.router_addr(3, false),
+        lab.router_addr(2, false),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    for kind in ["tcp", "udp"] {
+        let mut args: Vec<&str> = targets.iter().map(String::as_str).collect();
+        args.extend(["--unprivileged", "-P", kind, "-n", "--jsonl", "-t", "1000"]);
+        let run = tracetcp(&lab, &args);
+        assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
+        let mut reached: Vec<String> = run
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .inspect(|d| assert_eq!(d["settings"]["transport"], "sockets"))
+            .filter(|d| d["traces"][0]["end"]["reason"] == "reached")
+            .map(|d| {
+                d["traces"][0]["end"]["address"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        reached.sort();
+        let mut want = targets.clone();
+        want.sort();
+        assert_eq!(reached, want, "{kind}");
+    }
+}
