@@ -9,10 +9,10 @@
 //! Must not depend on the command line.
 
 use super::network::{self, Network, Opened};
-use super::{session_for, TRACING};
+use super::{session_for, traced};
 use crate::capture::{self, early::Opening};
 use crate::dns::Resolver;
-use crate::driver::{self, Ending, Io, Observer, WallClock};
+use crate::driver::{Ending, Observer};
 use crate::error::{Error, Result};
 use crate::many::targets::Target;
 use crate::many::Many;
@@ -21,7 +21,7 @@ use crate::report::{self, Format, RunInfo};
 use crate::route;
 use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 /// A run with many targets: each target's config, or why it has none.
 #[derive(Debug, Clone)]
@@ -176,19 +176,11 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
         graph: Vec::new(),
     };
     let mut prober = Many::new(engines, settings.clone(), many.rate);
-    let (source, sender) = opened.io();
-    let io = Io {
-        source,
-        clock: &WallClock,
-        sender,
-    };
     // On a terminal, a progress line: targets done of all, probes, rate.
     let stderr = std::io::stderr();
     let draw = stderr.is_terminal();
     let mut progress = ProgressLine::new(&mut printer, stderr, draw);
-    TRACING.store(true, Ordering::SeqCst);
-    let finished = driver::run(&mut prober, io, &mut progress, interrupted);
-    TRACING.store(false, Ordering::SeqCst);
+    let finished = traced(&mut opened, &mut prober, &mut progress, interrupted);
     progress.clear();
     let finish = match finished {
         Ok(f) => f,

@@ -102,6 +102,26 @@ pub(crate) fn resolver_for(config: &Config) -> Result<Resolver> {
     })
 }
 
+/// Runs `prober` through the session driver on the network side
+/// `opened`, with `TRACING` set meanwhile.
+fn traced<P: Prober, O: Observer<P>>(
+    opened: &mut Opened,
+    prober: &mut P,
+    observer: &mut O,
+    interrupted: &AtomicBool,
+) -> Result<driver::Finish> {
+    let (source, sender) = opened.io();
+    let io = Io {
+        source,
+        clock: &WallClock,
+        sender,
+    };
+    TRACING.store(true, std::sync::atomic::Ordering::SeqCst);
+    let finished = driver::run(prober, io, observer, interrupted);
+    TRACING.store(false, std::sync::atomic::Ordering::SeqCst);
+    finished
+}
+
 /// Set while the session driver runs: before it, nothing has been found
 /// that an interruption should print, and a blocking stage (a name
 /// lookup, a gateway's MAC address) may simply be abandoned.
@@ -239,12 +259,6 @@ fn drive<P: Prober, V: Printer<P>>(
         }
         None => None,
     };
-    let (source, sender) = opened.io();
-    let io = Io {
-        source,
-        clock: &WallClock,
-        sender,
-    };
     let stderr = std::io::stderr();
     let draw = stderr.is_terminal() && !V::OWNS_TERMINAL;
     let mut progress = ProgressLine::new(&mut printer, stderr, draw);
@@ -254,9 +268,7 @@ fn drive<P: Prober, V: Printer<P>>(
         specs: &info.specs,
         rebuilt: info.settings.transport == Transport::Sockets,
     };
-    TRACING.store(true, std::sync::atomic::Ordering::SeqCst);
-    let finished = driver::run(prober, io, &mut recorded, interrupted);
-    TRACING.store(false, std::sync::atomic::Ordering::SeqCst);
+    let finished = traced(&mut opened, prober, &mut recorded, interrupted);
     let recording = recorded.recording;
     progress.clear();
     let finish = match finished {
