@@ -10,28 +10,40 @@ mod lab;
 
 use cli::*;
 use lab::tcpdump::Tcpdump;
-use std::process::Command;
 
 const TARGETS: usize = 200;
 const RATE: u32 = 400;
 
 /// Probe send times from a capture on the client's link (seconds).
 fn probe_times(pcap: &std::path::Path) -> Vec<f64> {
-    let out = Command::new("tshark")
-        .arg("-r")
-        .arg(pcap)
-        .args(["-T", "fields", "-e", "frame.time_epoch"])
-        .output()
-        .expect("tshark (tests/setup.sh installs it)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
+    tshark_field(pcap, "frame.time_epoch")
+        .iter()
         .filter_map(|l| l.trim().parse().ok())
         .collect()
+}
+
+/// The JSON documents of --jsonl output, a line each.
+fn documents(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// The targets the documents' first traces reached, sorted.
+fn reached(docs: &[serde_json::Value]) -> Vec<String> {
+    let mut reached: Vec<String> = docs
+        .iter()
+        .filter(|d| d["traces"][0]["end"]["reason"] == "reached")
+        .map(|d| {
+            d["traces"][0]["end"]["address"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    reached.sort();
+    reached
 }
 
 /// The most probes in any 100 ms.
@@ -102,23 +114,9 @@ fn a_few_hundred_targets_at_a_set_rate_each_reach_their_target() {
         "{}",
         run.stderr
     );
-    let docs: Vec<serde_json::Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let docs = documents(&run.stdout);
     assert_eq!(docs.len(), TARGETS);
-    let mut reached: Vec<String> = docs
-        .iter()
-        .filter(|d| d["traces"][0]["end"]["reason"] == "reached")
-        .map(|d| {
-            d["traces"][0]["end"]["address"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    reached.sort();
+    let mut reached = reached(&docs);
     reached.dedup();
     assert_eq!(reached.len(), TARGETS, "every trace reaches its target");
     // The rate on the wire: never 10 % over the set rate in any 100 ms.
@@ -151,11 +149,7 @@ fn a_few_hundred_targets_at_a_set_rate_each_reach_their_target() {
         ],
     );
     assert_eq!(atlas.code, 1, "{}", atlas.stderr);
-    let results: Vec<serde_json::Value> = atlas
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let results = documents(&atlas.stdout);
     assert_eq!(results.len(), TARGETS);
     for r in &results {
         assert_eq!(r["type"], "traceroute");
@@ -213,20 +207,11 @@ fn many_targets_through_ordinary_sockets_each_reach_their_target() {
         args.extend(["--unprivileged", "-P", kind, "-n", "--jsonl", "-t", "1000"]);
         let run = tracetcp(&lab, &args);
         assert_eq!(run.code, 0, "{kind}: {}", run.stderr);
-        let mut reached: Vec<String> = run
-            .stdout
-            .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-            .inspect(|d| assert_eq!(d["settings"]["transport"], "sockets"))
-            .filter(|d| d["traces"][0]["end"]["reason"] == "reached")
-            .map(|d| {
-                d["traces"][0]["end"]["address"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
-        reached.sort();
+        let docs = documents(&run.stdout);
+        for d in &docs {
+            assert_eq!(d["settings"]["transport"], "sockets");
+        }
+        let reached = reached(&docs);
         let mut want = targets.clone();
         want.sort();
         assert_eq!(reached, want, "{kind}");

@@ -135,10 +135,15 @@ pub fn temp_pcap(name: &str) -> std::path::PathBuf {
 
 /// Each packet's comment in a recording, as tshark reads it.
 pub fn packet_comments(file: &std::path::Path) -> Vec<String> {
+    tshark_field(file, "frame.comment")
+}
+
+/// One field of each packet of a capture, as tshark reads it.
+pub fn tshark_field(file: &std::path::Path, field: &str) -> Vec<String> {
     let out = Command::new("tshark")
         .args(["-r"])
         .arg(file)
-        .args(["-T", "fields", "-e", "frame.comment"])
+        .args(["-T", "fields", "-e", field])
         .output()
         .expect("tshark (tests/setup.sh installs it)");
     assert!(
