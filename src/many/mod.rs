@@ -99,6 +99,8 @@ pub struct Finished {
 /// The prober of a run with many targets.
 pub struct Many {
     waiting: VecDeque<Waiting>,
+    /// The run's source addresses: a packet from one is a probe.
+    sources: Vec<IpAddr>,
     settings: Settings,
     /// At most this many targets run at once: the in-flight cap over what
     /// one target sends before its first answers.
@@ -125,7 +127,11 @@ impl Many {
         let total = targets.len() as u64;
         let per_timeout = (f64::from(rate.max(1)) * settings.timeout.as_secs_f64()).ceil() as usize;
         let first_burst = (settings.ahead as usize).max(1);
+        let mut sources: Vec<IpAddr> = targets.iter().map(|(s, _)| s.src()).collect();
+        sources.sort();
+        sources.dedup();
         Many {
+            sources,
             waiting: targets
                 .into_iter()
                 .enumerate()
@@ -263,12 +269,7 @@ impl Prober for Many {
     }
 
     fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {
-        let sources: Vec<IpAddr> = self
-            .running
-            .first()
-            .map(|j| vec![j.engine.session().src()])
-            .unwrap_or_default();
-        let engine = about(packet, &sources).and_then(|a| self.by_target.get(&a).copied());
+        let engine = about(packet, &self.sources).and_then(|a| self.by_target.get(&a).copied());
         match engine {
             Some(k) => self.running[k].engine.handle_packet(ts, packet),
             None => Verdict::Ignored(Ignored::NotOurs(NotOurs::OtherHosts)),

@@ -24,7 +24,7 @@ fn probe(p: &crate::trace::ProbeResult) -> Value {
     };
     let mut v = json!({
         "from": a.from.to_string(),
-        "rtt": (rtt.as_nanos() as f64 / 1000.0).round() / 1000.0,
+        "rtt": super::json::millis(*rtt),
     });
     if let Some(ttl) = a.arrived_ttl() {
         v["ttl"] = json!(ttl);

@@ -53,7 +53,7 @@ pub fn record(run: &RunInfo, r: &TraceResult) -> Value {
                 "probe_ttl": h.ttl,
                 "probe_id": p.index,
                 "probe_size": p.size.unwrap_or(0),
-                "rtt": (rtt.as_nanos() as f64 / 1000.0).round() / 1000.0,
+                "rtt": super::json::millis(*rtt),
                 "reply_ttl": a.arrived_ttl().unwrap_or(0),
             });
             match (a.kind, a.icmp) {
