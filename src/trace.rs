@@ -175,6 +175,18 @@ pub struct TraceResult {
     pub check: Option<HopResult>,
     /// What path MTU discovery (`--mtu`) sent besides the hops' probes.
     pub mtu: Option<MtuProbes>,
+    /// Hops not probed but taken from another target's trace (a run with
+    /// many targets, stop sets: `many/stopset.rs`).
+    pub learned: Option<Learned>,
+}
+
+/// Hops 1 to `hops` of a trace are another trace's: the router at the
+/// next hop was seen there by the trace to `from`, so the path to it was
+/// not probed again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Learned {
+    pub hops: u8,
+    pub from: IpAddr,
 }
 
 /// The probes of a path MTU discovery that are not a hop's.
@@ -198,6 +210,7 @@ impl TraceResult {
             end,
             check: None,
             mtu: None,
+            learned: None,
         }
     }
 

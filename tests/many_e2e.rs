@@ -217,3 +217,85 @@ fn many_targets_through_ordinary_sockets_each_reach_their_target() {
         assert_eq!(reached, want, "{kind}");
     }
 }
+
+/// Each target's hops: the address that answered first at each TTL.
+fn hops_of(docs: &[serde_json::Value]) -> std::collections::BTreeMap<String, Vec<String>> {
+    docs.iter()
+        .map(|d| {
+            let hops = d["traces"][0]["hops"].as_array().unwrap();
+            let path = hops
+                .iter()
+                .map(|h| {
+                    let addr = &h["responders"][0]["address"];
+                    format!("{}:{}", h["ttl"], addr.as_str().unwrap_or("*"))
+                })
+                .collect();
+            (d["target"]["address"].as_str().unwrap().to_string(), path)
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn stop_sets_send_fewer_probes_for_the_same_hops() {
+    let lab = lab3();
+    let mut script = String::from("sysctl -qw net.ipv4.icmp_ratelimit=0;");
+    for k in 0..20 {
+        script.push_str(&format!("ip addr add 198.18.3.{}/24 dev west;", 10 + k));
+    }
+    let out = lab.sh(lab.server(), &script);
+    assert!(out.status.success(), "{out:?}");
+    // Targets behind the three routers, and one nearer than the start:
+    // the second router itself.
+    let mut targets: Vec<String> = (0..20).map(|k| format!("198.18.3.{}", 10 + k)).collect();
+    let near = lab.router_addr(2, false).to_string();
+    targets.insert(5, near.clone());
+    for kind in ["icmp", "tcp"] {
+        let mut args: Vec<&str> = targets.iter().map(String::as_str).collect();
+        args.extend(["-P", kind, "-n", "--jsonl", "--rate", "400", "-t", "1000"]);
+        if kind == "tcp" {
+            args.extend(["--port", "80"]);
+        }
+        let mut runs = Vec::new();
+        for extra in [None, Some("--no-stop-set")] {
+            let filter = "src host 198.18.0.1 and (icmp[icmptype] == icmp-echo \
+                          or tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn)";
+            let dump = Tcpdump::start(lab.client(), "east", filter);
+            let mut all = args.clone();
+            all.extend(extra);
+            let run = tracetcp(&lab, &all);
+            let probes = probe_times(&dump.stop()).len();
+            assert_eq!(run.code, 0, "{kind} {extra:?}: {}", run.stderr);
+            runs.push((documents(&run.stdout), probes, run.stdout));
+        }
+        let (with, without) = (&runs[0], &runs[1]);
+        eprintln!(
+            "{kind}: {} probes with stop sets, {} without",
+            with.1, without.1
+        );
+        // The same hops for every target, the near one at its own hop.
+        assert_eq!(hops_of(&with.0), hops_of(&without.0), "{kind}");
+        assert_eq!(reached(&with.0).len(), targets.len(), "{kind}");
+        let near_doc = with
+            .0
+            .iter()
+            .find(|d| d["target"]["address"] == near.as_str());
+        assert_eq!(near_doc.unwrap()["traces"][0]["end"]["ttl"], 2, "{kind}");
+        // Learned hops are said so; probes: far fewer.
+        let learned = with
+            .0
+            .iter()
+            .filter(|d| d["traces"][0]["learned"]["hops"] == 2);
+        assert!(learned.count() >= targets.len() - 3, "{kind}: {}", with.2);
+        assert!(without
+            .0
+            .iter()
+            .all(|d| d["traces"][0]["learned"].is_null()));
+        assert!(
+            with.1 * 3 < without.1 * 2,
+            "{kind}: {} vs {}",
+            with.1,
+            without.1
+        );
+    }
+}

@@ -63,7 +63,8 @@ impl Cli {
             None if !self.more.is_empty()
                 || self.targets.is_some()
                 || self.jsonl
-                || self.rate.is_some() =>
+                || self.rate.is_some()
+                || self.no_stop_set =>
             {
                 self.many().map(Mode::Many)
             }
@@ -122,6 +123,7 @@ impl Cli {
             targets,
             rate: self.rate.unwrap_or(DEFAULT_RATE),
             jsonl: self.jsonl,
+            stop_sets: !self.no_stop_set,
         })
     }
 

@@ -50,6 +50,11 @@ pub struct Cli {
     #[arg(long = "rate", value_name = "PPS", value_parser = number(1u32, 1_000_000))]
     pub rate: Option<u32>,
 
+    /// With several targets: probe every hop of every target, even hops
+    /// an earlier target's trace found on the way (its stop set)
+    #[arg(long = "no-stop-set")]
+    pub no_stop_set: bool,
+
     /// RIPE Atlas traceroute results, one a line (ripe.atlas.sagan,
     /// pantrace and tracevis read them); with --replay, of any capture
     #[arg(long = "atlas-json", conflicts_with_all = ["json", "condensed", "csv", "jsonl", "cycles", "watch"])]
@@ -214,7 +219,7 @@ pub struct Cli {
     #[arg(long = "replay", value_name = "FILE", conflicts_with_all = [
         "write", "target", "start_hop", "max_hops", "probes", "range", "scan", "timeout_ms",
         "gateway", "raw", "inject", "unprivileged", "no_pacing", "ipv4", "as_source", "dns_server",
-        "more", "targets", "rate", "jsonl", "ipv6", "protocol", "interface",
+        "more", "targets", "rate", "no_stop_set", "jsonl", "ipv6", "protocol", "interface",
         "source", "compare", "flow", "no_paris", "multipath", "confidence", "wait", "in_flight",
         "port", "tcp", "udp", "icmp", "mtu", "cycles", "watch", "interval",
     ])]

@@ -82,6 +82,7 @@ impl Engine {
             end,
             check: self.check_result(trace),
             mtu: self.mtu_probes(trace),
+            learned: None,
         }
     }
 

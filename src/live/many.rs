@@ -31,6 +31,9 @@ pub struct ManyConfig {
     pub rate: u32,
     /// One JSON document per target, a line each.
     pub jsonl: bool,
+    /// Hops an earlier target's trace found are not probed again (off
+    /// with --no-stop-set).
+    pub stop_sets: bool,
 }
 
 /// The rate of a run with many targets when none is given.
@@ -175,7 +178,7 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
         printed: 0,
         graph: Vec::new(),
     };
-    let mut prober = Many::new(engines, settings.clone(), many.rate);
+    let mut prober = Many::new(engines, settings.clone(), many.rate, many.stop_sets);
     // On a terminal, a progress line: targets done of all, probes, rate.
     let stderr = std::io::stderr();
     let draw = stderr.is_terminal();

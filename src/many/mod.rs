@@ -11,16 +11,20 @@
 //! Owns admission, pacing across targets and the routing; must not depend
 //! on I/O, the reports or the command line.
 
+mod job;
+pub mod stopset;
 pub mod targets;
 
 use crate::driver::Prober;
-use crate::engine::{Engine, Ignored, Progress, Settings, Transmit, Verdict};
+use crate::engine::{Engine, Ignored, Paths, Progress, Settings, Transmit, Transport, Verdict};
 use crate::time::Timestamp;
 use crate::trace::TraceResult;
 use crate::trace::TraceSpec;
+use job::Job;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Duration;
+use stopset::StopSet;
 use tracetcp_strategies::wire::{IcmpView, IpView, Quoting};
 use tracetcp_strategies::{NotOurs, Session};
 
@@ -75,12 +79,6 @@ impl Bucket {
     }
 }
 
-/// A target that runs: its place in the list and its engine.
-struct Job {
-    number: usize,
-    engine: Engine,
-}
-
 /// A target that waits: its engine is made when it starts, so that a
 /// long list costs no more memory than the targets in flight.
 struct Waiting {
@@ -115,6 +113,9 @@ pub struct Many {
     /// Round-robin position among the running targets.
     turn: usize,
     finished: VecDeque<Finished>,
+    /// The routers seen, for targets of one trace each (off with
+    /// --no-stop-set).
+    stops: Option<StopSet>,
     sent: u64,
     done: u64,
     total: u64,
@@ -122,14 +123,27 @@ pub struct Many {
 
 impl Many {
     /// The targets (a session and its traces each, in the list's order),
-    /// traced with `settings`, at most `rate` probes a second in all.
-    pub fn new(targets: Vec<(Session, Vec<TraceSpec>)>, settings: Settings, rate: u32) -> Self {
+    /// traced with `settings`, at most `rate` probes a second in all;
+    /// with `stop_sets`, hops already seen are not probed again where
+    /// that can stand (one flow, from TTL 1, with raw sockets).
+    pub fn new(
+        targets: Vec<(Session, Vec<TraceSpec>)>,
+        settings: Settings,
+        rate: u32,
+        stop_sets: bool,
+    ) -> Self {
         let total = targets.len() as u64;
         let per_timeout = (f64::from(rate.max(1)) * settings.timeout.as_secs_f64()).ceil() as usize;
         let first_burst = (settings.ahead as usize).max(1);
         let mut sources: Vec<IpAddr> = targets.iter().map(|(s, _)| s.src()).collect();
         sources.sort();
         sources.dedup();
+        let stops = (stop_sets
+            && settings.first_ttl == 1
+            && settings.paths == Paths::OneFlow
+            && settings.mtu.is_none()
+            && settings.transport == Transport::Capture)
+            .then(StopSet::default);
         Many {
             sources,
             waiting: targets
@@ -149,6 +163,7 @@ impl Many {
             in_flight_cap: per_timeout.max(1),
             turn: 0,
             finished: VecDeque::new(),
+            stops,
             sent: 0,
             done: 0,
             total,
@@ -161,14 +176,19 @@ impl Many {
     }
 
     fn in_flight(&self) -> usize {
-        self.running.iter().map(|j| j.engine.in_flight()).sum()
+        self.running.iter().map(Job::in_flight).sum()
     }
 
     /// Starts waiting targets while the rate has room for their probes.
-    /// A target already running is not started twice at once.
+    /// A target already running is not started twice at once. With stop
+    /// sets, the first target runs alone, so that the others learn from
+    /// it.
     fn admit(&mut self) {
+        let pilot = self.stops.is_some() && self.done == 0;
         while self.running.is_empty()
-            || (self.running.len() < self.max_running && self.in_flight() < self.in_flight_cap)
+            || (!pilot
+                && self.running.len() < self.max_running
+                && self.in_flight() < self.in_flight_cap)
         {
             let Some(next) = self.waiting.front() else {
                 return;
@@ -179,11 +199,9 @@ impl Many {
             }
             let w = self.waiting.pop_front().unwrap();
             self.by_target.insert(dst, self.running.len());
-            let engine = Engine::live(self.settings.clone(), w.session, w.specs);
-            self.running.push(Job {
-                number: w.number,
-                engine,
-            });
+            let stops = self.stops.as_ref().filter(|_| w.specs.len() == 1);
+            let job = Job::new(w.number, &self.settings, w.session, w.specs, stops);
+            self.running.push(job);
         }
     }
 
@@ -191,9 +209,12 @@ impl Many {
     fn retire(&mut self) {
         let mut k = 0;
         while k < self.running.len() {
-            if self.running[k].engine.is_finished() {
+            if self.running[k].is_finished() {
                 let job = self.running.swap_remove(k);
-                let results = job.engine.results();
+                let results = job.results();
+                if let (Some(stops), [trace]) = (self.stops.as_mut(), &results[..]) {
+                    stops.learn(job.engine.session().dst(), trace);
+                }
                 self.finished.push_back(Finished {
                     number: job.number,
                     engine: job.engine,
@@ -255,7 +276,7 @@ impl Prober for Many {
             // A token only for a probe that goes.
             let mut probe = None;
             if self.bucket.take(now) {
-                probe = self.running[self.turn].engine.poll_transmit(now);
+                probe = self.running[self.turn].poll_transmit(now);
                 if probe.is_none() {
                     self.bucket.tokens += 1.0;
                 }
@@ -271,23 +292,20 @@ impl Prober for Many {
     fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {
         let engine = about(packet, &self.sources).and_then(|a| self.by_target.get(&a).copied());
         match engine {
-            Some(k) => self.running[k].engine.handle_packet(ts, packet),
+            Some(k) => self.running[k].handle_packet(ts, packet, self.stops.as_ref()),
             None => Verdict::Ignored(Ignored::NotOurs(NotOurs::OtherHosts)),
         }
     }
 
     fn handle_timeout(&mut self, now: Timestamp) {
         for j in &mut self.running {
-            j.engine.handle_timeout(now);
+            j.handle_timeout(now, self.stops.as_ref());
         }
         self.retire();
     }
 
     fn next_wakeup(&self) -> Option<Timestamp> {
-        self.running
-            .iter()
-            .filter_map(|j| j.engine.next_wakeup())
-            .min()
+        self.running.iter().filter_map(Job::next_wakeup).min()
     }
 
     fn next_send(&self) -> Option<Timestamp> {
@@ -301,14 +319,14 @@ impl Prober for Many {
     fn interrupt(&mut self) {
         self.waiting.clear();
         for j in &mut self.running {
-            j.engine.interrupt();
+            j.interrupt();
         }
         self.retire();
     }
 
     fn end_of_input(&mut self) {
         for j in &mut self.running {
-            j.engine.end_of_recording();
+            j.end_of_input();
         }
         self.retire();
     }

@@ -29,8 +29,17 @@ fn quoted(text: &str) -> String {
 pub fn render(runs: &[(RunInfo, Vec<TraceResult>)], names: &Names) -> String {
     let mut nodes: BTreeMap<String, String> = BTreeMap::new();
     let mut edges: BTreeSet<(String, String, Option<String>)> = BTreeSet::new();
+    // A target is drawn as one, even where another path passed it first.
     let mut node = |id: String, attrs: String| {
-        nodes.entry(id).or_insert(attrs);
+        let target = attrs.ends_with("doublecircle");
+        match nodes.entry(id) {
+            std::collections::btree_map::Entry::Occupied(mut e) if target => {
+                e.insert(attrs);
+            }
+            e => {
+                e.or_insert(attrs);
+            }
+        }
     };
     for (run, results) in runs {
         let source = format!("source {}", run.source);

@@ -146,6 +146,10 @@ pub fn trace(run: &RunInfo, r: &TraceResult, names: &Names) -> Value {
         "probes": r.hops.iter().flat_map(|h| h.probes.iter().map(move |p| probe(h.ttl, p))).collect::<Vec<_>>(),
     });
     v["as_path"] = json!(super::as_path(r, names));
+    if let Some(l) = r.learned {
+        // Hops taken from another target's trace (stop sets).
+        v["learned"] = json!({"hops": l.hops, "from": l.from.to_string()});
+    }
     v["check"] = r.check.as_ref().map_or(Value::Null, |h| hop(h, names));
     v["changes"] = quotes::changes(r)
         .iter()

@@ -124,10 +124,20 @@ impl Text {
             .iter()
             .map(|s| s.iter().map(u32::to_string).collect::<Vec<_>>().join("/"))
             .collect();
-        let path_mtu = match steps.is_empty() {
+        let mut path_mtu = match steps.is_empty() {
             true => path_mtu,
             false => format!("{path_mtu}AS path: {}\n", steps.join(" -> ")),
         };
+        if let Some(l) = r.learned {
+            let (hops, them) = match l.hops {
+                1 => ("Hop 1".to_string(), "it"),
+                n => (format!("Hops {}", crate::words::range(1, n)), "them"),
+            };
+            path_mtu.push_str(&format!(
+                "{hops}: as the trace to {} found {them}, not probed again (--no-stop-set probes {them}).\n",
+                l.from
+            ));
+        }
         match self {
             Text::Classic => classic::footer(&r.end).to_string() + &path_mtu,
             // A port an interrupted range never got to.

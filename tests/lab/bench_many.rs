@@ -7,13 +7,17 @@
 //!
 //! It prints, for each list size (100 and 2,000 by default), each tool's
 //! wall time, the probes it sent (counted on the client's link), the
-//! targets it reached, and its peak RSS.
+//! targets it reached, the targets whose hops (the address answering at
+//! each TTL) are the ones scamper found, and its peak RSS. tracetcp runs
+//! with its stop sets (the default) and without (--no-stop-set).
 
 #[path = "mod.rs"]
 mod lab;
 
 use lab::tcpdump::Tcpdump;
 use lab::Lab;
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::Instant;
 
@@ -24,7 +28,62 @@ struct Row {
     secs: f64,
     probes: usize,
     reached: usize,
+    /// Targets whose hops are scamper's.
+    same: usize,
     rss_mb: f64,
+}
+
+/// Each target's path: the address that answered at each TTL.
+type Paths = BTreeMap<String, Vec<(u64, String)>>;
+
+/// The paths in tracetcp's --jsonl documents.
+fn tracetcp_paths(out: &str) -> Paths {
+    let mut paths = Paths::new();
+    for doc in out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
+        let target = doc["target"]["address"].as_str().unwrap_or("").to_string();
+        let hops = doc["traces"][0]["hops"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let path = hops
+            .iter()
+            .filter_map(|h| {
+                let addr = h["responders"][0]["address"].as_str()?;
+                Some((h["ttl"].as_u64()?, addr.to_string()))
+            })
+            .collect();
+        paths.insert(target, path);
+    }
+    paths
+}
+
+/// The paths in scamper's JSON trace records.
+fn scamper_paths(out: &str) -> Paths {
+    let mut paths = Paths::new();
+    for doc in out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
+        if doc["type"] != "trace" {
+            continue;
+        }
+        let target = doc["dst"].as_str().unwrap_or("").to_string();
+        let hops = doc["hops"].as_array().cloned().unwrap_or_default();
+        let mut path: Vec<(u64, String)> = hops
+            .iter()
+            .filter_map(|h| Some((h["probe_ttl"].as_u64()?, h["addr"].as_str()?.to_string())))
+            .collect();
+        path.dedup_by_key(|(ttl, _)| *ttl);
+        paths.insert(target, path);
+    }
+    paths
+}
+
+fn same(a: &Paths, b: &Paths) -> usize {
+    a.iter().filter(|(t, p)| b.get(*t) == Some(p)).count()
 }
 
 /// Runs `program args` in the client under GNU time; its output, wall
@@ -95,36 +154,6 @@ fn bench(n: usize) -> Vec<Row> {
     let rate = RATE.to_string();
     let (out, secs, rss_mb, probes) = timed(
         &lab,
-        bin.to_str().unwrap(),
-        &[
-            "--targets",
-            &path,
-            "-P",
-            "icmp",
-            "-p",
-            "1",
-            "-n",
-            "--jsonl",
-            "--rate",
-            &rate,
-            "-t",
-            "1000",
-        ]
-        .map(String::from),
-    );
-    let reached = out
-        .lines()
-        .filter(|l| l.contains("\"reason\":\"reached\""))
-        .count();
-    let mut rows = vec![Row {
-        tool: "tracetcp --targets -p 1",
-        secs,
-        probes,
-        reached,
-        rss_mb,
-    }];
-    let (out, secs, rss_mb, probes) = timed(
-        &lab,
         "scamper",
         &[
             "-c",
@@ -142,13 +171,50 @@ fn bench(n: usize) -> Vec<Row> {
         .lines()
         .filter(|l| l.contains("\"type\":\"trace\"") && l.contains("\"stop_reason\":\"COMPLETED\""))
         .count();
-    rows.push(Row {
+    let scamper = scamper_paths(&out);
+    let mut rows = vec![Row {
         tool: "scamper trace -P icmp-paris -q 1",
         secs,
         probes,
         reached,
+        same: scamper.len(),
         rss_mb,
-    });
+    }];
+    for (tool, extra) in [
+        ("tracetcp --targets -p 1", None),
+        ("tracetcp ... --no-stop-set", Some("--no-stop-set")),
+    ] {
+        let mut args: Vec<String> = [
+            "--targets",
+            &path,
+            "-P",
+            "icmp",
+            "-p",
+            "1",
+            "-n",
+            "--jsonl",
+            "--rate",
+            &rate,
+            "-t",
+            "1000",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend(extra.map(String::from));
+        let (out, secs, rss_mb, probes) = timed(&lab, bin.to_str().unwrap(), &args);
+        let reached = out
+            .lines()
+            .filter(|l| l.contains("\"reason\":\"reached\""))
+            .count();
+        rows.push(Row {
+            tool,
+            secs,
+            probes,
+            reached,
+            same: same(&tracetcp_paths(&out), &scamper),
+            rss_mb,
+        });
+    }
     let _ = std::fs::remove_file(&file);
     rows
 }
@@ -171,14 +237,14 @@ fn main() {
         "lab: client - r1..r3 - server with N addresses; ICMP; {RATE} probes/s for both tools\n"
     );
     println!(
-        "{:>7} {:<28} {:>9} {:>8} {:>8} {:>8}",
-        "targets", "tool", "seconds", "probes", "reached", "RSS MB"
+        "{:>7} {:<33} {:>8} {:>7} {:>8} {:>6} {:>7}",
+        "targets", "tool", "seconds", "probes", "reached", "same", "RSS MB"
     );
     for n in sizes {
         for r in bench(n) {
             println!(
-                "{n:>7} {:<28} {:>9.2} {:>8} {:>8} {:>8.1}",
-                r.tool, r.secs, r.probes, r.reached, r.rss_mb
+                "{n:>7} {:<33} {:>8.2} {:>7} {:>8} {:>6} {:>7.1}",
+                r.tool, r.secs, r.probes, r.reached, r.same, r.rss_mb
             );
         }
     }
