@@ -144,7 +144,7 @@ fn run(cli: &Cli) -> anyhow::Result<u8> {
         }
         Mode::Live(config) => live::run(&config, &*stop_on_signals()?, std::io::stdout().lock())?,
         Mode::Many(config) => {
-            live::many::run(&config, &*stop_on_signals()?, std::io::stdout().lock())?
+            live::many::run(config, &*stop_on_signals()?, std::io::stdout().lock())?
         }
     };
     Ok(match ending {

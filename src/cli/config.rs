@@ -112,15 +112,13 @@ impl Cli {
         if list.is_empty() {
             return Err(Error::Usage("the target list holds no target".into()));
         }
-        let targets = list
-            .into_iter()
-            .map(|t| {
-                let config = self.config_for(&t.text).map_err(|e| e.to_string());
-                (t, config)
-            })
-            .collect();
+        // Each target's config is made as the run reaches it.
+        let args = std::sync::Arc::new(self.clone());
         Ok(ManyConfig {
-            targets,
+            targets: list,
+            config_for: std::sync::Arc::new(move |t: &str| {
+                args.config_for(t).map_err(|e| e.to_string())
+            }),
             rate: self.rate.unwrap_or(DEFAULT_RATE),
             jsonl: self.jsonl,
             stop_sets: !self.no_stop_set,

@@ -20,7 +20,7 @@ pub const EXIT_CODES: &str = "Exit codes: 0 done, 1 network or capture failure, 
 /// trace waits about one timeout in all, not one per hop.
 pub const DEFAULT_TIMEOUT_MS: u64 = 2000;
 
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Clone)]
 #[command(
     name = "tracetcp",
     version,

@@ -13,20 +13,28 @@ use super::{session_for, traced};
 use crate::capture::{self, early::Opening};
 use crate::dns::Resolver;
 use crate::driver::{Ending, Observer};
+use crate::engine::Settings;
 use crate::error::{Error, Result};
 use crate::many::targets::Target;
-use crate::many::Many;
+use crate::many::{self, Many, Next, Waiting};
 use crate::output::progress::ProgressLine;
 use crate::report::{self, Format, RunInfo};
 use crate::route;
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use std::cell::Cell;
 use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
+use std::rc::Rc;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use tracetcp_strategies::Session;
 
-/// A run with many targets: each target's config, or why it has none.
-#[derive(Debug, Clone)]
+/// A run with many targets: the list, and how a target's text becomes
+/// its config (the command line's flags), used as the run reaches it.
+#[derive(Clone)]
 pub struct ManyConfig {
-    pub targets: Vec<(Target, std::result::Result<super::Config, String>)>,
+    pub targets: Vec<Target>,
+    pub config_for: ConfigFor,
     /// At most this many probes a second in all.
     pub rate: u32,
     /// One JSON document per target, a line each.
@@ -36,13 +44,26 @@ pub struct ManyConfig {
     pub stop_sets: bool,
 }
 
+/// A target's config from its text, or why it has none.
+pub type ConfigFor = Arc<dyn Fn(&str) -> std::result::Result<super::Config, String> + Send + Sync>;
+
+impl std::fmt::Debug for ManyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ManyConfig")
+            .field("targets", &self.targets)
+            .field("rate", &self.rate)
+            .field("jsonl", &self.jsonl)
+            .field("stop_sets", &self.stop_sets)
+            .finish()
+    }
+}
+
 /// The rate of a run with many targets when none is given.
 pub const DEFAULT_RATE: u32 = 100;
 
 /// Prints each target's report as it finishes.
 struct Printer<W> {
     out: W,
-    runs: Vec<RunInfo>,
     format: Format,
     jsonl: bool,
     diagnosis: bool,
@@ -55,7 +76,7 @@ struct Printer<W> {
 impl<W: Write> Observer<Many> for Printer<W> {
     fn step(&mut self, many: &mut Many) -> Result<()> {
         while let Some(f) = many.take_finished() {
-            let run = &self.runs[f.number];
+            let run = &f.run;
             let addrs: Vec<IpAddr> = f
                 .results
                 .iter()
@@ -64,7 +85,7 @@ impl<W: Write> Observer<Many> for Printer<W> {
             self.resolver.wait(&addrs);
             let names = self.resolver.names();
             if self.format == Format::Dot {
-                self.graph.push((run.clone(), f.results));
+                self.graph.push((f.run, f.results));
                 continue;
             }
             let text = if self.jsonl {
@@ -102,50 +123,113 @@ fn skip(origin: &str, text: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Result<Ending> {
-    let total = many.targets.len();
-    let mut failed = 0;
-    let mut engines = Vec::new();
-    let mut runs = Vec::new();
-    let mut first = None;
-    for (target, config) in &many.targets {
-        let config = match config {
-            Ok(c) => c,
-            Err(e) => {
-                skip(&target.origin, &target.text, e);
-                failed += 1;
-                continue;
-            }
-        };
-        let (session, run) = match session_for(config) {
-            Ok(x) => x,
-            Err(e) => {
-                skip(&target.origin, &target.text, &e.to_string());
-                failed += 1;
-                continue;
-            }
-        };
-        if let Some((_, s0)) = &first {
-            let s0: &tracetcp_strategies::Session = s0;
-            if s0.src() != session.src() {
-                let why = format!(
-                    "it is traced from {}, not {} as the first target: trace it in a run of its own",
-                    session.src(),
-                    s0.src()
-                );
-                skip(&target.origin, &target.text, &why);
-                failed += 1;
-                continue;
-            }
-        } else {
-            first = Some((config, session));
+/// A target of the list, looked up: its config, session and run, or why
+/// it cannot be traced.
+struct Resolved {
+    number: usize,
+    target: Target,
+    outcome: std::result::Result<(Box<super::Config>, Session, RunInfo), String>,
+}
+
+/// Looks the targets up in order, ahead of the run (a slow name holds
+/// back only those after it), no more than `LOOKED_UP_AHEAD` ahead.
+fn look_up(list: Vec<Target>, config_for: ConfigFor, tx: Sender<Resolved>) {
+    for (number, target) in list.into_iter().enumerate() {
+        let outcome = config_for(&target.text).and_then(|c| {
+            let (session, run) = session_for(&c).map_err(|e| e.to_string())?;
+            Ok((Box::new(c), session, run))
+        });
+        if tx
+            .send(Resolved {
+                number,
+                target,
+                outcome,
+            })
+            .is_err()
+        {
+            return;
         }
-        engines.push((session, config.specs.clone()));
-        runs.push(run);
     }
-    let Some((config, session)) = first else {
-        return Err(Error::TargetsFailed { failed, total });
+}
+
+const LOOKED_UP_AHEAD: usize = 64;
+
+/// The targets as they are looked up, for `Many`: those that cannot be
+/// traced are said on standard error and counted.
+struct Feed {
+    rx: Receiver<Resolved>,
+    first: Option<Waiting>,
+    source: IpAddr,
+    settings: Settings,
+    failed: Rc<Cell<usize>>,
+}
+
+impl Feed {
+    /// A target that can be traced in this run, or why not.
+    fn accept(&self, r: Resolved) -> std::result::Result<Waiting, (Target, String)> {
+        let (config, session, mut run) = r.outcome.map_err(|e| (r.target.clone(), e))?;
+        if session.src() != self.source {
+            let why = format!(
+                "it is traced from {}, not {} as the first target: trace it in a run of its own",
+                session.src(),
+                self.source
+            );
+            return Err((r.target, why));
+        }
+        run.settings = self.settings.clone();
+        Ok(Waiting {
+            number: r.number,
+            session,
+            specs: config.specs,
+            run,
+        })
+    }
+}
+
+impl many::Feed for Feed {
+    fn next(&mut self) -> Next {
+        if let Some(w) = self.first.take() {
+            return Next::Ready(w);
+        }
+        loop {
+            match self.rx.try_recv() {
+                Ok(r) => match self.accept(r) {
+                    Ok(w) => return Next::Ready(w),
+                    Err((target, why)) => {
+                        skip(&target.origin, &target.text, &why);
+                        self.failed.set(self.failed.get() + 1);
+                    }
+                },
+                Err(TryRecvError::Empty) => return Next::NotYet,
+                Err(TryRecvError::Disconnected) => return Next::Done,
+            }
+        }
+    }
+}
+
+pub fn run(many: ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Result<Ending> {
+    let total = many.targets.len();
+    let (tx, rx) = crossbeam_channel::bounded(LOOKED_UP_AHEAD);
+    let (list, config_for) = (many.targets, many.config_for);
+    std::thread::Builder::new()
+        .name("targets".into())
+        .spawn(move || look_up(list, config_for, tx))
+        .map_err(|e| Error::Network(e.to_string()))?;
+    // The first target that can be traced sets the run up.
+    let mut failed = 0;
+    let (number, config, session, run) = loop {
+        let Ok(r) = rx.recv() else {
+            return Err(Error::TargetsFailed { failed, total });
+        };
+        match r.outcome {
+            Ok((config, session, run)) => break (r.number, config, session, run),
+            Err(e) => {
+                skip(&r.target.origin, &r.target.text, &e);
+                failed += 1;
+            }
+        }
     };
+    let config = &*config;
     let sockets = network::through_sockets(config);
     let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
     let mut settings = config.settings.clone();
@@ -159,9 +243,21 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
         let opening = Opening::start(&device, capture::snaplen_for(settings.mtu));
         Network::Capture { device, opening }
     };
-    for run in &mut runs {
-        run.settings = settings.clone();
-    }
+    let failed = Rc::new(Cell::new(failed));
+    let mut first = run;
+    first.settings = settings.clone();
+    let feed = Feed {
+        rx,
+        first: Some(Waiting {
+            number,
+            session,
+            specs: config.specs.clone(),
+            run: first,
+        }),
+        source: session.src(),
+        settings: settings.clone(),
+        failed: failed.clone(),
+    };
 
     // Every probe kind, from and to our address: the same filter for ten
     // targets or ten thousand.
@@ -170,7 +266,6 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
     let resolver = super::resolver_for(config)?;
     let mut printer = Printer {
         out,
-        runs,
         format: config.format,
         jsonl: many.jsonl,
         diagnosis: config.diagnosis,
@@ -178,7 +273,14 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
         printed: 0,
         graph: Vec::new(),
     };
-    let mut prober = Many::new(engines, settings.clone(), many.rate, many.stop_sets);
+    let mut prober = Many::new(
+        Box::new(feed),
+        total,
+        session.src(),
+        settings.clone(),
+        many.rate,
+        many.stop_sets,
+    );
     // On a terminal, a progress line: targets done of all, probes, rate.
     let stderr = std::io::stderr();
     let draw = stderr.is_terminal();
@@ -198,8 +300,11 @@ pub fn run(many: &ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resu
             .map_err(Error::output)?;
         printer.out.flush().map_err(Error::output)?;
     }
-    if failed > 0 && finish.ending == Ending::Finished {
-        return Err(Error::TargetsFailed { failed, total });
+    if failed.get() > 0 && finish.ending == Ending::Finished {
+        return Err(Error::TargetsFailed {
+            failed: failed.get(),
+            total,
+        });
     }
     Ok(finish.ending)
 }

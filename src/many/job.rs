@@ -8,6 +8,7 @@
 
 use super::stopset::StopSet;
 use crate::engine::{Engine, Event, Ignored, Settings, Transmit, Verdict};
+use crate::run::RunInfo;
 use crate::time::Timestamp;
 use crate::trace::TraceSpec;
 use crate::trace::{HopResult, Learned, TraceEnd, TraceResult};
@@ -28,6 +29,7 @@ enum Below {
 
 pub struct Job {
     pub number: usize,
+    pub run: RunInfo,
     pub engine: Engine,
     below: Below,
     start: u8,
@@ -38,6 +40,7 @@ impl Job {
     /// start (a target of one trace only).
     pub fn new(
         number: usize,
+        run: RunInfo,
         settings: &Settings,
         session: Session,
         specs: Vec<TraceSpec>,
@@ -57,6 +60,7 @@ impl Job {
         };
         Job {
             number,
+            run,
             engine,
             below,
             start,

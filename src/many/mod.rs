@@ -17,6 +17,7 @@ pub mod targets;
 
 use crate::driver::Prober;
 use crate::engine::{Engine, Ignored, Paths, Progress, Settings, Transmit, Transport, Verdict};
+use crate::run::RunInfo;
 use crate::time::Timestamp;
 use crate::trace::TraceResult;
 use crate::trace::TraceSpec;
@@ -79,26 +80,60 @@ impl Bucket {
     }
 }
 
-/// A target that waits: its engine is made when it starts, so that a
-/// long list costs no more memory than the targets in flight.
-struct Waiting {
-    number: usize,
-    session: Session,
-    specs: Vec<TraceSpec>,
+/// A target ready to start: its engine is made when it starts.
+pub struct Waiting {
+    pub number: usize,
+    pub session: Session,
+    pub specs: Vec<TraceSpec>,
+    /// What its report says of the run.
+    pub run: RunInfo,
 }
+
+/// Where the targets come from, one at a time as they start, so that a
+/// long list costs no more memory than the targets in flight (a list
+/// resolved in the background: `live/many.rs`).
+pub trait Feed {
+    fn next(&mut self) -> Next;
+}
+
+/// What a feed has now.
+pub enum Next {
+    Ready(Waiting),
+    /// Nothing yet (a name being looked up): ask again soon.
+    NotYet,
+    /// Nothing more, ever.
+    Done,
+}
+
+/// A feed of targets already known (tests, a run's first target).
+impl Feed for VecDeque<Waiting> {
+    fn next(&mut self) -> Next {
+        self.pop_front().map_or(Next::Done, Next::Ready)
+    }
+}
+
+/// How soon a feed that had nothing yet is asked again.
+const FEED_AGAIN: Duration = Duration::from_millis(10);
 
 /// A target that finished, with its results.
 pub struct Finished {
     pub number: usize,
+    pub run: RunInfo,
     pub engine: Engine,
     pub results: Vec<TraceResult>,
 }
 
 /// The prober of a run with many targets.
 pub struct Many {
-    waiting: VecDeque<Waiting>,
-    /// The run's source addresses: a packet from one is a probe.
-    sources: Vec<IpAddr>,
+    feed: Box<dyn Feed>,
+    /// The next target, taken from the feed but not started yet.
+    next: Option<Waiting>,
+    /// The feed had nothing at this time; `None` once it is done.
+    feed_waits: Option<Timestamp>,
+    feed_done: bool,
+    now: Timestamp,
+    /// The run's source address: a packet from it is a probe.
+    source: IpAddr,
     settings: Settings,
     /// At most this many targets run at once: the in-flight cap over what
     /// one target sends before its first answers.
@@ -122,22 +157,20 @@ pub struct Many {
 }
 
 impl Many {
-    /// The targets (a session and its traces each, in the list's order),
-    /// traced with `settings`, at most `rate` probes a second in all;
-    /// with `stop_sets`, hops already seen are not probed again where
-    /// that can stand (one flow, from TTL 1, with raw sockets).
+    /// The `total` targets of `feed` (in the list's order), all from
+    /// `source`, traced with `settings`, at most `rate` probes a second
+    /// in all; with `stop_sets`, hops already seen are not probed again
+    /// where that can stand (one flow, from TTL 1, with raw sockets).
     pub fn new(
-        targets: Vec<(Session, Vec<TraceSpec>)>,
+        feed: Box<dyn Feed>,
+        total: usize,
+        source: IpAddr,
         settings: Settings,
         rate: u32,
         stop_sets: bool,
     ) -> Self {
-        let total = targets.len() as u64;
         let per_timeout = (f64::from(rate.max(1)) * settings.timeout.as_secs_f64()).ceil() as usize;
         let first_burst = (settings.ahead as usize).max(1);
-        let mut sources: Vec<IpAddr> = targets.iter().map(|(s, _)| s.src()).collect();
-        sources.sort();
-        sources.dedup();
         let stops = (stop_sets
             && settings.first_ttl == 1
             && settings.paths == Paths::OneFlow
@@ -145,16 +178,12 @@ impl Many {
             && settings.transport == Transport::Capture)
             .then(StopSet::default);
         Many {
-            sources,
-            waiting: targets
-                .into_iter()
-                .enumerate()
-                .map(|(number, (session, specs))| Waiting {
-                    number,
-                    session,
-                    specs,
-                })
-                .collect(),
+            source,
+            feed,
+            next: None,
+            feed_waits: None,
+            feed_done: false,
+            now: Timestamp::default(),
             settings,
             max_running: (per_timeout / first_burst).max(1),
             running: Vec::new(),
@@ -166,7 +195,7 @@ impl Many {
             stops,
             sent: 0,
             done: 0,
-            total,
+            total: total as u64,
         }
     }
 
@@ -190,17 +219,30 @@ impl Many {
                 && self.running.len() < self.max_running
                 && self.in_flight() < self.in_flight_cap)
         {
-            let Some(next) = self.waiting.front() else {
+            if self.next.is_none() && !self.feed_done {
+                match self.feed.next() {
+                    Next::Ready(w) => self.next = Some(w),
+                    Next::NotYet => {
+                        self.feed_waits = Some(self.now.after(FEED_AGAIN));
+                        return;
+                    }
+                    Next::Done => self.feed_done = true,
+                }
+            }
+            self.feed_waits = None;
+            let Some(next) = &self.next else {
                 return;
             };
             let dst = next.session.dst();
             if self.by_target.contains_key(&dst) {
                 return;
             }
-            let w = self.waiting.pop_front().unwrap();
+            let Some(w) = self.next.take() else {
+                return;
+            };
             self.by_target.insert(dst, self.running.len());
             let stops = self.stops.as_ref().filter(|_| w.specs.len() == 1);
-            let job = Job::new(w.number, &self.settings, w.session, w.specs, stops);
+            let job = Job::new(w.number, w.run, &self.settings, w.session, w.specs, stops);
             self.running.push(job);
         }
     }
@@ -217,6 +259,7 @@ impl Many {
                 }
                 self.finished.push_back(Finished {
                     number: job.number,
+                    run: job.run,
                     engine: job.engine,
                     results,
                 });
@@ -241,9 +284,9 @@ impl Many {
 /// The address a packet is about: a probe's destination (from our
 /// `sources`), the destination quoted by an ICMP error, or the target
 /// that answered.
-fn about(packet: &[u8], sources: &[IpAddr]) -> Option<IpAddr> {
+fn about(packet: &[u8], source: IpAddr) -> Option<IpAddr> {
     let ip = IpView::parse(packet, Quoting::Whole).ok()?;
-    if sources.contains(&ip.src) {
+    if ip.src == source {
         return Some(ip.dst);
     }
     if ip.protocol == ip.icmp_protocol() {
@@ -264,6 +307,7 @@ fn about(packet: &[u8], sources: &[IpAddr]) -> Option<IpAddr> {
 
 impl Prober for Many {
     fn poll_transmit(&mut self, now: Timestamp) -> Option<Transmit> {
+        self.now = now;
         self.admit();
         if self.running.is_empty() {
             return None;
@@ -290,7 +334,7 @@ impl Prober for Many {
     }
 
     fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {
-        let engine = about(packet, &self.sources).and_then(|a| self.by_target.get(&a).copied());
+        let engine = about(packet, self.source).and_then(|a| self.by_target.get(&a).copied());
         match engine {
             Some(k) => self.running[k].handle_packet(ts, packet, self.stops.as_ref()),
             None => Verdict::Ignored(Ignored::NotOurs(NotOurs::OtherHosts)),
@@ -298,6 +342,7 @@ impl Prober for Many {
     }
 
     fn handle_timeout(&mut self, now: Timestamp) {
+        self.now = now;
         for j in &mut self.running {
             j.handle_timeout(now, self.stops.as_ref());
         }
@@ -313,11 +358,14 @@ impl Prober for Many {
     }
 
     fn is_finished(&self) -> bool {
-        self.waiting.is_empty() && self.running.is_empty()
+        self.feed_done && self.next.is_none() && self.running.is_empty()
     }
 
     fn interrupt(&mut self) {
-        self.waiting.clear();
+        self.feed = Box::new(VecDeque::new());
+        self.next = None;
+        self.feed_done = true;
+        self.feed_waits = None;
         for j in &mut self.running {
             j.interrupt();
         }
