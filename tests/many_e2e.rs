@@ -299,3 +299,43 @@ fn stop_sets_send_fewer_probes_for_the_same_hops() {
         );
     }
 }
+
+/// A router limiting the errors it sends (5 a second here) is found by
+/// its address across targets, said once, and paced: more of its hops
+/// answer than with -F (not paced), where it is only said.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_router_limiting_its_answers_is_said_and_paced_by_its_address() {
+    let lab = lab3();
+    lab.sh(lab.router(3), "sysctl -qw net.ipv4.icmp_ratelimit=200");
+    let mut script = String::from("sysctl -qw net.ipv4.icmp_ratelimit=0;");
+    for k in 0..40 {
+        script.push_str(&format!("ip addr add 198.18.3.{}/24 dev west;", 10 + k));
+    }
+    assert!(lab.sh(lab.server(), &script).status.success());
+    let targets: Vec<String> = (0..40).map(|k| format!("198.18.3.{}", 10 + k)).collect();
+    let r3 = lab.router_addr(3, false).to_string();
+    let mut answered = Vec::new();
+    for extra in [None, Some("-F")] {
+        let mut args: Vec<&str> = targets.iter().map(String::as_str).collect();
+        args.extend(["-P", "icmp", "-p", "1", "-n", "--jsonl", "--rate", "400"]);
+        args.extend(["-t", "1000", "--no-stop-set"]);
+        args.extend(extra);
+        let run = tracetcp(&lab, &args);
+        assert_eq!(run.code, 0, "{extra:?}: {}", run.stderr);
+        let docs = documents(&run.stdout);
+        assert_eq!(reached(&docs).len(), targets.len(), "{extra:?}");
+        let said = format!("tracetcp: note: {r3} (hop 3) answered");
+        assert_eq!(run.stderr.matches(&said).count(), 1, "{}", run.stderr);
+        let at_3 = hops_of(&docs)
+            .values()
+            .filter(|p| p.contains(&format!("3:{r3}")))
+            .count();
+        eprintln!(
+            "{extra:?}: hop 3 answered for {at_3} of {} targets",
+            targets.len()
+        );
+        answered.push(at_3);
+    }
+    assert!(answered[0] >= answered[1] + 10, "{answered:?}");
+}

@@ -66,6 +66,23 @@ impl Engine {
         }
     }
 
+    /// The TTL of the next probe planned, if any (whether the window and
+    /// pacing let it go now or not): what a run of many targets paces by.
+    pub fn next_ttl(&self) -> Option<u8> {
+        if self.mode != Mode::Live || self.interrupted {
+            return None;
+        }
+        self.plan.iter().find_map(|(&ttl, queue)| {
+            queue
+                .iter()
+                .any(|p| {
+                    let t = &self.traces[p.trace];
+                    !t.done && t.end.is_none_or(|end| ttl <= end)
+                })
+                .then_some(ttl)
+        })
+    }
+
     /// The first planned probe of `ttl` whose trace still wants it.
     pub(super) fn next_planned(&mut self, ttl: u8) -> Option<Planned> {
         let queue = self.plan.get_mut(&ttl)?;

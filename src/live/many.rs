@@ -75,6 +75,9 @@ struct Printer<W> {
 
 impl<W: Write> Observer<Many> for Printer<W> {
     fn step(&mut self, many: &mut Many) -> Result<()> {
+        for note in many.take_notes() {
+            let _ = writeln!(std::io::stderr(), "tracetcp: note: {note}");
+        }
         while let Some(f) = many.take_finished() {
             let run = &f.run;
             let addrs: Vec<IpAddr> = f

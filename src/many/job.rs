@@ -13,6 +13,8 @@ use crate::time::Timestamp;
 use crate::trace::TraceSpec;
 use crate::trace::{HopResult, Learned, TraceEnd, TraceResult};
 use crate::watch::{block_for, round_instance};
+use std::collections::HashMap;
+use std::time::Duration;
 use tracetcp_strategies::Session;
 
 /// What stands for the hops below the start.
@@ -33,6 +35,9 @@ pub struct Job {
     pub engine: Engine,
     below: Below,
     start: u8,
+    /// When the last probe of each TTL left (round trips of the answers
+    /// for `routers.rs`).
+    sent_at: HashMap<u8, Timestamp>,
 }
 
 impl Job {
@@ -64,6 +69,7 @@ impl Job {
             engine,
             below,
             start,
+            sent_at: HashMap::new(),
         }
     }
 
@@ -97,10 +103,28 @@ impl Job {
 
     pub fn poll_transmit(&mut self, now: Timestamp) -> Option<Transmit> {
         // The hops below first: they are what the stop set missed.
-        if let Some(tx) = self.prefix_mut().and_then(|e| e.poll_transmit(now)) {
-            return Some(tx);
+        let tx = match self.prefix_mut().and_then(|e| e.poll_transmit(now)) {
+            Some(tx) => Some(tx),
+            None => self.engine.poll_transmit(now),
+        };
+        if let Some(tx) = &tx {
+            self.sent_at.insert(tx.ttl, now);
         }
-        self.engine.poll_transmit(now)
+        tx
+    }
+
+    /// The TTL of the next probe planned.
+    pub fn next_ttl(&self) -> Option<u8> {
+        self.prefix()
+            .and_then(Engine::next_ttl)
+            .or_else(|| self.engine.next_ttl())
+    }
+
+    /// How long ago the last probe with `ttl` left, at `at`.
+    pub fn since_sent(&self, ttl: u8, at: Timestamp) -> Duration {
+        self.sent_at
+            .get(&ttl)
+            .map_or(Duration::ZERO, |&t| at.since(t))
     }
 
     pub fn handle_packet(

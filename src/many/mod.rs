@@ -12,6 +12,7 @@
 //! on I/O, the reports or the command line.
 
 mod job;
+pub mod routers;
 pub mod stopset;
 pub mod targets;
 
@@ -22,12 +23,13 @@ use crate::time::Timestamp;
 use crate::trace::TraceResult;
 use crate::trace::TraceSpec;
 use job::Job;
+use routers::Routers;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Duration;
 use stopset::StopSet;
 use tracetcp_strategies::wire::{IcmpView, IpView, Quoting};
-use tracetcp_strategies::{NotOurs, Session};
+use tracetcp_strategies::{NotOurs, ReplyKind, Session};
 
 /// The rate's bucket: at most `rate` probes a second, in a burst of at
 /// most a 400th of a second's worth, so that no tenth of a second holds
@@ -151,6 +153,10 @@ pub struct Many {
     /// The routers seen, for targets of one trace each (off with
     /// --no-stop-set).
     stops: Option<StopSet>,
+    /// The routers by address: their rate limits, across targets.
+    routers: Routers,
+    /// When a probe held for its router may go.
+    router_wait: Option<Timestamp>,
     sent: u64,
     done: u64,
     total: u64,
@@ -177,6 +183,7 @@ impl Many {
             && settings.mtu.is_none()
             && settings.transport == Transport::Capture)
             .then(StopSet::default);
+        let routers = Routers::new(settings.pacing);
         Many {
             source,
             feed,
@@ -193,10 +200,17 @@ impl Many {
             turn: 0,
             finished: VecDeque::new(),
             stops,
+            routers,
+            router_wait: None,
             sent: 0,
             done: 0,
             total: total as u64,
         }
+    }
+
+    /// What the run has to tell of the routers (each once).
+    pub fn take_notes(&mut self) -> Vec<String> {
+        self.routers.take_notes()
     }
 
     /// The next target that finished, with its results.
@@ -309,6 +323,7 @@ impl Prober for Many {
     fn poll_transmit(&mut self, now: Timestamp) -> Option<Transmit> {
         self.now = now;
         self.admit();
+        self.router_wait = None;
         if self.running.is_empty() {
             return None;
         }
@@ -317,15 +332,24 @@ impl Prober for Many {
             if self.bucket.next_token().is_some_and(|t| t > now) {
                 return None;
             }
+            // Held while its router is paced.
+            let job = &mut self.running[self.turn];
+            if let Some(ready) = job.next_ttl().map(|ttl| self.routers.ready_at(ttl, now)) {
+                if ready > now {
+                    self.router_wait = Some(self.router_wait.map_or(ready, |t| t.min(ready)));
+                    continue;
+                }
+            }
             // A token only for a probe that goes.
             let mut probe = None;
             if self.bucket.take(now) {
-                probe = self.running[self.turn].poll_transmit(now);
+                probe = job.poll_transmit(now);
                 if probe.is_none() {
                     self.bucket.tokens += 1.0;
                 }
             }
             if let Some(tx) = probe {
+                self.routers.sent(tx.ttl, now);
                 self.sent += 1;
                 return Some(tx);
             }
@@ -336,7 +360,17 @@ impl Prober for Many {
     fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {
         let engine = about(packet, self.source).and_then(|a| self.by_target.get(&a).copied());
         match engine {
-            Some(k) => self.running[k].handle_packet(ts, packet, self.stops.as_ref()),
+            Some(k) => {
+                let job = &mut self.running[k];
+                let verdict = job.handle_packet(ts, packet, self.stops.as_ref());
+                if let Verdict::Answer { ttl, reply, .. } = &verdict {
+                    if reply.kind == ReplyKind::TimeExceeded {
+                        let rtt = job.since_sent(*ttl, ts);
+                        self.routers.answered(reply.from, *ttl, ts, rtt);
+                    }
+                }
+                verdict
+            }
             None => Verdict::Ignored(Ignored::NotOurs(NotOurs::OtherHosts)),
         }
     }
@@ -354,7 +388,10 @@ impl Prober for Many {
     }
 
     fn next_send(&self) -> Option<Timestamp> {
-        self.bucket.next_token()
+        [self.bucket.next_token(), self.router_wait]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     fn is_finished(&self) -> bool {
