@@ -339,3 +339,44 @@ fn a_router_limiting_its_answers_is_said_and_paced_by_its_address() {
     }
     assert!(answered[0] >= answered[1] + 10, "{answered:?}");
 }
+
+/// -w records a whole run of many targets; --replay shows every trace of
+/// it as the live run did, stop sets and all (learned hops, a target
+/// nearer than the start), as text and as --jsonl.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_whole_run_recorded_replays_as_it_printed() {
+    let lab = lab3();
+    let mut script = String::from("sysctl -qw net.ipv4.icmp_ratelimit=0;");
+    for k in 0..20 {
+        script.push_str(&format!("ip addr add 198.18.3.{}/24 dev west;", 10 + k));
+    }
+    assert!(lab.sh(lab.server(), &script).status.success());
+    let mut targets: Vec<String> = (0..20).map(|k| format!("198.18.3.{}", 10 + k)).collect();
+    targets.insert(4, lab.router_addr(2, false).to_string());
+    let file = std::env::temp_dir().join(format!("tracetcp-many-{}.pcapng", std::process::id()));
+    let path = file.to_str().unwrap();
+    for (kind, extra) in [
+        ("icmp", &[][..]),
+        ("tcp", &["--jsonl"][..]),
+        ("udp", &["-n"][..]),
+    ] {
+        let mut args: Vec<&str> = targets.iter().map(String::as_str).collect();
+        args.extend(["-P", kind, "--rate", "400", "-t", "1000", "-w", path]);
+        args.extend(extra);
+        let started = std::time::Instant::now();
+        let live = tracetcp(&lab, &args);
+        eprintln!("{kind}: {:?}; {}", started.elapsed(), live.stderr);
+        assert_eq!(live.code, 0, "{kind}: {}", live.stderr);
+        let learned = ["not probed again", "\"learned\":{\"hops\":2"];
+        assert!(
+            learned.iter().any(|l| live.stdout.contains(l)),
+            "{kind}: stop sets: {}",
+            live.stdout
+        );
+        let replay = tracetcp(&lab, &["--replay", path]);
+        assert_eq!(replay.code, 0, "{kind}: {}", replay.stderr);
+        assert_eq!(replay.stdout, live.stdout, "{kind}");
+    }
+    let _ = std::fs::remove_file(&file);
+}

@@ -91,7 +91,6 @@ impl Cli {
             )));
         }
         let refused = [
-            (self.write.is_some(), "-w"),
             (self.cycles.is_some(), "--cycles"),
             (self.watch, "--watch"),
             (self.csv, "--csv"),

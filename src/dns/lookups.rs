@@ -109,20 +109,38 @@ impl<T: Clone + Send + 'static> Lookups<T> {
         let Ok(mut s) = lock.lock() else { return };
         loop {
             let now = Instant::now();
-            let until = addrs
-                .iter()
-                .filter_map(|a| match s.found.get(a) {
-                    Some(Entry::Pending(started)) => Some(*started + self.max_wait),
-                    _ => None,
-                })
-                .filter(|&t| t > now)
-                .max();
-            let Some(until) = until else { return };
+            let Some(until) = self.waiting_until(&s, addrs, now) else {
+                return;
+            };
             s = match cvar.wait_timeout(s, until - now) {
                 Ok((s, _)) => s,
                 Err(_) => return,
             };
         }
+    }
+
+    /// Whether `wait` would return at once: every one of `addrs` (queued
+    /// if need be) has its result or has waited long enough.
+    pub fn ready(&self, addrs: &[IpAddr]) -> bool {
+        for &a in addrs {
+            self.request(a);
+        }
+        let Ok(s) = self.state.0.lock() else {
+            return true;
+        };
+        self.waiting_until(&s, addrs, Instant::now()).is_none()
+    }
+
+    /// Until when `addrs` are waited for, from `now`; `None`: no longer.
+    fn waiting_until(&self, s: &State<T>, addrs: &[IpAddr], now: Instant) -> Option<Instant> {
+        addrs
+            .iter()
+            .filter_map(|a| match s.found.get(a) {
+                Some(Entry::Pending(started)) => Some(*started + self.max_wait),
+                _ => None,
+            })
+            .filter(|&t| t > now)
+            .max()
     }
 
     /// Every result so far.

@@ -111,6 +111,13 @@ impl Resolver {
         }
     }
 
+    /// Whether `wait` would return at once (the look-ups started if need
+    /// be).
+    pub fn ready(&self, addrs: &[IpAddr]) -> bool {
+        self.owners.as_ref().is_none_or(|o| o.ready(addrs))
+            && self.names.as_ref().is_none_or(|n| n.ready(addrs))
+    }
+
     /// Every name (and owner) found so far.
     pub fn names(&self) -> Names {
         let mut names: Names = self

@@ -9,16 +9,18 @@
 //! Must not depend on the command line.
 
 use super::network::{self, Network, Opened};
+use super::recorded::Recorded;
 use super::{session_for, traced};
 use crate::capture::{self, early::Opening};
-use crate::dns::Resolver;
-use crate::driver::{Ending, Observer};
-use crate::engine::Settings;
+use crate::driver::Ending;
+use crate::engine::{Settings, Transport};
 use crate::error::{Error, Result};
 use crate::many::targets::Target;
-use crate::many::{self, Many, Next, Waiting};
+use crate::many::{self, Journal, Many, Next, Waiting};
+use crate::output::many::{ManyPrinter, NameSource};
 use crate::output::progress::ProgressLine;
-use crate::report::{self, Format, RunInfo};
+use crate::record::{self, ManyInfo, Recording};
+use crate::report::RunInfo;
 use crate::route;
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use std::cell::Cell;
@@ -60,62 +62,6 @@ impl std::fmt::Debug for ManyConfig {
 
 /// The rate of a run with many targets when none is given.
 pub const DEFAULT_RATE: u32 = 100;
-
-/// Prints each target's report as it finishes.
-struct Printer<W> {
-    out: W,
-    format: Format,
-    jsonl: bool,
-    diagnosis: bool,
-    resolver: Resolver,
-    printed: usize,
-    /// With --dot: every target's traces, for one graph at the end.
-    graph: Vec<(RunInfo, Vec<crate::trace::TraceResult>)>,
-}
-
-impl<W: Write> Observer<Many> for Printer<W> {
-    fn step(&mut self, many: &mut Many) -> Result<()> {
-        for note in many.take_notes() {
-            let _ = writeln!(std::io::stderr(), "tracetcp: note: {note}");
-        }
-        while let Some(f) = many.take_finished() {
-            let run = &f.run;
-            let addrs: Vec<IpAddr> = f
-                .results
-                .iter()
-                .flat_map(|r| r.hops.iter().flat_map(|h| h.addresses()))
-                .collect();
-            self.resolver.wait(&addrs);
-            let names = self.resolver.names();
-            if self.format == Format::Dot {
-                self.graph.push((f.run, f.results));
-                continue;
-            }
-            let text = if self.jsonl {
-                let doc = report::render(Format::Json, run, &f.results, &names, self.diagnosis);
-                let value: serde_json::Value = serde_json::from_str(&doc)
-                    .map_err(|e| Error::Output(std::io::Error::other(e)))?;
-                format!("{value}\n")
-            } else {
-                // A blank line between text reports; Atlas results are
-                // lines already.
-                let lines = matches!(self.format, Format::Atlas | Format::Scamper);
-                let gap = match self.printed > 0 && !lines {
-                    true => "\n",
-                    false => "",
-                };
-                format!(
-                    "{gap}{}",
-                    report::render(self.format, run, &f.results, &names, self.diagnosis)
-                )
-            };
-            self.out.write_all(text.as_bytes()).map_err(Error::output)?;
-            self.out.flush().map_err(Error::output)?;
-            self.printed += 1;
-        }
-        Ok(())
-    }
-}
 
 /// Says why a target is not traced, and where it came from.
 fn skip(origin: &str, text: &str, why: &str) {
@@ -266,16 +212,8 @@ pub fn run(many: ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resul
     // targets or ten thousand.
     let filter = format!("(tcp or udp or icmp or icmp6) and host {}", session.src());
     let mut opened = Opened::open(network, config, session, &filter, &settings)?;
-    let resolver = super::resolver_for(config)?;
-    let mut printer = Printer {
-        out,
-        format: config.format,
-        jsonl: many.jsonl,
-        diagnosis: config.diagnosis,
-        resolver,
-        printed: 0,
-        graph: Vec::new(),
-    };
+    let names = NameSource::Looked(super::resolver_for(config)?);
+    let mut printer = ManyPrinter::new(out, config.format, many.jsonl, config.diagnosis, names);
     let mut prober = Many::new(
         Box::new(feed),
         total,
@@ -284,24 +222,42 @@ pub fn run(many: ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resul
         many.rate,
         many.stop_sets,
     );
+    // With -w, the whole run: its description, then every packet, each
+    // target's notes before its packets.
+    let journal = Journal::default();
+    let recording = match &config.write {
+        Some(path) => {
+            let (linktype, snaplen) = opened.framing();
+            let info = ManyInfo {
+                source: session.src(),
+                settings: settings.clone(),
+                format: config.format,
+                jsonl: many.jsonl,
+                targets: total,
+            };
+            prober = prober.journaling(journal.clone());
+            let file = record::create(path, linktype, snaplen, &info.to_json())?;
+            Some(Recording::Whole(file))
+        }
+        None => None,
+    };
     // On a terminal, a progress line: targets done of all, probes, rate.
     let stderr = std::io::stderr();
     let draw = stderr.is_terminal();
     let mut progress = ProgressLine::new(&mut printer, stderr, draw);
-    let finished = traced(&mut opened, &mut prober, &mut progress, interrupted);
+    let rebuilt = settings.transport == Transport::Sockets;
+    let mut recorded = Recorded::new(&mut progress, recording, &[], rebuilt).with_journal(journal);
+    let finished = traced(&mut opened, &mut prober, &mut recorded, interrupted);
+    let recording = recorded.recording;
     progress.clear();
     let finish = match finished {
         Ok(f) => f,
         Err(e) => return Err(opened.failed(e)),
     };
-    opened.close(false)?;
-    if printer.format == Format::Dot {
-        let graph = report::dot::render(&printer.graph, &printer.resolver.names());
-        printer
-            .out
-            .write_all(graph.as_bytes())
-            .map_err(Error::output)?;
-        printer.out.flush().map_err(Error::output)?;
+    let rest = opened.close(recording.is_some())?;
+    printer.finish()?;
+    if let Some(r) = recording {
+        super::recorded::close(r, rest, &printer.names(), &finish, config)?;
     }
     if failed.get() > 0 && finish.ending == Ending::Finished {
         return Err(Error::TargetsFailed {

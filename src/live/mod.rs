@@ -6,20 +6,21 @@
 
 pub mod many;
 mod network;
+mod recorded;
 
 use crate::capture;
 use crate::capture::early::Opening;
 use crate::dns::Resolver;
-use crate::driver::{self, Ending, Io, Observer, Packet, Prober, WallClock};
-use crate::engine::{Engine, Settings, Transport, Verdict};
+use crate::driver::{self, Ending, Io, Observer, Prober, WallClock};
+use crate::engine::{Engine, Settings, Transport};
 use crate::error::{Error, Result};
 use crate::output::progress::ProgressLine;
 use crate::output::rounds::RoundsPrinter;
 use crate::output::view::TerminalView;
 use crate::output::{LivePrinter, Printer};
 use crate::owners::{self, Owners};
-use crate::record::{self, Closing, Recording, SessionInfo};
-use crate::report::{packets, Format, RunInfo};
+use crate::record::{self, Recording, SessionInfo};
+use crate::report::{Format, RunInfo};
 use crate::route;
 use crate::send::SendMethod;
 use crate::target::resolve_host;
@@ -28,6 +29,7 @@ use crate::time::Timestamp;
 use crate::trace::TraceSpec;
 use crate::watch::{Rounds, Schedule};
 use network::{Network, Opened};
+use recorded::Recorded;
 use std::io::{IsTerminal, Write};
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -254,7 +256,10 @@ fn drive<P: Prober, V: Printer<P>>(
         Some(path) => {
             let (linktype, snaplen) = opened.framing();
             Some(Recording::Whole(record::create(
-                path, linktype, snaplen, info,
+                path,
+                linktype,
+                snaplen,
+                &info.to_json(),
             )?))
         }
         None => None,
@@ -262,12 +267,8 @@ fn drive<P: Prober, V: Printer<P>>(
     let stderr = std::io::stderr();
     let draw = stderr.is_terminal() && !V::OWNS_TERMINAL;
     let mut progress = ProgressLine::new(&mut printer, stderr, draw);
-    let mut recorded = Recorded {
-        printer: &mut progress,
-        recording,
-        specs: &info.specs,
-        rebuilt: info.settings.transport == Transport::Sockets,
-    };
+    let rebuilt = info.settings.transport == Transport::Sockets;
+    let mut recorded = Recorded::new(&mut progress, recording, &info.specs, rebuilt);
     let finished = traced(&mut opened, prober, &mut recorded, interrupted);
     let recording = recorded.recording;
     progress.clear();
@@ -282,82 +283,8 @@ fn drive<P: Prober, V: Printer<P>>(
     let rest = opened.close(recording.is_some())?;
     log::debug!("capture stopped");
     printed?;
-    if let Some(mut r) = recording {
-        for frame in rest {
-            r.packet(frame.ts.as_nanos(), &frame.data, Some(UNREAD));
-        }
-        let mut names: Vec<_> = printer
-            .names()
-            .iter()
-            .map(|(a, n)| (*a, n.clone()))
-            .collect();
-        names.sort();
-        let mut owners: Vec<_> = printer
-            .names()
-            .all_owners()
-            .map(|(a, o)| (*a, o.clone()))
-            .collect();
-        owners.sort();
-        let closing = Closing {
-            interrupted: finish.ending == Ending::Interrupted,
-            expired_until_ns: finish.expired_until.as_nanos(),
-            owners,
-        };
-        // The trace and its report are whole either way; only the file
-        // is not.
-        if let Err((packets, error)) = r.close(&names, &closing) {
-            return Err(Error::RecordingIncomplete {
-                path: path_of(config).display().to_string(),
-                packets,
-                reason: Error::write(path_of(config), error).to_string(),
-            });
-        }
+    if let Some(r) = recording {
+        recorded::close(r, rest, &printer.names(), &finish, config)?;
     }
     Ok(finish.ending)
-}
-
-/// What every packet of a run through ordinary sockets is.
-const REBUILT: &str =
-    " (rebuilt: a probe as tracetcp built it, which the kernel sent with its own \
-                       headers; an answer from what the kernel reported of it)";
-
-/// The comment of packets captured after the run's last look.
-const UNREAD: &str = "not read: the run had ended";
-
-/// The printer, and the recording: each packet goes to the file with
-/// what the tracer made of it as its comment, which Wireshark shows.
-struct Recorded<'a, V> {
-    printer: &'a mut V,
-    recording: Option<Recording>,
-    specs: &'a [TraceSpec],
-    /// The packets are rebuilt, not captured (a run through ordinary
-    /// sockets): each comment says so.
-    rebuilt: bool,
-}
-
-impl<P, V: Observer<P>> Observer<P> for Recorded<'_, V> {
-    fn verdict(&mut self, packet: &Packet<'_>, verdict: &Verdict) -> Result<()> {
-        // A recording that cannot be written any more (a full disk)
-        // stops; the trace goes on.
-        if let Some(r) = &mut self.recording {
-            let mut comment = packets::comment(verdict, self.specs);
-            if self.rebuilt {
-                comment.push_str(REBUILT);
-            }
-            r.packet(packet.ts.as_nanos(), packet.frame, Some(&comment));
-        }
-        self.printer.verdict(packet, verdict)
-    }
-
-    fn step(&mut self, prober: &mut P) -> Result<()> {
-        self.printer.step(prober)
-    }
-}
-
-/// The recording's path, for messages.
-fn path_of(config: &Config) -> &std::path::Path {
-    config
-        .write
-        .as_deref()
-        .unwrap_or(std::path::Path::new("the recording"))
 }

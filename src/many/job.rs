@@ -4,10 +4,15 @@
 //! their own block of keys (another instance, the same flow: the same
 //! path), so a packet goes to the one whose probe it concerns.
 //!
+//! A replay makes the same engines from the target's note (its start
+//! hop), learning their probes from the recording; what stood for the
+//! hops below is read from the note that ends the target.
+//!
 //! Part of `many`: no I/O.
 
 use super::stopset::StopSet;
 use crate::engine::{Engine, Event, Ignored, Settings, Transmit, Verdict};
+use crate::record::BelowNote;
 use crate::run::RunInfo;
 use crate::time::Timestamp;
 use crate::trace::TraceSpec;
@@ -23,10 +28,13 @@ enum Below {
     Nothing,
     /// Not known yet: the start's hop is not final.
     Unknown,
-    /// Another trace's hops.
-    Learned(Vec<HopResult>, Learned),
+    /// Other traces' hops, and whose (each hop's target number).
+    Learned(Vec<HopResult>, Learned, Vec<usize>),
     /// Probed by this engine.
     Probed(Box<Engine>),
+    /// A replay: the engine learns whatever probes below the start the
+    /// recording has; the target's last note says what stood for them.
+    Recorded(Box<Engine>),
 }
 
 pub struct Job {
@@ -52,17 +60,32 @@ impl Job {
         stops: Option<&StopSet>,
     ) -> Self {
         let start = stops.map_or(1, StopSet::start);
-        let mut settings = settings.clone();
-        let (engine, below) = match start {
-            1 => (Engine::live(settings, session, specs), Below::Nothing),
-            _ => {
-                settings.max_hops = settings.max_hops.saturating_sub(start - 1).max(1);
-                settings.first_ttl = start;
-                let block = block_for(&settings, 1);
-                let engine = Engine::live(settings, session, specs).keys_below(block);
-                (engine, Below::Unknown)
-            }
+        let engine = from_start(settings, start, |s| Engine::live(s, session, specs));
+        let below = match start {
+            1 => Below::Nothing,
+            _ => Below::Unknown,
         };
+        Job::with(number, run, engine, below, start)
+    }
+
+    /// A recorded target's job, its trace from `start`.
+    pub fn replay(
+        number: usize,
+        run: RunInfo,
+        settings: &Settings,
+        session: Session,
+        specs: Vec<TraceSpec>,
+        start: u8,
+    ) -> Self {
+        let engine = from_start(settings, start, |s| Engine::replay(s, session, specs));
+        let below = match start {
+            1 => Below::Nothing,
+            _ => Below::Recorded(Box::new(prefix_engine(&engine, start, Engine::replay))),
+        };
+        Job::with(number, run, engine, below, start)
+    }
+
+    fn with(number: usize, run: RunInfo, engine: Engine, below: Below, start: u8) -> Self {
         Job {
             number,
             run,
@@ -73,11 +96,46 @@ impl Job {
         }
     }
 
+    /// The hop its trace starts at.
+    pub fn start(&self) -> u8 {
+        self.start
+    }
+
+    /// What stood for the hops below the start, for the recording.
+    pub fn below_note(&self) -> BelowNote {
+        match &self.below {
+            Below::Nothing | Below::Unknown => BelowNote::Nothing,
+            Below::Probed(_) | Below::Recorded(_) => BelowNote::Probed,
+            Below::Learned(_, learned, targets) => BelowNote::Learned {
+                from: learned.from,
+                targets: targets.clone(),
+            },
+        }
+    }
+
+    /// A replay: the recording says the target ended here, with `below`
+    /// (and for learned hops, those hops: `hops`).
+    pub fn end_as_recorded(&mut self, below: &BelowNote, hops: Vec<HopResult>) {
+        let prefix = std::mem::replace(&mut self.below, Below::Nothing);
+        self.below = match (below, prefix) {
+            (BelowNote::Probed, Below::Recorded(e) | Below::Probed(e)) => Below::Probed(e),
+            (BelowNote::Learned { from, targets }, _) => {
+                let learned = Learned {
+                    hops: self.start - 1,
+                    from: *from,
+                };
+                Below::Learned(hops, learned, targets.clone())
+            }
+            _ => Below::Nothing,
+        };
+        self.end_of_input();
+    }
+
     /// Whether the job's engines are all done.
     pub fn is_finished(&self) -> bool {
         self.engine.is_finished()
             && match &self.below {
-                Below::Probed(e) => e.is_finished(),
+                Below::Probed(e) | Below::Recorded(e) => e.is_finished(),
                 Below::Unknown => false,
                 _ => true,
             }
@@ -89,14 +147,14 @@ impl Job {
 
     fn prefix(&self) -> Option<&Engine> {
         match &self.below {
-            Below::Probed(e) => Some(e),
+            Below::Probed(e) | Below::Recorded(e) => Some(e),
             _ => None,
         }
     }
 
     fn prefix_mut(&mut self) -> Option<&mut Engine> {
         match &mut self.below {
-            Below::Probed(e) => Some(e),
+            Below::Probed(e) | Below::Recorded(e) => Some(e),
             _ => None,
         }
     }
@@ -165,7 +223,7 @@ impl Job {
     pub fn interrupt(&mut self) {
         self.engine.interrupt();
         match &mut self.below {
-            Below::Probed(e) => e.interrupt(),
+            Below::Probed(e) | Below::Recorded(e) => e.interrupt(),
             // Nothing below will be known.
             Below::Unknown => self.below = Below::Nothing,
             _ => {}
@@ -176,7 +234,7 @@ impl Job {
     pub fn end_of_input(&mut self) {
         self.engine.end_of_recording();
         match &mut self.below {
-            Below::Probed(e) => e.end_of_recording(),
+            Below::Probed(e) | Below::Recorded(e) => e.end_of_recording(),
             Below::Unknown => self.below = Below::Nothing,
             _ => {}
         }
@@ -199,22 +257,13 @@ impl Job {
         }
         let hop = self.engine.hop(0, self.start);
         self.below = match stops.below(&hop) {
-            Some((hops, learned)) => Below::Learned(hops, learned),
-            None => Below::Probed(Box::new(self.prefix_engine())),
+            Some((hops, learned, numbers)) => Below::Learned(hops, learned, numbers),
+            None => Below::Probed(Box::new(prefix_engine(
+                &self.engine,
+                self.start,
+                Engine::live,
+            ))),
         };
-    }
-
-    /// The engine of hops 1 to start - 1, in a block of keys of its own.
-    fn prefix_engine(&self) -> Engine {
-        let mut settings = self.engine.settings().clone();
-        let block = block_for(&settings, 1);
-        settings.first_ttl = 1;
-        settings.max_hops = self.start - 1;
-        let s = self.engine.session();
-        let session = Session::new(s.src(), s.dst(), round_instance(s.instance(), 1, block))
-            .expect("same families")
-            .with_flow(s.flow());
-        Engine::live(settings, session, self.engine.specs()).keys_below(block)
     }
 
     /// The target's results: the hops below the start (learned or
@@ -223,11 +272,11 @@ impl Job {
         let mut results = self.engine.results();
         let below = match &self.below {
             Below::Nothing | Below::Unknown => return results,
-            Below::Learned(hops, learned) => (
+            Below::Learned(hops, learned, _) => (
                 TraceResult::new(self.engine.spec(0), hops.clone(), TraceEnd::MaxHops),
                 Some(*learned),
             ),
-            Below::Probed(e) => (e.result(0), None),
+            Below::Probed(e) | Below::Recorded(e) => (e.result(0), None),
         };
         let (prefix, learned) = below;
         let Some(trace) = results.first_mut() else {
@@ -250,4 +299,36 @@ impl Job {
         }
         results
     }
+}
+
+/// The engine of a trace from `start` (in a block of keys of its own
+/// when there are hops below it), made by `make`.
+fn from_start(settings: &Settings, start: u8, make: impl FnOnce(Settings) -> Engine) -> Engine {
+    let mut settings = settings.clone();
+    if start == 1 {
+        return make(settings);
+    }
+    settings.max_hops = settings.max_hops.saturating_sub(start - 1).max(1);
+    settings.first_ttl = start;
+    let block = block_for(&settings, 1);
+    make(settings).keys_below(block)
+}
+
+/// The engine of hops 1 to start - 1 below `engine`'s, in the block of
+/// keys after its own (another instance, the same flow), made by `make`
+/// (`Engine::live` or `Engine::replay`).
+fn prefix_engine(
+    engine: &Engine,
+    start: u8,
+    make: fn(Settings, Session, Vec<TraceSpec>) -> Engine,
+) -> Engine {
+    let mut settings = engine.settings().clone();
+    let block = block_for(&settings, 1);
+    settings.first_ttl = 1;
+    settings.max_hops = start - 1;
+    let s = engine.session();
+    let session = Session::new(s.src(), s.dst(), round_instance(s.instance(), 1, block))
+        .expect("same families")
+        .with_flow(s.flow());
+    make(settings, session, engine.specs()).keys_below(block)
 }

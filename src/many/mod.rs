@@ -12,12 +12,14 @@
 //! on I/O, the reports or the command line.
 
 mod job;
+mod replay;
 pub mod routers;
 pub mod stopset;
 pub mod targets;
 
 use crate::driver::Prober;
 use crate::engine::{Engine, Ignored, Paths, Progress, Settings, Transmit, Transport, Verdict};
+use crate::record::TargetNote;
 use crate::run::RunInfo;
 use crate::time::Timestamp;
 use crate::trace::TraceResult;
@@ -117,6 +119,11 @@ impl Feed for VecDeque<Waiting> {
 /// How soon a feed that had nothing yet is asked again.
 const FEED_AGAIN: Duration = Duration::from_millis(10);
 
+/// The targets' notes of a recording, in the order they are written
+/// (live: by `Many`, to the file) or read (replay: from the file, by
+/// `Many`).
+pub type Journal = std::rc::Rc<std::cell::RefCell<VecDeque<TargetNote>>>;
+
 /// A target that finished, with its results.
 pub struct Finished {
     pub number: usize,
@@ -157,6 +164,12 @@ pub struct Many {
     routers: Routers,
     /// When a probe held for its router may go.
     router_wait: Option<Timestamp>,
+    /// Live: where the targets' notes go (a recording); replay: where
+    /// they come from.
+    journal: Option<Journal>,
+    /// A replay: the hops of the targets finished, which later ones may
+    /// have learned.
+    replaying: Option<replay::Replaying>,
     sent: u64,
     done: u64,
     total: u64,
@@ -202,10 +215,19 @@ impl Many {
             stops,
             routers,
             router_wait: None,
+            journal: None,
+            replaying: None,
             sent: 0,
             done: 0,
             total: total as u64,
         }
+    }
+
+    /// The same run, writing its targets' notes to `journal` (for a
+    /// recording).
+    pub fn journaling(mut self, journal: Journal) -> Self {
+        self.journal = Some(journal);
+        self
     }
 
     /// What the run has to tell of the routers (each once).
@@ -256,33 +278,63 @@ impl Many {
             };
             self.by_target.insert(dst, self.running.len());
             let stops = self.stops.as_ref().filter(|_| w.specs.len() == 1);
-            let job = Job::new(w.number, w.run, &self.settings, w.session, w.specs, stops);
+            let job = Job::new(
+                w.number,
+                w.run,
+                &self.settings,
+                w.session,
+                w.specs.clone(),
+                stops,
+            );
+            if let Some(journal) = &self.journal {
+                journal.borrow_mut().push_back(TargetNote::Started {
+                    number: w.number,
+                    host: job.run.host.clone(),
+                    session: w.session,
+                    specs: w.specs,
+                    start: job.start(),
+                });
+            }
             self.running.push(job);
         }
     }
 
-    /// Moves finished engines out (their results kept, the rest dropped).
-    fn retire(&mut self) {
+    /// Moves finished engines out (their results kept, the rest dropped);
+    /// with `all`, every one (the run was interrupted).
+    fn retire(&mut self, all: bool) {
         let mut k = 0;
         while k < self.running.len() {
-            if self.running[k].is_finished() {
-                let job = self.running.swap_remove(k);
-                let results = job.results();
-                if let (Some(stops), [trace]) = (self.stops.as_mut(), &results[..]) {
-                    stops.learn(job.engine.session().dst(), trace);
-                }
-                self.finished.push_back(Finished {
-                    number: job.number,
-                    run: job.run,
-                    engine: job.engine,
-                    results,
-                });
-                self.done += 1;
-                self.reindex();
+            if all || self.running[k].is_finished() {
+                self.retire_job(k);
             } else {
                 k += 1;
             }
         }
+    }
+
+    /// Moves the `k`th running job out, its results kept.
+    fn retire_job(&mut self, k: usize) {
+        let job = self.running.swap_remove(k);
+        let results = job.results();
+        if let (Some(stops), [trace]) = (self.stops.as_mut(), &results[..]) {
+            stops.learn(job.engine.session().dst(), job.number, trace);
+        }
+        match (&mut self.replaying, &self.journal) {
+            (Some(replaying), _) => replaying.finished(job.number, &results),
+            (None, Some(journal)) => journal.borrow_mut().push_back(TargetNote::Finished {
+                number: job.number,
+                below: job.below_note(),
+            }),
+            (None, None) => {}
+        }
+        self.finished.push_back(Finished {
+            number: job.number,
+            run: job.run,
+            engine: job.engine,
+            results,
+        });
+        self.done += 1;
+        self.reindex();
     }
 
     fn reindex(&mut self) {
@@ -358,6 +410,7 @@ impl Prober for Many {
     }
 
     fn handle_packet(&mut self, ts: Timestamp, packet: &[u8]) -> Verdict {
+        self.read_notes();
         let engine = about(packet, self.source).and_then(|a| self.by_target.get(&a).copied());
         match engine {
             Some(k) => {
@@ -377,10 +430,13 @@ impl Prober for Many {
 
     fn handle_timeout(&mut self, now: Timestamp) {
         self.now = now;
+        self.read_notes();
         for j in &mut self.running {
             j.handle_timeout(now, self.stops.as_ref());
         }
-        self.retire();
+        if self.replaying.is_none() {
+            self.retire(false);
+        }
     }
 
     fn next_wakeup(&self) -> Option<Timestamp> {
@@ -403,17 +459,20 @@ impl Prober for Many {
         self.next = None;
         self.feed_done = true;
         self.feed_waits = None;
+        self.read_notes();
         for j in &mut self.running {
             j.interrupt();
         }
-        self.retire();
+        // Every target's report, as far as it got.
+        self.retire(true);
     }
 
     fn end_of_input(&mut self) {
+        self.read_notes();
         for j in &mut self.running {
             j.end_of_input();
         }
-        self.retire();
+        self.retire(true);
     }
 
     fn progress(&self, _now: Timestamp) -> Progress {

@@ -22,6 +22,8 @@ struct Node {
     hop: HopResult,
     /// The node of the hop below, on the path this one was seen on.
     below: Option<usize>,
+    /// The target (its number in the list) whose trace has this hop.
+    number: usize,
 }
 
 /// The routers seen at each TTL, and the TTL traces start at.
@@ -54,18 +56,22 @@ impl StopSet {
     }
 
     /// The hops below `hop` (at TTL `start`), when its router was seen
-    /// there before: copies of the hops 1 to start - 1 of the trace that
-    /// saw it, and which it was.
-    pub fn below(&self, hop: &HopResult) -> Option<(Vec<HopResult>, Learned)> {
+    /// there before: copies of the hops 1 to start - 1 on the path it was
+    /// seen on, which trace saw it, and whose hop each copy is (the
+    /// target's number in the list).
+    pub fn below(&self, hop: &HopResult) -> Option<(Vec<HopResult>, Learned, Vec<usize>)> {
         let router = router_of(hop)?;
         let &id = self.routers.get(&(hop.ttl, router))?;
         let mut hops = Vec::new();
+        let mut numbers = Vec::new();
         let mut next = self.nodes[id].below;
         while let Some(k) = next {
             hops.push(self.nodes[k].hop.clone());
+            numbers.push(self.nodes[k].number);
             next = self.nodes[k].below;
         }
         hops.reverse();
+        numbers.reverse();
         let from = *self.seen_by.get(&id)?;
         // Only a whole chain from TTL 1 stands for the hops below.
         let whole = hops
@@ -77,13 +83,14 @@ impl StopSet {
                 hops: hop.ttl - 1,
                 from,
             };
-            (hops, learned)
+            (hops, learned, numbers)
         })
     }
 
-    /// Learns the routers of a finished trace to `target` (hops from TTL
-    /// 1), and lowers the start to the depth it shared with earlier ones.
-    pub fn learn(&mut self, target: IpAddr, trace: &TraceResult) {
+    /// Learns the routers of a finished trace to `target` (number
+    /// `number` in the list; hops from TTL 1), and lowers the start to
+    /// the depth it shared with earlier ones.
+    pub fn learn(&mut self, target: IpAddr, number: usize, trace: &TraceResult) {
         let hops = &trace.hops;
         if hops.first().is_none_or(|h| h.ttl != 1) {
             return;
@@ -109,6 +116,7 @@ impl StopSet {
                     self.nodes.push(Node {
                         hop: hop.clone(),
                         below,
+                        number,
                     });
                     if let Some(r) = router_of(hop) {
                         self.routers.insert((hop.ttl, r), id);

@@ -27,12 +27,13 @@ fn the_first_trace_teaches_its_routers_and_where_the_next_starts() {
         router(3, "198.18.3.1", &[3]),
         reached(4, "198.18.4.1"),
     ]);
-    stops.learn(ip("198.18.4.1"), &first);
+    stops.learn(ip("198.18.4.1"), 0, &first);
     // The deepest router of the first trace.
     assert_eq!(stops.start(), 3);
     // A later trace meeting the same router at 3 takes hops 1 and 2.
-    let (hops, learned) = stops.below(&router(3, "198.18.3.1", &[7])).unwrap();
+    let (hops, learned, numbers) = stops.below(&router(3, "198.18.3.1", &[7])).unwrap();
     assert_eq!(hops, first.hops[..2].to_vec());
+    assert_eq!(numbers, [0, 0]);
     assert_eq!(
         learned,
         Learned {
@@ -52,6 +53,7 @@ fn the_start_falls_to_where_paths_part_and_never_for_a_nearer_target() {
     let mut stops = StopSet::default();
     stops.learn(
         ip("198.18.4.1"),
+        0,
         &trace(vec![
             router(1, "198.18.1.1", &[1]),
             router(2, "198.18.2.1", &[1]),
@@ -63,6 +65,7 @@ fn the_start_falls_to_where_paths_part_and_never_for_a_nearer_target() {
     // A nearer target behind the same routers: the start stays.
     stops.learn(
         ip("198.18.2.9"),
+        1,
         &trace(vec![
             router(1, "198.18.1.1", &[1]),
             reached(2, "198.18.2.9"),
@@ -72,6 +75,7 @@ fn the_start_falls_to_where_paths_part_and_never_for_a_nearer_target() {
     // A path that parts after hop 2: traces start at 2.
     stops.learn(
         ip("198.18.8.1"),
+        2,
         &trace(vec![
             router(1, "198.18.1.1", &[1]),
             router(2, "198.18.2.1", &[1]),
@@ -81,8 +85,10 @@ fn the_start_falls_to_where_paths_part_and_never_for_a_nearer_target() {
     );
     assert_eq!(stops.start(), 2);
     // Its new router stands for hops 1 and 2 too, as the trace that saw it.
-    let (hops, learned) = stops.below(&router(3, "198.18.7.1", &[1])).unwrap();
+    let (hops, learned, numbers) = stops.below(&router(3, "198.18.7.1", &[1])).unwrap();
     assert_eq!(hops.len(), 2);
+    // Hops 1 and 2 are the first trace's: its nodes stand for them.
+    assert_eq!(numbers, [0, 0]);
     assert_eq!(learned.from, ip("198.18.8.1"));
 }
 
@@ -91,12 +97,17 @@ fn a_trace_not_from_ttl_1_or_without_routers_teaches_nothing() {
     let mut stops = StopSet::default();
     stops.learn(
         ip("198.18.4.1"),
+        0,
         &trace(vec![
             router(2, "198.18.2.1", &[1]),
             reached(3, "198.18.4.1"),
         ]),
     );
-    stops.learn(ip("198.18.4.2"), &trace(vec![silent(1, 3), silent(2, 3)]));
+    stops.learn(
+        ip("198.18.4.2"),
+        0,
+        &trace(vec![silent(1, 3), silent(2, 3)]),
+    );
     assert_eq!(stops.start(), 1);
     assert!(stops.below(&router(2, "198.18.2.1", &[1])).is_none());
 }

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::report::{self, Format, Names, RunInfo, Text};
 use std::io::{self, Write};
 
+pub mod many;
 pub mod progress;
 pub mod rounds;
 pub mod view;

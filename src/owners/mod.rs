@@ -146,6 +146,14 @@ impl Owners {
         self.lookups.wait(addrs);
     }
 
+    /// Whether `wait` would return at once.
+    pub fn ready(&self, addrs: &[IpAddr]) -> bool {
+        for &a in addrs {
+            self.request(a);
+        }
+        self.lookups.ready(addrs)
+    }
+
     /// The owners found so far, by address (none for those without).
     pub fn owners(&self) -> HashMap<IpAddr, Vec<Origin>> {
         self.lookups

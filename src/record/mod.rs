@@ -6,10 +6,12 @@
 //! carries is `session.rs`. Must not depend on the command line, the
 //! engine's internals or the reports.
 
+mod many;
 pub mod pcapng;
 pub mod reader;
 mod session;
 
+pub use many::{BelowNote, ManyInfo, TargetNote, MANY_FORMAT};
 pub use session::{Closing, SessionInfo, Unreadable, FORMAT};
 
 use crate::error::{Error, Result};
@@ -34,6 +36,16 @@ impl Recording {
     pub fn packet(&mut self, ts_ns: u64, data: &[u8], comment: Option<&str>) {
         if let Recording::Whole(r) = self {
             if let Err(error) = r.packet(ts_ns, data, comment) {
+                self.stop(error);
+            }
+        }
+    }
+
+    /// Writes a note between packets (a block of its own), as
+    /// `packet` does.
+    pub fn note(&mut self, comment: &str) {
+        if let Recording::Whole(r) = self {
+            if let Err(error) = r.close(&[], comment) {
                 self.stop(error);
             }
         }
@@ -75,20 +87,16 @@ impl Recording {
     }
 }
 
-/// Creates `path` and writes the session's header blocks.
-pub fn create(
-    path: &std::path::Path,
-    linktype: i32,
-    snaplen: u32,
-    info: &SessionInfo,
-) -> Result<Recorder> {
+/// Creates `path` and writes the header blocks of the session `info`
+/// describes (its JSON).
+pub fn create(path: &std::path::Path, linktype: i32, snaplen: u32, info: &str) -> Result<Recorder> {
     let what = |e: std::io::Error| Error::write(path, e);
     let file = std::fs::File::create(path).map_err(what)?;
     pcapng::Writer::new(
         std::io::BufWriter::new(file),
         linktype as u16,
         snaplen,
-        &info.to_json(),
+        info,
     )
     .map_err(what)
 }

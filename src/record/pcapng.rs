@@ -136,8 +136,9 @@ impl<W: Write> Writer<W> {
         Ok(self.out)
     }
 
-    /// Writes the closing block, keeping the writer (to cut the file back
-    /// if it fails).
+    /// Writes a name resolution block with `names` and `comment`: the
+    /// closing block, or (with no names) a note between packets. Keeps
+    /// the writer (to cut the file back if it fails).
     pub fn close(&mut self, names: &[(IpAddr, String)], comment: &str) -> io::Result<()> {
         let mut nrb = Vec::new();
         for (addr, name) in names {
@@ -179,6 +180,9 @@ pub struct Annotations {
     pub names: Vec<(IpAddr, String)>,
     /// The comment of the last name resolution block.
     pub closing_comment: Option<String>,
+    /// The comments of name resolution blocks not yet taken (notes
+    /// between packets: `Reader::take_notes`).
+    pub notes: std::collections::VecDeque<String>,
 }
 
 pub(super) fn le16(b: &[u8], at: usize) -> Option<u16> {
@@ -253,6 +257,7 @@ pub(super) fn annotate(a: &mut Annotations, kind: u32, body: &[u8]) {
         }
     }
     a.closing_comment = comment(options(body, rec, false));
+    a.notes.extend(a.closing_comment.clone());
 }
 
 fn comment(options: Vec<(u16, &[u8])>) -> Option<String> {

@@ -330,6 +330,12 @@ impl<R: Read> Reader<R> {
         self.linktype
     }
 
+    /// The comments of name resolution blocks read since the last call
+    /// (notes written between packets, and the closing block's).
+    pub fn take_notes(&mut self) -> std::collections::VecDeque<String> {
+        std::mem::take(&mut self.annotations.notes)
+    }
+
     /// The names and closing comment read so far (all of them at the end).
     pub fn annotations(&self) -> &Annotations {
         &self.annotations

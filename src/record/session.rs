@@ -84,7 +84,6 @@ impl SessionInfo {
     }
 
     pub fn to_json(&self) -> String {
-        let s = &self.settings;
         json!({
             MAGIC: FORMAT,
             "host": self.host,
@@ -92,38 +91,12 @@ impl SessionInfo {
             "source": self.session.src().to_string(),
             "instance": self.session.instance().get(),
             "flow": self.session.flow().get(),
-            "traces": runs(&self.specs).iter().map(|(p, from, to)| json!({
-                "protocol": p.name(), "from": from, "to": to,
-            })).collect::<Vec<_>>(),
-            "settings": {
-                "first_ttl": s.first_ttl, "max_hops": s.max_hops,
-                "probes_per_hop": s.probes_per_hop,
-                "timeout_ms": s.timeout.as_millis() as u64,
-                "max_in_flight": s.max_in_flight, "pacing": s.pacing,
-                "adaptive_pacing": s.adaptive_pacing,
-                "moot_syns_dropped": s.moot_syns_dropped,
-                "paths": s.paths.name(),
-                "confidence": match s.paths {
-                    Paths::All { confidence } => Some(confidence.percent()),
-                    _ => None,
-                },
-                "mtu": s.mtu,
-                "transport": s.transport.name(),
-                "ahead": s.ahead,
-            },
+            "traces": traces_json(&self.specs),
+            "settings": settings_json(&self.settings),
             "rounds": self.rounds.map(|r| json!({
                 "cycles": r.cycles, "interval_ms": r.interval.as_millis() as u64,
             })),
-            "format": match self.format {
-                Format::Classic => "classic",
-                Format::Condensed => "condensed",
-                Format::Json => "json",
-                Format::Atlas => "atlas",
-                Format::Scamper => "scamper",
-                Format::Dot => "dot",
-                Format::Compare => "compare",
-                Format::Csv => "csv",
-            },
+            "format": format_name(self.format),
         })
         .to_string()
     }
@@ -150,7 +123,6 @@ impl SessionInfo {
 fn parse(v: &Value, format: u64) -> Option<SessionInfo> {
     let addr = |k: &str| v[k].as_str()?.parse::<IpAddr>().ok();
     let num = |v: &Value, k: &str| v[k].as_u64();
-    let small = |v: &Value, k: &str| num(v, k).and_then(|n| u8::try_from(n).ok());
     let instance = Instance::new(u16::try_from(num(v, "instance")?).ok()?)?;
     let session = Session::new(addr("source")?, addr("address")?, instance)?;
     let session = if format == 1 {
@@ -158,8 +130,42 @@ fn parse(v: &Value, format: u64) -> Option<SessionInfo> {
     } else {
         session.with_flow(Flow::new(u16::try_from(num(v, "flow")?).ok()?))
     };
+    let specs = traces(&v["traces"])?;
+    let settings = settings(&v["settings"], format)?;
+    let format = format_of(&v["format"])?;
+    let rounds = match &v["rounds"] {
+        Value::Null => None,
+        r => Some(Schedule {
+            cycles: match &r["cycles"] {
+                Value::Null => None,
+                c => Some(c.as_u64()?),
+            },
+            interval: Duration::from_millis(num(r, "interval_ms")?),
+        }),
+    };
+    (!specs.is_empty()).then_some(SessionInfo {
+        rounds,
+        host: printable(v["host"].as_str()?),
+        session,
+        specs,
+        settings,
+        format,
+    })
+}
+
+/// The traces as JSON: runs of consecutive ports of one protocol.
+pub(super) fn traces_json(specs: &[TraceSpec]) -> Value {
+    runs(specs)
+        .iter()
+        .map(|(p, from, to)| json!({ "protocol": p.name(), "from": from, "to": to }))
+        .collect()
+}
+
+/// The traces `traces_json` wrote.
+pub(super) fn traces(v: &Value) -> Option<Vec<TraceSpec>> {
+    let num = |v: &Value, k: &str| v[k].as_u64();
     let mut specs = Vec::new();
-    for t in v["traces"].as_array()? {
+    for t in v.as_array()? {
         let protocol: Protocol = t["protocol"].as_str()?.parse().ok()?;
         let from = u16::try_from(num(t, "from")?).ok()?;
         let to = u16::try_from(num(t, "to")?).ok()?;
@@ -173,8 +179,33 @@ fn parse(v: &Value, format: u64) -> Option<SessionInfo> {
         }
         specs.extend((from..=to).map(|port| TraceSpec::new(protocol, port)));
     }
-    let s = &v["settings"];
-    let settings = Settings {
+    Some(specs)
+}
+
+pub(super) fn settings_json(s: &Settings) -> Value {
+    json!({
+        "first_ttl": s.first_ttl, "max_hops": s.max_hops,
+        "probes_per_hop": s.probes_per_hop,
+        "timeout_ms": s.timeout.as_millis() as u64,
+        "max_in_flight": s.max_in_flight, "pacing": s.pacing,
+        "adaptive_pacing": s.adaptive_pacing,
+        "moot_syns_dropped": s.moot_syns_dropped,
+        "paths": s.paths.name(),
+        "confidence": match s.paths {
+            Paths::All { confidence } => Some(confidence.percent()),
+            _ => None,
+        },
+        "mtu": s.mtu,
+        "transport": s.transport.name(),
+        "ahead": s.ahead,
+    })
+}
+
+/// The settings `settings_json` wrote, in a description of `format`.
+pub(super) fn settings(s: &Value, format: u64) -> Option<Settings> {
+    let num = |v: &Value, k: &str| v[k].as_u64();
+    let small = |v: &Value, k: &str| num(v, k).and_then(|n| u8::try_from(n).ok());
+    Some(Settings {
         first_ttl: small(s, "first_ttl")?,
         max_hops: small(s, "max_hops")?,
         probes_per_hop: small(s, "probes_per_hop")?,
@@ -209,8 +240,25 @@ fn parse(v: &Value, format: u64) -> Option<SessionInfo> {
             Value::Null => None,
             m => Some(u16::try_from(m.as_u64()?).ok().filter(|&m| m >= 68)?),
         },
-    };
-    let format = match v["format"].as_str()? {
+    })
+}
+
+pub(super) fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Classic => "classic",
+        Format::Condensed => "condensed",
+        Format::Json => "json",
+        Format::Atlas => "atlas",
+        Format::Scamper => "scamper",
+        Format::Dot => "dot",
+        Format::Compare => "compare",
+        Format::Csv => "csv",
+    }
+}
+
+/// The format `format_name` wrote (classic for one it does not know).
+pub(super) fn format_of(v: &Value) -> Option<Format> {
+    Some(match v.as_str()? {
         "condensed" => Format::Condensed,
         "json" => Format::Json,
         "atlas" => Format::Atlas,
@@ -219,24 +267,6 @@ fn parse(v: &Value, format: u64) -> Option<SessionInfo> {
         "compare" => Format::Compare,
         "csv" => Format::Csv,
         _ => Format::Classic,
-    };
-    let rounds = match &v["rounds"] {
-        Value::Null => None,
-        r => Some(Schedule {
-            cycles: match &r["cycles"] {
-                Value::Null => None,
-                c => Some(c.as_u64()?),
-            },
-            interval: Duration::from_millis(num(r, "interval_ms")?),
-        }),
-    };
-    (!specs.is_empty()).then_some(SessionInfo {
-        rounds,
-        host: printable(v["host"].as_str()?),
-        session,
-        specs,
-        settings,
-        format,
     })
 }
 

@@ -8,7 +8,7 @@ use crate::driver::{self, Input, Io, NoSender, Observer, Packet, PacketClock, Pa
 use crate::engine::{Engine, Verdict};
 use crate::error::{Error, Result};
 use crate::record::reader::{NotARecording, Reader};
-use crate::record::{Closing, SessionInfo, Unreadable};
+use crate::record::{Closing, ManyInfo, SessionInfo, Unreadable};
 use crate::report::{self, packets, Format, Names, RunInfo};
 use crate::run::printable;
 use crate::time::Timestamp;
@@ -17,6 +17,8 @@ use crate::watch::Rounds;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+
+mod many;
 
 /// A replay: the session comes from the file; only the view is chosen.
 #[derive(Debug, Clone)]
@@ -87,11 +89,25 @@ pub fn run_stream(
             })
         }
     };
-    let info = match reader
-        .section_comment
-        .as_deref()
-        .map(SessionInfo::from_json)
-    {
+    let comment = reader.section_comment.as_deref();
+    match comment.and_then(ManyInfo::from_json) {
+        Some(Ok(info)) => return many::run(reader, &shown, config, info, out),
+        Some(Err(Some(format))) => {
+            return Err(Error::OldRecording {
+                path: shown,
+                format,
+                reads: crate::record::MANY_FORMAT,
+            })
+        }
+        Some(Err(None)) => {
+            return Err(Error::Damaged {
+                path: shown,
+                reason: "its description of a run with many targets cannot be read".into(),
+            })
+        }
+        None => {}
+    }
+    let info = match comment.map(SessionInfo::from_json) {
         Some(Some(Ok(_))) if config.session.is_some() => {
             return Err(Error::Usage(format!(
                 "--session picks one traceroute rebuilt from another tool's capture; {shown} is \
@@ -134,6 +150,7 @@ pub fn run_stream(
         reader: &mut reader,
         path: shown.clone(),
         last: Timestamp::default(),
+        journal: None,
     };
     let mut view = PacketLines {
         out: &mut out,
@@ -245,6 +262,9 @@ struct Playback<'r> {
     path: String,
     /// The last packet's time.
     last: Timestamp,
+    /// A run with many targets (from this source): where the targets'
+    /// notes go as they are read, before the packets after them.
+    journal: Option<(crate::many::Journal, std::net::IpAddr)>,
 }
 
 impl PacketSource for Playback<'_> {
@@ -258,6 +278,13 @@ impl PacketSource for Playback<'_> {
             reason: e.to_string(),
         };
         let more = self.reader.advance().map_err(damaged)?;
+        if let Some((journal, source)) = &self.journal {
+            let notes = self.reader.take_notes();
+            let notes = notes
+                .iter()
+                .filter_map(|n| crate::record::TargetNote::from_json(n, *source));
+            journal.borrow_mut().extend(notes);
+        }
         if let Some(linktype) = self.reader.linktype().map(i32::from) {
             if !link::is_supported(linktype) {
                 return Err(Error::UnsupportedLinkType {
