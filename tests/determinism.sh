@@ -63,6 +63,7 @@ tests=(
     "middlebox_e2e a_stateless_nat_hides_no_hop_and_is_named"
     "middlebox_e2e mpls_stacks_show_whatever_the_length_field_says"
     "unprivileged_e2e a_recording_without_privileges_replays_as_it_ran"
+    "many_e2e a_whole_run_recorded_replays_as_it_printed"
 )
 passed=0
 failed=0

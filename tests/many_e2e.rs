@@ -380,3 +380,27 @@ fn a_whole_run_recorded_replays_as_it_printed() {
     }
     let _ = std::fs::remove_file(&file);
 }
+
+/// Ctrl-C prints every target's report as far as it got: a target still
+/// waiting on a silent hop is shown, cut where it was.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn ctrl_c_prints_every_target_as_far_as_it_got() {
+    let lab = lab3();
+    let server = lab.server_addr(false).to_string();
+    // Nobody has 198.18.3.200: its hops from 4 on are silent a while.
+    let args = [&server, "198.18.3.200", "-P", "icmp", "-n", "-t", "5000"];
+    let run = interrupted(&lab, &[&args[..], &["--no-stop-set"]].concat());
+    assert_eq!(run.code, 130, "{}", run.stderr);
+    let whole = format!("Tracing route to {server} ");
+    let (first, cut) = run
+        .stdout
+        .split_once("Tracing route to 198.18.3.200 ")
+        .unwrap();
+    assert!(
+        first.contains(&whole) && first.contains("Trace Complete."),
+        "{}",
+        run.stdout
+    );
+    assert!(cut.contains("Trace interrupted."), "{}", run.stdout);
+}

@@ -313,3 +313,29 @@ fn first_release_recordings_replay_as_they_ran() {
     }
     assert!(seen >= 7, "captures/format1 holds {seen} recordings");
 }
+
+/// A recording of many targets cut in the middle replays what it holds:
+/// the targets it finished as they were, the others cut, one note.
+#[test]
+fn a_cut_recording_of_many_targets_gives_what_it_holds() {
+    let good = std::fs::read(captures().join("many-stop-sets.pcap")).unwrap();
+    let cut = temp("many-cut", &good[..good.len() * 2 / 3 + 5]);
+    let out = Command::new(BIN)
+        .arg("--replay")
+        .arg(&cut)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("ends early"), "{stderr}");
+    assert!(stdout.contains("Trace Complete."), "{stdout}");
+    assert!(stdout.contains("Trace interrupted."), "{stdout}");
+    let whole = std::fs::read_to_string(captures().join("many-stop-sets.classic")).unwrap();
+    let first = whole.split("\n\n\n").next().unwrap_or("");
+    assert!(
+        stdout.starts_with(first.split("Diagnosis").next().unwrap()),
+        "{stdout}"
+    );
+}

@@ -79,6 +79,17 @@ fn fixtures_show_what_they_are_about() {
         read("ecmp", "classic").contains("\n\t-\t"),
         "two responders at one hop"
     );
+    // Many targets: later ones take hops 1 and 2 from the first; r2's own
+    // address, nearer than where they start, probed below it.
+    let many = read("many-stop-sets", "classic");
+    assert_eq!(many.matches("Tracing route to").count(), 5, "{many}");
+    assert_eq!(
+        many.matches("Hops 1 to 2: as the trace to 198.18.3.2 found them")
+            .count(),
+        3,
+        "{many}"
+    );
+    assert!(many.contains("\n2\tDestination Reached in <0.01 ms. Echo reply from 198.18.1.2\n"));
 }
 
 #[test]

@@ -1,10 +1,11 @@
-//! A live run with many targets (`--targets`, several hosts): each target
-//! resolved and given its engine, one capture (or, without privileges,
-//! one set of sockets) for all of them with a filter that does not grow
-//! with the list, `many::Many` driving them at the set rate, and each
-//! target's report printed as it finishes (text, or `--jsonl`: one JSON
-//! document a line). A target that cannot be traced gets one line with
-//! where it came from, and the others go on; the exit code says so.
+//! A live run with many targets (`--targets`, several hosts): the
+//! targets looked up on a thread of their own as the run reaches them,
+//! one capture (or, without privileges, one set of sockets) for all of
+//! them with a filter that does not grow with the list, `many::Many`
+//! driving them at the set rate, each target's report printed as it
+//! finishes (`output/many.rs`), and with `-w` the whole run recorded. A
+//! target that cannot be traced gets one line with where it came from,
+//! and the others go on; the exit code says so.
 //!
 //! Must not depend on the command line.
 

@@ -7,6 +7,7 @@
 //!     cargo run --example lab -- record-foreign [DIR [TOOL...]]
 //!     cargo run --example lab -- refresh-expected [DIR]
 //!     cargo run --example lab -- craft-mpls [DIR]
+//!     cargo run --example lab -- record-many [DIR]
 //!     cargo run --example lab -- scenario NAME TRACETCP-ARGS (SERVER, SERVER6)
 //!
 //! The demo path: client - r1 - r2 - r3 - r4 - server, where r2 sends no
@@ -309,6 +310,54 @@ Regenerate them (as root; this file is rewritten too):
 |---|---|---|
 ";
 
+/// The recording of a run with many targets (stop sets: learned hops,
+/// and a target nearer than the start).
+const MANY: &str = "many-stop-sets";
+
+/// Records `dir`/many-stop-sets.pcap: the server's address and three
+/// more behind the same three routers, and r2's own address (nearer than
+/// where the later traces start), one run; with its expected reports.
+fn record_many(dir: &Path) -> ExitCode {
+    if let Some(why) = lab::unavailable() {
+        eprintln!("lab: {why}");
+        return ExitCode::FAILURE;
+    }
+    let lab = lab::Lab::new(3);
+    let extra = "ip addr add 198.18.3.10/24 dev west; ip addr add 198.18.3.11/24 dev west; \
+                 ip addr add 198.18.3.12/24 dev west";
+    lab.sh(lab.server(), extra);
+    let pcap = dir.join(format!("{MANY}.pcap"));
+    let targets = [
+        "198.18.3.2",
+        "198.18.3.10",
+        "198.18.1.2",
+        "198.18.3.11",
+        "198.18.3.12",
+    ];
+    let out = lab
+        .command(tracetcp().to_str().unwrap())
+        .args(targets)
+        .args(["-P", "icmp", "-n", "--rate", "400", "-t", "1000", "-w"])
+        .arg(&pcap)
+        .output()
+        .expect("tracetcp");
+    let live = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() || !live.contains("not probed again") {
+        eprintln!(
+            "lab: record-many: {live}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return ExitCode::FAILURE;
+    }
+    if replay(&pcap, &[]) != live {
+        eprintln!("lab: record-many: the replay differs from the live run");
+        return ExitCode::FAILURE;
+    }
+    write_expected(&pcap, false);
+    println!("recorded {}", pcap.display());
+    ExitCode::SUCCESS
+}
+
 const MPLS: &str = "mpls-core";
 const MPLS_ABOUT: &str = "hops 2 and 3 in an MPLS core: label stacks (RFC 4950) after padded quotes, hop 2 naming its interface (RFC 5837)";
 
@@ -395,6 +444,9 @@ fn main() -> ExitCode {
             args.get(3..).unwrap_or_default(),
         ),
         Some("craft-mpls") => craft_mpls(Path::new(args.get(2).map_or("captures", String::as_str))),
+        Some("record-many") => {
+            record_many(Path::new(args.get(2).map_or("captures", String::as_str)))
+        }
         Some("refresh-expected") => {
             refresh_expected(Path::new(args.get(2).map_or("captures", String::as_str)))
         }
@@ -402,7 +454,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "usage: lab demo | lab record-fixtures [DIR [NAME...]] | \
                  lab record-foreign [DIR [TOOL...]] | lab refresh-expected [DIR] | \
-                 lab craft-mpls [DIR] | lab scenario NAME ARGS | \
+                 lab craft-mpls [DIR] | lab record-many [DIR] | lab scenario NAME ARGS | \
                  lab diamonds TRACETCP-ARGS"
             );
             ExitCode::from(2)
