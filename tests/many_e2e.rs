@@ -404,3 +404,38 @@ fn ctrl_c_prints_every_target_as_far_as_it_got() {
     );
     assert!(cut.contains("Trace interrupted."), "{}", run.stdout);
 }
+
+/// `--targets -` reads the list from standard input as the run goes: a
+/// bad line is said with its line number, the rest traced, the count of
+/// those that could not be traced out of those read.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_list_on_standard_input_is_read_as_the_run_goes() {
+    use std::io::Write;
+    let lab = lab3();
+    lab.no_dns();
+    let server = lab.server_addr(false).to_string();
+    let r3 = lab.router_addr(3, false).to_string();
+    let mut child = lab
+        .command(BIN)
+        .args(["--targets", "-", "-P", "icmp", "-n", "--jsonl"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let list = format!("{server}\nno.such.host.invalid\n# a comment\n{r3}\n");
+    child.stdin.take().unwrap().write_all(list.as_bytes()).unwrap();
+    let run = finish(child.wait_with_output().unwrap());
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("tracetcp: stdin:2: "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("1 of 3 targets could not be traced"),
+        "{}",
+        run.stderr
+    );
+    let docs = documents(&run.stdout);
+    let mut want = vec![server, r3];
+    want.sort();
+    assert_eq!(reached(&docs), want);
+}

@@ -7,7 +7,7 @@ use crate::engine::{Confidence, Paths, Settings, Transport};
 use crate::error::{Error, Result};
 use crate::live::many::{ManyConfig, DEFAULT_RATE};
 use crate::live::Config;
-use crate::many::targets::Target;
+use crate::many::targets::TargetList;
 use crate::owners;
 use crate::replay::ReplayConfig;
 use crate::report::Format;
@@ -100,15 +100,9 @@ impl Cli {
                 "{flag} traces one target: give one host"
             )));
         }
-        let command_line = self.target.iter().chain(&self.more).map(|t| Target {
-            text: t.clone(),
-            origin: "the command line".into(),
-        });
-        let mut list: Vec<Target> = command_line.collect();
-        if let Some(file) = &self.targets {
-            list.extend(crate::many::targets::read(file).map_err(Error::Usage)?);
-        }
-        if list.is_empty() {
+        let command_line = self.target.iter().chain(&self.more).cloned().collect();
+        let list = TargetList::new(command_line, self.targets.clone()).map_err(Error::Usage)?;
+        if list.total == Some(0) {
             return Err(Error::Usage("the target list holds no target".into()));
         }
         // Each target's config is made as the run reaches it.

@@ -16,7 +16,7 @@ use crate::capture::{self, early::Opening};
 use crate::driver::Ending;
 use crate::engine::{Settings, Transport};
 use crate::error::{Error, Result};
-use crate::many::targets::Target;
+use crate::many::targets::{Target, TargetList};
 use crate::many::{self, Journal, Many, Next, Waiting};
 use crate::output::many::{ManyPrinter, NameSource};
 use crate::output::progress::ProgressLine;
@@ -36,7 +36,7 @@ use tracetcp_strategies::Session;
 /// its config (the command line's flags), used as the run reaches it.
 #[derive(Clone)]
 pub struct ManyConfig {
-    pub targets: Vec<Target>,
+    pub targets: TargetList,
     pub config_for: ConfigFor,
     /// At most this many probes a second in all.
     pub rate: u32,
@@ -67,6 +67,7 @@ pub const DEFAULT_RATE: u32 = 100;
 /// Says why a target is not traced, and where it came from.
 fn skip(origin: &str, text: &str, why: &str) {
     let line = match why.contains(text) {
+        _ if origin.is_empty() => format!("tracetcp: {why}"),
         true => format!("tracetcp: {origin}: {why}"),
         false => format!("tracetcp: {origin}: {text}: {why}"),
     };
@@ -81,14 +82,22 @@ struct Resolved {
     outcome: std::result::Result<(Box<super::Config>, Session, RunInfo), String>,
 }
 
-/// Looks the targets up in order, ahead of the run (a slow name holds
-/// back only those after it), no more than `LOOKED_UP_AHEAD` ahead.
-fn look_up(list: Vec<Target>, config_for: ConfigFor, tx: Sender<Resolved>) {
-    for (number, target) in list.into_iter().enumerate() {
-        let outcome = config_for(&target.text).and_then(|c| {
-            let (session, run) = session_for(&c).map_err(|e| e.to_string())?;
-            Ok((Box::new(c), session, run))
-        });
+/// Reads the targets and looks them up in order, ahead of the run (a
+/// slow name holds back only those after it), no more than
+/// `LOOKED_UP_AHEAD` ahead.
+fn look_up(list: TargetList, config_for: ConfigFor, tx: Sender<Resolved>) {
+    for (number, target) in list.read().enumerate() {
+        let (target, outcome) = match target {
+            Ok(target) => {
+                let outcome = config_for(&target.text).and_then(|c| {
+                    let (session, run) = session_for(&c).map_err(|e| e.to_string())?;
+                    Ok((Box::new(c), session, run))
+                });
+                (target, outcome)
+            }
+            // The list cannot be read further: why, where.
+            Err(why) => (Target::default(), Err(why)),
+        };
         if tx
             .send(Resolved {
                 number,
@@ -111,7 +120,33 @@ struct Feed {
     first: Option<Waiting>,
     source: IpAddr,
     settings: Settings,
-    failed: Rc<Cell<usize>>,
+    tally: Rc<Tally>,
+}
+
+/// The targets read so far, and those that could not be traced.
+#[derive(Default)]
+struct Tally {
+    read: Cell<usize>,
+    failed: Cell<usize>,
+}
+
+impl Tally {
+    fn saw(&self, r: &Resolved) {
+        self.read.set(self.read.get().max(r.number + 1));
+    }
+
+    fn skipped(&self, target: &Target, why: &str) {
+        skip(&target.origin, &target.text, why);
+        self.failed.set(self.failed.get() + 1);
+    }
+
+    /// The run's error when some targets could not be traced.
+    fn error(&self, total: Option<usize>) -> Error {
+        Error::TargetsFailed {
+            failed: self.failed.get(),
+            total: total.unwrap_or(self.read.get()),
+        }
+    }
 }
 
 impl Feed {
@@ -143,13 +178,13 @@ impl many::Feed for Feed {
         }
         loop {
             match self.rx.try_recv() {
-                Ok(r) => match self.accept(r) {
-                    Ok(w) => return Next::Ready(w),
-                    Err((target, why)) => {
-                        skip(&target.origin, &target.text, &why);
-                        self.failed.set(self.failed.get() + 1);
+                Ok(r) => {
+                    self.tally.saw(&r);
+                    match self.accept(r) {
+                        Ok(w) => return Next::Ready(w),
+                        Err((target, why)) => self.tally.skipped(&target, &why),
                     }
-                },
+                }
                 Err(TryRecvError::Empty) => return Next::NotYet,
                 Err(TryRecvError::Disconnected) => return Next::Done,
             }
@@ -158,7 +193,7 @@ impl many::Feed for Feed {
 }
 
 pub fn run(many: ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Result<Ending> {
-    let total = many.targets.len();
+    let total = many.targets.total;
     let (tx, rx) = crossbeam_channel::bounded(LOOKED_UP_AHEAD);
     let (list, config_for) = (many.targets, many.config_for);
     std::thread::Builder::new()
@@ -166,17 +201,18 @@ pub fn run(many: ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resul
         .spawn(move || look_up(list, config_for, tx))
         .map_err(|e| Error::Network(e.to_string()))?;
     // The first target that can be traced sets the run up.
-    let mut failed = 0;
+    let tally = Rc::new(Tally::default());
     let (number, config, session, run) = loop {
         let Ok(r) = rx.recv() else {
-            return Err(Error::TargetsFailed { failed, total });
+            return Err(match tally.read.get() {
+                0 => Error::Usage("the target list holds no target".into()),
+                _ => tally.error(total),
+            });
         };
+        tally.saw(&r);
         match r.outcome {
             Ok((config, session, run)) => break (r.number, config, session, run),
-            Err(e) => {
-                skip(&r.target.origin, &r.target.text, &e);
-                failed += 1;
-            }
+            Err(e) => tally.skipped(&r.target, &e),
         }
     };
     let config = &*config;
@@ -193,7 +229,6 @@ pub fn run(many: ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resul
         let opening = Opening::start(&device, capture::snaplen_for(settings.mtu));
         Network::Capture { device, opening }
     };
-    let failed = Rc::new(Cell::new(failed));
     let mut first = run;
     first.settings = settings.clone();
     let feed = Feed {
@@ -206,7 +241,7 @@ pub fn run(many: ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resul
         }),
         source: session.src(),
         settings: settings.clone(),
-        failed: failed.clone(),
+        tally: tally.clone(),
     };
 
     // Every probe kind, from and to our address: the same filter for ten
@@ -260,11 +295,8 @@ pub fn run(many: ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resul
     if let Some(r) = recording {
         super::recorded::close(r, rest, &printer.names(), &finish, config)?;
     }
-    if failed.get() > 0 && finish.ending == Ending::Finished {
-        return Err(Error::TargetsFailed {
-            failed: failed.get(),
-            total,
-        });
+    if tally.failed.get() > 0 && finish.ending == Ending::Finished {
+        return Err(tally.error(total));
     }
     Ok(finish.ending)
 }

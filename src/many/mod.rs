@@ -172,17 +172,19 @@ pub struct Many {
     replaying: Option<replay::Replaying>,
     sent: u64,
     done: u64,
-    total: u64,
+    /// Targets in the list, when known (not for standard input).
+    total: Option<u64>,
 }
 
 impl Many {
-    /// The `total` targets of `feed` (in the list's order), all from
+    /// The targets of `feed` (in the list's order; `total` of them when
+    /// known), all from
     /// `source`, traced with `settings`, at most `rate` probes a second
     /// in all; with `stop_sets`, hops already seen are not probed again
     /// where that can stand (one flow, from TTL 1, with raw sockets).
     pub fn new(
         feed: Box<dyn Feed>,
-        total: usize,
+        total: Option<usize>,
         source: IpAddr,
         settings: Settings,
         rate: u32,
@@ -219,7 +221,7 @@ impl Many {
             replaying: None,
             sent: 0,
             done: 0,
-            total: total as u64,
+            total: total.map(|t| t as u64),
         }
     }
 
@@ -478,7 +480,7 @@ impl Prober for Many {
     fn progress(&self, _now: Timestamp) -> Progress {
         Progress {
             done: self.done,
-            total: Some(self.total),
+            total: self.total,
             unit: "targets",
             sent: self.sent,
             paced: Duration::ZERO,

@@ -47,11 +47,11 @@ impl Replaying {
 
 impl Many {
     /// The replay of a run from `source` with `settings`, of `total`
-    /// targets, whose notes `journal` gets as the recording is read.
+    /// targets (when known), whose notes `journal` gets as the recording is read.
     pub fn replay(
         source: IpAddr,
         settings: Settings,
-        total: usize,
+        total: Option<usize>,
         journal: Journal,
         every_hop: bool,
     ) -> Self {

@@ -33,8 +33,9 @@ pub struct ManyInfo {
     pub format: Format,
     /// One JSON document a line (`--jsonl`).
     pub jsonl: bool,
-    /// Targets in the list (some may not have been traced).
-    pub targets: usize,
+    /// Targets in the list (some may not have been traced), when known
+    /// (not for a list read from standard input).
+    pub targets: Option<usize>,
 }
 
 impl ManyInfo {
@@ -65,7 +66,10 @@ impl ManyInfo {
                 settings: settings(&v["settings"], 2)?,
                 format: format_of(&v["format"])?,
                 jsonl: v["jsonl"].as_bool()?,
-                targets: usize::try_from(v["targets"].as_u64()?).ok()?,
+                targets: match &v["targets"] {
+                    Value::Null => None,
+                    t => Some(usize::try_from(t.as_u64()?).ok()?),
+                },
             })
         })();
         Some(info.ok_or(None))
@@ -183,8 +187,13 @@ mod tests {
             settings: Settings::default(),
             format: Format::Json,
             jsonl: true,
-            targets: 3,
+            targets: Some(3),
         };
+        let unknown = ManyInfo {
+            targets: None,
+            ..info.clone()
+        };
+        assert_eq!(ManyInfo::from_json(&unknown.to_json()), Some(Ok(unknown)));
         assert_eq!(ManyInfo::from_json(&info.to_json()), Some(Ok(info)));
         assert_eq!(
             ManyInfo::from_json("{\"tracetcp-many\":9}"),
