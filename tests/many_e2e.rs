@@ -425,7 +425,12 @@ fn a_list_on_standard_input_is_read_as_the_run_goes() {
         .spawn()
         .unwrap();
     let list = format!("{server}\nno.such.host.invalid\n# a comment\n{r3}\n");
-    child.stdin.take().unwrap().write_all(list.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(list.as_bytes())
+        .unwrap();
     let run = finish(child.wait_with_output().unwrap());
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("tracetcp: stdin:2: "), "{}", run.stderr);

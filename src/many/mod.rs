@@ -11,6 +11,8 @@
 //! Owns admission, pacing across targets and the routing; must not depend
 //! on I/O, the reports or the command line.
 
+mod bucket;
+mod feed;
 mod job;
 mod replay;
 pub mod routers;
@@ -18,12 +20,14 @@ pub mod stopset;
 pub mod targets;
 
 use crate::driver::Prober;
-use crate::engine::{Engine, Ignored, Paths, Progress, Settings, Transmit, Transport, Verdict};
+use crate::engine::{Ignored, Paths, Progress, Settings, Transmit, Transport, Verdict};
 use crate::record::TargetNote;
 use crate::run::RunInfo;
 use crate::time::Timestamp;
 use crate::trace::TraceResult;
-use crate::trace::TraceSpec;
+pub use bucket::Bucket;
+use feed::FEED_AGAIN;
+pub use feed::{Feed, Next, Waiting};
 use job::Job;
 use routers::Routers;
 use std::collections::{HashMap, VecDeque};
@@ -31,104 +35,17 @@ use std::net::IpAddr;
 use std::time::Duration;
 use stopset::StopSet;
 use tracetcp_strategies::wire::{IcmpView, IpView, Quoting};
-use tracetcp_strategies::{NotOurs, ReplyKind, Session};
-
-/// The rate's bucket: at most `rate` probes a second, in a burst of at
-/// most a 400th of a second's worth, so that no tenth of a second holds
-/// more than a fortieth over the rate's share (the issue allows a tenth:
-/// the rest is room for the send path's jitter).
-#[derive(Debug, Clone)]
-pub struct Bucket {
-    rate: f64,
-    capacity: f64,
-    tokens: f64,
-    at: Option<Timestamp>,
-}
-
-impl Bucket {
-    pub fn new(rate: u32) -> Self {
-        let rate = f64::from(rate.max(1));
-        let capacity = (rate / 400.0).max(1.0);
-        Bucket {
-            rate,
-            capacity,
-            tokens: capacity,
-            at: None,
-        }
-    }
-
-    fn refill(&mut self, now: Timestamp) {
-        if let Some(at) = self.at {
-            let gained = now.since(at).as_secs_f64() * self.rate;
-            self.tokens = (self.tokens + gained).min(self.capacity);
-        }
-        self.at = Some(now);
-    }
-
-    /// Takes a token at `now`, if there is one.
-    pub fn take(&mut self, now: Timestamp) -> bool {
-        self.refill(now);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-
-    /// When the next token comes.
-    pub fn next_token(&self) -> Option<Timestamp> {
-        let at = self.at?;
-        (self.tokens < 1.0)
-            .then(|| at.after(Duration::from_secs_f64((1.0 - self.tokens) / self.rate)))
-    }
-}
-
-/// A target ready to start: its engine is made when it starts.
-pub struct Waiting {
-    pub number: usize,
-    pub session: Session,
-    pub specs: Vec<TraceSpec>,
-    /// What its report says of the run.
-    pub run: RunInfo,
-}
-
-/// Where the targets come from, one at a time as they start, so that a
-/// long list costs no more memory than the targets in flight (a list
-/// resolved in the background: `live/many.rs`).
-pub trait Feed {
-    fn next(&mut self) -> Next;
-}
-
-/// What a feed has now.
-pub enum Next {
-    Ready(Waiting),
-    /// Nothing yet (a name being looked up): ask again soon.
-    NotYet,
-    /// Nothing more, ever.
-    Done,
-}
-
-/// A feed of targets already known (tests, a run's first target).
-impl Feed for VecDeque<Waiting> {
-    fn next(&mut self) -> Next {
-        self.pop_front().map_or(Next::Done, Next::Ready)
-    }
-}
-
-/// How soon a feed that had nothing yet is asked again.
-const FEED_AGAIN: Duration = Duration::from_millis(10);
+use tracetcp_strategies::{NotOurs, ReplyKind};
 
 /// The targets' notes of a recording, in the order they are written
 /// (live: by `Many`, to the file) or read (replay: from the file, by
 /// `Many`).
 pub type Journal = std::rc::Rc<std::cell::RefCell<VecDeque<TargetNote>>>;
 
-/// A target that finished, with its results.
+/// A target that finished, with its results (its engines dropped).
 pub struct Finished {
     pub number: usize,
     pub run: RunInfo,
-    pub engine: Engine,
     pub results: Vec<TraceResult>,
 }
 
@@ -332,7 +249,6 @@ impl Many {
         self.finished.push_back(Finished {
             number: job.number,
             run: job.run,
-            engine: job.engine,
             results,
         });
         self.done += 1;
@@ -399,7 +315,7 @@ impl Prober for Many {
             if self.bucket.take(now) {
                 probe = job.poll_transmit(now);
                 if probe.is_none() {
-                    self.bucket.tokens += 1.0;
+                    self.bucket.give_back();
                 }
             }
             if let Some(tx) = probe {
