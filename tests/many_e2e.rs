@@ -238,7 +238,23 @@ fn hops_of(docs: &[serde_json::Value]) -> std::collections::BTreeMap<String, Vec
 #[test]
 #[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
 fn stop_sets_send_fewer_probes_for_the_same_hops() {
+    stop_sets_case(lab3());
+}
+
+/// The same with r2 silent (no time-exceeded): a silent hop on the shared
+/// path does not part it.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn stop_sets_see_through_a_silent_hop() {
     let lab = lab3();
+    lab.nft(lab.router(2), lab::rules::SILENT_ROUTER);
+    stop_sets_case(lab);
+}
+
+/// Twenty targets behind the lab's routers and one nearer than where
+/// traces start, with stop sets and without: the same hops, far fewer
+/// probes, ICMP and TCP.
+fn stop_sets_case(lab: lab::Lab) {
     let mut script = String::from("sysctl -qw net.ipv4.icmp_ratelimit=0;");
     for k in 0..20 {
         script.push_str(&format!("ip addr add 198.18.3.{}/24 dev west;", 10 + k));

@@ -32,6 +32,9 @@ pub struct StopSet {
     nodes: Vec<Node>,
     /// The node of each router answering at a TTL.
     routers: HashMap<(u8, IpAddr), usize>,
+    /// The node of a silent hop at a TTL above a node (paths that agree
+    /// share their silent hops too: memory follows the paths).
+    silent: HashMap<(u8, Option<usize>), usize>,
     /// The first target whose trace saw each router (the one whose hops a
     /// later trace takes).
     seen_by: HashMap<usize, IpAddr>,
@@ -100,31 +103,39 @@ impl StopSet {
         let Some(last) = hops.iter().rposition(|h| router_of(h).is_some()) else {
             return;
         };
+        // The deepest known router before the path parts from the known
+        // ones (a new router); silent hops do not part it.
         let mut shared = 0;
+        let mut parted = false;
         let mut below = None;
         for hop in &hops[..=last] {
-            let known = router_of(hop).and_then(|r| self.routers.get(&(hop.ttl, r)).copied());
-            let id = match known {
-                Some(id) => {
-                    if shared + 1 == hop.ttl {
-                        shared = hop.ttl;
-                    }
-                    id
-                }
-                None => {
-                    let id = self.nodes.len();
-                    self.nodes.push(Node {
-                        hop: hop.clone(),
-                        below,
-                        number,
-                    });
-                    if let Some(r) = router_of(hop) {
+            let router = router_of(hop);
+            let known = match router {
+                Some(r) => self.routers.get(&(hop.ttl, r)).copied(),
+                None => self.silent.get(&(hop.ttl, below)).copied(),
+            };
+            parted |= router.is_some() && known.is_none();
+            if router.is_some() && !parted {
+                shared = hop.ttl;
+            }
+            let id = known.unwrap_or_else(|| {
+                let id = self.nodes.len();
+                self.nodes.push(Node {
+                    hop: hop.clone(),
+                    below,
+                    number,
+                });
+                match router {
+                    Some(r) => {
                         self.routers.insert((hop.ttl, r), id);
                         self.seen_by.insert(id, target);
                     }
-                    id
+                    None => {
+                        self.silent.insert((hop.ttl, below), id);
+                    }
                 }
-            };
+                id
+            });
             below = Some(id);
         }
         let deepest = last as u8 + 1;

@@ -111,3 +111,28 @@ fn a_trace_not_from_ttl_1_or_without_routers_teaches_nothing() {
     assert_eq!(stops.start(), 1);
     assert!(stops.below(&router(2, "198.18.2.1", &[1])).is_none());
 }
+
+#[test]
+fn a_silent_hop_on_the_shared_path_keeps_the_start_and_is_kept_once() {
+    let mut stops = StopSet::default();
+    let path = |target: &str| {
+        trace(vec![
+            router(1, "198.18.1.1", &[1]),
+            silent(2, 3),
+            router(3, "198.18.3.1", &[1]),
+            reached(4, target),
+        ])
+    };
+    stops.learn(ip("198.18.4.1"), 0, &path("198.18.4.1"));
+    assert_eq!(stops.start(), 3);
+    for n in 1..50 {
+        stops.learn(ip("198.18.4.9"), n, &path("198.18.4.9"));
+    }
+    // Silence does not part paths: the start stays, and the silent hop
+    // is one node however many traces crossed it.
+    assert_eq!(stops.start(), 3);
+    assert_eq!(stops.nodes.len(), 3);
+    let (hops, _, numbers) = stops.below(&router(3, "198.18.3.1", &[1])).unwrap();
+    assert!(hops[1].all_lost());
+    assert_eq!(numbers, [0, 0]);
+}
