@@ -18,8 +18,6 @@ use lab::tcpdump::Tcpdump;
 use lab::Lab;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Command;
-use std::time::Instant;
 
 const RATE: u32 = 1000;
 
@@ -87,38 +85,11 @@ fn same(a: &Paths, b: &Paths) -> usize {
 }
 
 /// Runs `program args` in the client under GNU time; its output, wall
-/// time, peak RSS and the probes captured on the client's link.
+/// time, peak RSS (MB) and the probes captured on the client's link.
 fn timed(lab: &Lab, program: &str, args: &[String]) -> (String, f64, f64, usize) {
     let dump = Tcpdump::start(lab.client(), "east", "icmp[icmptype] == icmp-echo");
-    let rss = std::env::temp_dir().join(format!("bench-many-rss-{}", std::process::id()));
-    let started = Instant::now();
-    let out = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            lab.client(),
-            "/usr/bin/time",
-            "-f",
-            "%M",
-            "-o",
-        ])
-        .arg(&rss)
-        .arg(program)
-        .args(args)
-        .output()
-        .expect("run");
-    let secs = started.elapsed().as_secs_f64();
-    let probes = dump.count();
-    let kb: f64 = std::fs::read_to_string(&rss)
-        .ok()
-        .and_then(|s| s.trim().lines().last()?.trim().parse().ok())
-        .unwrap_or(0.0);
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        secs,
-        kb / 1024.0,
-        probes,
-    )
+    let t = lab::timed::timed(lab, program, args, dump, 600);
+    (t.stdout, t.secs, t.rss_kb as f64 / 1024.0, t.counted)
 }
 
 fn bench(n: usize) -> Vec<Row> {

@@ -4,8 +4,7 @@
 
 use super::lab::tcpdump::Tcpdump;
 use super::lab::Lab;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 struct Sample {
     secs: f64,
@@ -27,40 +26,13 @@ fn count_syns(lab: &Lab) -> Tcpdump {
 
 /// Runs `program args` in the client namespace under GNU time.
 fn timed(lab: &Lab, program: &str, args: &[String]) -> Sample {
-    let dump = count_syns(lab);
-    let rss_file = std::env::temp_dir().join(format!("bench-rss-{}", std::process::id()));
-    let started = Instant::now();
-    let out = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            lab.client(),
-            "timeout",
-            "-s",
-            "INT",
-            "180",
-            "/usr/bin/time",
-            "-f",
-            "%M",
-            "-o",
-        ])
-        .arg(&rss_file)
-        .arg(program)
-        .args(args)
-        .output()
-        .expect("run");
-    let secs = started.elapsed().as_secs_f64();
-    let rss_kb = std::fs::read_to_string(&rss_file)
-        .ok()
-        .and_then(|s| s.trim().lines().last()?.trim().parse().ok())
-        .unwrap_or(0);
+    let t = super::lab::timed::timed(lab, program, args, count_syns(lab), 180);
     Sample {
-        secs,
-        rss_kb,
-        syns_at_target: dump.count(),
-        ok: out.status.success(),
-        out: String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr),
+        secs: t.secs,
+        rss_kb: t.rss_kb,
+        syns_at_target: t.counted,
+        ok: t.ok,
+        out: t.stdout + &t.stderr,
     }
 }
 

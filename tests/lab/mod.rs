@@ -373,6 +373,7 @@ pub mod rules;
 pub mod scenarios;
 pub mod shape;
 pub mod tcpdump;
+pub mod timed;
 pub mod usage;
 
 /// A counter of /proc/net/snmp ("Icmp: ... OutDestUnreachs ..." header
