@@ -460,3 +460,25 @@ fn a_list_on_standard_input_is_read_as_the_run_goes() {
     want.sort();
     assert_eq!(reached(&docs), want);
 }
+
+/// With stop sets the first target runs alone, but a slow one holds the
+/// others up for no more than two timeouts: they finish before it.
+#[test]
+#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
+fn a_slow_first_target_holds_the_others_up_two_timeouts_at_most() {
+    let lab = lab3();
+    let server = lab.server_addr(false).to_string();
+    let r3 = lab.router_addr(3, false).to_string();
+    // Nobody has 198.18.3.200: its 117 silent hops take 3.5 s at 100
+    // probes a second.
+    let args = ["198.18.3.200", &server, &r3, "-P", "icmp", "-n", "--jsonl"];
+    let args = [&args[..], &["-t", "1000", "--rate", "100", "-m", "120"]].concat();
+    let run = tracetcp(&lab, &args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let order: Vec<String> = documents(&run.stdout)
+        .iter()
+        .map(|d| d["target"]["address"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(order.len(), 3, "{order:?}");
+    assert_eq!(order[2], "198.18.3.200", "{order:?}");
+}

@@ -58,6 +58,10 @@ pub struct Many {
     feed_waits: Option<Timestamp>,
     feed_done: bool,
     now: Timestamp,
+    /// When the first target started (with stop sets, alone for a while),
+    /// and until when the others wait for it.
+    pilot_since: Option<Timestamp>,
+    pilot_wait: Option<Timestamp>,
     /// The run's source address: a packet from it is a probe.
     source: IpAddr,
     settings: Settings,
@@ -123,6 +127,8 @@ impl Many {
             feed_waits: None,
             feed_done: false,
             now: Timestamp::default(),
+            pilot_since: None,
+            pilot_wait: None,
             settings,
             max_running: (per_timeout / first_burst).max(1),
             running: Vec::new(),
@@ -166,9 +172,14 @@ impl Many {
     /// Starts waiting targets while the rate has room for their probes.
     /// A target already running is not started twice at once. With stop
     /// sets, the first target runs alone, so that the others learn from
-    /// it.
+    /// it, for at most two timeouts (a trace with a silent hop takes one;
+    /// a slow one holds nobody up longer).
     fn admit(&mut self) {
-        let pilot = self.stops.is_some() && self.done == 0;
+        let since = *self.pilot_since.get_or_insert(self.now);
+        let alone_until = since.after(self.settings.timeout * 2);
+        let pilot = self.stops.is_some() && self.done == 0 && self.now < alone_until;
+        // Woken when the others may start.
+        self.pilot_wait = pilot.then_some(alone_until);
         while self.running.is_empty()
             || (!pilot
                 && self.running.len() < self.max_running
@@ -362,7 +373,7 @@ impl Prober for Many {
     }
 
     fn next_send(&self) -> Option<Timestamp> {
-        [self.bucket.next_token(), self.router_wait]
+        [self.bucket.next_token(), self.router_wait, self.pilot_wait]
             .into_iter()
             .flatten()
             .min()
