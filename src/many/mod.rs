@@ -14,6 +14,7 @@
 mod bucket;
 mod feed;
 mod job;
+mod lookup;
 mod replay;
 pub mod routers;
 pub mod stopset;
@@ -29,12 +30,12 @@ pub use bucket::Bucket;
 use feed::FEED_AGAIN;
 pub use feed::{Feed, Next, Waiting};
 use job::Job;
+use lookup::about;
 use routers::Routers;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Duration;
 use stopset::StopSet;
-use tracetcp_strategies::wire::{IcmpView, IpView, Quoting};
 use tracetcp_strategies::{NotOurs, ReplyKind};
 
 /// The targets' notes of a recording, in the order they are written
@@ -274,30 +275,6 @@ impl Many {
             .map(|(i, j)| (j.engine.session().dst(), i))
             .collect();
     }
-}
-
-/// The address a packet is about: a probe's destination (from our
-/// `sources`), the destination quoted by an ICMP error, or the target
-/// that answered.
-fn about(packet: &[u8], source: IpAddr) -> Option<IpAddr> {
-    let ip = IpView::parse(packet, Quoting::Whole).ok()?;
-    if ip.src == source {
-        return Some(ip.dst);
-    }
-    if ip.protocol == ip.icmp_protocol() {
-        let icmp = IcmpView::parse(ip.payload).ok()?;
-        let error = if ip.is_v6() {
-            icmp.icmp_type < 128
-        } else {
-            matches!(icmp.icmp_type, 3 | 11 | 12)
-        };
-        if error {
-            return IpView::parse(icmp.body, Quoting::Quoted)
-                .ok()
-                .map(|q| q.dst);
-        }
-    }
-    Some(ip.src)
 }
 
 impl Prober for Many {
