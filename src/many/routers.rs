@@ -44,8 +44,6 @@ struct Router {
     since_look: (usize, usize),
     /// Said limiting.
     noted: bool,
-    total_sent: u64,
-    total_answers: u64,
 }
 
 impl Router {
@@ -110,7 +108,6 @@ impl Routers {
         };
         r.forget_before(now);
         r.sent.push_back(now);
-        r.total_sent += 1;
         r.since_look.0 += 1;
         if let Some((cost, next)) = &mut r.paced {
             *next = (*next).max(now).after(*cost);
@@ -125,7 +122,6 @@ impl Routers {
         let r = self.routers.entry(from).or_default();
         r.forget_before(at);
         r.answers.push_back(at);
-        r.total_answers += 1;
         r.since_look.1 += 1;
         r.ttl = ttl;
         r.longest_rtt = r.longest_rtt.max(rtt);

@@ -22,7 +22,8 @@ struct Node {
     hop: HopResult,
     /// The node of the hop below, on the path this one was seen on.
     below: Option<usize>,
-    /// The target (its number in the list) whose trace has this hop.
+    /// The target whose trace has this hop, and its number in the list.
+    target: IpAddr,
     number: usize,
 }
 
@@ -35,9 +36,6 @@ pub struct StopSet {
     /// The node of a silent hop at a TTL above a node (paths that agree
     /// share their silent hops too: memory follows the paths).
     silent: HashMap<(u8, Option<usize>), usize>,
-    /// The first target whose trace saw each router (the one whose hops a
-    /// later trace takes).
-    seen_by: HashMap<usize, IpAddr>,
     /// Where traces start: 1 until a trace has finished, then the depth
     /// the paths were seen to share.
     start: Option<u8>,
@@ -75,7 +73,7 @@ impl StopSet {
         }
         hops.reverse();
         numbers.reverse();
-        let from = *self.seen_by.get(&id)?;
+        let from = self.nodes[id].target;
         // Only a whole chain from TTL 1 stands for the hops below.
         let whole = hops
             .iter()
@@ -123,17 +121,13 @@ impl StopSet {
                 self.nodes.push(Node {
                     hop: hop.clone(),
                     below,
+                    target,
                     number,
                 });
                 match router {
-                    Some(r) => {
-                        self.routers.insert((hop.ttl, r), id);
-                        self.seen_by.insert(id, target);
-                    }
-                    None => {
-                        self.silent.insert((hop.ttl, below), id);
-                    }
-                }
+                    Some(r) => self.routers.insert((hop.ttl, r), id),
+                    None => self.silent.insert((hop.ttl, below), id),
+                };
                 id
             });
             below = Some(id);
