@@ -5,7 +5,7 @@
 use crate::engine::{Paths, Settings, Transport};
 use std::collections::HashMap;
 use std::net::IpAddr;
-use tracetcp_strategies::Flow;
+use tracetcp_strategies::{Flow, Session};
 
 /// What was found out about the addresses seen: their reverse-DNS names
 /// (none with -n) and, with `--as`, the autonomous systems that announce
@@ -137,6 +137,18 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
+    /// The run to `host` over `session` (its target, source and flow).
+    pub fn of(host: String, session: &Session, settings: Settings, every_hop: bool) -> Self {
+        RunInfo {
+            host,
+            address: session.dst(),
+            source: session.src(),
+            flow: session.flow(),
+            settings,
+            every_hop,
+        }
+    }
+
     /// The name the user typed, when it was not an address literal.
     pub fn host_name(&self) -> Option<&str> {
         let literal = self.host.trim_matches(['[', ']']).parse::<IpAddr>().is_ok();

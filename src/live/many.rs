@@ -9,10 +9,9 @@
 //!
 //! Must not depend on the command line.
 
-use super::network::{self, Network, Opened};
+use super::network::{self, Opened};
 use super::recorded::Recorded;
 use super::{session_for, traced};
-use crate::capture::{self, early::Opening};
 use crate::driver::Ending;
 use crate::engine::{Settings, Transport};
 use crate::error::{Error, Result};
@@ -22,7 +21,6 @@ use crate::output::many::{ManyPrinter, NameSource};
 use crate::output::progress::ProgressLine;
 use crate::record::{self, ManyInfo, Recording};
 use crate::report::RunInfo;
-use crate::route;
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use std::cell::Cell;
 use std::io::{IsTerminal, Write};
@@ -217,18 +215,7 @@ pub fn run(many: ManyConfig, interrupted: &AtomicBool, out: impl Write) -> Resul
     };
     let config = &*config;
     let sockets = network::through_sockets(config);
-    let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
-    let mut settings = config.settings.clone();
-    if settings.mtu.is_some() {
-        settings.mtu = Some(route::mtu_of(&device, session.is_v6())?);
-    }
-    let network = if sockets {
-        network::unprivileged(config, &mut settings, session.is_v6())?;
-        Network::Sockets
-    } else {
-        let opening = Opening::start(&device, capture::snaplen_for(settings.mtu));
-        Network::Capture { device, opening }
-    };
+    let (settings, network) = super::network_for(config, &session, sockets, None)?;
     let mut first = run;
     first.settings = settings.clone();
     let feed = Feed {

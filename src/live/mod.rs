@@ -80,14 +80,12 @@ pub fn session_for(config: &Config) -> Result<(Session, RunInfo)> {
         Some(flow) => session.with_flow(flow),
         None => session,
     };
-    let run = RunInfo {
-        host: config.host.clone(),
-        address: dst,
-        source: src,
-        flow: session.flow(),
-        settings: config.settings.clone(),
-        every_hop: config.every_hop,
-    };
+    let run = RunInfo::of(
+        config.host.clone(),
+        &session,
+        config.settings.clone(),
+        config.every_hop,
+    );
     Ok((session, run))
 }
 
@@ -137,23 +135,7 @@ pub fn run(config: &Config, interrupted: &AtomicBool, out: impl Write) -> Result
         .flatten()
         .map(|d| Opening::start(&d, capture::SNAPLEN));
     let (session, mut run) = session_for(config)?;
-    let mut settings = config.settings.clone();
-    let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
-    log::debug!("target, source and device found");
-    if settings.mtu.is_some() {
-        settings.mtu = Some(route::mtu_of(&device, session.is_v6())?);
-    }
-    let network = if sockets {
-        network::unprivileged(config, &mut settings, session.is_v6())?;
-        Network::Sockets
-    } else {
-        let snaplen = capture::snaplen_for(settings.mtu);
-        let opening = match early {
-            Some(early) => early.on(&device, snaplen),
-            None => Opening::start(&device, snaplen),
-        };
-        Network::Capture { device, opening }
-    };
+    let (settings, network) = network_for(config, &session, sockets, early)?;
     run.settings = settings.clone();
     let info = SessionInfo {
         host: config.host.clone(),
@@ -218,6 +200,36 @@ struct Live<'a> {
     config: &'a Config,
     info: SessionInfo,
     network: Network,
+}
+
+/// The network side of a run from `session`'s source (`sockets`: without
+/// privileges), not yet open, and the settings it makes: the path MTU
+/// from the device (--mtu), what ordinary sockets allow. `early`: a
+/// capture already opening on the device the run will most likely use.
+fn network_for(
+    config: &Config,
+    session: &Session,
+    sockets: bool,
+    early: Option<Opening>,
+) -> Result<(Settings, Network)> {
+    let mut settings = config.settings.clone();
+    let device = route::device_for(session.src(), session.dst(), config.interface.as_deref())?;
+    log::debug!("target, source and device found");
+    if settings.mtu.is_some() {
+        settings.mtu = Some(route::mtu_of(&device, session.is_v6())?);
+    }
+    let network = if sockets {
+        network::unprivileged(config, &mut settings, session.is_v6())?;
+        Network::Sockets
+    } else {
+        let snaplen = capture::snaplen_for(settings.mtu);
+        let opening = match early {
+            Some(early) => early.on(&device, snaplen),
+            None => Opening::start(&device, snaplen),
+        };
+        Network::Capture { device, opening }
+    };
+    Ok((settings, network))
 }
 
 /// The device a run will most likely capture on, known before its target

@@ -80,14 +80,7 @@ impl Many {
                     specs,
                     start,
                 } => {
-                    let run = RunInfo {
-                        host,
-                        address: session.dst(),
-                        source: session.src(),
-                        flow: session.flow(),
-                        settings: self.settings.clone(),
-                        every_hop,
-                    };
+                    let run = RunInfo::of(host, &session, self.settings.clone(), every_hop);
                     let job = Job::replay(number, run, &self.settings, session, specs, start);
                     self.by_target.insert(session.dst(), self.running.len());
                     self.running.push(job);

@@ -11,9 +11,8 @@ use crate::error::{Error, Result};
 use crate::many::{Journal, Many};
 use crate::output::many::{ManyPrinter, NameSource};
 use crate::record::reader::Reader;
-use crate::record::{Closing, ManyInfo};
-use crate::report::{Format, Names, RunInfo};
-use crate::run::printable;
+use crate::record::ManyInfo;
+use crate::report::{Format, RunInfo};
 use crate::time::Timestamp;
 use crate::trace::TraceResult;
 use std::io::{Read, Write};
@@ -91,23 +90,7 @@ pub(super) fn run(
     if config.show_packets {
         out.write_all(b"\n").map_err(Error::output)?;
     }
-    let mut names: Names = match config.numeric {
-        true => Names::new(),
-        false => reader
-            .annotations()
-            .names
-            .iter()
-            .map(|(addr, name)| (*addr, printable(name)))
-            .collect(),
-    };
-    let closing = reader
-        .annotations()
-        .closing_comment
-        .as_deref()
-        .and_then(Closing::from_json);
-    for (addr, origins) in closing.map(|c| c.owners).unwrap_or_default() {
-        names.set_owners(addr, origins);
-    }
+    let names = super::recorded_names(&reader, config.numeric);
     let format = config.format.unwrap_or(info.format);
     let jsonl = info.jsonl && config.format.is_none_or(|f| f == Format::Json);
     let names = NameSource::Recorded(names);

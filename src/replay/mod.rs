@@ -163,13 +163,13 @@ pub fn run_stream(
         sender: &mut NoSender,
     };
     let (info, session) = (&info, info.session);
-    let run = |settings: &crate::engine::Settings| RunInfo {
-        host: info.host.clone(),
-        address: session.dst(),
-        source: session.src(),
-        flow: session.flow(),
-        settings: settings.clone(),
-        every_hop: config.every_hop,
+    let run = |settings: &crate::engine::Settings| {
+        RunInfo::of(
+            info.host.clone(),
+            &session,
+            settings.clone(),
+            config.every_hop,
+        )
     };
     let (run, report) = match info.rounds {
         None => {
@@ -194,25 +194,7 @@ pub fn run_stream(
     if config.show_packets {
         out.write_all(b"\n").map_err(Error::output)?;
     }
-    let mut names: Names = if config.numeric {
-        Names::new()
-    } else {
-        reader
-            .annotations()
-            .names
-            .iter()
-            .map(|(addr, name)| (*addr, printable(name)))
-            .collect()
-    };
-    // The owners found live (--as), kept in the closing block.
-    let closing = reader
-        .annotations()
-        .closing_comment
-        .as_deref()
-        .and_then(Closing::from_json);
-    for (addr, origins) in closing.map(|c| c.owners).unwrap_or_default() {
-        names.set_owners(addr, origins);
-    }
+    let names = recorded_names(&reader, config.numeric);
     let format = config.format.unwrap_or(info.format);
     let report = match report {
         Report::Traces(results) => report::render(format, &run, &results, &names, config.diagnosis),
@@ -227,6 +209,28 @@ pub fn run_stream(
     };
     out.write_all(report.as_bytes()).map_err(Error::output)?;
     out.flush().map_err(Error::output)
+}
+
+/// The names a recording keeps (none with -n), with the owners found
+/// live (--as) from its closing block.
+fn recorded_names(reader: &Reader<Box<dyn Read>>, numeric: bool) -> Names {
+    let annotations = reader.annotations();
+    let mut names: Names = match numeric {
+        true => Names::new(),
+        false => annotations
+            .names
+            .iter()
+            .map(|(addr, name)| (*addr, printable(name)))
+            .collect(),
+    };
+    let closing = annotations
+        .closing_comment
+        .as_deref()
+        .and_then(Closing::from_json);
+    for (addr, origins) in closing.map(|c| c.owners).unwrap_or_default() {
+        names.set_owners(addr, origins);
+    }
+    names
 }
 
 /// What a replay found: traces, or the figures of rounds.
