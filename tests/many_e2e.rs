@@ -7,44 +7,15 @@
 #[path = "support/cli.rs"]
 mod cli;
 mod lab;
+#[path = "support/many.rs"]
+mod many;
 
 use cli::*;
 use lab::tcpdump::Tcpdump;
+use many::*;
 
 const TARGETS: usize = 200;
 const RATE: u32 = 400;
-
-/// Probe send times from a capture on the client's link (seconds).
-fn probe_times(pcap: &std::path::Path) -> Vec<f64> {
-    tshark_field(pcap, "frame.time_epoch")
-        .iter()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect()
-}
-
-/// The JSON documents of --jsonl output, a line each.
-fn documents(stdout: &str) -> Vec<serde_json::Value> {
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// The targets the documents' first traces reached, sorted.
-fn reached(docs: &[serde_json::Value]) -> Vec<String> {
-    let mut reached: Vec<String> = docs
-        .iter()
-        .filter(|d| d["traces"][0]["end"]["reason"] == "reached")
-        .map(|d| {
-            d["traces"][0]["end"]["address"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
-    reached.sort();
-    reached
-}
 
 /// The most probes in any 100 ms.
 fn busiest_tenth(times: &[f64]) -> usize {
@@ -66,16 +37,11 @@ fn a_few_hundred_targets_at_a_set_rate_each_reach_their_target() {
     // A bad name fails at once (no DNS server in the lab).
     lab.no_dns();
     // The targets: addresses of the server; its echo replies unlimited.
-    let mut script = String::from("sysctl -qw net.ipv4.icmp_ratelimit=0;");
-    for k in 0..TARGETS {
-        script.push_str(&format!("ip addr add 198.18.3.{}/24 dev west;", 10 + k));
-    }
-    let out = lab.sh(lab.server(), &script);
-    assert!(out.status.success(), "{out:?}");
+    let targets = server_addresses(&lab, TARGETS);
     let list = std::env::temp_dir().join(format!("tracetcp-targets-{}.txt", std::process::id()));
     let mut text = String::from("# a few hundred targets behind one path\n");
-    for k in 0..TARGETS {
-        text.push_str(&format!("198.18.3.{}\n", 10 + k));
+    for (k, t) in targets.iter().enumerate() {
+        text.push_str(&format!("{t}\n"));
         if k == 7 {
             text.push_str("no.such.host.invalid\n");
         }
@@ -218,144 +184,6 @@ fn many_targets_through_ordinary_sockets_each_reach_their_target() {
     }
 }
 
-/// Each target's hops: the address that answered first at each TTL.
-fn hops_of(docs: &[serde_json::Value]) -> std::collections::BTreeMap<String, Vec<String>> {
-    docs.iter()
-        .map(|d| {
-            let hops = d["traces"][0]["hops"].as_array().unwrap();
-            let path = hops
-                .iter()
-                .map(|h| {
-                    let addr = &h["responders"][0]["address"];
-                    format!("{}:{}", h["ttl"], addr.as_str().unwrap_or("*"))
-                })
-                .collect();
-            (d["target"]["address"].as_str().unwrap().to_string(), path)
-        })
-        .collect()
-}
-
-#[test]
-#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
-fn stop_sets_send_fewer_probes_for_the_same_hops() {
-    stop_sets_case(lab3());
-}
-
-/// The same with r2 silent (no time-exceeded): a silent hop on the shared
-/// path does not part it.
-#[test]
-#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
-fn stop_sets_see_through_a_silent_hop() {
-    let lab = lab3();
-    lab.nft(lab.router(2), lab::rules::SILENT_ROUTER);
-    stop_sets_case(lab);
-}
-
-/// Twenty targets behind the lab's routers and one nearer than where
-/// traces start, with stop sets and without: the same hops, far fewer
-/// probes, ICMP and TCP.
-fn stop_sets_case(lab: lab::Lab) {
-    let mut script = String::from("sysctl -qw net.ipv4.icmp_ratelimit=0;");
-    for k in 0..20 {
-        script.push_str(&format!("ip addr add 198.18.3.{}/24 dev west;", 10 + k));
-    }
-    let out = lab.sh(lab.server(), &script);
-    assert!(out.status.success(), "{out:?}");
-    // Targets behind the three routers, and one nearer than the start:
-    // the second router itself.
-    let mut targets: Vec<String> = (0..20).map(|k| format!("198.18.3.{}", 10 + k)).collect();
-    let near = lab.router_addr(2, false).to_string();
-    targets.insert(5, near.clone());
-    for kind in ["icmp", "tcp"] {
-        let mut args: Vec<&str> = targets.iter().map(String::as_str).collect();
-        args.extend(["-P", kind, "-n", "--jsonl", "--rate", "400", "-t", "1000"]);
-        if kind == "tcp" {
-            args.extend(["--port", "80"]);
-        }
-        let mut runs = Vec::new();
-        for extra in [None, Some("--no-stop-set")] {
-            let filter = "src host 198.18.0.1 and (icmp[icmptype] == icmp-echo \
-                          or tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn)";
-            let dump = Tcpdump::start(lab.client(), "east", filter);
-            let mut all = args.clone();
-            all.extend(extra);
-            let run = tracetcp(&lab, &all);
-            let probes = probe_times(&dump.stop()).len();
-            assert_eq!(run.code, 0, "{kind} {extra:?}: {}", run.stderr);
-            runs.push((documents(&run.stdout), probes, run.stdout));
-        }
-        let (with, without) = (&runs[0], &runs[1]);
-        eprintln!(
-            "{kind}: {} probes with stop sets, {} without",
-            with.1, without.1
-        );
-        // The same hops for every target, the near one at its own hop.
-        assert_eq!(hops_of(&with.0), hops_of(&without.0), "{kind}");
-        assert_eq!(reached(&with.0).len(), targets.len(), "{kind}");
-        let near_doc = with
-            .0
-            .iter()
-            .find(|d| d["target"]["address"] == near.as_str());
-        assert_eq!(near_doc.unwrap()["traces"][0]["end"]["ttl"], 2, "{kind}");
-        // Learned hops are said so; probes: far fewer.
-        let learned = with
-            .0
-            .iter()
-            .filter(|d| d["traces"][0]["learned"]["hops"] == 2);
-        assert!(learned.count() >= targets.len() - 3, "{kind}: {}", with.2);
-        assert!(without
-            .0
-            .iter()
-            .all(|d| d["traces"][0]["learned"].is_null()));
-        assert!(
-            with.1 * 3 < without.1 * 2,
-            "{kind}: {} vs {}",
-            with.1,
-            without.1
-        );
-    }
-}
-
-/// A router limiting the errors it sends (5 a second here) is found by
-/// its address across targets, said once, and paced: more of its hops
-/// answer than with -F (not paced), where it is only said.
-#[test]
-#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
-fn a_router_limiting_its_answers_is_said_and_paced_by_its_address() {
-    let lab = lab3();
-    lab.sh(lab.router(3), "sysctl -qw net.ipv4.icmp_ratelimit=200");
-    let mut script = String::from("sysctl -qw net.ipv4.icmp_ratelimit=0;");
-    for k in 0..40 {
-        script.push_str(&format!("ip addr add 198.18.3.{}/24 dev west;", 10 + k));
-    }
-    assert!(lab.sh(lab.server(), &script).status.success());
-    let targets: Vec<String> = (0..40).map(|k| format!("198.18.3.{}", 10 + k)).collect();
-    let r3 = lab.router_addr(3, false).to_string();
-    let mut answered = Vec::new();
-    for extra in [None, Some("-F")] {
-        let mut args: Vec<&str> = targets.iter().map(String::as_str).collect();
-        args.extend(["-P", "icmp", "-p", "1", "-n", "--jsonl", "--rate", "400"]);
-        args.extend(["-t", "1000", "--no-stop-set"]);
-        args.extend(extra);
-        let run = tracetcp(&lab, &args);
-        assert_eq!(run.code, 0, "{extra:?}: {}", run.stderr);
-        let docs = documents(&run.stdout);
-        assert_eq!(reached(&docs).len(), targets.len(), "{extra:?}");
-        let said = format!("tracetcp: note: {r3} (hop 3) answered");
-        assert_eq!(run.stderr.matches(&said).count(), 1, "{}", run.stderr);
-        let at_3 = hops_of(&docs)
-            .values()
-            .filter(|p| p.contains(&format!("3:{r3}")))
-            .count();
-        eprintln!(
-            "{extra:?}: hop 3 answered for {at_3} of {} targets",
-            targets.len()
-        );
-        answered.push(at_3);
-    }
-    assert!(answered[0] >= answered[1] + 10, "{answered:?}");
-}
-
 /// -w records a whole run of many targets; --replay shows every trace of
 /// it as the live run did, stop sets and all (learned hops, a target
 /// nearer than the start), as text and as --jsonl.
@@ -363,12 +191,7 @@ fn a_router_limiting_its_answers_is_said_and_paced_by_its_address() {
 #[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
 fn a_whole_run_recorded_replays_as_it_printed() {
     let lab = lab3();
-    let mut script = String::from("sysctl -qw net.ipv4.icmp_ratelimit=0;");
-    for k in 0..20 {
-        script.push_str(&format!("ip addr add 198.18.3.{}/24 dev west;", 10 + k));
-    }
-    assert!(lab.sh(lab.server(), &script).status.success());
-    let mut targets: Vec<String> = (0..20).map(|k| format!("198.18.3.{}", 10 + k)).collect();
+    let mut targets = server_addresses(&lab, 20);
     targets.insert(4, lab.router_addr(2, false).to_string());
     let file = std::env::temp_dir().join(format!("tracetcp-many-{}.pcapng", std::process::id()));
     let path = file.to_str().unwrap();
@@ -459,26 +282,4 @@ fn a_list_on_standard_input_is_read_as_the_run_goes() {
     let mut want = vec![server, r3];
     want.sort();
     assert_eq!(reached(&docs), want);
-}
-
-/// With stop sets the first target runs alone, but a slow one holds the
-/// others up for no more than two timeouts: they finish before it.
-#[test]
-#[ignore = "needs root (network namespaces): cargo test -- --include-ignored"]
-fn a_slow_first_target_holds_the_others_up_two_timeouts_at_most() {
-    let lab = lab3();
-    let server = lab.server_addr(false).to_string();
-    let r3 = lab.router_addr(3, false).to_string();
-    // Nobody has 198.18.3.200: its 117 silent hops take 3.5 s at 100
-    // probes a second.
-    let args = ["198.18.3.200", &server, &r3, "-P", "icmp", "-n", "--jsonl"];
-    let args = [&args[..], &["-t", "1000", "--rate", "100", "-m", "120"]].concat();
-    let run = tracetcp(&lab, &args);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let order: Vec<String> = documents(&run.stdout)
-        .iter()
-        .map(|d| d["target"]["address"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(order.len(), 3, "{order:?}");
-    assert_eq!(order[2], "198.18.3.200", "{order:?}");
 }
