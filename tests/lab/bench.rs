@@ -16,7 +16,7 @@ mod measure;
 
 use delay::DelayLine;
 use lab::{rules, Lab};
-use measure::{measure, s, Row};
+use measure::{measure, print_header, print_rows, s, Row};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -348,18 +348,7 @@ fn main() {
     }
     let floor = 2.0 * DELAY.as_secs_f64() * 7.0;
     println!("lab: client - r1..r7 - server (8 hops), {} ms per router each way: floor (RTT to the server) {:.0} ms\n", DELAY.as_millis(), floor * 1000.0);
-    println!(
-        "{:<28} {:<30} {:>10} {:>8} {:>11} {:>6} {:>5} {:>6} {:>12}",
-        "scenario",
-        "tool",
-        "median s",
-        "ratio",
-        "peak RSS MB",
-        "lost",
-        "runs",
-        "failed",
-        "SYNs@target"
-    );
+    print_header();
     type Scenario = fn() -> Vec<Row>;
     let all: [(&str, Scenario); 5] = [
         ("clean", clean),
@@ -374,20 +363,6 @@ fn main() {
             continue;
         }
         let rows = scenario();
-        let base = rows.first().map_or(1.0, |r| r.median);
-        for r in &rows {
-            println!(
-                "{:<28} {:<30} {:>10.3} {:>8.2} {:>11.1} {:>6} {:>5} {:>6} {:>12}",
-                r.scenario,
-                r.tool,
-                r.median,
-                r.median / base,
-                r.rss_kb as f64 / 1024.0,
-                r.lost,
-                r.runs,
-                r.failed,
-                r.syns
-            );
-        }
+        print_rows(&rows);
     }
 }

@@ -23,7 +23,7 @@ mod measure;
 
 use delay::DelayLine;
 use lab::{rules, Lab};
-use measure::{measure, s, Row};
+use measure::{measure, print_header, print_rows, s, Row};
 use std::process::Command;
 use std::time::Duration;
 
@@ -155,10 +155,7 @@ fn main() {
         "lab: client - r1..r7 - server (8 hops), {} ms per router each way\n",
         DELAY.as_millis()
     );
-    println!(
-        "{:<22} {:<32} {:>9} {:>6} {:>8} {:>5} {:>5} {:>6} {:>12}",
-        "scenario", "tool", "median s", "ratio", "RSS MB", "lost", "runs", "failed", "SYNs@target"
-    );
+    print_header();
     let mut estimates = Vec::new();
     for (name, silent) in [("clean 8 hops", false), ("silent after hop 2", true)] {
         let (lab, _delay) = delayed_lab(silent);
@@ -169,21 +166,7 @@ fn main() {
             server.clone()
         };
         let rows = rows(name, &lab, &server, &stop, if silent { 1 } else { 5 });
-        let base = rows[0].median;
-        for r in &rows {
-            println!(
-                "{:<22} {:<32} {:>9.3} {:>6.2} {:>8.1} {:>5} {:>5} {:>6} {:>12}",
-                r.scenario,
-                r.tool,
-                r.median,
-                r.median / base,
-                r.rss_kb as f64 / 1024.0,
-                r.lost,
-                r.runs,
-                r.failed,
-                r.syns
-            );
-        }
+        print_rows(&rows);
         estimates.push((name, turns(&lab, &server)));
     }
     println!("\nTCP without privileges: a flow per probe (measured) against one flow taking turns (estimated)");

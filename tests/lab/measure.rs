@@ -130,3 +130,38 @@ pub fn measure(
 pub fn s(v: &[&str]) -> Vec<String> {
     v.iter().map(|x| x.to_string()).collect()
 }
+
+/// The table's header.
+pub fn print_header() {
+    println!(
+        "{:<28} {:<30} {:>10} {:>8} {:>11} {:>6} {:>5} {:>6} {:>12}",
+        "scenario",
+        "tool",
+        "median s",
+        "ratio",
+        "peak RSS MB",
+        "lost",
+        "runs",
+        "failed",
+        "SYNs@target"
+    );
+}
+
+/// A scenario's rows, each time also as a ratio to the first row's.
+pub fn print_rows(rows: &[Row]) {
+    let base = rows.first().map_or(1.0, |r| r.median);
+    for r in rows {
+        println!(
+            "{:<28} {:<30} {:>10.3} {:>8.2} {:>11.1} {:>6} {:>5} {:>6} {:>12}",
+            r.scenario,
+            r.tool,
+            r.median,
+            r.median / base,
+            r.rss_kb as f64 / 1024.0,
+            r.lost,
+            r.runs,
+            r.failed,
+            r.syns
+        );
+    }
+}
