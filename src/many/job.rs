@@ -221,20 +221,20 @@ impl Job {
     }
 
     pub fn interrupt(&mut self) {
-        self.engine.interrupt();
-        match &mut self.below {
-            Below::Probed(e) | Below::Recorded(e) => e.interrupt(),
-            // Nothing below will be known.
-            Below::Unknown => self.below = Below::Nothing,
-            _ => {}
-        }
+        self.end_with(Engine::interrupt);
     }
 
     /// The input ended (a recording's end): every engine ends.
     pub fn end_of_input(&mut self) {
-        self.engine.end_of_recording();
+        self.end_with(Engine::end_of_recording);
+    }
+
+    /// Ends every engine with `end`; what stands for the hops below the
+    /// start, if not known yet, will not be.
+    fn end_with(&mut self, end: fn(&mut Engine)) {
+        end(&mut self.engine);
         match &mut self.below {
-            Below::Probed(e) | Below::Recorded(e) => e.end_of_recording(),
+            Below::Probed(e) | Below::Recorded(e) => end(e),
             Below::Unknown => self.below = Below::Nothing,
             _ => {}
         }
